@@ -1,0 +1,45 @@
+# make run / make test need only Python 3.10+: they create .venv and install into it.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Touched after a successful install; reinstall only when setup.py is newer.
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench desktop clean
+
+run: $(STAMP)
+	$(BIN)/colorize-app
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	@set -e; for script in benchmarks/*.py; do \
+		[ -e "$$script" ] || { echo "no benchmark scripts in benchmarks/"; break; }; \
+		echo "== $$script"; $(BIN)/python "$$script"; \
+	done
+
+# A launcher in the desktop's application menu, pointing at this checkout.
+desktop: $(STAMP)
+	mkdir -p "$(HOME)/.local/share/applications"
+	sed -e 's|^Exec=.*|Exec="$(CURDIR)/$(BIN)/colorize-app"|' \
+	    -e 's|^Icon=.*|Icon=$(CURDIR)/resources/icon.png|' \
+	    resources/colorize.desktop > "$(HOME)/.local/share/applications/colorize.desktop"
+
+# An existing .venv (made by hand) is reused: only the install step runs.
+# A fresh venv's pip may predate editable installs of pyproject projects: upgrade it once.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+$(STAMP): setup.py | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

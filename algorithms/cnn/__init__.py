@@ -1,0 +1,23 @@
+"""Automatic colorization with the Zhang, Isola, Efros (ECCV 2016) network (SPEC section 3).
+
+Modules (TensorFlow is imported only by ``network`` and by ``colorizer`` when a
+:class:`~algorithms.cnn.colorizer.Colorizer` is built):
+
+- ``architecture``: layer list, variable names (colorization-tf scopes) and shapes;
+- ``network``: the ``tf.compat.v1`` graph, its Session, weight loading, checkpoints;
+- ``decode``: annealed-mean decoding of the 313-bin distribution (numpy);
+- ``model_file``: one loader for the project's .npz, TF checkpoints and the authors' .pth;
+- ``torch_pickle``: the restricted unpickler that reads .pth files without torch;
+- ``registry``: model names, the user's data folder, the checked download;
+- ``colorizer``: the ``Colorizer`` that colorizes photos and re-decodes at a new temperature.
+"""
+
+import os as _os
+
+# Set before any module of this package imports TensorFlow (they act at its import only).
+# Its C++ start-up notices (oneDNN, CPU features) are noise for a command-line user.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's own (Eigen) convolutions run this network about 1.6x faster than its oneDNN
+# ones on the project's 2-core machines (benchmarks/bench_cnn.py); export the variable as 1
+# to choose oneDNN.
+_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

@@ -1,0 +1,369 @@
+"""Model sources for the Zhang network: one loader, the format detected from the file.
+
+1. The project's own ``.npz``: every variable by name (``weights/conv1/weights`` ...),
+   ``bins`` (Q, 2) and ``metadata`` (a JSON string: widths, input normalisation,
+   padding convention, batch-norm epsilon, training notes).
+2. A TF1 checkpoint in the colorization-tf layout (prefix, ``.index`` or folder), plus
+   the ab bins from a ``.npy`` (``pts_in_hull.npy`` beside it unless given).
+3. The authors' PyTorch release (``colorization_release_v2-9b330a0b.pth``), read by
+   :mod:`algorithms.cnn.torch_pickle` without torch and converted to TF layouts.
+
+Whatever the source, :func:`load_model` returns :class:`ModelWeights` with TensorFlow
+names and layouts, validated against the architecture read off the shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+
+from algorithms.cnn.architecture import (
+    CONVS_PER_BLOCK,
+    FULL_WIDTHS,
+    Architecture,
+    infer_widths,
+    variable_shapes,
+)
+from algorithms.cnn.decode import check_bins
+from algorithms.errors import BadInputError
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: Version of the project's .npz layout.
+FORMAT_VERSION = 1
+#: Normalisation and conventions of each source (input fed as (L - offset) / scale).
+TF_CHECKPOINT_METADATA = {
+    "input_offset": 50.0, "input_scale": 1.0, "padding": "tf_same", "bn_epsilon": 1e-3,
+}
+TORCH_RELEASE_METADATA = {
+    "input_offset": 50.0, "input_scale": 100.0, "padding": "torch_symmetric", "bn_epsilon": 1e-5,
+}
+#: The PyTorch release predicts ab / 110 (its ``unnormalize_ab``).
+TORCH_AB_SCALE = 110.0
+
+
+@dataclass
+class ModelWeights:
+    """A loaded model: variables (TensorFlow names and layouts), ab bins and metadata."""
+
+    weights: dict[str, np.ndarray]
+    bins: np.ndarray
+    metadata: dict = field(default_factory=dict)
+    path: Optional[str] = None
+
+    @property
+    def architecture(self) -> Architecture:
+        widths, count = infer_widths({k: v.shape for k, v in self.weights.items()})
+        return Architecture(
+            widths=widths,
+            bins=count,
+            padding=self.metadata.get("padding", "tf_same"),
+            bn_epsilon=float(self.metadata.get("bn_epsilon", 1e-3)),
+        )
+
+    @property
+    def width_multiplier(self) -> float:
+        return self.architecture.widths[3] / FULL_WIDTHS[3]
+
+    def normalise_lightness(self, lightness: np.ndarray) -> np.ndarray:
+        """CIELAB L in [0, 100] -> the network's input, float32."""
+        offset = float(self.metadata.get("input_offset", 50.0))
+        scale = float(self.metadata.get("input_scale", 1.0))
+        return ((np.asarray(lightness, dtype=np.float32) - offset) / scale).astype(np.float32)
+
+    def describe(self) -> str:
+        arch = self.architecture
+        return (f"{self.metadata.get('name', Path(self.path or 'model').name)}: width x"
+                f"{self.width_multiplier:g}, {arch.bins} bins, {arch.padding} padding, "
+                f"{sum(v.size for v in self.weights.values()):,} parameters")
+
+
+def validate(model: ModelWeights, source: str) -> ModelWeights:
+    """Check every variable's presence, shape and values, and the bins; name any culprit."""
+    try:
+        arch = model.architecture
+    except BadInputError as error:
+        raise BadInputError(f"{source}: {error}") from None
+    shapes = variable_shapes(arch)
+    names = model.metadata.get("source_names", {})
+    weights = {}
+    for name, shape in shapes.items():
+        label = f"{names[name]} ({name})" if name in names else name
+        if name not in model.weights:
+            raise BadInputError(f"{source}: missing variable {label}")
+        value = np.asarray(model.weights[name])
+        if value.shape != shape:
+            raise BadInputError(
+                f"{source}: variable {label} has shape {value.shape}, expected {shape}"
+            )
+        if not np.issubdtype(value.dtype, np.number) or not np.all(np.isfinite(value)):
+            raise BadInputError(f"{source}: variable {label} holds non-finite values")
+        if name.endswith("/moving_variance") and value.min() < 0:
+            raise BadInputError(f"{source}: variable {label} is negative (a variance)")
+        weights[name] = value.astype(np.float32)
+    try:
+        bins = check_bins(model.bins, arch.bins, name="the ab bins")
+    except BadInputError as error:
+        raise BadInputError(f"{source}: {error}") from None
+    return ModelWeights(weights, bins, dict(model.metadata), model.path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection and loading
+
+
+def detect_format(path: PathLike) -> str:
+    """'npz', 'torch' or 'tf_checkpoint' for a file or checkpoint prefix/folder."""
+    path = Path(path)
+    if path.is_dir() or _checkpoint_prefix(path) is not None:
+        return "tf_checkpoint"
+    if not path.is_file():
+        raise BadInputError(f"no such model file: {path}")
+    if path.stat().st_size == 0:
+        raise BadInputError(f"{path.name}: the model file is empty")
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            raise BadInputError(f"{path.name}: corrupt or truncated zip file") from None
+        if any(name.endswith("data.pkl") for name in members):
+            return "torch"
+        if any(name.endswith(".npy") for name in members):
+            return "npz"
+    with open(path, "rb") as handle:
+        start = handle.read(2)
+    if start[:1] == b"\x80":  # a pickle protocol opcode: the legacy torch layout
+        return "torch"
+    if start == b"PK":  # a zip whose directory is unreadable: cut short
+        raise BadInputError(f"{path.name}: truncated or corrupt model file")
+    raise BadInputError(
+        f"{path.name}: not a model file (expected the project's .npz, a TF checkpoint "
+        "or a PyTorch .pth)"
+    )
+
+
+def _checkpoint_prefix(path: Path) -> Optional[Path]:
+    """The checkpoint prefix that ``path`` names (prefix, .index or .data-* file), if any."""
+    text = str(path)
+    if text.endswith(".index"):
+        return Path(text[: -len(".index")])
+    match = re.match(r"(.*)\.data-\d{5}-of-\d{5}$", text)
+    if match:
+        return Path(match.group(1))
+    if Path(text + ".index").is_file():
+        return path
+    return None
+
+
+def _find_checkpoint(path: Path) -> Path:
+    if path.is_dir():
+        indexes = sorted(path.glob("*.index"))
+        if len(indexes) != 1:
+            raise BadInputError(
+                f"{path}: expected one TF checkpoint (*.index) in the folder, found {len(indexes)}"
+            )
+        return Path(str(indexes[0])[: -len(".index")])
+    prefix = _checkpoint_prefix(path)
+    if prefix is None or not Path(str(prefix) + ".index").is_file():
+        raise BadInputError(f"{path}: TF checkpoint index file is missing")
+    return prefix
+
+
+def load_bins(path: PathLike) -> np.ndarray:
+    """Read ab bin centres (Q, 2) from a ``.npy`` file (no pickles)."""
+    path = Path(path)
+    try:
+        bins = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise BadInputError(f"no such bins file: {path}") from None
+    except (ValueError, OSError, EOFError) as error:
+        raise BadInputError(f"{path.name}: not a readable .npy bins file ({error})") from None
+    return check_bins(bins, name=f"bins file {path.name}")
+
+
+def load_npz(path: PathLike) -> ModelWeights:
+    """Read the project's own model file."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            files = list(archive.files)
+            if "bins" not in files or "metadata" not in files:
+                raise BadInputError(f"{path.name}: not a colorize model file (no bins/metadata)")
+            weights = {
+                name[len("weights/"):]: archive[name]
+                for name in files if name.startswith("weights/")
+            }
+            bins = archive["bins"]
+            metadata = json.loads(str(archive["metadata"]))
+    except BadInputError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        raise BadInputError(f"{path.name}: truncated or corrupt model file ({error})") from None
+    if not isinstance(metadata, dict):
+        raise BadInputError(f"{path.name}: metadata is not a JSON object")
+    if int(metadata.get("format_version", 1)) > FORMAT_VERSION:
+        raise BadInputError(f"{path.name}: made by a newer version of this program")
+    return ModelWeights(weights, bins, metadata, str(path))
+
+
+def load_tf_checkpoint(path: PathLike, bins_path: Optional[PathLike] = None) -> ModelWeights:
+    """Read a colorization-tf checkpoint; bins from ``bins_path`` or pts_in_hull.npy beside it."""
+    import tensorflow as tf
+
+    prefix = _find_checkpoint(Path(path))
+    if bins_path is None:
+        candidate = prefix.parent / "pts_in_hull.npy"
+        if not candidate.is_file():
+            raise BadInputError(
+                f"{prefix.name}: a TF checkpoint needs its ab bins: give a bins .npy file "
+                "(--bins pts_in_hull.npy) or put pts_in_hull.npy beside it"
+            )
+        bins_path = candidate
+    bins = load_bins(bins_path)
+    wanted = ("conv", "bn_")
+    try:
+        reader = tf.train.load_checkpoint(str(prefix))
+        names = [n for n in reader.get_variable_to_shape_map() if n.startswith(wanted)]
+        # Only the network's own variables: optimiser slots (.../Adam) are not needed.
+        names = [n for n in names if n.count("/") == 1]
+        weights = {name: np.asarray(reader.get_tensor(name)) for name in names}
+    except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as error:
+        # A cut .data file surfaces as IndexError ("Read less bytes than requested").
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise BadInputError(
+            f"{prefix.name}: cannot read the TF checkpoint ({first[:200]}); is it truncated?"
+        ) from None
+    metadata = dict(TF_CHECKPOINT_METADATA, source_format="tf_checkpoint", name=prefix.name)
+    return ModelWeights(weights, bins, metadata, str(prefix))
+
+
+def convert_torch_state(state: dict[str, np.ndarray], source: str) -> ModelWeights:
+    """The authors' ECCV16 state dict (PyTorch layout) -> TF names and layouts.
+
+    Blocks ``model1`` .. ``model8`` hold, in index order, their convolutions (4-D
+    ``weight`` and ``bias``) then, for blocks 1-7, a batch norm (``weight``, ``bias``,
+    ``running_mean``, ``running_var``); ``model_out.weight`` (2, Q, 1, 1) holds the
+    bins divided by 110. Widths are whatever the shapes say.
+    """
+    weights: dict[str, np.ndarray] = {}
+    names: dict[str, str] = {}
+    conv_number = 0
+    for block, conv_count in enumerate(CONVS_PER_BLOCK, start=1):
+        indices = sorted({int(m.group(1)) for key in state
+                          if (m := re.match(rf"model{block}\.(\d+)\.", key))})
+        convs = [i for i in indices if np.ndim(state.get(f"model{block}.{i}.weight")) == 4]
+        norms = [i for i in indices if f"model{block}.{i}.running_mean" in state]
+        if len(convs) != conv_count or len(norms) != (1 if block <= 7 else 0):
+            raise BadInputError(
+                f"{source}: not the ECCV16 layout (block model{block} has {len(convs)} "
+                f"convolutions and {len(norms)} batch norms)"
+            )
+        for i in convs:
+            conv_number += 1
+            prefix = f"model{block}.{i}"
+            kernel = state[f"{prefix}.weight"]
+            # Conv2d (out, in, kh, kw) and ConvTranspose2d (in, out, kh, kw) both become
+            # TF's (kh, kw, in, out) and (kh, kw, out, in) by the same permutation.
+            weights[f"conv{conv_number}/weights"] = kernel.transpose(2, 3, 1, 0)
+            names[f"conv{conv_number}/weights"] = f"{prefix}.weight"
+            bias_key = f"{prefix}.bias"
+            if bias_key not in state:
+                raise BadInputError(f"{source}: missing variable {bias_key}")
+            weights[f"conv{conv_number}/biases"] = state[bias_key]
+            names[f"conv{conv_number}/biases"] = bias_key
+        for i in norms:
+            prefix = f"model{block}.{i}"
+            for ours, theirs in (("gamma", "weight"), ("beta", "bias"),
+                                 ("moving_mean", "running_mean"),
+                                 ("moving_variance", "running_var")):
+                key = f"{prefix}.{theirs}"
+                if key not in state:
+                    raise BadInputError(f"{source}: missing variable {key}")
+                weights[f"bn_{block}/{ours}"] = state[key]
+                names[f"bn_{block}/{ours}"] = key
+    if "model_out.weight" not in state:
+        raise BadInputError(f"{source}: missing variable model_out.weight (the ab bins)")
+    out = np.asarray(state["model_out.weight"])
+    if out.ndim != 4 or out.shape[0] != 2 or out.shape[2:] != (1, 1):
+        raise BadInputError(
+            f"{source}: variable model_out.weight has shape {out.shape}, expected (2, Q, 1, 1)"
+        )
+    bins = out[:, :, 0, 0].T * TORCH_AB_SCALE
+    metadata = dict(TORCH_RELEASE_METADATA, source_format="torch", source_names=names,
+                    name=Path(source).stem)
+    return ModelWeights(weights, bins, metadata, None)
+
+
+def load_torch(path: PathLike) -> ModelWeights:
+    """Read and convert the authors' PyTorch release (zip or legacy layout), without torch."""
+    from algorithms.cnn.torch_pickle import load_torch_state_dict
+
+    path = Path(path)
+    model = convert_torch_state(load_torch_state_dict(path), path.name)
+    model.path = str(path)
+    return model
+
+
+def load_model(source: PathLike, bins_path: Optional[PathLike] = None) -> ModelWeights:
+    """Load any supported model file, validated.
+
+    Parameters
+    ----------
+    source : str or path-like
+        The project's ``.npz``, a TF checkpoint (prefix, ``.index`` / ``.data-*`` file or
+        folder) or a PyTorch ``.pth``. Registry names are resolved by
+        :func:`algorithms.cnn.registry.resolve_model`, not here.
+    bins_path : path, optional
+        ab bins ``.npy`` for a TF checkpoint (default: ``pts_in_hull.npy`` beside it).
+
+    Raises
+    ------
+    BadInputError
+        For a missing, truncated, unsafe or malformed file, naming the bad variable.
+    """
+    path = Path(source)
+    kind = detect_format(path)
+    if kind == "npz":
+        model = load_npz(path)
+    elif kind == "torch":
+        model = load_torch(path)
+    else:
+        model = load_tf_checkpoint(path, bins_path)
+    return validate(model, path.name)
+
+
+def save_model(path: PathLike, model: ModelWeights, **metadata: object) -> None:
+    """Write ``model`` as the project's ``.npz`` (atomically: temp file, then rename).
+
+    Extra keyword arguments are stored in the metadata (e.g. ``notes="..."``).
+    """
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise BadInputError(f"{path.name}: model files are written as .npz")
+    model = validate(model, path.name)
+    arch = model.architecture
+    meta = {k: v for k, v in model.metadata.items() if k != "source_names"}
+    meta.update(metadata)
+    meta.update(format_version=FORMAT_VERSION, widths=list(arch.widths), bins=arch.bins,
+                width=model.width_multiplier, padding=arch.padding, bn_epsilon=arch.bn_epsilon)
+    meta.setdefault("input_offset", 50.0)
+    meta.setdefault("input_scale", 1.0)
+    arrays = {f"weights/{name}": value for name, value in model.weights.items()}
+    arrays["bins"] = model.bins
+    arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
+    temporary = path.with_name(f".{path.name}.partial.tmp")  # .gitignore: .*.partial.*
+    try:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()

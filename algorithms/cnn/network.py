@@ -1,0 +1,172 @@
+"""The Zhang et al. (2016) colorization network as a ``tf.compat.v1`` graph.
+
+Graph mode with a Session, variables under the colorization-tf scopes (``conv1`` ..
+``conv23``, ``bn_1`` .. ``bn_7``; see :mod:`algorithms.cnn.architecture`), so that a
+``tf.compat.v1.train.Saver`` reads and writes checkpoints in that layout. The graph is
+built once per :class:`Architecture` and takes any input size (the spatial dimensions
+are dynamic), so it is reused across images.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from algorithms.cnn.architecture import Architecture, Layer, layers, variable_shapes
+from algorithms.errors import BadInputError
+
+tf1 = tf.compat.v1
+
+
+def _conv(x: tf.Tensor, layer: Layer, padding: str) -> tf.Tensor:
+    kernel = tf1.get_variable(
+        "weights", (layer.kernel, layer.kernel, layer.in_channels, layer.out_channels),
+        initializer=tf1.zeros_initializer(),
+    )
+    biases = tf1.get_variable("biases", (layer.out_channels,), initializer=tf1.zeros_initializer())
+    if layer.stride == 2 and padding == "torch_symmetric":
+        # PyTorch pads one pixel on every side; TF 'SAME' pads only bottom/right here.
+        x = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
+        y = tf.nn.conv2d(x, kernel, strides=2, padding="VALID")
+    else:
+        y = tf.nn.conv2d(x, kernel, strides=layer.stride, padding="SAME",
+                         dilations=layer.dilation)
+    y = tf.nn.bias_add(y, biases)
+    return tf.nn.relu(y) if layer.relu else y
+
+
+def _deconv(x: tf.Tensor, layer: Layer) -> tf.Tensor:
+    # Kernel 4, stride 2, 'SAME': one pixel cropped on each side, as PyTorch's padding=1.
+    kernel = tf1.get_variable(
+        "weights", (layer.kernel, layer.kernel, layer.out_channels, layer.in_channels),
+        initializer=tf1.zeros_initializer(),
+    )
+    biases = tf1.get_variable("biases", (layer.out_channels,), initializer=tf1.zeros_initializer())
+    shape = tf.shape(x)
+    output_shape = tf.stack([shape[0], 2 * shape[1], 2 * shape[2], layer.out_channels])
+    y = tf.nn.conv2d_transpose(x, kernel, output_shape, strides=2, padding="SAME")
+    return tf.nn.relu(tf.nn.bias_add(y, biases))
+
+
+def _batch_norm(x: tf.Tensor, layer: Layer, epsilon: float) -> tf.Tensor:
+    shape = (layer.out_channels,)
+    gamma = tf1.get_variable("gamma", shape, initializer=tf1.ones_initializer())
+    beta = tf1.get_variable("beta", shape, initializer=tf1.zeros_initializer())
+    mean = tf1.get_variable("moving_mean", shape, initializer=tf1.zeros_initializer())
+    variance = tf1.get_variable("moving_variance", shape, initializer=tf1.ones_initializer())
+    # Inference form: one multiply-add per element (grappler folds the constants).
+    scale = gamma * tf.math.rsqrt(variance + epsilon)
+    return x * scale + (beta - mean * scale)
+
+
+def build_logits(normalised_l: tf.Tensor, arch: Architecture) -> tf.Tensor:
+    """Add the network to the default graph: (N, H, W, 1) input -> (N, H/4, W/4, bins) logits.
+
+    ``normalised_l`` is the lightness already normalised as the model expects
+    (for example ``L - 50`` or ``(L - 50) / 100``). H and W must be multiples of 8 for the
+    output to be exactly a quarter of the input.
+    """
+    x = normalised_l
+    for layer in layers(arch):
+        with tf1.variable_scope(layer.name):
+            if layer.kind == "conv":
+                x = _conv(x, layer, arch.padding)
+            elif layer.kind == "deconv":
+                x = _deconv(x, layer)
+            else:
+                x = _batch_norm(x, layer, arch.bn_epsilon)
+    return x
+
+
+class Network:
+    """A built graph, its Session and the ops that load weights into it.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Widths, bin count, padding convention and batch-norm epsilon.
+    threads : int, optional
+        Threads per op (0: TensorFlow's choice, all cores).
+    """
+
+    def __init__(self, arch: Architecture, threads: int = 0) -> None:
+        self.arch = arch
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.input = tf1.placeholder(tf.float32, (None, None, None, 1), name="normalised_l")
+            self.logits = build_logits(self.input, arch)
+            self.variables = {
+                variable.op.name: variable for variable in tf1.global_variables()
+            }
+            self._feeds = {}
+            assigns = []
+            for name, variable in self.variables.items():
+                feed = tf1.placeholder(tf.float32, variable.shape, name=f"load/{name}")
+                self._feeds[name] = feed
+                assigns.append(tf1.assign(variable, feed, validate_shape=True))
+            self._load_op = tf.group(*assigns)
+            self.saver = tf1.train.Saver(self.variables, max_to_keep=None)
+        config = tf1.ConfigProto(
+            intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads
+        )
+        self.session = tf1.Session(graph=self.graph, config=config)
+        #: Number of forward passes run (the re-decoding tests count these).
+        self.forward_runs = 0
+
+    def load_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Assign every variable from ``weights`` (TensorFlow names and layouts)."""
+        expected = variable_shapes(self.arch)
+        feed = {}
+        for name, shape in expected.items():
+            if name not in weights:
+                raise BadInputError(f"missing variable {name}")
+            value = np.asarray(weights[name], dtype=np.float32)
+            if value.shape != shape:
+                raise BadInputError(
+                    f"variable {name} has shape {value.shape}, expected {shape}"
+                )
+            feed[self._feeds[name]] = value
+        self.session.run(self._load_op, feed_dict=feed)
+
+    def read_weights(self) -> dict[str, np.ndarray]:
+        """The current values of all variables, by name."""
+        values = self.session.run(self.variables)
+        return {name: np.asarray(value) for name, value in values.items()}
+
+    def run(self, normalised_l: np.ndarray) -> np.ndarray:
+        """Logits (N, H/4, W/4, bins) for a batch (N, H, W) or one image (H, W) of inputs."""
+        batch = np.asarray(normalised_l, dtype=np.float32)
+        single = batch.ndim == 2
+        if single:
+            batch = batch[None]
+        if batch.ndim != 3 or batch.shape[1] % 8 or batch.shape[2] % 8:
+            raise BadInputError(f"network input must be (N, H, W) with H, W multiples of 8, "
+                                f"got {batch.shape}")
+        logits = self.session.run(self.logits, feed_dict={self.input: batch[..., None]})
+        self.forward_runs += 1
+        return logits[0] if single else logits
+
+    def save_checkpoint(self, prefix: str) -> str:
+        """Write a TF1 checkpoint (colorization-tf layout); returns the prefix written."""
+        with self.graph.as_default():  # outside it TF 2 would try to save eagerly
+            return self.saver.save(self.session, prefix, write_meta_graph=False)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "Network":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_network(arch: Architecture, weights: Optional[dict[str, np.ndarray]] = None,
+                  threads: int = 0) -> Network:
+    """Build the graph for ``arch`` and load ``weights`` into it if given."""
+    network = Network(arch, threads=threads)
+    if weights is not None:
+        network.load_weights(weights)
+    return network

@@ -1,0 +1,113 @@
+"""`colorize cnn`: automatic colorization with the Zhang et al. (2016) network."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+DESCRIPTION = """\
+Colorize gray photos automatically with the Zhang, Isola, Efros (ECCV 2016) network.
+One input: OUT is the output image file. Several inputs (or a folder): OUT is a folder,
+and each result is written there under the input's name with a .png extension.
+Colour photos are re-coloured (only their lightness is used)."""
+
+EPILOG = """\
+--model takes a name from `colorize models list` or a file: the project's .npz, a
+TensorFlow checkpoint in the colorization-tf layout (with --bins or pts_in_hull.npy
+beside it), or the authors' PyTorch .pth. Without --model the shipped model is used,
+or eccv16 if downloaded (`colorize models download eccv16`).
+Example: colorize cnn old_photo.jpg -o coloured.png --temperature 0.3"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "cnn", help="automatic colorization with a CNN (Zhang et al. 2016)",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="output file (one input) or folder (several)")
+    parser.add_argument("--model", metavar="NAME|FILE", help="model name or model file")
+    parser.add_argument("--bins", metavar="NPY", help="ab bins (313, 2) for a TF checkpoint")
+    parser.add_argument("--temperature", type=float, default=0.38, metavar="T",
+                        help="annealed-mean temperature in (0, 10]: lower is more vivid, "
+                             "1 is the plain mean (default 0.38, the paper's)")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--size", type=int, default=256, metavar="N",
+                      help="side of the square the network sees, a multiple of 8 (default 256)")
+    size.add_argument("--native", action="store_true",
+                      help="run the network at the photo's own resolution (slower)")
+    parser.set_defaults(func=run)
+
+
+def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
+    """(input file, output file) pairs; refuses clashing names before any work is done."""
+    from algorithms.errors import BadInputError
+    from colorize_app import media
+
+    files: list[str] = []
+    any_folder = False
+    for name in inputs:
+        if os.path.isdir(name):
+            any_folder = True
+            found = media.list_images(name)
+            if not found:
+                raise BadInputError(f"no images in folder {name}")
+            files.extend(found)
+        else:
+            files.append(name)
+    if len(files) == 1 and not any_folder:
+        extension = os.path.splitext(output)[1].lower()
+        if os.path.isdir(output) or extension not in media.WRITE_EXTENSIONS:
+            kinds = ", ".join(media.WRITE_EXTENSIONS)
+            raise BadInputError(
+                f"with one input, OUT must be an image file name ({kinds}), got {output}"
+            )
+        media.check_not_input(output, files)
+        return [(files[0], output)]
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise BadInputError(f"with several inputs, OUT must be a folder; {output} is a file")
+    pairs, seen = [], {}
+    for path in files:
+        target = os.path.join(output, os.path.splitext(os.path.basename(path))[0] + ".png")
+        if target in seen:
+            raise BadInputError(f"{path} and {seen[target]} would both be written to {target}")
+        seen[target] = path
+        media.check_not_input(target, files)  # e.g. -o the input folder itself
+        pairs.append((path, target))
+    return pairs
+
+
+def run(args: argparse.Namespace) -> int:
+    from algorithms.cnn.decode import check_temperature
+    from algorithms.cnn.model_file import load_model
+    from algorithms.cnn.registry import resolve_model
+    from algorithms.errors import BadInputError
+    from colorize_app import media
+    from colorize_app.progress_bar import progress_bar
+
+    temperature = check_temperature(args.temperature)
+    if not args.native and (args.size < 8 or args.size % 8):
+        raise BadInputError(f"--size must be a multiple of 8 (at least 8), got {args.size}")
+    pairs = plan_outputs(args.inputs, args.output)
+    model = load_model(resolve_model(args.model), bins_path=args.bins)
+
+    from algorithms.cnn.colorizer import Colorizer
+
+    input_size = None if args.native else args.size
+    inputs = [source for source, _ in pairs]
+    with Colorizer(model, input_size=input_size) as colorizer:
+        if len(pairs) > 1:
+            os.makedirs(args.output, exist_ok=True)
+        with progress_bar("cnn") as progress:
+            for index, (source, target) in enumerate(pairs):
+                image = media.read_image(source)
+                rgb = colorizer.colorize(image.pixels, temperature)
+                media.write_image(target, rgb, inputs=inputs)
+                progress((index + 1) / len(pairs), os.path.basename(source))
+    where = pairs[0][1] if len(pairs) == 1 else args.output
+    print(f"colorized {len(pairs)} image{'s' if len(pairs) > 1 else ''} with "
+          f"{model.describe()} -> {where}", file=sys.stdout)
+    return 0

@@ -1,0 +1,64 @@
+"""Start the desktop application: ``colorize-app`` (or ``python -m colorize_app.gui.app``)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from types import TracebackType
+from typing import Optional, Sequence
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QIcon
+from PyQt5.QtWidgets import QApplication, QMessageBox
+
+from algorithms.errors import ColorizeError
+from colorize_app import __version__
+from colorize_app.gui import resource_path
+from colorize_app.gui.main_menu import MainMenu
+
+APPLICATION_NAME = "Colorize Studio"
+ORGANISATION_NAME = "Colorize"  # with the name above, where QSettings keeps preferences
+
+
+def show_uncaught_error(
+    kind: type[BaseException], error: BaseException, trace: Optional[TracebackType]
+) -> None:
+    """Show an error that escaped a window as a dialog instead of letting Qt abort."""
+    if issubclass(kind, KeyboardInterrupt):
+        QApplication.quit()
+        return
+    if isinstance(error, ColorizeError):
+        QMessageBox.warning(None, APPLICATION_NAME, str(error))
+        return
+    traceback.print_exception(kind, error, trace)
+    QMessageBox.critical(
+        None,
+        APPLICATION_NAME,
+        f"Something went wrong inside the application ({kind.__name__}: {error}).\n"
+        "Details are printed on the terminal.",
+    )
+
+
+def create_application(argv: Optional[Sequence[str]] = None) -> QApplication:
+    """The QApplication with its names, version and icon set."""
+    QApplication.setAttribute(Qt.AA_EnableHighDpiScaling, True)
+    QApplication.setAttribute(Qt.AA_UseHighDpiPixmaps, True)
+    app = QApplication(list(sys.argv if argv is None else argv))
+    app.setApplicationName(APPLICATION_NAME)
+    app.setOrganizationName(ORGANISATION_NAME)
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(resource_path("icon.png")))
+    return app
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``colorize-app`` script; returns Qt's exit code."""
+    app = create_application(argv)
+    sys.excepthook = show_uncaught_error
+    menu = MainMenu()
+    menu.show()
+    return app.exec_()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""One reusable image view: wheel zoom, pan, fit, 100%, and a before/after split.
+
+Scene coordinates are image pixels (x = column, y = row). Left-button presses, drags and
+releases are reported as signals in image coordinates, so windows implement their tools
+(brush, rectangles) without subclassing; the middle or right button pans.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt5.QtGui import QColor, QImage, QPen, QPixmap
+from PyQt5.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+ZOOM_STEP = 1.25
+ZOOM_LIMITS = (0.02, 64.0)
+
+
+def to_qimage(image: np.ndarray) -> QImage:
+    """A gray (H, W) or RGB (H, W, 3) float image in [0, 1] as an 8-bit QImage (a copy)."""
+    image = np.asarray(image)
+    levels = np.rint(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+    if levels.ndim == 2:
+        levels = np.ascontiguousarray(levels)
+        height, width = levels.shape
+        qimage = QImage(levels.data, width, height, width, QImage.Format_Grayscale8)
+    else:
+        levels = np.ascontiguousarray(levels[..., :3])
+        height, width = levels.shape[:2]
+        qimage = QImage(levels.data, width, height, 3 * width, QImage.Format_RGB888)
+    return qimage.copy()  # detach from the numpy buffer
+
+
+class ImageView(QGraphicsView):
+    """A zoomable, pannable view of one image, optionally split with an 'after' image.
+
+    Signals
+    -------
+    pressed, dragged, released : (QPointF)
+        Left-button events in image coordinates.
+    cursor_moved : (int, int)
+        Image column and row under the cursor.
+    """
+
+    pressed = pyqtSignal(QPointF)
+    dragged = pyqtSignal(QPointF)
+    released = pyqtSignal(QPointF)
+    cursor_moved = pyqtSignal(int, int)
+    zoom_changed = pyqtSignal(float)
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
+        self.setBackgroundBrush(QColor(48, 48, 48))
+        self.setMouseTracking(True)
+        self.before_item = QGraphicsPixmapItem()
+        self.before_item.setTransformationMode(Qt.FastTransformation)
+        self.scene().addItem(self.before_item)
+        # The 'after' image is shown left of the split line only: a clipping parent does it.
+        self._clip = QGraphicsRectItem()
+        self._clip.setFlag(QGraphicsItem.ItemClipsChildrenToShape, True)
+        self._clip.setPen(QPen(Qt.NoPen))
+        self.scene().addItem(self._clip)
+        self.after_item = QGraphicsPixmapItem(self._clip)
+        self.split_line = self.scene().addLine(0, 0, 0, 0, QPen(QColor(255, 255, 255), 0))
+        self.split_line.setZValue(5)
+        self._split = 1.0
+        self._has_after = False
+        self._pan_start: Optional[QPointF] = None
+        self._left_down = False
+        self._fit_on_resize = True
+        self.set_after(None)
+
+    # -- content --------------------------------------------------------------------------
+
+    def image_size(self) -> tuple[int, int]:
+        """(width, height) of the shown image, (0, 0) when empty."""
+        pixmap = self.before_item.pixmap()
+        return pixmap.width(), pixmap.height()
+
+    def set_image(self, image: Optional[np.ndarray], fit: bool = False) -> None:
+        """Show ``image`` (float, [0, 1]); the 'after' image is kept if the size matches."""
+        old_size = self.image_size()
+        pixmap = QPixmap() if image is None else QPixmap.fromImage(to_qimage(image))
+        self.before_item.setPixmap(pixmap)
+        self.scene().setSceneRect(QRectF(0, 0, pixmap.width(), pixmap.height()))
+        if self.image_size() != old_size:
+            self.set_after(None)
+        self._update_split()
+        if fit or self.image_size() != old_size:
+            self.fit()
+
+    def set_after(self, image: Optional[np.ndarray]) -> None:
+        """Show ``image`` left of the split line (None hides it)."""
+        self._has_after = image is not None
+        pixmap = QPixmap() if image is None else QPixmap.fromImage(to_qimage(image))
+        self.after_item.setPixmap(pixmap)
+        self._clip.setVisible(self._has_after)
+        self.split_line.setVisible(self._has_after and 0.0 < self._split < 1.0)
+        self._update_split()
+
+    @property
+    def has_after(self) -> bool:
+        """True while an 'after' image is shown."""
+        return self._has_after
+
+    def set_split(self, fraction: float) -> None:
+        """Show the 'after' image on the left ``fraction`` of the width (1: all of it)."""
+        self._split = float(min(max(fraction, 0.0), 1.0))
+        self._update_split()
+
+    def _update_split(self) -> None:
+        width, height = self.image_size()
+        self._clip.setRect(QRectF(0, 0, width * self._split, height))
+        x = width * self._split
+        self.split_line.setLine(x, 0, x, height)
+        self.split_line.setVisible(self._has_after and 0.0 < self._split < 1.0)
+
+    # -- zoom -----------------------------------------------------------------------------
+
+    def zoom(self) -> float:
+        """Screen pixels per image pixel."""
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float) -> None:
+        """Set the zoom to ``factor`` (1.0 is 100%)."""
+        factor = min(max(factor, ZOOM_LIMITS[0]), ZOOM_LIMITS[1])
+        self._fit_on_resize = False
+        self.resetTransform()
+        self.scale(factor, factor)
+        self.zoom_changed.emit(factor)
+
+    def actual_size(self) -> None:
+        """Zoom to 100%."""
+        self.set_zoom(1.0)
+
+    def fit(self) -> None:
+        """Zoom so that the whole image fits the view."""
+        width, height = self.image_size()
+        if width and height:
+            self.resetTransform()
+            self.fitInView(QRectF(0, 0, width, height), Qt.KeepAspectRatio)
+            self.zoom_changed.emit(self.zoom())
+        self._fit_on_resize = True
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.set_zoom(self.zoom() * ZOOM_STEP**steps)
+        event.accept()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._fit_on_resize:
+            self.fit()
+
+    # -- mouse ----------------------------------------------------------------------------
+
+    def image_point(self, view_pos) -> QPointF:
+        """Image coordinates of a viewport position."""
+        return self.mapToScene(view_pos)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.button() in (Qt.MiddleButton, Qt.RightButton):
+            self._pan_start = QPointF(event.pos())
+            self.viewport().setCursor(Qt.ClosedHandCursor)
+        elif event.button() == Qt.LeftButton:
+            self._left_down = True
+            self.pressed.emit(self.image_point(event.pos()))
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        point = self.image_point(event.pos())
+        self.cursor_moved.emit(int(np.floor(point.x())), int(np.floor(point.y())))
+        if self._pan_start is not None:
+            delta = QPointF(event.pos()) - self._pan_start
+            self._pan_start = QPointF(event.pos())
+            self.horizontalScrollBar().setValue(
+                self.horizontalScrollBar().value() - int(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
+        elif self._left_down:
+            self.dragged.emit(point)
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if event.button() in (Qt.MiddleButton, Qt.RightButton):
+            self._pan_start = None
+            self.viewport().unsetCursor()
+        elif event.button() == Qt.LeftButton and self._left_down:
+            self._left_down = False
+            self.released.emit(self.image_point(event.pos()))
+        event.accept()
+
+
+class ComparisonView(QWidget):
+    """An :class:`ImageView` with a before/after slider under it (for results)."""
+
+    def __init__(self, title: str = "", parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.view = ImageView()
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(0, 100)
+        self.slider.setValue(100)
+        self.slider.setToolTip("Before / after: drag to compare the result with the input")
+        self.slider.valueChanged.connect(lambda value: self.view.set_split(value / 100.0))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("before"))
+        row.addWidget(self.slider, 1)
+        row.addWidget(QLabel("after"))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        if title:
+            layout.addWidget(QLabel(title))
+        layout.addWidget(self.view, 1)
+        layout.addLayout(row)
+        self.set_slider_enabled(False)
+
+    def set_slider_enabled(self, enabled: bool) -> None:
+        self.slider.setEnabled(enabled)
+
+    def show_result(self, before: np.ndarray, after: Optional[np.ndarray]) -> None:
+        """Show ``after`` over ``before`` with the split slider (``after`` None: input only)."""
+        self.view.set_image(before)
+        self.view.set_after(after)
+        self.set_slider_enabled(after is not None)
+

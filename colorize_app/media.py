@@ -1,0 +1,419 @@
+"""Image files in and out: the one module that reads or writes the user's pictures.
+
+Reading gives float32 pixels in [0, 1] whatever the file held (8 or 16 bits,
+gray, palette, RGBA, CMYK), with EXIF orientation applied and anything lost
+(an alpha channel, CMYK) named in ``notes``. Writing encodes the whole file in
+memory, then moves it into place atomically, and never replaces an input.
+Every problem a user can cause is a :class:`~algorithms.errors.BadInputError`
+with a one-line message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import warnings
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from algorithms.errors import BadInputError
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: Largest image (width x height) read; larger ones are refused from the header, before decoding.
+MAX_PIXELS = 250_000_000
+# Pillow's own bomb check would refuse smaller images than ours; ours runs first.
+Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
+
+#: File extensions read_image accepts (lower case), used to pick images from a folder.
+IMAGE_EXTENSIONS = (
+    ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".ppm", ".pgm",
+)
+#: File extensions write_image can produce.
+WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+#: Of those, the ones that store 16 bits per channel.
+SIXTEEN_BIT_EXTENSIONS = (".png", ".tif", ".tiff")
+
+_EXIF_ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing arrays field by field is ambiguous
+class LoadedImage:
+    """An image read from a file.
+
+    Attributes
+    ----------
+    pixels : (H, W) or (H, W, 3) ndarray, float32 in [0, 1]
+        Gray files give (H, W); everything else gives RGB.
+    bit_depth : int
+        Bits per channel in the file: 8 or 16.
+    notes : tuple of str
+        What was lost or converted on the way, e.g. ``"alpha channel dropped"``.
+    path : str
+        The file read.
+    """
+
+    pixels: np.ndarray
+    bit_depth: int
+    notes: tuple[str, ...]
+    path: str
+
+    @property
+    def is_gray(self) -> bool:
+        """True when the file held a single (gray) channel."""
+        return self.pixels.ndim == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_image(path: PathLike) -> LoadedImage:
+    """Read an image file into float32 pixels in [0, 1].
+
+    Raises BadInputError (one line) for a missing, empty, truncated, unreadable or
+    too large file, or a folder.
+    """
+    path = os.fspath(path)
+    _check_input_file(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise BadInputError(
+                        f"{path} is too large: {width} x {height} pixels "
+                        f"(the limit is {MAX_PIXELS:,} pixels)"
+                    )
+                if _pillow_reduces_depth(image):
+                    pixels, bit_depth, notes = _decode_with_opencv(path, image)
+                else:
+                    image.load()
+                    ImageOps.exif_transpose(image, in_place=True)
+                    pixels, bit_depth, notes = _pixels_from_pillow(image, path)
+    except UnidentifiedImageError:
+        raise BadInputError(f"{path} is not an image file that can be read") from None
+    except Image.DecompressionBombError:
+        raise BadInputError(f"{path} is too large (over {MAX_PIXELS:,} pixels)") from None
+    except PermissionError:
+        raise BadInputError(f"cannot read {path}: permission denied") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if "truncated" in reason:
+            raise BadInputError(f"{path} is truncated (incomplete file)") from None
+        raise BadInputError(f"{path} is corrupt or not a supported image ({reason})") from None
+    return LoadedImage(pixels=pixels, bit_depth=bit_depth, notes=tuple(notes), path=path)
+
+
+def _check_input_file(path: str) -> None:
+    if os.path.isdir(path):
+        raise BadInputError(f"{path} is a folder, not an image file")
+    if not os.path.exists(path):
+        raise BadInputError(f"no such file: {path}")
+    if os.path.getsize(path) == 0:
+        raise BadInputError(f"{path} is empty (0 bytes)")
+
+
+def _pillow_reduces_depth(image: Image.Image) -> bool:
+    """True for 16-bit colour (or gray + alpha) files, which Pillow would decode to 8 bits."""
+    if image.mode not in ("RGB", "RGBA", "LA") or not image.tile:
+        return False
+    args = image.tile[0][3]
+    rawmode = args[0] if isinstance(args, tuple) else args
+    return isinstance(rawmode, str) and ";16" in rawmode
+
+
+def _unit_range(levels: object, top: float) -> np.ndarray:
+    """Integer levels 0..top (an array or a Pillow image) as a new float32 array in [0, 1]."""
+    pixels = np.array(levels, dtype=np.float32)
+    pixels /= np.float32(top)
+    return pixels
+
+
+def _pixels_from_pillow(image: Image.Image, path: str) -> tuple[np.ndarray, int, list[str]]:
+    notes: list[str] = []
+    mode = image.mode
+    if mode.startswith("I;16"):
+        return _unit_range(image, 65535), 16, notes
+    if mode == "I":  # 32-bit integers: accept the 16-bit range some encoders store this way
+        values = np.asarray(image)
+        if values.min(initial=0) < 0 or values.max(initial=0) > 65535:
+            raise BadInputError(f"{path} has 32-bit integer pixels, not supported")
+        return _unit_range(values, 65535), 16, notes
+    if mode in ("1", "L"):
+        return _unit_range(image.convert("L"), 255), 8, notes
+    if mode in ("LA", "La"):
+        notes.append("alpha channel dropped")
+        return _unit_range(image.getchannel("L"), 255), 8, notes
+    if mode in ("RGBA", "RGBa", "PA") or (mode == "P" and "transparency" in image.info):
+        notes.append("alpha channel dropped")
+    elif mode == "CMYK":
+        notes.append("CMYK converted to RGB (no colour management)")
+    elif mode not in ("RGB", "P"):
+        notes.append(f"{mode} pixels converted to RGB")
+    try:
+        rgb = image.convert("RGB")
+    except ValueError:
+        raise BadInputError(f"{path} has {mode} pixels, not supported") from None
+    return _unit_range(rgb, 255), 8, notes
+
+
+def _decode_with_opencv(path: str, image: Image.Image) -> tuple[np.ndarray, int, list[str]]:
+    """Decode a 16-bit colour file with OpenCV, which keeps all 16 bits."""
+    import cv2
+
+    # OpenCV's TIFF decoder applies the Orientation tag itself, even with IMREAD_UNCHANGED;
+    # its other decoders leave EXIF orientation to us.
+    orientation = 1 if image.format == "TIFF" else image.getexif().get(_EXIF_ORIENTATION, 1)
+    with open(path, "rb") as file:
+        encoded = np.frombuffer(file.read(), dtype=np.uint8)
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+    if decoded is None:
+        raise BadInputError(f"{path} is truncated or corrupt")
+    if decoded.dtype not in (np.uint8, np.uint16):
+        raise BadInputError(f"{path} has {decoded.dtype} pixels, not supported")
+    bit_depth = 16 if decoded.dtype == np.uint16 else 8
+    notes: list[str] = []
+    if decoded.ndim == 3 and decoded.shape[2] == 4:
+        notes.append("alpha channel dropped")
+    if image.mode == "LA" or decoded.ndim == 2:
+        channels = decoded if decoded.ndim == 2 else decoded[..., 0]
+    else:
+        channels = decoded[..., 2::-1]  # BGR(A) -> RGB
+    upright = apply_exif_orientation(channels, orientation)
+    return _unit_range(upright, 2**bit_depth - 1), bit_depth, notes
+
+
+def apply_exif_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn an array stored with EXIF ``orientation`` (1-8) upright, as ImageOps.exif_transpose.
+
+    Returns a view of ``pixels`` (H, W[, C]); unknown orientations leave it as is.
+    """
+    if orientation == 2:
+        return pixels[:, ::-1]
+    if orientation == 3:
+        return pixels[::-1, ::-1]
+    if orientation == 4:
+        return pixels[::-1]
+    if orientation == 5:
+        return pixels.swapaxes(0, 1)
+    if orientation == 6:
+        return np.rot90(pixels, -1)
+    if orientation == 7:
+        return pixels[::-1, ::-1].swapaxes(0, 1)
+    if orientation == 8:
+        return np.rot90(pixels, 1)
+    return pixels
+
+
+def list_images(folder: PathLike) -> list[str]:
+    """Paths of the image files (by extension) directly in ``folder``, sorted by name.
+
+    Hidden files (names starting with a dot, such as unfinished atomic writes) are skipped.
+    """
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
+        raise BadInputError(f"no such folder: {folder}")
+    names = sorted(
+        name
+        for name in os.listdir(folder)
+        if not name.startswith(".")
+        and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+        and os.path.isfile(os.path.join(folder, name))
+    )
+    return [os.path.join(folder, name) for name in names]
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def write_image(
+    path: PathLike,
+    image: np.ndarray,
+    *,
+    inputs: Iterable[PathLike] = (),
+    bit_depth: int = 8,
+    quality: int = 95,
+) -> None:
+    """Write ``image`` to ``path`` atomically; the format comes from the extension.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Output file: .png, .jpg/.jpeg, .tif/.tiff, .bmp or .webp.
+    image : (H, W) or (H, W, 3) ndarray, float in [0, 1]
+        Values outside [0, 1] are clipped, then rounded to the nearest level.
+    inputs : iterable of paths
+        Files this output was made from; writing over any of them is refused.
+    bit_depth : {8, 16}
+        Bits per channel; 16 only for PNG and TIFF.
+    quality : int in [1, 100]
+        JPEG and WebP quality.
+    """
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in WRITE_EXTENSIONS:
+        raise BadInputError(
+            f"cannot write {path}: unknown image type '{extension or '(no extension)'}'; "
+            f"use one of {', '.join(WRITE_EXTENSIONS)}"
+        )
+    if bit_depth not in (8, 16):
+        raise BadInputError(f"bit depth must be 8 or 16, not {bit_depth}")
+    if bit_depth == 16 and extension not in SIXTEEN_BIT_EXTENSIONS:
+        raise BadInputError(
+            f"{extension} files hold 8 bits per channel only; use .png or .tif for 16-bit output"
+        )
+    if not 1 <= quality <= 100:
+        raise BadInputError(f"quality must be between 1 and 100, not {quality}")
+    atomic_write_bytes(path, _encode(extension, image, bit_depth, quality), inputs=inputs)
+
+
+def _encode(extension: str, image: np.ndarray, bit_depth: int, quality: int) -> bytes:
+    import cv2
+
+    image = np.asarray(image)
+    if image.dtype.kind not in "fiu" or not (
+        image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)
+    ):
+        raise BadInputError(
+            f"an image to write must be numeric of shape (H, W) or (H, W, 3), "
+            f"got {image.dtype} {image.shape}"
+        )
+    if image.size == 0:
+        raise BadInputError(f"cannot write an empty image of shape {image.shape}")
+    if not np.isfinite(image).all():
+        raise BadInputError("cannot write an image containing NaN or infinite values")
+    dtype = np.uint16 if bit_depth == 16 else np.uint8
+    levels = np.rint(np.clip(image, 0.0, 1.0) * np.iinfo(dtype).max).astype(dtype)
+    if levels.ndim == 3:
+        levels = np.ascontiguousarray(levels[..., ::-1])  # OpenCV expects BGR
+    params: list[int] = []
+    if extension in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, quality]
+    elif extension == ".webp":
+        params = [cv2.IMWRITE_WEBP_QUALITY, quality]
+    ok, encoded = cv2.imencode(extension, levels, params)
+    if not ok:  # pragma: no cover - OpenCV encodes every type listed in WRITE_EXTENSIONS
+        raise BadInputError(f"could not encode the image as {extension}")
+    return encoded.tobytes()
+
+
+def check_not_input(path: PathLike, inputs: Iterable[PathLike]) -> None:
+    """Raise BadInputError when ``path`` names the same file as one of ``inputs``."""
+    for source in inputs:
+        if _same_file(os.fspath(path), os.fspath(source)):
+            raise BadInputError(f"refusing to overwrite the input {os.fspath(path)}")
+
+
+def _same_file(first: str, second: str) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return os.path.normcase(os.path.realpath(first)) == os.path.normcase(
+            os.path.realpath(second)
+        )
+
+
+def atomic_write_bytes(path: PathLike, data: bytes, *, inputs: Iterable[PathLike] = ()) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is either untouched or complete."""
+    with atomic_output(path, inputs=inputs) as temporary:
+        with open(temporary, "wb") as file:
+            file.write(data)
+
+
+@contextlib.contextmanager
+def atomic_output(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Iterator[str]:
+    """Yield a temporary path next to ``path``; on success move it onto ``path``.
+
+    The temporary file is hidden, in the same folder and with the same extension
+    as ``path`` (for writers that pick the format from the name). It is synced
+    to disk and renamed onto ``path`` only when the block ends normally; on any
+    exception, KeyboardInterrupt included, it is removed and ``path`` is left
+    as it was. Raises BadInputError when the folder does not exist or is not
+    writable, or when ``path`` is one of ``inputs``.
+    """
+    path = os.fspath(path)
+    check_not_input(path, inputs)
+    folder, name = os.path.split(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise BadInputError(f"{path} is a folder; give a file name to write")
+    if not os.path.isdir(folder):
+        raise BadInputError(f"output folder does not exist: {folder}")
+    suffix = os.path.splitext(name)[1]
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.partial{suffix}")
+    try:
+        # O_EXCL: never reuse someone else's file; mode 0o666 lets the umask decide as usual.
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except PermissionError:
+        raise BadInputError(f"cannot write to {folder}: permission denied") from None
+    try:
+        yield temporary
+        with open(temporary, "rb+") as file:
+            os.fsync(file.fileno())
+        try:
+            os.replace(temporary, path)
+        except OSError as error:
+            raise BadInputError(f"cannot write {path}: {error.strerror or error}") from None
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: str) -> None:
+    """Make the rename itself durable where the platform allows it (POSIX)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    except OSError:  # some file systems refuse fsync on folders; the data is already safe
+        pass
+    finally:
+        os.close(descriptor)
+
+
+# --------------------------------------------------------------------------------------------
+# Region files (swatch pairs for colour transfer; the format lives in algorithms.regions)
+
+
+def read_regions(path: PathLike) -> list:
+    """Swatch pairs (list of ``algorithms.regions.SwatchPair``) from a region JSON file.
+
+    Raises BadInputError (one line, naming the file) for a missing or unreadable
+    file, text that is not JSON, or content that is not a valid list of pairs.
+    """
+    from algorithms.regions import parse_regions
+
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise BadInputError(f"{path} is a folder, not a region file")
+    if not os.path.exists(path):
+        raise BadInputError(f"no such region file: {path}")
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except PermissionError:
+        raise BadInputError(f"cannot read {path}: permission denied") from None
+    except UnicodeDecodeError:
+        raise BadInputError(f"bad region file {path}: not UTF-8 text") from None
+    except OSError as error:
+        raise BadInputError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        return parse_regions(text)
+    except BadInputError as error:
+        raise BadInputError(f"bad region file {path}: {error}") from None
+
+
+def write_regions(path: PathLike, pairs: Iterable, *, inputs: Iterable[PathLike] = ()) -> None:
+    """Write swatch pairs to a region JSON file atomically (see ``algorithms.regions``)."""
+    from algorithms.regions import regions_to_json
+
+    atomic_write_bytes(path, regions_to_json(list(pairs)).encode("utf-8"), inputs=inputs)

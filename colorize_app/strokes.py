@@ -1,0 +1,180 @@
+"""Colour strokes of the scribble window as plain data, with rasterisation (no Qt).
+
+A :class:`Strokes` object holds vector strokes (points, colour, width, kind) on top of an
+optional loaded hint layer. :meth:`Strokes.rasterise` turns them into the marked image and
+mask that ``algorithms.scribble.hints_from_marked`` reads; the window draws the very same
+rasterisation on screen, so what is painted is what the engine gets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import cv2
+import numpy as np
+
+#: Stroke kinds: ``paint`` lays a colour, ``keep`` pins the photo's own colour (for
+#: recolouring: this area must not change), ``erase`` removes hints under it.
+KINDS = ("paint", "keep", "erase")
+
+
+@dataclass
+class Stroke:
+    """One stroke: a polyline in image pixels (x = column, y = row).
+
+    Attributes
+    ----------
+    points : list of (float, float)
+        At least one point; a single point is a dot.
+    colour : (float, float, float)
+        RGB in [0, 1]; ignored by ``keep`` and ``erase`` strokes.
+    width : float
+        Brush diameter in image pixels.
+    kind : {"paint", "keep", "erase"}
+    """
+
+    points: list[tuple[float, float]]
+    colour: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    width: float = 8.0
+    kind: str = "paint"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"stroke kind must be one of {KINDS}, not {self.kind!r}")
+
+
+def stroke_footprint(shape: tuple[int, int], stroke: Stroke, start: int = 0) -> np.ndarray:
+    """Pixels covered by ``stroke`` (from point ``start`` on): (H, W) bool array."""
+    footprint = np.zeros(shape, dtype=np.uint8)
+    # Sub-pixel precision: cv2 takes fixed-point coordinates with `shift` fractional bits.
+    shift = 4
+    scale = 1 << shift
+    points = np.array(
+        [[round(x * scale), round(y * scale)] for x, y in stroke.points[max(start - 1, 0):]],
+        dtype=np.int32,
+    )
+    thickness = max(int(round(stroke.width)), 1)
+    if len(points) == 1:
+        radius = max(int(round(stroke.width / 2 * scale)), 0)
+        cv2.circle(footprint, tuple(int(v) for v in points[0]), radius, 1, -1, cv2.LINE_8, shift)
+    else:
+        cv2.polylines(footprint, [points], False, 1, thickness, cv2.LINE_8, shift)
+    return footprint.astype(bool)
+
+
+def apply_stroke(
+    photo_rgb: np.ndarray,
+    marked: np.ndarray,
+    mask: np.ndarray,
+    stroke: Stroke,
+    start: int = 0,
+) -> None:
+    """Draw ``stroke`` (from point ``start`` on) into ``marked`` and ``mask`` in place.
+
+    Parameters
+    ----------
+    photo_rgb : (H, W, 3) float32 in [0, 1]
+        The photo (gray repeated to RGB).
+    marked : (H, W, 3) float32, modified
+        The photo with strokes painted on it.
+    mask : (H, W) bool, modified
+        True where a pixel is a hint.
+    """
+    covered = stroke_footprint(mask.shape, stroke, start)
+    if stroke.kind == "paint":
+        marked[covered] = np.asarray(stroke.colour, dtype=np.float32)
+        mask[covered] = True
+    elif stroke.kind == "keep":
+        marked[covered] = photo_rgb[covered]
+        mask[covered] = True
+    else:  # erase
+        marked[covered] = photo_rgb[covered]
+        mask[covered] = False
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """A gray (H, W) or RGB (H, W, 3) image as float32 RGB."""
+    image = np.asarray(image, dtype=np.float32)
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
+
+
+@dataclass
+class Strokes:
+    """The strokes painted on one photo, in order, plus an optional loaded hint layer.
+
+    Attributes
+    ----------
+    shape : (int, int)
+        (H, W) of the photo.
+    strokes : list of Stroke
+    base_marked, base_mask : ndarray or None
+        A hint file loaded as a starting layer ((H, W, 3) float32, (H, W) bool).
+    """
+
+    shape: tuple[int, int]
+    strokes: list[Stroke] = field(default_factory=list)
+    base_marked: Optional[np.ndarray] = None
+    base_mask: Optional[np.ndarray] = None
+
+    def add(self, stroke: Stroke) -> None:
+        """Append a stroke."""
+        self.strokes.append(stroke)
+
+    def pop(self) -> Stroke:
+        """Remove and return the last stroke."""
+        return self.strokes.pop()
+
+    def snapshot(self) -> tuple:
+        """Everything needed to restore this state (for undoing Clear)."""
+        return list(self.strokes), self.base_marked, self.base_mask
+
+    def restore(self, state: tuple) -> None:
+        """Go back to a state from :meth:`snapshot`."""
+        strokes, self.base_marked, self.base_mask = state
+        self.strokes = list(strokes)
+
+    def clear(self) -> None:
+        """Remove every stroke and the loaded hint layer."""
+        self.strokes = []
+        self.base_marked = None
+        self.base_mask = None
+
+    def set_base(self, photo: np.ndarray, marked: np.ndarray, mask: np.ndarray) -> None:
+        """Use a loaded hint file (marked image, hint mask) as the bottom layer."""
+        marked = as_rgb(marked)
+        if marked.shape[:2] != self.shape or mask.shape != self.shape:
+            raise ValueError("hint layer and photo differ in size")
+        base = as_rgb(photo).copy()
+        base[mask] = marked[mask]
+        self.base_marked, self.base_mask = base, mask.astype(bool)
+
+    @property
+    def empty(self) -> bool:
+        """True when there is no hint at all."""
+        return not self.strokes and (self.base_mask is None or not self.base_mask.any())
+
+    def rasterise(self, photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The marked image and the hint mask of these strokes on ``photo``.
+
+        Parameters
+        ----------
+        photo : (H, W) or (H, W, 3) ndarray, float in [0, 1]
+
+        Returns
+        -------
+        marked : (H, W, 3) float32
+            The photo with the strokes painted on it.
+        mask : (H, W) bool
+            True where a pixel is a hint (painted, kept, or from the loaded layer).
+        """
+        photo_rgb = as_rgb(photo)
+        if photo_rgb.shape[:2] != tuple(self.shape):
+            raise ValueError(f"photo is {photo_rgb.shape[:2]}, strokes are for {self.shape}")
+        if self.base_marked is not None and self.base_mask is not None:
+            marked, mask = self.base_marked.copy(), self.base_mask.copy()
+        else:
+            marked, mask = photo_rgb.copy(), np.zeros(self.shape, dtype=bool)
+        for stroke in self.strokes:
+            apply_stroke(photo_rgb, marked, mask, stroke)
+        return marked, mask

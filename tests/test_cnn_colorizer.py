@@ -1,0 +1,136 @@
+"""The Colorizer: the release reproduced exactly, L kept, re-decoding without the network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from algorithms.cnn.architecture import Architecture, random_weights  # noqa: E402
+from algorithms.cnn.colorizer import Colorizer  # noqa: E402
+from algorithms.cnn.decode import annealed_mean, upsample_ab  # noqa: E402
+from algorithms.cnn.model_file import ModelWeights, load_model  # noqa: E402
+from algorithms.colorspace import lab_lightness, rgb_to_lab  # noqa: E402
+from algorithms.errors import BadInputError  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
+
+
+@pytest.fixture(scope="module")
+def model() -> ModelWeights:
+    grid = np.array([(a, b) for a in range(-90, 101, 10) for b in range(-110, 101, 10)])
+    bins = grid[np.random.default_rng(1).choice(len(grid), 313, replace=False)]
+    return ModelWeights(random_weights(TINY, seed=2), bins.astype(np.float32),
+                        {"input_offset": 50.0, "input_scale": 100.0, "padding": "tf_same",
+                         "bn_epsilon": 1e-3})
+
+
+@pytest.fixture(scope="module")
+def colorizer(model):
+    with Colorizer(model, input_size=64) as instance:
+        yield instance
+
+
+def gray_photo(height: int, width: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    return (0.5 + 0.4 * np.sin(9 * xx) * np.cos(6 * yy)).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", ["eccv16_tiny.pth", "eccv16_tiny_legacy.pth"])
+def test_converted_release_reproduces_the_torch_output(name):
+    """Against what PyTorch computed (tests/fixtures/make_eccv16_fixture.py)."""
+    expected = np.load(FIXTURES / "eccv16_tiny_expected.npz")
+    model = load_model(FIXTURES / name)
+    with Colorizer(model, input_size=None) as native:
+        logits, shape = native.predict_logits(expected["l"])
+    assert shape == expected["l"].shape
+    np.testing.assert_allclose(logits, expected["logits"], atol=1e-4)
+    # The release's forward: softmax (T = 1), the bins, bilinear x4, at the input's size.
+    ab = upsample_ab(annealed_mean(logits, model.bins, 1.0), expected["l"].shape)
+    np.testing.assert_allclose(ab, expected["ab"], atol=1e-4)
+    assert np.abs(expected["ab"]).max() > 10  # the comparison is not of near-zero fields
+
+
+def test_tf_same_padding_would_not_reproduce_the_release():
+    expected = np.load(FIXTURES / "eccv16_tiny_expected.npz")
+    model = load_model(FIXTURES / "eccv16_tiny.pth")
+    model.metadata["padding"] = "tf_same"
+    with Colorizer(model, input_size=None) as wrong:
+        logits, _ = wrong.predict_logits(expected["l"])
+    assert np.abs(logits - expected["logits"]).max() > 1e-4
+
+
+def test_gray_photo_keeps_its_lightness_and_gains_colour(colorizer):
+    gray = gray_photo(50, 70)
+    rgb = colorizer.colorize(gray)
+    assert rgb.shape == (50, 70, 3) and rgb.dtype == np.float32
+    assert 0 <= rgb.min() and rgb.max() <= 1
+    lab = rgb_to_lab(rgb.astype(np.float64))
+    # L is the input's except where the predicted colour falls out of the sRGB gamut.
+    assert np.median(np.abs(lab[..., 0] - lab_lightness(gray))) < 0.5
+    assert np.hypot(lab[..., 1], lab[..., 2]).mean() > 2
+
+
+def test_colour_photo_is_recoloured_from_its_own_lightness(colorizer):
+    gray = gray_photo(40, 40)
+    tinted = np.stack([gray, gray * 0.8, gray * 0.5], -1)  # a sepia-ish colour photo
+    from_colour = colorizer.colorize(tinted)
+    from_l = colorizer.colorize(lab_lightness(tinted) / 100)  # a gray image of other values
+    assert from_colour.shape == (40, 40, 3)
+    # Same lightness in, same colours out: the photo's own chroma plays no part.
+    recoloured_l = rgb_to_lab(from_colour.astype(np.float64))[..., 0]
+    assert np.median(np.abs(recoloured_l - lab_lightness(tinted))) < 0.5
+    assert not np.allclose(from_colour, from_l, atol=1e-3)  # different L, different result
+
+
+def test_redecoding_changes_colours_without_running_the_network(colorizer):
+    rgb = colorizer.colorize(gray_photo(48, 64), temperature=0.38)
+    runs = colorizer.forward_runs
+    vivid = colorizer.redecode(0.1)
+    dull = colorizer.redecode(1.0)
+    again = colorizer.redecode(0.38)
+    assert colorizer.forward_runs == runs
+    np.testing.assert_allclose(again, rgb, atol=1e-6)
+
+    def chroma(image):
+        lab = rgb_to_lab(image.astype(np.float64))
+        return np.hypot(lab[..., 1], lab[..., 2]).mean()
+
+    assert chroma(vivid) > chroma(rgb) > chroma(dull)
+
+
+def test_network_runs_once_per_image(colorizer):
+    before = colorizer.forward_runs
+    for size in ((32, 32), (20, 50), (64, 48)):
+        colorizer.colorize(gray_photo(*size))
+    assert colorizer.forward_runs == before + 3
+
+
+def test_native_resolution_handles_sizes_that_are_not_multiples_of_8(model):
+    with Colorizer(model, input_size=None) as native:
+        rgb = native.colorize(gray_photo(37, 29))
+        logits = native._last.logits
+    assert rgb.shape == (37, 29, 3)
+    assert logits.shape == (10, 8, 313)  # 40 x 32 padded input, at a quarter
+
+
+def test_redecode_before_any_image_is_refused(model):
+    with Colorizer(model, input_size=32) as fresh:
+        with pytest.raises(BadInputError, match="colorize an image first"):
+            fresh.redecode(0.5)
+
+
+@pytest.mark.parametrize("shape", [(10, 10, 4), (10,), (0, 10)])
+def test_images_of_the_wrong_shape_are_refused(colorizer, shape):
+    with pytest.raises(BadInputError):
+        colorizer.colorize(np.zeros(shape, np.float32))
+
+
+def test_progress_is_reported_up_to_one(colorizer):
+    seen = []
+    colorizer.colorize(gray_photo(16, 16), progress=lambda f, m: seen.append(f))
+    assert seen[0] == 0 and seen[-1] == 1 and seen == sorted(seen)

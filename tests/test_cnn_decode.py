@@ -1,0 +1,98 @@
+"""Annealed-mean decoding: known answers on hand-made distributions (numpy only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from algorithms.cnn.decode import (
+    annealed_mean,
+    annealed_probabilities,
+    check_bins,
+    upsample_ab,
+)
+from algorithms.errors import BadInputError
+
+
+@pytest.fixture
+def bins(rng):
+    return rng.uniform(-100, 100, (313, 2)).astype(np.float32)
+
+
+def test_temperature_one_is_the_plain_mean_of_the_softmax(rng, bins):
+    logits = rng.normal(0, 2, (3, 4, 313))
+    probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    expected = probabilities @ bins
+    np.testing.assert_allclose(annealed_mean(logits, bins, 1.0), expected, atol=1e-4)
+
+
+def test_annealing_is_the_power_of_the_probabilities(rng, bins):
+    logits = rng.normal(0, 2, (2, 2, 313))
+    probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    powered = probabilities ** (1 / 0.38)
+    expected = powered / powered.sum(-1, keepdims=True)
+    np.testing.assert_allclose(annealed_probabilities(logits, 0.38), expected, rtol=1e-4,
+                               atol=1e-7)
+
+
+def test_small_temperature_picks_the_mode(rng, bins):
+    logits = rng.normal(0, 1, (5, 5, 313))
+    mode = logits.argmax(-1)
+    ab = annealed_mean(logits, bins, 1e-4)
+    np.testing.assert_allclose(ab, bins[mode], atol=1e-3)
+
+
+def test_one_hot_distribution_decodes_exactly_to_its_bin(bins):
+    logits = np.full((1, 3, 313), -1e4, np.float32)
+    chosen = [0, 17, 312]
+    for column, index in enumerate(chosen):
+        logits[0, column, index] = 0.0
+    for temperature in (0.38, 1.0, 3.0):
+        np.testing.assert_array_equal(annealed_mean(logits, bins, temperature)[0], bins[chosen])
+
+
+def test_uniform_logits_give_the_mean_bin_whatever_the_temperature(bins):
+    logits = np.zeros((2, 2, 313))
+    for temperature in (0.1, 0.38, 1.0):
+        np.testing.assert_allclose(annealed_mean(logits, bins, temperature),
+                                   np.broadcast_to(bins.mean(0), (2, 2, 2)), atol=1e-3)
+
+
+def test_lower_temperature_is_more_saturated(rng, bins):
+    logits = rng.normal(0, 2, (8, 8, 313))
+    vivid = np.linalg.norm(annealed_mean(logits, bins, 0.2), axis=-1).mean()
+    dull = np.linalg.norm(annealed_mean(logits, bins, 1.0), axis=-1).mean()
+    assert vivid > dull
+
+
+@pytest.mark.parametrize("temperature", [0, -1, np.nan, np.inf, 11])
+def test_bad_temperature_is_refused(bins, temperature):
+    with pytest.raises(BadInputError, match="temperature"):
+        annealed_mean(np.zeros((1, 1, 313)), bins, temperature)
+
+
+@pytest.mark.parametrize("shape", [(313,), (313, 3), (312, 2), (2, 313)])
+def test_bins_of_the_wrong_shape_are_refused(shape):
+    with pytest.raises(BadInputError, match=r"\(313, 2\)"):
+        check_bins(np.zeros(shape), 313)
+
+
+def test_upsampling_keeps_a_constant_field_and_the_pixel_centres():
+    constant = np.full((4, 4, 2), 7.0, np.float32)
+    np.testing.assert_allclose(upsample_ab(constant, (13, 17)), 7.0)
+    ramp = np.stack([np.arange(4.0)[None].repeat(2, 0)] * 2, -1).astype(np.float32)  # (2, 4, 2)
+    wide = upsample_ab(ramp, (2, 16))
+    # Half-pixel centres (PyTorch's align_corners=False): output x maps to (x + 0.5) / 4 - 0.5.
+    expected = np.clip((np.arange(16) + 0.5) / 4 - 0.5, 0, 3)
+    np.testing.assert_allclose(wide[0, :, 0], expected, atol=1e-5)
+
+
+def test_fast_lab_to_rgb_matches_the_reference_including_out_of_gamut(rng):
+    from algorithms.colorspace import lab_to_rgb, lab_to_rgb_fast
+
+    # The whole range the decoder can produce, most of it outside the sRGB gamut.
+    lab = np.stack([rng.uniform(0, 100, (60, 60)), rng.uniform(-110, 110, (60, 60)),
+                    rng.uniform(-110, 110, (60, 60))], -1)
+    fast = lab_to_rgb_fast(lab)
+    assert fast.dtype == np.float32 and fast.shape == (60, 60, 3)
+    np.testing.assert_allclose(fast, lab_to_rgb(lab), atol=1e-3)

@@ -1,0 +1,134 @@
+"""The Zhang network graph: shapes, colorization-tf names, padding conventions, checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from algorithms.cnn.architecture import (  # noqa: E402
+    FULL_WIDTHS,
+    Architecture,
+    infer_widths,
+    random_weights,
+    variable_shapes,
+    widths_for_multiplier,
+)
+from algorithms.cnn.model_file import load_model  # noqa: E402
+from algorithms.cnn.network import build_network  # noqa: E402
+from algorithms.errors import BadInputError  # noqa: E402
+
+TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8), padding="torch_symmetric",
+                    bn_epsilon=1e-5)
+
+
+@pytest.fixture(scope="module")
+def tiny_network():
+    network = build_network(TINY, random_weights(TINY, seed=3))
+    yield network
+    network.close()
+
+
+def smooth_lightness(height: int, width: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    return (50 + 40 * np.sin(7 * xx) * np.cos(5 * yy)).astype(np.float32)
+
+
+@pytest.mark.parametrize("multiplier", [1.0, 0.5])
+def test_output_is_313_logits_at_a_quarter_of_the_input(multiplier):
+    arch = Architecture(widths=widths_for_multiplier(multiplier))
+    with build_network(arch, random_weights(arch)) as network:
+        logits = network.run((smooth_lightness(32, 48) - 50) / 100)
+    assert logits.shape == (8, 12, 313)
+    assert np.all(np.isfinite(logits))
+
+
+def test_width_multiplier_scales_every_block():
+    assert widths_for_multiplier(1.0) == FULL_WIDTHS
+    assert widths_for_multiplier(0.5) == (32, 64, 128, 256, 256, 256, 256, 128)
+
+
+def test_variables_are_named_as_the_colorization_tf_checkpoint(tiny_network):
+    names = set(tiny_network.variables)
+    assert {f"conv{i}/weights" for i in range(1, 24)} <= names
+    assert {f"conv{i}/biases" for i in range(1, 24)} <= names
+    for block in range(1, 8):
+        for part in ("gamma", "beta", "moving_mean", "moving_variance"):
+            assert f"bn_{block}/{part}" in names
+    assert len(names) == 23 * 2 + 7 * 4
+    # conv20 is the transposed convolution: TF layout (k, k, out, in).
+    assert tuple(tiny_network.variables["conv20/weights"].shape) == (4, 4, 8, 16)
+
+
+def test_widths_are_read_back_from_shapes():
+    shapes = variable_shapes(TINY)
+    assert infer_widths(shapes) == (TINY.widths, 313)
+
+
+def test_graph_is_reused_for_any_input_size(tiny_network):
+    small = tiny_network.run(smooth_lightness(16, 16) / 100)
+    large = tiny_network.run(smooth_lightness(40, 24) / 100)
+    assert small.shape == (4, 4, 313) and large.shape == (10, 6, 313)
+
+
+def test_input_size_must_be_a_multiple_of_8(tiny_network):
+    with pytest.raises(BadInputError, match="multiples of 8"):
+        tiny_network.run(np.zeros((30, 32), np.float32))
+
+
+def test_padding_conventions_differ_only_through_the_stride_2_convolutions():
+    weights = random_weights(TINY, seed=4)
+    lightness = (smooth_lightness(32, 32) - 50) / 100
+    same_arch = Architecture(TINY.widths, padding="tf_same", bn_epsilon=TINY.bn_epsilon)
+    with build_network(TINY, weights) as symmetric, build_network(same_arch, weights) as same:
+        difference = np.abs(symmetric.run(lightness) - same.run(lightness)).max()
+    assert difference > 1e-3
+
+
+def test_loading_a_wrong_shape_names_the_variable(tiny_network):
+    weights = random_weights(TINY)
+    weights["conv5/weights"] = weights["conv5/weights"][..., :3]
+    with pytest.raises(BadInputError, match="conv5/weights"):
+        tiny_network.load_weights(weights)
+
+
+def test_tf_checkpoint_round_trip(tmp_path, tiny_network):
+    import tensorflow as tf
+
+    # A checkpoint written by tf.compat.v1.train.Saver, as colorization-tf wrote them.
+    weights = random_weights(TINY, seed=11)
+    arch = Architecture(TINY.widths, padding="tf_same", bn_epsilon=1e-3)
+    lightness = smooth_lightness(32, 40)
+    with build_network(arch, weights) as network:
+        prefix = network.save_checkpoint(str(tmp_path / "model.ckpt"))
+        expected = network.run(lightness - 50)  # colorization-tf feeds L - 50
+    assert tf.io.gfile.exists(prefix + ".index")
+    bins = np.random.default_rng(0).uniform(-100, 100, (313, 2))
+    np.save(tmp_path / "pts_in_hull.npy", bins)
+
+    model = load_model(prefix)
+    assert model.architecture == arch
+    assert model.metadata["input_offset"] == 50 and model.metadata["input_scale"] == 1
+    np.testing.assert_allclose(model.bins, bins, rtol=1e-6)
+    with build_network(model.architecture, model.weights) as network:
+        restored = network.run(model.normalise_lightness(lightness))
+    np.testing.assert_array_equal(restored, expected)
+    for name, value in weights.items():
+        np.testing.assert_array_equal(model.weights[name], value)
+
+
+def test_tf_checkpoint_problems_give_one_line_messages(tmp_path, tiny_network):
+    prefix = tiny_network.save_checkpoint(str(tmp_path / "model.ckpt"))
+    with pytest.raises(BadInputError, match="needs its ab bins"):
+        load_model(prefix)
+    np.save(tmp_path / "wrong_bins.npy", np.zeros((312, 2)))
+    with pytest.raises(BadInputError, match=r"must have shape"):
+        load_model(prefix + ".index", bins_path=tmp_path / "wrong_bins.npy")
+    np.save(tmp_path / "pts_in_hull.npy", np.zeros((313, 2)))
+    assert load_model(prefix).architecture.widths == TINY.widths
+    data = next(tmp_path.glob("model.ckpt.data-*"))
+    data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+    with pytest.raises(BadInputError, match="truncated") as error:
+        load_model(tmp_path)  # the folder holding one checkpoint
+    assert "\n" not in str(error.value)
