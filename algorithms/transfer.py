@@ -183,9 +183,13 @@ def _welsh_match(
         mean_ab = reference_ab.reshape(-1, 2).mean(axis=0)
         ab = np.broadcast_to(mean_ab.astype(np.float32), (*target_l.shape, 2)).copy()
         return _Matches(ab, np.zeros(target_l.shape, np.float32)), True
-    # Luminance remapping: the reference's L moved to the target's mean and spread.
-    scale = float(target_l.std()) / reference_std
-    shift = float(target_l.mean()) - scale * float(reference_l.mean())
+    # Luminance remapping: the reference's L moved to the target's mean and spread. A flat
+    # target has no spread to match (a zero scale would make every sample tie): its
+    # lightness is then compared with the reference's as it is.
+    scale, shift = 1.0, 0.0
+    if target_l.std() >= FLAT_STD:
+        scale = float(target_l.std()) / reference_std
+        shift = float(target_l.mean()) - scale * float(reference_l.mean())
     rows, columns = jittered_samples(Rect(0, 0, reference_l.shape[1], reference_l.shape[0]),
                                      samples, rng)
     # Equal weights 0.5 / 0.5 on both terms: plain Euclidean distance on (L, sd).
@@ -232,9 +236,11 @@ def _swatch_texture_match(
     basis_patches = np.vstack(
         [sample_patches, padded[extra_rows[:, None] + dy, extra_columns[:, None] + dx]]
     )
-    mean_patch = basis_patches.mean(axis=0)
-    _, _, components = np.linalg.svd(basis_patches - mean_patch, full_matrices=False)
-    components = components[:PATCH_COMPONENTS].astype(np.float32)
+    mean_patch = basis_patches.mean(axis=0, dtype=np.float64)
+    centred = basis_patches - mean_patch
+    # Principal axes from the small (n*n, n*n) covariance; eigh sorts eigenvalues upwards.
+    _, eigenvectors = np.linalg.eigh(centred.T @ centred)
+    components = eigenvectors[:, ::-1][:, :PATCH_COMPONENTS].T.astype(np.float32)
     # BORDER_REFLECT mirrors like np.pad's "symmetric" above.
     features = np.stack(
         [

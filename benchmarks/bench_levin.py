@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/bench_levin.py [--data ../shared/data/dev] [--photos 10]
                                      [--sizes 0.25 1 12] [--direct-sizes 0.25 1]
+                                     [--native-photos 3]
 
 Hints: 250 square patches of 7x7 pixels at random places, carrying the true
 photo's YIQ chroma (a user's strokes stand in for them). Quality is PSNR of the
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import math
 import multiprocessing
 import os
 import resource
@@ -91,17 +93,23 @@ def run_case(job: dict) -> dict:
     """Colorize one image (in a fresh process) and report time, memory and PSNR."""
     from algorithms.colorspace import luminance
     from algorithms.metrics import psnr
-    from algorithms.scribble import colorize_scribbles
+    from algorithms.scribble import MAX_SOLVE_PIXELS, colorize_scribbles
+    from colorize_app.media import read_image
 
     if job["kind"] == "mosaic":
         truth = mosaic(job["paths"], job["megapixels"], job["seed"])
+    elif job["kind"] == "native":
+        truth = read_image(job["path"]).pixels
     else:
         truth = scaled_photo(job["path"], job["megapixels"])
     gray = luminance(truth)
     hint_chroma, hint_mask = patch_hints(truth, job["seed"])
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     start = time.perf_counter()
-    result = colorize_scribbles(gray, hint_chroma, hint_mask, solver=job["solver"])
+    solver, _, mode = job["solver"].partition("-")  # "multigrid-full": no reduced-size solve
+    limit = math.inf if mode == "full" else MAX_SOLVE_PIXELS
+    result = colorize_scribbles(gray, hint_chroma, hint_mask, solver=solver,
+                                max_solve_pixels=limit)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     gray_rgb = np.repeat(gray[..., None], 3, axis=2)
@@ -129,6 +137,8 @@ def main() -> int:
                         help="megapixels of the timed mosaics")
     parser.add_argument("--direct-sizes", type=float, nargs="*", default=[0.25, 1.0],
                         help="sizes whose mosaic is also solved directly (slow)")
+    parser.add_argument("--native-photos", type=int, default=3,
+                        help="photos compared at their own size (a direct solve: ~1 min each)")
     args = parser.parse_args()
     paths = sorted(glob.glob(os.path.join(args.data, "*.jpg")))
     if not paths:
@@ -139,35 +149,52 @@ def main() -> int:
     print(f"Levin scribble colorization; {PATCHES} hint patches of {PATCH_SIZE}x{PATCH_SIZE}; "
           f"{os.cpu_count()} cores; data {os.path.abspath(args.data)}")
     print("\nSpeed and memory (mosaics of dev photos, each case in a fresh process)")
-    print(f"{'MP':>6} {'size':>11} {'solver':>9} {'time s':>8} {'peak GB':>8} "
+    print(f"{'MP':>6} {'size':>11} {'solver':>14} {'time s':>8} {'peak GB':>8} "
           f"{'PSNR':>7} {'gray':>7}")
     for megapixels in args.sizes:
-        solvers = ["multigrid"] + (["direct"] if megapixels in args.direct_sizes else [])
+        solvers = ["multigrid"]
+        if megapixels <= 2:
+            solvers.append("multigrid-full")
+        if megapixels in args.direct_sizes:
+            solvers.append("direct")
         for solver in solvers:
             job = {"kind": "mosaic", "paths": paths, "megapixels": megapixels, "seed": 1,
                    "solver": solver}
             row = in_fresh_process(job)
             height, width = row["shape"]
-            print(f"{height * width / 1e6:6.2f} {width:>5}x{height:<5} {solver:>9} "
+            print(f"{height * width / 1e6:6.2f} {width:>5}x{height:<5} {solver:>14} "
                   f"{row['seconds']:8.2f} {row['peak_bytes'] / 2**30:8.2f} "
                   f"{row['psnr']:7.2f} {row['gray_psnr']:7.2f}", flush=True)
 
     print(f"\nQuality at 0.25 MP on {args.photos} dev photos: multigrid vs direct exact solve")
-    print(f"{'photo':>12} {'gray':>7} {'direct':>7} {'multigrid':>9} {'diff dB':>8} {'time s':>7}")
-    differences, times = [], []
-    for path in paths[: args.photos]:
-        rows = {solver: in_fresh_process({"kind": "photo", "path": path, "megapixels": 0.25,
-                                          "seed": 2, "solver": solver})
-                for solver in ("direct", "multigrid")}
-        difference = rows["multigrid"]["psnr"] - rows["direct"]["psnr"]
-        differences.append(difference)
-        times.append(rows["multigrid"]["seconds"])
-        print(f"{os.path.basename(path):>12} {rows['direct']['gray_psnr']:7.2f} "
-              f"{rows['direct']['psnr']:7.2f} {rows['multigrid']['psnr']:9.2f} "
-              f"{difference:+8.3f} {rows['multigrid']['seconds']:7.2f}", flush=True)
-    print(f"mean difference {np.mean(differences):+.3f} dB, largest |difference| "
-          f"{np.max(np.abs(differences)):.3f} dB, median time {np.median(times):.2f} s")
+    quality_table(paths[: args.photos], {"kind": "photo", "megapixels": 0.25})
+    if args.native_photos:
+        print(f"\nQuality at the photos' own size (about 0.7 MP) on {args.native_photos} dev "
+              "photos: multigrid vs direct exact solve")
+        quality_table(paths[: args.native_photos], {"kind": "native"})
     return 0
+
+
+def quality_table(paths: list[str], kind: dict) -> None:
+    """PSNR of the default and the full-size multigrid solves next to the direct one."""
+    solvers = ("direct", "multigrid-full", "multigrid")
+    print(f"{'photo':>12} {'gray':>6} {'direct':>7} {'full':>7} {'diff':>6} {'time':>5} "
+          f"{'default':>7} {'diff':>6} {'time':>5}")
+    differences = {solver: [] for solver in solvers[1:]}
+    for path in paths:
+        rows = {solver: in_fresh_process({**kind, "path": path, "seed": 2, "solver": solver})
+                for solver in solvers}
+        cells = []
+        for solver in solvers[1:]:
+            difference = rows[solver]["psnr"] - rows["direct"]["psnr"]
+            differences[solver].append(difference)
+            cells.append(f"{rows[solver]['psnr']:7.2f} {difference:+6.2f} "
+                         f"{rows[solver]['seconds']:5.2f}")
+        print(f"{os.path.basename(path):>12} {rows['direct']['gray_psnr']:6.2f} "
+              f"{rows['direct']['psnr']:7.2f} {' '.join(cells)}", flush=True)
+    for solver, values in differences.items():
+        print(f"{solver}: PSNR minus direct: mean {np.mean(values):+.3f} dB, "
+              f"largest |difference| {np.max(np.abs(values)):.3f} dB")
 
 
 if __name__ == "__main__":

@@ -7,15 +7,8 @@ import pytest
 
 from algorithms.colorspace import rgb_to_yiq, yiq_to_rgb
 from algorithms.errors import BadInputError, MemoryBudgetError
-from algorithms.scribble import (
-    affinity_weights,
-    colorize_scribbles,
-    estimate_memory,
-    hints_from_marked,
-    levin_matrix,
-    propagate,
-    window_offsets,
-)
+from algorithms.levin_system import affinity_weights, levin_matrix, window_offsets
+from algorithms.scribble import colorize_scribbles, estimate_memory, hints_from_marked, propagate
 
 RED_IQ = rgb_to_yiq(np.array([[[0.8, 0.2, 0.2]]]))[0, 0, 1:]
 BLUE_IQ = rgb_to_yiq(np.array([[[0.2, 0.3, 0.8]]]))[0, 0, 1:]
@@ -244,14 +237,27 @@ def test_tiny_and_one_pixel_high_images(shape):
     np.testing.assert_allclose(result.reshape(-1, 2), expected, atol=1e-4)
 
 
-def test_fifty_megapixels_are_refused_before_any_allocation():
+def test_fifty_megapixels_beyond_the_budget_are_refused_before_any_allocation():
     shape = (6124, 8165)  # 50 megapixels, never allocated: the estimate comes first
-    assert estimate_memory(shape) > 20 * 2**30
+    assert 4 * 2**30 < estimate_memory(shape, max_solve_pixels=2e6) < 12 * 2**30
+    assert estimate_memory(shape) > 20 * 2**30  # solving it whole would need far more
     luma = np.broadcast_to(np.float32(0.5), shape)
     mask = np.broadcast_to(False, shape)
     with pytest.raises(MemoryBudgetError, match=r"50\.0-megapixel image needs about .* GB"):
         propagate(luma, np.broadcast_to(np.float32(0), (*shape, 2)), mask,
-                  memory_budget=16 * 2**30)
+                  memory_budget=4 * 2**30)
+
+
+def test_a_large_image_solved_at_reduced_size_keeps_regions_and_hints():
+    luma = two_regions(120, 160)
+    hint_chroma = np.zeros((120, 160, 2))
+    hint_mask = np.zeros((120, 160), bool)
+    hint_mask[10:12, 10:12], hint_chroma[10:12, 10:12] = True, RED_IQ
+    hint_mask[100, 150], hint_chroma[100, 150] = True, BLUE_IQ  # one pixel: must survive
+    reduced = propagate(luma, hint_chroma, hint_mask, max_solve_pixels=120 * 160 / 9)
+    full = propagate(luma, hint_chroma, hint_mask, solver="direct")
+    np.testing.assert_allclose(reduced, full, atol=0.1 * np.abs(RED_IQ - BLUE_IQ).max())
+    np.testing.assert_array_equal(reduced[hint_mask], hint_chroma[hint_mask].astype(np.float32))
 
 
 def test_bad_parameters_are_errors():

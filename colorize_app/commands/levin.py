@@ -50,6 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="multigrid (default, fast) or direct (SciPy SuperLU: slow, for reference)",
     )
     parser.add_argument(
+        "--exact", action="store_true",
+        help="solve the full-size system even for large photos (slower; by default photos "
+             "over 0.3 megapixels are solved at 0.3 MP and refined at full size)",
+    )
+    parser.add_argument(
         "--bit-depth", type=int, choices=(8, 16), default=8,
         help="bits per channel of OUT (16 for .png and .tif only)",
     )
@@ -57,7 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from algorithms.scribble import colorize_scribbles, hints_from_marked
+    import math
+
+    from algorithms.scribble import MAX_SOLVE_PIXELS, colorize_scribbles, hints_from_marked
     from colorize_app.media import check_not_input, read_image, write_image
     from colorize_app.progress_bar import progress_bar
 
@@ -76,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         result = colorize_scribbles(
             gray.pixels, hint_chroma, hint_mask,
             radius=args.radius, solver=args.solver, progress=progress,
+            max_solve_pixels=math.inf if args.exact else MAX_SOLVE_PIXELS,
         )
     write_image(args.output, result, inputs=inputs, bit_depth=args.bit_depth)
     print(f"colorized from {int(hint_mask.sum())} hint pixels -> {args.output}")
