@@ -42,7 +42,7 @@ DEFAULT_NEIGHBOURHOOD = 5
 PATCH_COMPONENTS = 6
 #: Below this standard deviation (L units) an image or swatch has no luminance to match.
 FLAT_STD = 1e-3
-#: Rows of the target matched per chunk (progress and cancel checks between chunks).
+#: Target pixels matched per chunk (progress and cancel checks between chunks).
 _CHUNK_PIXELS = 1 << 18
 
 
@@ -57,7 +57,8 @@ class TransferResult:
     warnings : tuple of str
         One-line notes for the user (gray reference, colour target, ...).
     hint_fraction : float
-        Share of the pixels kept as confident hints (1.0 for ``method="plain"``).
+        Share of the pixels kept as confident hints (1.0 for ``method="plain"``, 0.0
+        for a gray reference).
     """
 
     rgb: np.ndarray

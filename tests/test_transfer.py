@@ -111,6 +111,14 @@ def test_propagated_colour_edges_follow_the_lightness_edge(rng):
     assert 0.0 < propagated.hint_fraction < 1.0
 
 
+@pytest.mark.parametrize(("level", "colour"), [(33.0, 0), (80.0, -1)])
+def test_flat_target_takes_the_colour_of_the_reference_at_its_lightness(level, colour):
+    # Nothing to remap a flat target's lightness to: it is compared as it is.
+    result = transfer_colour(from_lab(np.full((8, 8), level)), two_tone_reference())
+    expected = chroma(two_tone_reference())[0, colour]
+    assert np.abs(chroma(result.rgb) - expected).max() < 1.5
+
+
 def test_swatch_pairs_send_each_swatch_colour_to_its_partner(rng):
     # Both reference halves have the same lightness statistics: only the pairing can
     # tell which colour goes where, and the pairs cross (left -> bottom right).
@@ -294,3 +302,17 @@ def test_match_distance_counts_against_pixels_of_the_same_lightness():
     hints = confident_hints(np.zeros((40, 64, 2)), distance, lightness_map)
     assert hints[:, 32:].all()
     assert not hints[10:14, 10:14].any()
+
+
+def test_gamut_mapping_keeps_lightness_and_hue_and_leaves_gamut_colours_alone(rng):
+    from algorithms.colorspace import lab_to_rgb_keep_lightness
+
+    inside = rng.random((10, 10, 3))
+    np.testing.assert_allclose(lab_to_rgb_keep_lightness(rgb_to_lab(inside)), inside, atol=1e-5)
+    # L 90 with a strong blue: far outside sRGB. Clipping would darken it.
+    outside = np.array([[[90.0, 20.0, -90.0]]])
+    mapped = rgb_to_lab(lab_to_rgb_keep_lightness(outside))
+    assert abs(mapped[0, 0, 0] - 90.0) < 0.01
+    hue = np.degrees(np.arctan2(mapped[0, 0, 2], mapped[0, 0, 1]))
+    assert abs(hue - np.degrees(np.arctan2(-90.0, 20.0))) < 1.0
+    assert abs(rgb_to_lab(lab_to_rgb(outside))[0, 0, 0] - 90.0) > 1.0  # what clipping does
