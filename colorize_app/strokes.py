@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-import cv2
 import numpy as np
 
 #: Stroke kinds: ``paint`` lays a colour, ``keep`` pins the photo's own colour (for
@@ -45,22 +44,36 @@ class Stroke:
 
 
 def stroke_footprint(shape: tuple[int, int], stroke: Stroke, start: int = 0) -> np.ndarray:
-    """Pixels covered by ``stroke`` (from point ``start`` on): (H, W) bool array."""
-    footprint = np.zeros(shape, dtype=np.uint8)
-    # Sub-pixel precision: cv2 takes fixed-point coordinates with `shift` fractional bits.
-    shift = 4
-    scale = 1 << shift
-    points = np.array(
-        [[round(x * scale), round(y * scale)] for x, y in stroke.points[max(start - 1, 0):]],
-        dtype=np.int32,
-    )
-    thickness = max(int(round(stroke.width)), 1)
-    if len(points) == 1:
-        radius = max(int(round(stroke.width / 2 * scale)), 0)
-        cv2.circle(footprint, tuple(int(v) for v in points[0]), radius, 1, -1, cv2.LINE_8, shift)
-    else:
-        cv2.polylines(footprint, [points], False, 1, thickness, cv2.LINE_8, shift)
-    return footprint.astype(bool)
+    """Pixels covered by ``stroke`` (its segments from point ``start`` on): (H, W) bool.
+
+    A pixel is covered when its centre (x = column, y = row) lies closer than width / 2 to
+    the polyline, so a width-w brush covers w pixels across (odd w) and a width-1 brush one.
+    """
+    height, width = shape
+    footprint = np.zeros(shape, dtype=bool)
+    points = np.asarray(stroke.points[max(start - 1, 0):], dtype=np.float64).reshape(-1, 2)
+    half = max(float(stroke.width), 1.0) / 2.0
+    segments = zip(points[:-1], points[1:]) if len(points) > 1 else [(points[0], points[0])]
+    for first, second in segments:
+        # Only the segment's bounding box, grown by the brush radius, can be covered.
+        left = max(int(np.floor(min(first[0], second[0]) - half)), 0)
+        right = min(int(np.ceil(max(first[0], second[0]) + half)) + 1, width)
+        top = max(int(np.floor(min(first[1], second[1]) - half)), 0)
+        bottom = min(int(np.ceil(max(first[1], second[1]) + half)) + 1, height)
+        if left >= right or top >= bottom:
+            continue
+        ys, xs = np.mgrid[top:bottom, left:right]
+        direction = second - first
+        length_sq = float(direction @ direction)
+        if length_sq > 0:
+            along = ((xs - first[0]) * direction[0] + (ys - first[1]) * direction[1]) / length_sq
+            along = np.clip(along, 0.0, 1.0)
+        else:
+            along = np.zeros(xs.shape)
+        dx = xs - (first[0] + along * direction[0])
+        dy = ys - (first[1] + along * direction[1])
+        footprint[top:bottom, left:right] |= dx * dx + dy * dy < half * half
+    return footprint
 
 
 def apply_stroke(

@@ -9,9 +9,9 @@ from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QAction, QFileDialog, QLabel, QMainWindow, QToolBar, QWidget
 
 from algorithms.errors import ColorizeError
-from colorize_app.gui import settings
+from colorize_app.gui import jobs, settings
 from colorize_app.gui.image_view import ImageView
-from colorize_app.gui.jobs import JobRunner, show_error
+from colorize_app.gui.jobs import JobRunner
 from colorize_app.media import IMAGE_EXTENSIONS
 
 IMAGE_FILTER = "Images ({})".format(" ".join(f"*{ext}" for ext in IMAGE_EXTENSIONS))
@@ -106,7 +106,7 @@ class MethodWindow(QMainWindow):
         try:
             action()
         except ColorizeError as error:
-            show_error(self, title, str(error))
+            jobs.show_error(self, title, str(error))
             return False
         return True
 

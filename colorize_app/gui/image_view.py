@@ -172,8 +172,13 @@ class ImageView(QGraphicsView):
     # -- mouse ----------------------------------------------------------------------------
 
     def image_point(self, view_pos) -> QPointF:
-        """Image coordinates of a viewport position."""
-        return self.mapToScene(view_pos)
+        """Image coordinates of the centre of the viewport pixel at ``view_pos``.
+
+        Image pixel (c, r) covers [c, c + 1) x [r, r + 1), so ``floor`` of the result is the
+        pixel under the cursor at any zoom.
+        """
+        inverse, _ = self.viewportTransform().inverted()
+        return inverse.map(QPointF(view_pos) + QPointF(0.5, 0.5))
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if event.button() in (Qt.MiddleButton, Qt.RightButton):

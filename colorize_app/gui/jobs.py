@@ -15,6 +15,7 @@ import traceback
 from typing import Any, Callable, Optional
 
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
+from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QMessageBox, QProgressBar, QPushButton, QWidget
 
 from algorithms.errors import CancelledError, ColorizeError
@@ -92,6 +93,7 @@ class JobRunner(QObject):
         self.progress_bar.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running job (Esc)")
+        self.cancel_button.setShortcut(QKeySequence("Esc"))
         self.cancel_button.clicked.connect(self.cancel)
         self._show_widgets(False)
 

@@ -55,7 +55,24 @@ WindowFactory = Callable[[], QWidget]
 #: Entry key -> function that makes its window. A window plugs in by adding a factory that
 #: imports its module when called, so that opening the menu stays fast, e.g.
 #: ``def _scribble(): from colorize_app.gui.scribble_window import ScribbleWindow; ...``.
-WINDOW_FACTORIES: dict[str, WindowFactory] = {}
+
+
+def _scribble_window() -> QWidget:
+    from colorize_app.gui.scribble_window import ScribbleWindow
+
+    return ScribbleWindow()
+
+
+def _swatch_window() -> QWidget:
+    from colorize_app.gui.swatch_window import SwatchWindow
+
+    return SwatchWindow()
+
+
+WINDOW_FACTORIES: dict[str, WindowFactory] = {
+    "scribble": _scribble_window,
+    "transfer": _swatch_window,
+}
 
 
 class MainMenu(QMainWindow):

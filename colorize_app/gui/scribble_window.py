@@ -1,0 +1,405 @@
+"""The scribble window: paint colour strokes on a photo, colorize it (Levin et al. 2004).
+
+The strokes live in a Qt-free :class:`~colorize_app.strokes.Strokes` object; undo and redo
+go through a QUndoStack. The engine is ``algorithms.scribble``; it runs in the job runner.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import cv2
+import numpy as np
+from PyQt5.QtCore import QPointF, Qt
+from PyQt5.QtGui import QColor, QKeySequence
+from PyQt5.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QLabel,
+    QSplitter,
+    QUndoCommand,
+    QUndoStack,
+    QWidget,
+)
+
+from algorithms.colorspace import join_luminance_chroma, luminance, rgb_to_yiq
+from algorithms.scribble import colorize_scribbles, hints_from_marked
+from colorize_app import media
+from colorize_app.gui import jobs, settings
+from colorize_app.gui.base_window import IMAGE_FILTER, MethodWindow
+from colorize_app.gui.brush_panel import BrushPanel
+from colorize_app.gui.image_view import ComparisonView, ImageView
+from colorize_app.gui.jobs import JobRunner
+from colorize_app.strokes import Stroke, Strokes, apply_stroke, as_rgb
+
+#: Longest side of the copy that the live preview recolours.
+PREVIEW_SIDE = 192
+
+
+class AddStrokeCommand(QUndoCommand):
+    def __init__(self, window: "ScribbleWindow", stroke: Stroke) -> None:
+        super().__init__(f"{stroke.kind} stroke")
+        self.window, self.stroke = window, stroke
+
+    def redo(self) -> None:
+        self.window.strokes.add(self.stroke)
+        self.window.strokes_changed()
+
+    def undo(self) -> None:
+        self.window.strokes.pop()
+        self.window.strokes_changed()
+
+
+class SnapshotCommand(QUndoCommand):
+    """Clear, or loading a hint file: swap whole stroke states."""
+
+    def __init__(self, window: "ScribbleWindow", text: str, before: tuple, after: tuple) -> None:
+        super().__init__(text)
+        self.window, self.before, self.after = window, before, after
+
+    def redo(self) -> None:
+        self.window.strokes.restore(self.after)
+        self.window.strokes_changed()
+
+    def undo(self) -> None:
+        self.window.strokes.restore(self.before)
+        self.window.strokes_changed()
+
+
+class ScribbleWindow(MethodWindow):
+    """Open a photo, paint strokes, colorize, save."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__("Scribble colorization", parent)
+        self.photo: Optional[np.ndarray] = None
+        self.photo_path = ""
+        self.strokes = Strokes((0, 0))
+        self.marked = np.zeros((0, 0, 3), np.float32)
+        self.mask = np.zeros((0, 0), bool)
+        self.result: Optional[np.ndarray] = None
+        self.prior_chroma: Optional[np.ndarray] = None
+        self._stroke: Optional[Stroke] = None
+        self.undo_stack = QUndoStack(self)
+
+        self.view = ImageView()
+        self.result_view = ComparisonView("Result")
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.result_view)
+        splitter.setSizes([500, 500])
+        self.setCentralWidget(splitter)
+        self.watch_view(self.view)
+        self.watch_view(self.result_view.view)
+        self.view.pressed.connect(self._press)
+        self.view.dragged.connect(self._drag)
+        self.view.released.connect(self._release)
+        self.preview_jobs = JobRunner(self, silent=True)
+
+        self._build_actions()
+        self._update_actions()
+
+    # -- user interface -------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        file_menu, edit_menu = self.file_menu, self.edit_menu
+        self.open_action = self.add_action("Open photo...", self.open_photo, QKeySequence.Open,
+                                           file_menu, tip="Open a gray or colour photo (Ctrl+O)")
+        self.load_hints_action = self.add_action(
+            "Load hints...", self.load_hints, None, file_menu,
+            tip="Load a marked image (and optionally its mask) as strokes")
+        self.save_strokes_action = self.add_action(
+            "Save strokes...", self.save_strokes, None, file_menu, toolbar=False,
+            tip="Save the strokes as a marked image plus a mask")
+        self.save_action = self.add_action("Save result...", self.save_result, QKeySequence.Save,
+                                           file_menu, tip="Save the colorized photo (Ctrl+S)")
+        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        for action in (self.undo_action, self.redo_action):
+            edit_menu.addAction(action)
+            self.toolbar.addAction(action)
+            self.addAction(action)
+        self.clear_action = self.add_action("Clear", self.clear_strokes, None, edit_menu,
+                                            tip="Remove every stroke (undoable)")
+        self.toolbar.addSeparator()
+        self.auto_action = self.add_action(
+            "Start from automatic", self.start_from_automatic, None, edit_menu,
+            tip="Colorize with the CNN first; strokes then correct it")
+        self.colorize_action = self.add_action("Colorize", self.colorize, "Ctrl+R", edit_menu,
+                                               tip="Colorize at full resolution (Ctrl+R)")
+        self.add_action("Fit", self.view.fit, "Ctrl+0", self.view_menu, toolbar=False)
+        self.add_action("100%", self.view.actual_size, "Ctrl+1", self.view_menu, toolbar=False)
+
+        self.brush = BrushPanel()
+        self.addToolBarBreak()
+        options = self.addToolBar("Brush")
+        options.setObjectName("brush")
+        options.addWidget(self.brush)
+        self.preview_box = QCheckBox("Live preview")
+        self.preview_box.setToolTip("Recolour a small copy after each stroke")
+        self.preview_box.setChecked(settings.value("scribble/live_preview", False, bool))
+        self.preview_box.toggled.connect(self._preview_toggled)
+        options.addWidget(self.preview_box)
+        self.prior_weight_box = QDoubleSpinBox()
+        self.prior_weight_box.setRange(0.0, 10.0)
+        self.prior_weight_box.setSingleStep(0.01)
+        self.prior_weight_box.setDecimals(3)
+        self.prior_weight_box.setValue(settings.value("scribble/prior_weight", 0.05, float))
+        self.prior_weight_box.setToolTip("How strongly the automatic colours hold where no "
+                                         "stroke is (used after 'Start from automatic')")
+        self.prior_weight_box.valueChanged.connect(
+            lambda weight: settings.set_value("scribble/prior_weight", weight))
+        options.addWidget(QLabel("  Prior weight"))
+        options.addWidget(self.prior_weight_box)
+
+    def _update_actions(self) -> None:
+        has_photo = self.photo is not None
+        for action in (self.load_hints_action, self.save_strokes_action, self.clear_action,
+                       self.colorize_action, self.auto_action):
+            action.setEnabled(has_photo)
+        self.save_action.setEnabled(self.result is not None)
+
+    # -- files ----------------------------------------------------------------------------
+
+    def open_dropped(self, paths: list[str], position) -> None:
+        self.load_photo(paths[0])
+
+    def open_photo(self) -> None:
+        path = self.ask_open("Open photo", "open", IMAGE_FILTER)
+        if path:
+            self.load_photo(path)
+
+    def load_photo(self, path: str) -> bool:
+        """Open ``path`` as the photo; strokes and results are reset."""
+        loaded = []
+        if not self.guarded("Open photo", lambda: loaded.append(media.read_image(path))):
+            return False
+        self.set_photo(loaded[0].pixels, path)
+        return True
+
+    def set_photo(self, photo: np.ndarray, path: str = "") -> None:
+        """Use ``photo`` ((H, W) or (H, W, 3) float in [0, 1]) as the image to colorize."""
+        self.jobs.cancel()
+        self.preview_jobs.cancel()
+        self.photo = np.asarray(photo, dtype=np.float32)
+        self.photo_path = path
+        self.strokes = Strokes(self.photo.shape[:2])
+        self.result = None
+        self.prior_chroma = None
+        self.undo_stack.clear()
+        self.strokes_changed()
+        self.view.fit()
+        self.result_view.show_result(self.photo, None)
+        height, width = self.photo.shape[:2]
+        self.set_size_text(width, height)
+        name = os.path.basename(path) if path else "untitled"
+        self.setWindowTitle(f"Scribble colorization - {name}")
+        self._update_actions()
+
+    def load_hints(self) -> None:
+        """Load a marked image and, optionally, its mask as the bottom stroke layer."""
+        if self.photo is None:
+            return
+        marked_path = self.ask_open("Load hints: marked image", "hints", IMAGE_FILTER)
+        if not marked_path:
+            return
+        mask_path = self.ask_open("Load hints: mask (Cancel for none)", "hints", IMAGE_FILTER)
+
+        def load() -> None:
+            marked = media.read_image(marked_path).pixels
+            mask = media.read_image(mask_path).pixels if mask_path else None
+            _, hint_mask = hints_from_marked(self.photo, marked, mask)
+            before = self.strokes.snapshot()
+            probe = Strokes(self.strokes.shape)
+            probe.set_base(self.photo, marked, hint_mask)
+            self.undo_stack.push(SnapshotCommand(self, "load hints", before, probe.snapshot()))
+
+        self.guarded("Load hints", load)
+
+    def save_strokes(self) -> None:
+        """Save the strokes as a marked image plus ``<name>_mask.png``."""
+        if self.photo is None:
+            return
+        path = self.ask_save("Save strokes as marked image", "hints", "PNG (*.png)",
+                             "strokes.png")
+        if not path:
+            return
+        root, extension = os.path.splitext(path)
+        if not extension:
+            path, extension = path + ".png", ".png"
+        mask_path = f"{root}_mask.png"
+        inputs = [self.photo_path] if self.photo_path else []
+
+        def save() -> None:
+            media.write_image(path, self.marked, inputs=inputs)
+            media.write_image(mask_path, self.mask.astype(np.float32), inputs=inputs)
+
+        if self.guarded("Save strokes", save):
+            self.statusBar().showMessage(f"Saved {path} and {mask_path}", 5000)
+
+    def save_result(self) -> None:
+        if self.result is None:
+            return
+        stem = os.path.splitext(os.path.basename(self.photo_path or "photo"))[0]
+        path = self.ask_save("Save result", "save", suggestion=f"{stem}_colorized.png")
+        if path and self.guarded("Save result", lambda: media.write_image(
+                path, self.result, inputs=[self.photo_path] if self.photo_path else [])):
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    # -- painting -------------------------------------------------------------------------
+
+    def _pixel(self, point: QPointF) -> tuple[float, float]:
+        # The brush is centred on the pixel under the cursor (strokes use pixel indices).
+        return float(np.floor(point.x())), float(np.floor(point.y()))
+
+    def _press(self, point: QPointF) -> None:
+        if self.photo is None:
+            return
+        tool = self.brush.tool
+        if tool == "pick":
+            x, y = int(np.floor(point.x())), int(np.floor(point.y()))
+            height, width = self.marked.shape[:2]
+            if 0 <= x < width and 0 <= y < height:
+                red, green, blue = (float(v) for v in self.marked[y, x])
+                self.brush.set_colour(QColor.fromRgbF(red, green, blue))
+                self.brush.set_tool("paint")
+            return
+        self._stroke = Stroke([self._pixel(point)], self.brush.rgb(),
+                              float(self.brush.brush_width), tool)
+        apply_stroke(as_rgb(self.photo), self.marked, self.mask, self._stroke)
+        self.view.set_image(self.marked)
+
+    def _drag(self, point: QPointF) -> None:
+        if self._stroke is None:
+            return
+        self._stroke.points.append(self._pixel(point))
+        apply_stroke(as_rgb(self.photo), self.marked, self.mask, self._stroke,
+                     start=len(self._stroke.points) - 1)
+        self.view.set_image(self.marked)
+
+    def _release(self, point: QPointF) -> None:
+        if self._stroke is None:
+            return
+        stroke, self._stroke = self._stroke, None
+        if self._pixel(point) != stroke.points[-1]:
+            stroke.points.append(self._pixel(point))
+        self.undo_stack.push(AddStrokeCommand(self, stroke))
+
+    def clear_strokes(self) -> None:
+        if self.photo is not None and not self.strokes.empty:
+            before = self.strokes.snapshot()
+            self.undo_stack.push(SnapshotCommand(self, "clear", before, ([], None, None)))
+
+    def strokes_changed(self) -> None:
+        """Re-rasterise the strokes (the same code the engine input comes from) and show."""
+        if self.photo is None:
+            return
+        self.marked, self.mask = self.strokes.rasterise(self.photo)
+        self.view.set_image(self.marked)
+        if self.preview_box.isChecked():
+            self.start_preview()
+
+    # -- engines --------------------------------------------------------------------------
+
+    def hints(self) -> tuple[np.ndarray, np.ndarray]:
+        """(hint_chroma, hint_mask) of the current strokes, as the engine reads them."""
+        return hints_from_marked(self.photo, self.marked, self.mask)
+
+    def colorize(self) -> None:
+        """Colorize at full resolution through the job runner."""
+        if self.photo is None:
+            return
+        if self.strokes.empty and self.prior_chroma is None:
+            jobs.show_error(self, "Colorize",
+                            "Paint a few strokes first (or start from automatic).")
+            return
+        photo = self.photo
+        hint_chroma, hint_mask = self.hints()
+        prior, weight = self.prior_chroma, self.prior_weight_box.value()
+
+        def task(progress, cancelled):
+            return colorize_scribbles(
+                photo, hint_chroma, hint_mask,
+                prior_chroma=prior, prior_weight=weight if prior is not None else 0.0,
+                progress=progress, cancelled=cancelled,
+            )
+
+        self.jobs.start(task, self._show_result, "Colorize")
+
+    def _show_result(self, rgb: np.ndarray) -> None:
+        self.result = rgb
+        self.result_view.show_result(as_rgb(self.photo), rgb)
+        self._update_actions()
+
+    def _preview_toggled(self, on: bool) -> None:
+        settings.set_value("scribble/live_preview", on)
+        if on:
+            self.start_preview()
+
+    def start_preview(self) -> None:
+        """Recolour a downscaled copy in the background (a newer stroke replaces it)."""
+        if self.photo is None or (self.strokes.empty and self.prior_chroma is None):
+            return
+        height, width = self.photo.shape[:2]
+        scale = min(1.0, PREVIEW_SIDE / max(height, width))
+        size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
+        small = cv2.resize(self.photo, size, interpolation=cv2.INTER_AREA)
+        marked = cv2.resize(self.marked, size, interpolation=cv2.INTER_NEAREST)
+        mask = cv2.resize(self.mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+        prior = self.prior_chroma
+        if prior is not None:
+            prior = cv2.resize(prior, size, interpolation=cv2.INTER_AREA)
+        weight = self.prior_weight_box.value() if prior is not None else 0.0
+
+        def task(progress, cancelled):
+            hint_chroma, hint_mask = hints_from_marked(small, marked, mask)
+            return colorize_scribbles(small, hint_chroma, hint_mask, prior_chroma=prior,
+                                      prior_weight=weight, progress=progress,
+                                      cancelled=cancelled)
+
+        self.preview_jobs.start(task, self._show_preview, "Preview")
+
+    def _show_preview(self, small_rgb: np.ndarray) -> None:
+        if self.photo is None or self.jobs.busy:
+            return
+        height, width = self.photo.shape[:2]
+        preview = cv2.resize(small_rgb, (width, height), interpolation=cv2.INTER_LINEAR)
+        # Keep the photo's own luminance at full resolution: only the chroma is coarse.
+        yiq = rgb_to_yiq(preview)
+        rgb = join_luminance_chroma(luminance(self.photo), yiq[..., 1:])
+        self.result_view.show_result(as_rgb(self.photo), np.clip(rgb, 0, 1))
+
+    def start_from_automatic(self) -> None:
+        """Colorize with the CNN; its chroma becomes the prior that strokes correct."""
+        if self.photo is None:
+            return
+        from algorithms.cnn.registry import resolve_model
+
+        paths = []
+        if not self.guarded("Start from automatic",
+                            lambda: paths.append(resolve_model(None))):
+            return
+        photo, model_path = self.photo, paths[0]
+
+        def task(progress, cancelled):
+            from algorithms.cnn.colorizer import Colorizer
+            from algorithms.cnn.model_file import load_model
+
+            progress(0.0, "loading the model")
+            colorizer = Colorizer(load_model(model_path))
+            return colorizer.colorize(photo, progress=progress, cancelled=cancelled)
+
+        self.jobs.start(task, self._use_automatic, "Automatic colorization")
+
+    def _use_automatic(self, rgb: np.ndarray) -> None:
+        self.prior_chroma = rgb_to_yiq(rgb)[..., 1:].astype(np.float32)
+        self._show_result(rgb)
+        self.statusBar().showMessage(
+            "Automatic colours set as the starting point: paint strokes to correct them, "
+            "then Colorize", 8000)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.preview_jobs.wait()
+        super().closeEvent(event)

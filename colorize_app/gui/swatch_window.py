@@ -1,0 +1,357 @@
+"""The colour-transfer window: target and reference side by side, swatch pairs, transfer.
+
+Rectangles are drawn by dragging on either photo; a click inside one selects it, dragging it
+moves it, dragging its bottom-right corner resizes it, Delete removes its pair. The pairs
+live in a Qt-free :class:`~colorize_app.swatches.SwatchBoard`; the engine is
+``algorithms.transfer.transfer_colour`` run through the job runner.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import numpy as np
+from PyQt5.QtCore import QPointF, QRectF, Qt
+from PyQt5.QtGui import QBrush, QColor, QFont, QKeySequence, QPen
+from PyQt5.QtWidgets import (
+    QListWidget,
+    QSplitter,
+    QUndoCommand,
+    QUndoStack,
+    QVBoxLayout,
+    QWidget,
+)
+
+from algorithms.regions import validate_regions
+from algorithms.transfer import transfer_colour
+from colorize_app import media
+from colorize_app.gui.base_window import IMAGE_FILTER, REGION_FILTER, MethodWindow
+from colorize_app.gui.image_view import ComparisonView, ImageView
+from colorize_app.swatches import SIDES, SwatchBoard, moved, pair_colour, rect_from_corners
+
+#: Grab distance of a rectangle's resize corner, in screen pixels.
+HANDLE_PIXELS = 10
+
+
+class BoardCommand(QUndoCommand):
+    def __init__(self, window: "SwatchWindow", text: str, before: list, after: list) -> None:
+        super().__init__(text)
+        self.window, self.before, self.after = window, before, after
+
+    def redo(self) -> None:
+        self.window.board.restore(self.after)
+        self.window.refresh()
+
+    def undo(self) -> None:
+        self.window.board.restore(self.before)
+        self.window.refresh()
+
+
+class SwatchWindow(MethodWindow):
+    """Open a target and a reference, pair swatches, transfer the colours, save."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__("Colour transfer", parent)
+        self.images: dict[str, Optional[np.ndarray]] = {side: None for side in SIDES}
+        self.paths: dict[str, str] = {side: "" for side in SIDES}
+        self.board = SwatchBoard()
+        self.selected: Optional[int] = None
+        self.result: Optional[np.ndarray] = None
+        self.undo_stack = QUndoStack(self)
+        self._drag: Optional[dict] = None
+        self._items: dict[str, list] = {side: [] for side in SIDES}
+
+        self.views = {side: ImageView() for side in SIDES}
+        self.pair_list = QListWidget()
+        self.pair_list.currentRowChanged.connect(self._list_selected)
+        self.result_view = ComparisonView("Result")
+        top = QSplitter(Qt.Horizontal)
+        for side in SIDES:
+            view = self.views[side]
+            view.setToolTip(f"{side.capitalize()}: drag to draw a swatch")
+            view.pressed.connect(lambda point, s=side: self._press(s, point))
+            view.dragged.connect(lambda point, s=side: self._move(s, point))
+            view.released.connect(lambda point, s=side: self._release(s, point))
+            self.watch_view(view)
+            top.addWidget(view)
+        bottom = QSplitter(Qt.Horizontal)
+        bottom.addWidget(self.pair_list)
+        bottom.addWidget(self.result_view)
+        bottom.setSizes([300, 700])
+        outer = QSplitter(Qt.Vertical)
+        outer.addWidget(top)
+        outer.addWidget(bottom)
+        outer.setSizes([400, 300])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(outer)
+        self.setCentralWidget(central)
+        self._build_actions()
+        self.refresh()
+
+    def _build_actions(self) -> None:
+        file_menu, edit_menu = self.file_menu, self.edit_menu
+        self.add_action("Open target...", lambda: self.open_image("target"), QKeySequence.Open,
+                        file_menu, tip="Open the photo to colour (Ctrl+O)")
+        self.add_action("Open reference...", lambda: self.open_image("reference"),
+                        "Ctrl+Shift+O", file_menu, tip="Open the colour photo to copy from")
+        self.add_action("Load regions...", self.load_regions, None, file_menu,
+                        tip="Load swatch pairs from a region file")
+        self.add_action("Save regions...", self.save_regions, None, file_menu, toolbar=False)
+        self.save_action = self.add_action("Save result...", self.save_result,
+                                           QKeySequence.Save, file_menu,
+                                           tip="Save the coloured target (Ctrl+S)")
+        undo = self.undo_stack.createUndoAction(self, "Undo")
+        undo.setShortcut(QKeySequence("Ctrl+Z"))
+        redo = self.undo_stack.createRedoAction(self, "Redo")
+        redo.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        for action in (undo, redo):
+            edit_menu.addAction(action)
+            self.addAction(action)
+        self.add_action("Delete pair", self.delete_selected, QKeySequence.Delete, edit_menu,
+                        tip="Delete the selected swatch pair (Delete)")
+        self.toolbar.addSeparator()
+        self.transfer_action = self.add_action(
+            "Transfer", self.transfer, "Ctrl+R", edit_menu,
+            tip="Transfer the colours: by swatch pairs, or the whole image when there is none")
+        for side in SIDES:
+            self.add_action(f"Fit {side}", self.views[side].fit, None, self.view_menu,
+                            toolbar=False)
+
+    # -- files ----------------------------------------------------------------------------
+
+    def open_image(self, side: str) -> None:
+        path = self.ask_open(f"Open {side}", "open", IMAGE_FILTER)
+        if path:
+            self.load_image(side, path)
+
+    def load_image(self, side: str, path: str) -> bool:
+        loaded = []
+        if not self.guarded(f"Open {side}", lambda: loaded.append(media.read_image(path))):
+            return False
+        self.set_image(side, loaded[0].pixels, path)
+        return True
+
+    def set_image(self, side: str, image: np.ndarray, path: str = "") -> None:
+        """Show ``image`` as the ``side`` photo; rectangles that no longer fit are dropped."""
+        self.jobs.cancel()
+        self.images[side] = np.asarray(image, dtype=np.float32)
+        self.paths[side] = path
+        self.views[side].set_image(self.images[side], fit=True)
+        height, width = self.images[side].shape[:2]
+        for entry in self.board.entries:
+            rect = entry.get(side)
+            if rect is not None and (rect.x + rect.width > width or rect.y + rect.height > height):
+                entry.set(side, None)
+        self.board.entries = [e for e in self.board.entries if e.target or e.reference]
+        self.undo_stack.clear()
+        if side == "target":
+            self.result = None
+            self.result_view.show_result(self.images[side], None)
+            self.set_size_text(width, height)
+        self.refresh()
+
+    def open_dropped(self, paths: list[str], position) -> None:
+        if len(paths) >= 2:
+            self.load_image("target", paths[0])
+            self.load_image("reference", paths[1])
+            return
+        under = self.childAt(position)
+        side = next((s for s, view in self.views.items()
+                     if under is not None and (under is view or view.isAncestorOf(under))),
+                    "target" if self.images["target"] is None else "reference")
+        self.load_image(side, paths[0])
+
+    def load_regions(self) -> None:
+        path = self.ask_open("Load regions", "regions", REGION_FILTER)
+        if not path:
+            return
+
+        def load() -> None:
+            pairs = media.read_regions(path)
+            if self.images["target"] is not None and self.images["reference"] is not None:
+                validate_regions(pairs, self.images["target"].shape,
+                                 self.images["reference"].shape)
+            before = self.board.snapshot()
+            self.board.load(pairs)
+            self.undo_stack.push(BoardCommand(self, "load regions", before,
+                                              self.board.snapshot()))
+
+        self.guarded("Load regions", load)
+
+    def save_regions(self) -> None:
+        path = self.ask_save("Save regions", "regions", REGION_FILTER, "regions.json")
+        if path:
+            self.guarded("Save regions", lambda: media.write_regions(
+                path, self.board.pairs(), inputs=[p for p in self.paths.values() if p]))
+
+    def save_result(self) -> None:
+        if self.result is None:
+            return
+        stem = os.path.splitext(os.path.basename(self.paths["target"] or "target"))[0]
+        path = self.ask_save("Save result", "save", suggestion=f"{stem}_transfer.png")
+        if path and self.guarded("Save result", lambda: media.write_image(
+                path, self.result, inputs=[p for p in self.paths.values() if p])):
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    # -- rectangles -----------------------------------------------------------------------
+
+    def _size(self, side: str) -> tuple[int, int]:
+        image = self.images[side]
+        return (0, 0) if image is None else (image.shape[1], image.shape[0])
+
+    def _press(self, side: str, point: QPointF) -> None:
+        if self.images[side] is None:
+            return
+        x, y = point.x(), point.y()
+        before = self.board.snapshot()
+        if self.selected is not None:
+            rect = self.board.entries[self.selected].get(side)
+            # Grab distance in image pixels; on small rectangles at most a quarter of them.
+            handle = HANDLE_PIXELS / max(self.views[side].zoom(), 1e-6)
+            if rect is not None:
+                handle = min(handle, 0.25 * min(rect.width, rect.height))
+            if rect is not None and abs(x - (rect.x + rect.width)) <= handle \
+                    and abs(y - (rect.y + rect.height)) <= handle:
+                self._drag = {"mode": "resize", "index": self.selected, "before": before}
+                return
+        index = self.board.hit(side, x, y)
+        if index is not None:
+            self.select(index)
+            self._drag = {"mode": "move", "index": index, "before": before, "start": (x, y),
+                          "rect": self.board.entries[index].get(side)}
+            return
+        self._drag = {"mode": "new", "start": (x, y), "before": before}
+
+    def _move(self, side: str, point: QPointF) -> None:
+        if self._drag is None:
+            return
+        width, height = self._size(side)
+        x, y = point.x(), point.y()
+        mode = self._drag["mode"]
+        if mode == "new":
+            self._drag["rect"] = rect_from_corners(*self._drag["start"], x, y, width, height)
+            self._show_rubber_band(side, self._drag["rect"])
+            return
+        entry = self.board.entries[self._drag["index"]]
+        if mode == "move":
+            start_x, start_y = self._drag["start"]
+            dx = int(np.floor(x)) - int(np.floor(start_x))
+            dy = int(np.floor(y)) - int(np.floor(start_y))
+            entry.set(side, moved(self._drag["rect"], dx, dy, width, height))
+        else:
+            rect = entry.get(side)
+            resized = rect_from_corners(rect.x, rect.y, x, y, width, height)
+            if resized is not None:
+                entry.set(side, resized)
+        self.refresh()
+
+    def _release(self, side: str, point: QPointF) -> None:
+        if self._drag is None:
+            return
+        self._move(side, point)
+        drag, self._drag = self._drag, None
+        self._show_rubber_band(side, None)
+        if drag["mode"] == "new":
+            rect = drag.get("rect")
+            if rect is None or rect.width < 2 or rect.height < 2:
+                return  # a click on empty space, not a rectangle
+            index = self.board.add(side, rect)
+            text = "add swatch"
+        else:
+            index = drag["index"]
+            text = f"{drag['mode']} swatch"
+        if self.board.entries != drag["before"]:
+            self.undo_stack.push(BoardCommand(self, text, drag["before"],
+                                              self.board.snapshot()))
+        self.select(index)
+
+    def _show_rubber_band(self, side: str, rect) -> None:
+        view = self.views[side]
+        band = getattr(view, "_rubber_band", None)
+        if band is None:
+            band = view.scene().addRect(QRectF(), QPen(QColor(255, 255, 255), 0, Qt.DashLine))
+            band.setZValue(10)
+            view._rubber_band = band
+        band.setVisible(rect is not None)
+        if rect is not None:
+            band.setRect(QRectF(rect.x, rect.y, rect.width, rect.height))
+
+    def select(self, index: Optional[int]) -> None:
+        """Select pair ``index`` (None: nothing) in the views and the list."""
+        self.selected = index if index is not None and index < len(self.board.entries) else None
+        self.refresh()
+
+    def _list_selected(self, row: int) -> None:
+        if row >= 0 and row != self.selected:
+            self.select(row)
+
+    def delete_selected(self) -> None:
+        if self.selected is None:
+            return
+        before = self.board.snapshot()
+        self.board.remove(self.selected)
+        self.selected = None
+        self.undo_stack.push(BoardCommand(self, "delete pair", before, self.board.snapshot()))
+
+    def refresh(self) -> None:
+        """Redraw the rectangles and the list from the board."""
+        if self.selected is not None and self.selected >= len(self.board.entries):
+            self.selected = None
+        for side in SIDES:
+            scene = self.views[side].scene()
+            for item in self._items[side]:
+                scene.removeItem(item)
+            self._items[side] = []
+            for index, entry in enumerate(self.board.entries):
+                rect = entry.get(side)
+                if rect is None:
+                    continue
+                colour = QColor(*pair_colour(index))
+                pen = QPen(colour, 3 if index == self.selected else 2)
+                pen.setCosmetic(True)
+                fill = QColor(colour)
+                fill.setAlpha(60 if index == self.selected else 25)
+                item = scene.addRect(QRectF(rect.x, rect.y, rect.width, rect.height), pen,
+                                     QBrush(fill))
+                label = scene.addSimpleText(str(index + 1), QFont("Sans", 12, QFont.Bold))
+                label.setBrush(QBrush(colour))
+                label.setFlag(label.ItemIgnoresTransformations, True)
+                label.setPos(rect.x + 2, rect.y + 1)
+                self._items[side] += [item, label]
+        self.pair_list.blockSignals(True)
+        self.pair_list.clear()
+        for index in range(len(self.board.entries)):
+            self.pair_list.addItem(self.board.describe(index))
+            self.pair_list.item(index).setForeground(QBrush(QColor(*pair_colour(index))))
+        self.pair_list.setCurrentRow(-1 if self.selected is None else self.selected)
+        self.pair_list.blockSignals(False)
+        ready = all(self.images[side] is not None for side in SIDES)
+        self.transfer_action.setEnabled(ready)
+        self.save_action.setEnabled(self.result is not None)
+
+    # -- transfer -------------------------------------------------------------------------
+
+    def transfer(self) -> None:
+        """Transfer through the job runner: swatch mode when complete pairs exist."""
+        target, reference = self.images["target"], self.images["reference"]
+        if target is None or reference is None:
+            return
+        pairs = self.board.pairs() or None
+
+        def task(progress, cancelled):
+            return transfer_colour(target, reference, pairs=pairs, progress=progress,
+                                   cancelled=cancelled)
+
+        self.jobs.start(task, self._show_result, "Colour transfer")
+
+    def _show_result(self, outcome) -> None:
+        self.result = outcome.rgb
+        target = self.images["target"]
+        before = target if target.ndim == 3 else np.repeat(target[..., None], 3, axis=2)
+        self.result_view.show_result(before, self.result)
+        if outcome.warnings:
+            self.statusBar().showMessage("; ".join(outcome.warnings), 10000)
+        self.refresh()

@@ -1,0 +1,130 @@
+"""Swatch rectangles of the colour-transfer window as plain data (no Qt).
+
+Rectangles are drawn one side at a time; a :class:`SwatchBoard` pairs them in order: a new
+rectangle completes the last pair that lacks its side, or starts a new pair. Only complete
+pairs reach the engine (``algorithms.regions.SwatchPair``).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+
+from algorithms.regions import Rect, SwatchPair
+
+SIDES = ("target", "reference")
+#: Colours (RGB 0..255) that number the pairs on screen, cycled.
+PALETTE = (
+    (230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
+    (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 190), (0, 128, 128),
+)
+
+
+def pair_colour(index: int) -> tuple[int, int, int]:
+    """The display colour of pair ``index`` (0-based)."""
+    return PALETTE[index % len(PALETTE)]
+
+
+def rect_from_corners(
+    x0: float, y0: float, x1: float, y1: float, width: int, height: int
+) -> Optional[Rect]:
+    """The rectangle covering the pixels under two points, both included.
+
+    Points are image coordinates where pixel (c, r) covers [c, c+1) x [r, r+1), so a drag
+    from one pixel to another covers both whatever the zoom. The result is clipped to a
+    width x height image; None when nothing of it lies inside.
+    """
+    columns = sorted((int(np.floor(x0)), int(np.floor(x1))))
+    rows = sorted((int(np.floor(y0)), int(np.floor(y1))))
+    left, top = max(columns[0], 0), max(rows[0], 0)
+    right, bottom = min(columns[1] + 1, width), min(rows[1] + 1, height)
+    if right <= left or bottom <= top:
+        return None
+    return Rect(left, top, right - left, bottom - top)
+
+
+def moved(rect: Rect, dx: int, dy: int, width: int, height: int) -> Rect:
+    """``rect`` shifted by (dx, dy) pixels, kept inside a width x height image."""
+    x = min(max(rect.x + dx, 0), max(width - rect.width, 0))
+    y = min(max(rect.y + dy, 0), max(height - rect.height, 0))
+    return Rect(x, y, rect.width, rect.height)
+
+
+@dataclass
+class SwatchEntry:
+    """One numbered pair; a side is None until its rectangle is drawn."""
+
+    target: Optional[Rect] = None
+    reference: Optional[Rect] = None
+
+    def get(self, side: str) -> Optional[Rect]:
+        return getattr(self, side)
+
+    def set(self, side: str, rect: Optional[Rect]) -> None:
+        if side not in SIDES:
+            raise ValueError(f"side must be one of {SIDES}, not {side!r}")
+        setattr(self, side, rect)
+
+    @property
+    def complete(self) -> bool:
+        return self.target is not None and self.reference is not None
+
+
+class SwatchBoard:
+    """The numbered swatch pairs of one target/reference couple."""
+
+    def __init__(self) -> None:
+        self.entries: list[SwatchEntry] = []
+
+    def add(self, side: str, rect: Rect) -> int:
+        """Add a rectangle on ``side``; returns the index of the pair it belongs to."""
+        for index, entry in enumerate(self.entries):
+            if entry.get(side) is None:
+                entry.set(side, rect)
+                return index
+        entry = SwatchEntry()
+        entry.set(side, rect)
+        self.entries.append(entry)
+        return len(self.entries) - 1
+
+    def remove(self, index: int) -> None:
+        """Delete pair ``index`` (both rectangles); later pairs are renumbered."""
+        del self.entries[index]
+
+    def hit(self, side: str, x: float, y: float) -> Optional[int]:
+        """Index of the topmost (latest) pair whose ``side`` rectangle holds (x, y)."""
+        for index in range(len(self.entries) - 1, -1, -1):
+            rect = self.entries[index].get(side)
+            if rect is not None and rect.x <= x < rect.x + rect.width \
+                    and rect.y <= y < rect.y + rect.height:
+                return index
+        return None
+
+    def pairs(self) -> list[SwatchPair]:
+        """The complete pairs, in order, as the engine takes them."""
+        return [SwatchPair(reference=entry.reference, target=entry.target)
+                for entry in self.entries if entry.complete]
+
+    def load(self, pairs: Sequence[SwatchPair]) -> None:
+        """Replace every entry by ``pairs``."""
+        self.entries = [SwatchEntry(target=pair.target, reference=pair.reference)
+                        for pair in pairs]
+
+    def snapshot(self) -> list[SwatchEntry]:
+        """A copy of the entries (for undo)."""
+        return copy.deepcopy(self.entries)
+
+    def restore(self, entries: list[SwatchEntry]) -> None:
+        self.entries = copy.deepcopy(entries)
+
+    def describe(self, index: int) -> str:
+        """One line for the list of pairs, e.g. ``1: target [x, y, w, h] <- reference ...``."""
+        entry = self.entries[index]
+
+        def text(rect: Optional[Rect]) -> str:
+            return "(draw it)" if rect is None else str(rect.as_list())
+
+        return f"{index + 1}: target {text(entry.target)}  <-  reference {text(entry.reference)}"

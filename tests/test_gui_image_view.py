@@ -1,0 +1,90 @@
+"""The image view: zoom with the wheel, fit, 100%, before/after split, cursor position."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt5.QtCore import QPoint, QPointF, Qt
+from PyQt5.QtGui import QWheelEvent
+from PyQt5.QtWidgets import QApplication
+
+from colorize_app.gui.image_view import ComparisonView, ImageView, to_qimage
+
+
+def make_view(qtbot, image):
+    view = ImageView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_image(image, fit=True)
+    return view
+
+
+def wheel(view, steps):
+    centre = QPointF(view.viewport().rect().center())
+    event = QWheelEvent(centre, QPointF(view.mapToGlobal(centre.toPoint())), QPoint(0, 0),
+                        QPoint(0, 120 * steps), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase,
+                        False)
+    QApplication.sendEvent(view.viewport(), event)
+
+
+def test_fit_wheel_zoom_and_actual_size(qtbot):
+    view = make_view(qtbot, np.zeros((100, 800)))
+    assert view.image_size() == (800, 100)
+    assert view.zoom() < 0.5  # 800 pixels wide in a 400 pixel view
+    fitted = view.zoom()
+    wheel(view, 1)
+    assert np.isclose(view.zoom(), fitted * 1.25)
+    wheel(view, -2)
+    assert np.isclose(view.zoom(), fitted / 1.25)
+    view.actual_size()
+    assert view.zoom() == 1.0
+    view.fit()
+    assert np.isclose(view.zoom(), fitted)
+
+
+def test_cursor_position_is_reported_in_image_pixels(qtbot):
+    view = make_view(qtbot, np.zeros((50, 60, 3)))
+    view.actual_size()
+    seen = []
+    view.cursor_moved.connect(lambda x, y: seen.append((x, y)))
+    centre = view.viewportTransform().map(QPointF(12.5, 34.5))
+    target = QPoint(int(np.floor(centre.x())), int(np.floor(centre.y())))
+    qtbot.mouseMove(view.viewport(), target)
+    qtbot.waitUntil(lambda: bool(seen), timeout=2000)
+    assert seen[-1] == (12, 34)
+
+
+def test_split_shows_the_after_image_left_of_the_line(qtbot):
+    before = np.zeros((20, 40, 3))
+    after = np.ones((20, 40, 3))
+    comparison = ComparisonView()
+    qtbot.addWidget(comparison)
+    comparison.show_result(before, after)
+    assert comparison.slider.isEnabled() and comparison.view.has_after
+    comparison.slider.setValue(25)
+    grabbed = render_scene(comparison.view)
+    assert grabbed[10, 5] == 255 and grabbed[10, 35] == 0
+
+
+def render_scene(view):
+    """The scene rendered at 1:1 into a gray array (image pixels)."""
+    from PyQt5.QtGui import QImage, QPainter
+
+    image = QImage(40, 20, QImage.Format_Grayscale8)
+    image.fill(128)
+    painter = QPainter(image)
+    view.scene().render(painter, source=view.scene().sceneRect())
+    painter.end()
+    pointer = image.constBits()
+    pointer.setsize(image.byteCount())
+    return np.frombuffer(pointer, np.uint8).reshape(20, image.bytesPerLine())[:, :40].copy()
+
+
+def test_to_qimage_keeps_pixel_values():
+    image = np.zeros((3, 4, 3))
+    image[1, 2] = (1.0, 0.5, 0.0)
+    qimage = to_qimage(image)
+    assert qimage.width() == 4 and qimage.height() == 3
+    colour = qimage.pixelColor(2, 1)
+    assert (colour.red(), colour.green(), colour.blue()) == (255, 128, 0)

@@ -1,0 +1,226 @@
+"""The scribble window with real mouse events: strokes, undo, hint files, colorize, save."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt5.QtGui import QColor, QMouseEvent
+from PyQt5.QtWidgets import QApplication, QFileDialog
+
+from algorithms.errors import CancelledError
+from colorize_app import media
+from colorize_app.gui import jobs, scribble_window, settings
+from colorize_app.gui.scribble_window import ScribbleWindow
+
+HEIGHT, WIDTH = 40, 60
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "SETTINGS_FILE", str(tmp_path / "settings.ini"))
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    shown = []
+    monkeypatch.setattr(jobs, "show_error", lambda parent, title, message, details="":
+                        shown.append((title, message)))
+    return shown
+
+
+def two_halves():
+    """A gray photo: dark left half, light right half."""
+    photo = np.full((HEIGHT, WIDTH), 0.3, np.float32)
+    photo[:, WIDTH // 2:] = 0.7
+    return photo
+
+
+@pytest.fixture
+def window(qtbot):
+    window = ScribbleWindow()
+    qtbot.addWidget(window)
+    window.resize(900, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    window.set_photo(two_halves(), "")
+    window.view.actual_size()
+    return window
+
+
+def viewport_point(view, x, y):
+    """The viewport pixel that shows the centre of image pixel (x, y)."""
+    centre = view.viewportTransform().map(QPointF(x + 0.5, y + 0.5))
+    return QPoint(int(np.floor(centre.x())), int(np.floor(centre.y())))
+
+
+def drag_to(viewport, position):
+    """A mouse move with the left button held (QTest.mouseMove carries no buttons)."""
+    event = QMouseEvent(QEvent.MouseMove, QPointF(position), Qt.NoButton, Qt.LeftButton,
+                        Qt.NoModifier)
+    QApplication.sendEvent(viewport, event)
+
+
+def draw(qtbot, view, points):
+    viewport = view.viewport()
+    qtbot.mousePress(viewport, Qt.LeftButton, pos=viewport_point(view, *points[0]))
+    for point in points[1:]:
+        drag_to(viewport, viewport_point(view, *point))
+    qtbot.mouseRelease(viewport, Qt.LeftButton, pos=viewport_point(view, *points[-1]))
+
+
+def test_drawn_stroke_marks_the_expected_pixels_and_undo_removes_it(qtbot, window):
+    window.brush.set_colour(QColor(255, 0, 0))
+    window.brush.width_box.setValue(3)
+    draw(qtbot, window.view, [(10, 20), (15, 20), (20, 20)])
+
+    assert [stroke.points for stroke in window.strokes.strokes] == [[(10, 20), (15, 20), (20, 20)]]
+    expected = np.zeros((HEIGHT, WIDTH), bool)
+    expected[19:22, 9:22] = True  # 3 wide, round caps one pixel past each end
+    assert np.array_equal(window.mask, expected)
+    assert np.allclose(window.marked[expected], (1, 0, 0))
+    photo_rgb = np.repeat(two_halves()[..., None], 3, axis=2)
+    assert np.array_equal(window.marked[~expected], photo_rgb[~expected])
+
+    window.undo_action.trigger()
+    assert not window.mask.any() and window.strokes.empty
+    window.redo_action.trigger()
+    assert np.array_equal(window.mask, expected)
+
+
+def test_eraser_and_clear_are_undoable(qtbot, window):
+    draw(qtbot, window.view, [(5, 5), (40, 5)])
+    window.brush.set_tool("erase")
+    window.brush.width_box.setValue(9)
+    draw(qtbot, window.view, [(20, 5)])
+    assert window.mask[5, 5] and not window.mask[5, 20]
+    window.clear_action.trigger()
+    assert not window.mask.any()
+    window.undo_action.trigger()
+    assert window.mask[5, 5] and not window.mask[5, 20]
+
+
+def test_eyedropper_picks_the_colour_under_the_cursor(qtbot, window):
+    window.brush.set_colour(QColor(0, 0, 255))
+    draw(qtbot, window.view, [(3, 3)])
+    window.brush.set_colour(QColor(0, 255, 0))
+    window.brush.set_tool("pick")
+    draw(qtbot, window.view, [(3, 3)])
+    assert window.brush.colour.name() == "#0000ff" and window.brush.tool == "paint"
+    assert window.brush.recent_buttons and len(window.strokes.strokes) == 1
+
+
+def test_hint_file_loads_through_the_dialogs(qtbot, window, tmp_path, monkeypatch, errors):
+    marked = np.repeat(two_halves()[..., None], 3, axis=2)
+    marked[10:14, 40:44] = (0.0, 0.0, 1.0)
+    mask = np.zeros((HEIGHT, WIDTH), np.float32)
+    mask[10:14, 40:44] = 1.0
+    media.write_image(tmp_path / "marked.png", marked)
+    media.write_image(tmp_path / "mask.png", mask)
+    answers = iter([str(tmp_path / "marked.png"), str(tmp_path / "mask.png")])
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *args, **kwargs: (next(answers), ""))
+    window.load_hints_action.trigger()
+    assert errors == []
+    assert np.array_equal(window.mask, mask > 0)
+    assert np.allclose(window.marked[12, 42], (0, 0, 1), atol=1 / 255)
+    window.undo_action.trigger()
+    assert not window.mask.any()
+
+
+def test_colorize_job_completes_shows_a_result_and_saves_it(qtbot, window, tmp_path,
+                                                            monkeypatch, errors):
+    window.brush.set_colour(QColor(200, 40, 40))
+    draw(qtbot, window.view, [(5, 5), (5, 30)])
+    window.brush.set_colour(QColor(40, 40, 200))
+    draw(qtbot, window.view, [(50, 5), (50, 30)])
+    with qtbot.waitSignal(window.jobs.finished, timeout=20000) as finished:
+        window.colorize_action.trigger()
+    assert finished.args == ["done"] and errors == []
+    result = window.result
+    assert result.shape == (HEIGHT, WIDTH, 3)
+    # Each half takes the colour of its stroke: red on the left, blue on the right.
+    assert result[20, 10, 0] > result[20, 10, 2] + 0.1
+    assert result[20, 45, 2] > result[20, 45, 0] + 0.1
+    assert window.result_view.view.has_after and window.save_action.isEnabled()
+
+    out = tmp_path / "coloured.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.save_action.trigger()
+    assert np.allclose(media.read_image(out).pixels, result, atol=1 / 255 + 1e-6)
+
+
+def test_cancel_stops_a_long_colorize_and_leaves_no_output(qtbot, window, tmp_path,
+                                                           monkeypatch, errors):
+    def endless(*args, progress, cancelled, **kwargs):
+        while True:
+            if cancelled():
+                raise CancelledError("cancelled")
+            progress(0.5, "solving")
+
+    monkeypatch.setattr(scribble_window, "colorize_scribbles", endless)
+    out = tmp_path / "never.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    draw(qtbot, window.view, [(5, 5), (30, 5)])
+    with qtbot.waitSignal(window.jobs.finished, timeout=10000) as finished:
+        window.colorize_action.trigger()
+        qtbot.waitUntil(lambda: window.jobs.progress_bar.value() == 500, timeout=5000)
+        window.jobs.cancel_button.click()
+    assert finished.args == ["cancelled"] and errors == []
+    assert window.result is None and not window.save_action.isEnabled()
+    window.save_result()
+    assert not out.exists()
+    assert [name for name in os.listdir(tmp_path) if "never" in name] == []
+
+
+def test_live_preview_recolours_after_a_stroke(qtbot, window):
+    window.preview_box.setChecked(True)
+    window.brush.set_colour(QColor(0, 160, 0))
+    draw(qtbot, window.view, [(5, 5), (5, 30)])
+    qtbot.waitUntil(lambda: window.result_view.view.has_after, timeout=10000)
+    assert window.result is None  # a preview is not a result to save
+
+
+def test_automatic_start_without_a_model_says_so(qtbot, window, monkeypatch, errors):
+    from algorithms.cnn import registry
+
+    monkeypatch.setattr(registry, "installed_models", lambda: [])
+    window.auto_action.trigger()
+    assert len(errors) == 1 and "no colorization model installed" in errors[0][1]
+
+
+def test_automatic_start_sets_the_prior_that_colorize_uses(qtbot, window, monkeypatch, errors):
+    from pathlib import Path
+
+    from algorithms.cnn import registry
+    from algorithms.colorspace import rgb_to_yiq
+
+    tiny_model = Path(__file__).parent / "fixtures" / "eccv16_tiny.pth"
+    monkeypatch.setattr(registry, "resolve_model", lambda spec=None: tiny_model)
+    with qtbot.waitSignal(window.jobs.finished, timeout=60000) as finished:
+        window.auto_action.trigger()
+    assert finished.args == ["done"] and errors == []
+    automatic = window.result
+    assert np.allclose(window.prior_chroma, rgb_to_yiq(automatic)[..., 1:], atol=1e-5)
+    # No stroke needed now: the prior alone is colorized (strokes would correct it).
+    with qtbot.waitSignal(window.jobs.finished, timeout=20000) as finished:
+        window.colorize_action.trigger()
+    assert finished.args == ["done"] and window.result is not automatic
+    assert window.result.shape == (HEIGHT, WIDTH, 3)
+
+
+def test_dropped_file_opens_as_the_photo(qtbot, window, tmp_path, errors):
+    from PyQt5.QtCore import QMimeData, QUrl
+    from PyQt5.QtGui import QDropEvent
+
+    path = tmp_path / "dropped.png"
+    media.write_image(path, np.full((12, 16), 0.5))
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)  # Qt delivers a Drop only inside a real drag session
+    assert event.isAccepted()
+    assert errors == [] and window.photo.shape == (12, 16)
+    assert window.photo_path == str(path) and window.size_label.text() == "16 x 12 px"

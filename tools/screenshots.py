@@ -1,0 +1,111 @@
+"""Render a screenshot of every desktop window with synthetic content, for the README.
+
+Run under a virtual display (``xvfb-run -a python tools/screenshots.py``) or with
+``QT_QPA_PLATFORM=offscreen``; PNG files go to ``docs/screenshots/`` (or the folder given).
+The content is made here (gradients and shapes), so no data set is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from PyQt5.QtGui import QColor  # noqa: E402
+from PyQt5.QtWidgets import QApplication  # noqa: E402
+
+from algorithms.colorspace import luminance  # noqa: E402
+from algorithms.regions import Rect, SwatchPair  # noqa: E402
+from algorithms.scribble import colorize_scribbles  # noqa: E402
+from algorithms.transfer import transfer_colour  # noqa: E402
+from colorize_app.gui import settings  # noqa: E402
+from colorize_app.strokes import Stroke  # noqa: E402
+
+
+def scene(height: int = 240, width: int = 320) -> np.ndarray:
+    """A synthetic colour 'photo': sky, sun, hills, a house."""
+    rows, columns = np.mgrid[0:height, 0:width] / np.array([height, width])[:, None, None]
+    image = np.empty((height, width, 3), np.float32)
+    image[:] = np.stack([0.45 + 0.3 * rows, 0.65 + 0.2 * rows, 0.95 - 0.1 * rows], axis=-1)
+    sun = (columns - 0.78) ** 2 + ((rows - 0.2) * height / width) ** 2 < 0.006
+    image[sun] = (1.0, 0.85, 0.3)
+    hills = rows > 0.62 + 0.08 * np.sin(columns * 9)
+    image[hills] = np.stack([0.25 + 0.2 * rows, 0.55 - 0.2 * rows, 0.2 + 0 * rows],
+                            axis=-1)[hills]
+    house = (columns > 0.2) & (columns < 0.38) & (rows > 0.48) & (rows < 0.75)
+    image[house] = (0.8, 0.3, 0.2)
+    return image
+
+
+def save(widget, folder: str, name: str) -> None:
+    widget.grab().save(os.path.join(folder, name), "PNG")
+    print(os.path.join(folder, name))
+
+
+def main(folder: str = os.path.join(ROOT, "docs", "screenshots")) -> None:
+    settings.SETTINGS_FILE = os.path.join(folder, ".screenshots-settings.ini")
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setStyle("Fusion")
+    from colorize_app.gui.main_menu import MainMenu
+    from colorize_app.gui.scribble_window import ScribbleWindow
+    from colorize_app.gui.swatch_window import SwatchWindow
+
+    os.makedirs(folder, exist_ok=True)
+    menu = MainMenu()
+    menu.show()
+    app.processEvents()
+    save(menu, folder, "main_menu.png")
+
+    colour = scene()
+    gray = luminance(colour)
+    scribble = ScribbleWindow()
+    scribble.resize(1000, 560)
+    scribble.show()
+    scribble.set_photo(gray, "landscape.png")
+    for points, rgb in (
+        ([(40, 40), (200, 30), (290, 60)], (0.45, 0.65, 0.95)),
+        ([(30, 200), (150, 215), (300, 190)], (0.3, 0.55, 0.2)),
+        ([(85, 140), (105, 160)], (0.8, 0.3, 0.2)),
+        ([(248, 48)], (1.0, 0.85, 0.3)),
+    ):
+        scribble.brush.set_colour(QColor.fromRgbF(*rgb))
+        scribble.strokes.add(Stroke([(float(x), float(y)) for x, y in points], rgb, 7.0))
+    scribble.strokes_changed()
+    hints = scribble.hints()
+    scribble._show_result(colorize_scribbles(gray, *hints))
+    scribble.result_view.slider.setValue(55)
+    app.processEvents()
+    scribble.view.fit()
+    scribble.result_view.view.fit()
+    app.processEvents()
+    save(scribble, folder, "scribble_window.png")
+
+    swatch = SwatchWindow()
+    swatch.resize(1000, 760)
+    swatch.show()
+    reference = scene(200, 260)[:, ::-1]
+    swatch.set_image("target", gray)
+    swatch.set_image("reference", reference)
+    swatch.board.load([
+        SwatchPair(Rect(120, 5, 130, 50), Rect(20, 20, 150, 70)),
+        SwatchPair(Rect(40, 170, 180, 25), Rect(150, 190, 150, 40)),
+    ])
+    swatch.board.add("target", Rect(70, 125, 40, 50))
+    swatch.select(0)
+    outcome = transfer_colour(gray, reference, pairs=swatch.board.pairs())
+    swatch._show_result(outcome)
+    swatch.result_view.slider.setValue(50)
+    app.processEvents()
+    for view in (*swatch.views.values(), swatch.result_view.view):
+        view.fit()
+    app.processEvents()
+    save(swatch, folder, "swatch_window.png")
+    os.remove(settings.SETTINGS_FILE)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
