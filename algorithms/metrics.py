@@ -38,3 +38,20 @@ def colourfulness(rgb: np.ndarray) -> float:
     spread = np.sqrt(rg.std() ** 2 + yb.std() ** 2)
     offset = np.sqrt(rg.mean() ** 2 + yb.mean() ** 2)
     return float(spread + 0.3 * offset)
+
+
+def raw_auc(ab_pred: np.ndarray, ab_true: np.ndarray, max_threshold: int = 150) -> float:
+    """Raw accuracy AuC of Zhang et al. (2016), in [0, 1] (SPEC section 5).
+
+    For thresholds t = 0, 1, ..., ``max_threshold``, the fraction of pixels whose ab
+    (..., 2) lies within L2 distance t of the truth; the AuC is their mean.
+    """
+    ab_pred, ab_true = np.asarray(ab_pred, np.float64), np.asarray(ab_true, np.float64)
+    if ab_pred.shape != ab_true.shape or ab_pred.shape[-1:] != (2,):
+        raise BadInputError(f"raw AuC needs two ab arrays (..., 2) of the same shape, got "
+                            f"{ab_pred.shape} and {ab_true.shape}")
+    distance = np.sqrt(((ab_pred - ab_true) ** 2).sum(axis=-1)).ravel()
+    thresholds = np.arange(max_threshold + 1)
+    # Pixels within t: a sorted search counts them for every threshold at once.
+    within = np.searchsorted(np.sort(distance), thresholds, side="right")
+    return float(np.mean(within / distance.size))

@@ -132,3 +132,31 @@ def test_tf_checkpoint_problems_give_one_line_messages(tmp_path, tiny_network):
     with pytest.raises(BadInputError, match="truncated") as error:
         load_model(tmp_path)  # the folder holding one checkpoint
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("shape", [(1, 24, 32, 5), (2, 13, 19, 5)])
+def test_training_form_of_dilated_convolutions_equals_the_inference_form(shape):
+    """Training builds dilated layers with atrous_conv2d (it has a CPU gradient); the
+    shipped model runs them with conv2d(dilations=2): both must be one convolution."""
+    import tensorflow as tf
+
+    from algorithms.cnn.architecture import Layer
+    from algorithms.cnn.network import _conv
+
+    tf1 = tf.compat.v1
+    layer = Layer("conv_dilated", "conv", shape[3], 7, dilation=2)
+    rng = np.random.default_rng(3)
+    inputs = rng.normal(size=shape).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf1.placeholder(tf.float32, shape)
+        with tf1.variable_scope("layer"):
+            inference = _conv(x, layer, "tf_same", training=False)
+        with tf1.variable_scope("layer", reuse=True):
+            training = _conv(x, layer, "tf_same", training=True)
+        with tf1.Session(graph=graph) as session:
+            for variable in tf1.global_variables():
+                session.run(variable.assign(rng.normal(size=variable.shape).astype(np.float32)))
+            first, second = session.run([inference, training], {x: inputs})
+    assert np.abs(first).max() > 0.1  # the ReLU kept something to compare
+    np.testing.assert_allclose(first, second, atol=1e-4)

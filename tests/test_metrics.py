@@ -30,3 +30,18 @@ def test_colourfulness_of_gray_is_zero_and_of_two_flat_colours_by_hand():
     rg, yb = np.array([255.0, 0.0]), np.array([127.5, -255.0])
     expected = math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean())
     assert colourfulness(image) == pytest.approx(expected)
+
+
+def test_raw_auc_known_answers():
+    from algorithms.metrics import raw_auc
+
+    truth = np.zeros((4, 5, 2))
+    assert raw_auc(truth, truth) == 1.0
+    # Every pixel 50.5 away: missed for t = 0..50, within for t = 51..150 -> 100 of 151.
+    off = truth.copy()
+    off[..., 0] = 50.5
+    assert np.isclose(raw_auc(off, truth), 100 / 151)
+    # Half the pixels exact, half 200 away (never within): AuC 0.5.
+    half = truth.copy()
+    half[:2, :, 1] = 200.0
+    assert np.isclose(raw_auc(half, truth), 0.5)

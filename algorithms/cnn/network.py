@@ -20,7 +20,7 @@ from algorithms.errors import BadInputError
 tf1 = tf.compat.v1
 
 
-def _conv(x: tf.Tensor, layer: Layer, padding: str) -> tf.Tensor:
+def _conv(x: tf.Tensor, layer: Layer, padding: str, training: bool = False) -> tf.Tensor:
     kernel = tf1.get_variable(
         "weights", (layer.kernel, layer.kernel, layer.in_channels, layer.out_channels),
         initializer=tf1.zeros_initializer(),
@@ -30,6 +30,10 @@ def _conv(x: tf.Tensor, layer: Layer, padding: str) -> tf.Tensor:
         # PyTorch pads one pixel on every side; TF 'SAME' pads only bottom/right here.
         x = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
         y = tf.nn.conv2d(x, kernel, strides=2, padding="VALID")
+    elif training and layer.dilation > 1:
+        # TF's CPU kernels have no gradient for dilated conv2d; the space-to-batch form
+        # computes the same convolution and has one.
+        y = tf.nn.atrous_conv2d(x, kernel, rate=layer.dilation, padding="SAME")
     else:
         y = tf.nn.conv2d(x, kernel, strides=layer.stride, padding="SAME",
                          dilations=layer.dilation)
@@ -50,19 +54,34 @@ def _deconv(x: tf.Tensor, layer: Layer) -> tf.Tensor:
     return tf.nn.relu(tf.nn.bias_add(y, biases))
 
 
-def _batch_norm(x: tf.Tensor, layer: Layer, epsilon: float) -> tf.Tensor:
+def _batch_norm(x: tf.Tensor, layer: Layer, epsilon: float, training: bool = False,
+                momentum: float = 0.99) -> tf.Tensor:
     shape = (layer.out_channels,)
     gamma = tf1.get_variable("gamma", shape, initializer=tf1.ones_initializer())
     beta = tf1.get_variable("beta", shape, initializer=tf1.zeros_initializer())
-    mean = tf1.get_variable("moving_mean", shape, initializer=tf1.zeros_initializer())
-    variance = tf1.get_variable("moving_variance", shape, initializer=tf1.ones_initializer())
+    # The moving statistics are state, not parameters: an optimiser must not touch them.
+    mean = tf1.get_variable("moving_mean", shape, initializer=tf1.zeros_initializer(),
+                            trainable=False)
+    variance = tf1.get_variable("moving_variance", shape, initializer=tf1.ones_initializer(),
+                                trainable=False)
+    if training:
+        # Batch statistics; the moving averages are updated by ops in UPDATE_OPS.
+        batch_mean, batch_variance = tf.nn.moments(x, axes=[0, 1, 2])
+        for moving, batch in ((mean, batch_mean), (variance, batch_variance)):
+            update = tf1.assign(moving, momentum * moving + (1.0 - momentum) * batch)
+            tf1.add_to_collection(tf1.GraphKeys.UPDATE_OPS, update)
+        mean, variance = batch_mean, batch_variance
     # Inference form: one multiply-add per element (grappler folds the constants).
     scale = gamma * tf.math.rsqrt(variance + epsilon)
     return x * scale + (beta - mean * scale)
 
 
-def build_logits(normalised_l: tf.Tensor, arch: Architecture) -> tf.Tensor:
+def build_logits(normalised_l: tf.Tensor, arch: Architecture, training: bool = False
+                 ) -> tf.Tensor:
     """Add the network to the default graph: (N, H, W, 1) input -> (N, H/4, W/4, bins) logits.
+
+    ``training=True`` normalises with batch statistics and adds the moving-average
+    updates to ``tf.compat.v1.GraphKeys.UPDATE_OPS`` (training code runs them).
 
     ``normalised_l`` is the lightness already normalised as the model expects
     (for example ``L - 50`` or ``(L - 50) / 100``). H and W must be multiples of 8 for the
@@ -72,11 +91,11 @@ def build_logits(normalised_l: tf.Tensor, arch: Architecture) -> tf.Tensor:
     for layer in layers(arch):
         with tf1.variable_scope(layer.name):
             if layer.kind == "conv":
-                x = _conv(x, layer, arch.padding)
+                x = _conv(x, layer, arch.padding, training)
             elif layer.kind == "deconv":
                 x = _deconv(x, layer)
             else:
-                x = _batch_norm(x, layer, arch.bn_epsilon)
+                x = _batch_norm(x, layer, arch.bn_epsilon, training)
     return x
 
 

@@ -1,0 +1,338 @@
+"""Training the Zhang et al. (2016) network (SPEC section 3): bins, targets, loss, loop.
+
+The engine works on in-memory arrays only: lightness L in [0, 100] and ab in CIELAB
+units. It builds the very network that inference uses (:func:`build_logits`), in
+training mode (batch statistics), and trains it with Adam on the class-rebalanced
+multinomial cross-entropy against soft-encoded ab targets. Checkpoint files are the
+command's business: :meth:`Trainer.state` and :meth:`Trainer.restore` give and take
+every variable (network, batch-norm statistics, Adam moments, step) as arrays.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional
+
+import numpy as np
+
+from algorithms.cnn.architecture import Architecture, layers, variable_shapes
+from algorithms.errors import BadInputError, CancelledError
+from algorithms.progress import CancelCheck, ProgressCallback
+
+#: Soft encoding (paper): the 5 nearest bins, Gaussian kernel of sigma 5 ab units.
+NEIGHBOURS = 5
+SIGMA = 5.0
+#: Class rebalancing mixes the smoothed prior with a uniform one by this much.
+REBALANCE_LAMBDA = 0.5
+#: Input normalisation of models trained here: (L - 50) / 100.
+INPUT_OFFSET, INPUT_SCALE = 50.0, 100.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Bins, soft encoding, rebalancing
+
+
+def derive_bins(ab_samples: np.ndarray, grid: float = 10.0, min_count: int = 1) -> np.ndarray:
+    """The ab bins the samples use: centres of an ab grid of ``grid`` with >= ``min_count`` hits.
+
+    Parameters
+    ----------
+    ab_samples : (..., 2) ndarray
+        ab values of training pixels (CIELAB units).
+
+    Returns
+    -------
+    bins : (Q, 2) ndarray of float32, sorted by a then b.
+    """
+    ab = np.asarray(ab_samples, dtype=np.float64).reshape(-1, 2)
+    if ab.shape[0] == 0 or not np.all(np.isfinite(ab)):
+        raise BadInputError("no finite ab samples to derive bins from")
+    cells = np.round(ab / grid).astype(np.int64)
+    unique, counts = np.unique(cells, axis=0, return_counts=True)
+    used = unique[counts >= min_count]
+    if len(used) < 2:
+        raise BadInputError("the training photos use fewer than 2 ab bins: not enough colour")
+    return (used * grid).astype(np.float32)
+
+
+def _tree(bins: np.ndarray):
+    from scipy.spatial import cKDTree
+
+    return cKDTree(np.asarray(bins, dtype=np.float64))
+
+
+def nearest_bins(ab: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Index (...,) int32 of the nearest bin of each ab (..., 2)."""
+    ab = np.asarray(ab, dtype=np.float64)
+    _, index = _tree(bins).query(ab.reshape(-1, 2), k=1)
+    return index.astype(np.int32).reshape(ab.shape[:-1])
+
+
+def soft_encode(ab: np.ndarray, bins: np.ndarray, neighbours: int = NEIGHBOURS,
+                sigma: float = SIGMA) -> tuple[np.ndarray, np.ndarray]:
+    """Soft-encode ab over its nearest bins with a Gaussian kernel (weights sum to 1).
+
+    Returns ``(index, weight)``, both (..., neighbours): int32 bin indices, nearest
+    first, and float32 weights exp(-d^2 / 2 sigma^2), normalised per pixel.
+    """
+    ab = np.asarray(ab, dtype=np.float64)
+    neighbours = min(neighbours, len(bins))
+    distance, index = _tree(bins).query(ab.reshape(-1, 2), k=neighbours)
+    distance, index = distance.reshape(-1, neighbours), index.reshape(-1, neighbours)
+    # Subtracting the nearest distance first keeps far-off pixels from underflowing to 0/0.
+    logits = -(distance**2 - distance[:, :1] ** 2) / (2.0 * sigma**2)
+    weight = np.exp(logits)
+    weight /= weight.sum(axis=1, keepdims=True)
+    shape = ab.shape[:-1] + (neighbours,)
+    return index.astype(np.int32).reshape(shape), weight.astype(np.float32).reshape(shape)
+
+
+def bin_distribution(ab_samples: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Empirical distribution (Q,) of the samples' nearest bins (sums to 1)."""
+    index = nearest_bins(np.asarray(ab_samples).reshape(-1, 2), bins)
+    counts = np.bincount(index.ravel(), minlength=len(bins)).astype(np.float64)
+    return counts / counts.sum()
+
+
+def rebalancing_weights(distribution: np.ndarray, bins: np.ndarray,
+                        lam: float = REBALANCE_LAMBDA, sigma: float = SIGMA) -> np.ndarray:
+    """Class-rebalancing weights w (Q,) float64 (SPEC section 3).
+
+    p~ is ``distribution`` smoothed over ab with a Gaussian of ``sigma``;
+    w is proportional to ((1 - lam) p~ + lam / Q)^-1, scaled so that sum_q p~_q w_q = 1.
+    """
+    p = np.asarray(distribution, dtype=np.float64)
+    bins = np.asarray(bins, dtype=np.float64)
+    if p.shape != (len(bins),) or p.min() < 0 or not p.sum() > 0:
+        raise BadInputError("the bin distribution must be (Q,) non-negative and not all zero")
+    squared = ((bins[:, None, :] - bins[None, :, :]) ** 2).sum(axis=-1)
+    kernel = np.exp(-squared / (2.0 * sigma**2))
+    smoothed = kernel @ (p / p.sum())
+    smoothed /= smoothed.sum()
+    weights = 1.0 / ((1.0 - lam) * smoothed + lam / len(bins))
+    return weights / np.sum(smoothed * weights)
+
+
+def quarter_ab(ab: np.ndarray) -> np.ndarray:
+    """Mean of each 4 x 4 block: ab (N, H, W, 2) -> (N, H/4, W/4, 2), the network's grid."""
+    n, height, width, _ = ab.shape
+    return ab.reshape(n, height // 4, 4, width // 4, 4, 2).mean(axis=(2, 4))
+
+
+def he_weights(arch: Architecture, seed: int = 0) -> dict[str, np.ndarray]:
+    """Fresh weights: He-normal kernels, zero biases, identity batch norm."""
+    rng = np.random.default_rng(seed)
+    weights = {}
+    kernels = {layer.name: layer for layer in layers(arch) if layer.kind != "bn"}
+    for name, shape in variable_shapes(arch).items():
+        scope, part = name.split("/")
+        if part == "weights":
+            layer = kernels[scope]
+            fan_in = layer.kernel * layer.kernel * layer.in_channels
+            gain = 1.0 if layer.relu else 0.1  # small initial logits: a near-uniform start
+            value = rng.standard_normal(shape) * gain * np.sqrt(2.0 / fan_in)
+        elif part in ("gamma", "moving_variance"):
+            value = np.ones(shape)
+        else:
+            value = np.zeros(shape)
+        weights[name] = value.astype(np.float32)
+    return weights
+
+
+# ---------------------------------------------------------------------------------------------
+# The trainer
+
+
+@dataclass
+class Batch:
+    """Training or validation data: L (N, H, W) in [0, 100] and ab (N, H, W, 2); H, W % 8 == 0."""
+
+    lightness: np.ndarray
+    ab: np.ndarray
+
+
+class Trainer:
+    """The network in training mode, its loss and an Adam optimiser, in one TF1 graph.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Network shape; ``arch.bins`` must equal ``len(bins)``.
+    bins : (Q, 2) ndarray
+        ab bin centres.
+    class_weights : (Q,) ndarray
+        Rebalancing weight of each bin (:func:`rebalancing_weights`).
+    learning_rate : float
+        Adam's step size at the start; it decays to a tenth along a cosine.
+    total_steps : int
+        Length of the schedule.
+    seed : int
+        Seed of the initial weights.
+    """
+
+    def __init__(self, arch: Architecture, bins: np.ndarray, class_weights: np.ndarray,
+                 learning_rate: float = 3e-4, total_steps: int = 1000, seed: int = 0,
+                 threads: int = 0) -> None:
+        import tensorflow as tf
+
+        from algorithms.cnn.network import build_logits
+
+        tf1 = tf.compat.v1
+        if arch.bins != len(bins) or np.shape(class_weights) != (len(bins),):
+            raise BadInputError("bins, class weights and the network's output size disagree")
+        self.arch, self.bins = arch, np.asarray(bins, dtype=np.float32)
+        self.class_weights = np.asarray(class_weights, dtype=np.float32)
+        self.learning_rate, self.total_steps = float(learning_rate), int(total_steps)
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self._input = tf1.placeholder(tf.float32, (None, None, None, 1), "normalised_l")
+            self._index = tf1.placeholder(tf.int32, (None, None, None, None), "target_bins")
+            self._soft = tf1.placeholder(tf.float32, (None, None, None, None), "target_weights")
+            self._pixel_weight = tf1.placeholder(tf.float32, (None, None, None), "pixel_weight")
+            self._lr = tf1.placeholder(tf.float32, (), "learning_rate")
+            train_logits = build_logits(self._input, arch, training=True)
+            with tf1.variable_scope(tf1.get_variable_scope(), reuse=True):
+                self._eval_logits = build_logits(self._input, arch, training=False)
+            self._train_loss = self._loss(tf, train_logits)
+            self._eval_loss = self._loss(tf, self._eval_logits)
+            self._step = tf1.train.get_or_create_global_step()
+            optimiser = tf1.train.AdamOptimizer(self._lr, beta1=0.9, beta2=0.99)
+            with tf.control_dependencies(tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)):
+                self._train_op = optimiser.minimize(self._train_loss, global_step=self._step)
+            self._all = {v.op.name: v for v in tf1.global_variables()}
+            self._network_names = list(variable_shapes(arch))
+            self._feeds, assigns = {}, []
+            for name, variable in self._all.items():
+                feed = tf1.placeholder(variable.dtype.base_dtype, variable.shape, f"set/{name}")
+                self._feeds[name] = feed
+                assigns.append(tf1.assign(variable, feed))
+            self._assign_ops = dict(zip(self._all, assigns))
+            init = tf1.global_variables_initializer()
+        config = tf1.ConfigProto(intra_op_parallelism_threads=threads,
+                                 inter_op_parallelism_threads=threads)
+        self.session = tf1.Session(graph=self.graph, config=config)
+        self.session.run(init)
+        self.set_weights(he_weights(arch, seed))
+
+    def _loss(self, tf, logits):
+        log_p = tf.nn.log_softmax(logits)
+        picked = tf.gather(log_p, self._index, batch_dims=3)  # (N, h, w, neighbours)
+        cross_entropy = -tf.reduce_sum(self._soft * picked, axis=-1)
+        return tf.reduce_mean(self._pixel_weight * cross_entropy)
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def step(self) -> int:
+        return int(self.session.run(self._step))
+
+    def set_weights(self, values: dict[str, np.ndarray]) -> None:
+        """Assign the variables named in ``values`` (network, Adam slots or the step)."""
+        unknown = sorted(set(values) - set(self._all))
+        if unknown:
+            raise BadInputError(f"checkpoint holds unknown variable {unknown[0]}")
+        ops = [self._assign_ops[name] for name in values]
+        feed = {self._feeds[name]: np.asarray(value) for name, value in values.items()}
+        self.session.run(ops, feed_dict=feed)
+
+    def network_weights(self) -> dict[str, np.ndarray]:
+        """The network's variables (what a model file holds)."""
+        names = self._network_names
+        return dict(zip(names, self.session.run([self._all[n] for n in names])))
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Every variable: network, batch-norm statistics, Adam moments and the step."""
+        return {k: np.asarray(v) for k, v in self.session.run(self._all).items()}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """Put back a :meth:`state`; every variable must be there with its shape."""
+        for name, variable in self._all.items():
+            if name not in state:
+                raise BadInputError(f"checkpoint lacks variable {name}")
+            if tuple(np.shape(state[name])) != tuple(variable.shape.as_list()):
+                raise BadInputError(f"checkpoint variable {name} has the wrong shape")
+        self.set_weights(state)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def current_learning_rate(self, step: Optional[int] = None) -> float:
+        """Cosine decay from ``learning_rate`` to a tenth of it over ``total_steps``."""
+        step = self.step if step is None else step
+        fraction = min(step / max(self.total_steps, 1), 1.0)
+        return self.learning_rate * (0.1 + 0.9 * 0.5 * (1.0 + np.cos(np.pi * fraction)))
+
+    def _feed(self, batch: Batch) -> dict:
+        lightness = np.asarray(batch.lightness, dtype=np.float32)
+        if lightness.ndim != 3 or lightness.shape[1] % 8 or lightness.shape[2] % 8:
+            raise BadInputError(f"training crops must be (N, H, W), H and W multiples of 8, "
+                                f"got {lightness.shape}")
+        ab = quarter_ab(np.asarray(batch.ab, dtype=np.float64))
+        index, soft = soft_encode(ab, self.bins)
+        pixel_weight = self.class_weights[index[..., 0]]  # the weight of the nearest bin
+        normalised = (lightness - INPUT_OFFSET) / INPUT_SCALE
+        return {self._input: normalised[..., None], self._index: index, self._soft: soft,
+                self._pixel_weight: pixel_weight}
+
+    def train_step(self, batch: Batch) -> float:
+        """One Adam step on ``batch``; returns its loss (before the step)."""
+        feed = self._feed(batch)
+        feed[self._lr] = self.current_learning_rate()
+        loss, _ = self.session.run([self._train_loss, self._train_op], feed_dict=feed)
+        return float(loss)
+
+    def evaluate(self, batch: Batch, temperature: float = 0.38) -> tuple[float, float]:
+        """Validation loss (inference-mode network) and raw AuC of the annealed-mean ab."""
+        from algorithms.cnn.decode import annealed_mean, upsample_ab
+        from algorithms.metrics import raw_auc
+
+        losses, aucs = [], []
+        for i in range(len(batch.lightness)):
+            one = Batch(batch.lightness[i:i + 1], batch.ab[i:i + 1])
+            loss, logits = self.session.run([self._eval_loss, self._eval_logits],
+                                            feed_dict=self._feed(one))
+            ab = upsample_ab(annealed_mean(logits[0], self.bins, temperature),
+                             one.lightness.shape[1:])
+            losses.append(float(loss))
+            aucs.append(raw_auc(ab, one.ab[0]))
+        return float(np.mean(losses)), float(np.mean(aucs))
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "Trainer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_training(trainer: Trainer, batches: Iterator[Batch], steps: int,
+                 checkpoint: Callable[[], None], checkpoint_seconds: float = 300.0,
+                 on_step: Optional[Callable[[int, float], None]] = None,
+                 progress: Optional[ProgressCallback] = None,
+                 cancelled: Optional[CancelCheck] = None,
+                 clock: Callable[[], float] = time.monotonic) -> int:
+    """Train until ``trainer.step == steps``, checkpointing every ``checkpoint_seconds``.
+
+    ``checkpoint()`` is called on schedule, at the end, and when ``cancelled()`` turns
+    true (then CancelledError is raised after it). ``on_step(step, loss)`` sees each
+    step. Returns the final step.
+    """
+    step = trainer.step
+    last_checkpoint = clock()
+    while step < steps:
+        if cancelled is not None and cancelled():
+            checkpoint()
+            raise CancelledError(f"interrupted at step {step}")
+        loss = trainer.train_step(next(batches))
+        step = trainer.step
+        if on_step is not None:
+            on_step(step, loss)
+        if progress is not None:
+            progress(step / steps, f"step {step}/{steps} loss {loss:.3f}")
+        if clock() - last_checkpoint >= checkpoint_seconds and step < steps:
+            checkpoint()
+            last_checkpoint = clock()
+    checkpoint()
+    return step

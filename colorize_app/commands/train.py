@@ -1,0 +1,251 @@
+"""`colorize train`: train the Zhang et al. (2016) network on a folder of colour photos."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import sys
+import time
+
+DESCRIPTION = """\
+Train the automatic-colorization network (Zhang, Isola, Efros 2016) on your own colour
+photos and write a model file that `colorize cnn --model` and the desktop app use.
+The ab bins and the class-rebalancing prior are derived from the training photos.
+Checkpoints go to --checkpoint-dir every few minutes (and on Ctrl+C); --resume goes on
+from the last one. A CSV log (train_log.csv) is kept beside the checkpoints."""
+
+EPILOG = """\
+Example: colorize train photos/ --val held_out/ --out my_model.npz --width 0.25 --steps 4000
+Photos without colour are skipped. --val photos are only used for the validation loss and
+raw AuC (a fixed subset of at most 12, centre crops of 256 pixels)."""
+
+CHECKPOINT_NAME = "checkpoint.npz"
+LOG_NAME = "train_log.csv"
+LOG_FIELDS = ["step", "elapsed_s", "train_loss", "learning_rate", "images_per_s",
+              "val_loss", "val_raw_auc"]
+VALIDATION_PHOTOS = 12
+VALIDATION_SIZE = 256
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train the colorization CNN on your own photos",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("images", metavar="IMAGES_DIR", help="folder of colour training photos")
+    parser.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.npz)")
+    parser.add_argument("--val", metavar="DIR", help="held-out photos for validation")
+    parser.add_argument("--width", type=float, default=0.25,
+                        help="width multiplier of the network (default 0.25)")
+    parser.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
+    parser.add_argument("--crop", type=int, default=176,
+                        help="training crop side, a multiple of 8 (default 176)")
+    parser.add_argument("--batch", type=int, default=16, help="photos per step (default 16)")
+    parser.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate (default 3e-4)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--checkpoint-dir", metavar="DIR",
+                        help="where checkpoints and the log go (default MODEL.checkpoints/)")
+    parser.add_argument("--checkpoint-minutes", type=float, default=5.0,
+                        help="minutes between checkpoints (default 5)")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on from the checkpoint in the checkpoint folder")
+    parser.set_defaults(func=run)
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    from algorithms.errors import BadInputError
+
+    if not args.out.endswith(".npz"):
+        raise BadInputError(f"--out must be a .npz model file, got {args.out}")
+    if args.crop < 8 or args.crop % 8 or args.crop > 256:
+        raise BadInputError(f"--crop must be a multiple of 8 between 8 and 256, got {args.crop}")
+    for name in ("steps", "batch"):
+        if getattr(args, name) < 1:
+            raise BadInputError(f"--{name} must be at least 1")
+    if not args.lr > 0 or not args.checkpoint_minutes > 0:
+        raise BadInputError("--lr and --checkpoint-minutes must be positive")
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        raise BadInputError(f"output folder does not exist: {folder}")
+
+
+def read_photos(folder: str, what: str, limit: int | None = None) -> list:
+    """Colour photos of ``folder`` as uint8 RGB at short side 256; notes skipped ones."""
+    from algorithms.cnn.training_data import has_colour, prepare_photo
+    from algorithms.errors import BadInputError
+    from colorize_app import media
+
+    files = media.list_images(folder)
+    if not files:
+        raise BadInputError(f"no images in folder {folder}")
+    photos, skipped = [], []
+    for path in files:
+        if limit is not None and len(photos) >= limit:
+            break
+        pixels = media.read_image(path).pixels
+        if pixels.ndim != 3 or not has_colour(pixels):
+            skipped.append(os.path.basename(path))
+            continue
+        photos.append(prepare_photo(pixels))
+    if skipped:
+        shown = ", ".join(skipped[:3]) + (" ..." if len(skipped) > 3 else "")
+        print(f"note: skipped {len(skipped)} {what} photo(s) with no colour: {shown}",
+              file=sys.stderr)
+    if not photos:
+        raise BadInputError(f"no colour photos in folder {folder}")
+    return photos
+
+
+def _save_checkpoint(path: str, trainer, rng, config: dict) -> None:
+    import numpy as np
+
+    from colorize_app import media
+
+    arrays = {f"state/{name}": value for name, value in trainer.state().items()}
+    arrays["bins"] = trainer.bins
+    arrays["class_weights"] = trainer.class_weights
+    arrays["config"] = np.array(json.dumps(config, sort_keys=True))
+    arrays["rng"] = np.array(json.dumps(rng.bit_generator.state))
+    with media.atomic_output(path) as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, **arrays)
+
+
+def _load_checkpoint(path: str) -> dict:
+    import zipfile
+
+    import numpy as np
+
+    from algorithms.errors import BadInputError
+
+    if not os.path.isfile(path):
+        raise BadInputError(f"--resume: no checkpoint at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            state = {k[len("state/"):]: archive[k] for k in archive.files
+                     if k.startswith("state/")}
+            return {"state": state, "bins": archive["bins"],
+                    "class_weights": archive["class_weights"],
+                    "config": json.loads(str(archive["config"])),
+                    "rng": json.loads(str(archive["rng"]))}
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as error:
+        raise BadInputError(f"{path}: unreadable checkpoint ({error})") from None
+
+
+def _export_model(path: str, trainer, config: dict, notes: dict) -> None:
+    from algorithms.cnn.model_file import ModelWeights, save_model
+    from algorithms.cnn.train import INPUT_OFFSET, INPUT_SCALE
+    from colorize_app import media
+
+    metadata = {"input_offset": INPUT_OFFSET, "input_scale": INPUT_SCALE,
+                "padding": trainer.arch.padding, "bn_epsilon": trainer.arch.bn_epsilon,
+                "name": os.path.splitext(os.path.basename(path))[0], "source_format": "npz"}
+    model = ModelWeights(trainer.network_weights(), trainer.bins, metadata)
+    with media.atomic_output(path) as temporary:
+        save_model(temporary, model, training=dict(config, **notes))
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from algorithms.cnn.architecture import Architecture, widths_for_multiplier
+    from algorithms.cnn.train import (
+        Trainer,
+        bin_distribution,
+        derive_bins,
+        rebalancing_weights,
+        run_training,
+    )
+    from algorithms.cnn.training_data import ab_samples, centre_crops, random_batches
+    from algorithms.errors import CancelledError
+    from colorize_app.progress_bar import progress_bar
+
+    _check_args(args)
+    checkpoint_dir = args.checkpoint_dir or f"{args.out}.checkpoints"
+    checkpoint_path = os.path.join(checkpoint_dir, CHECKPOINT_NAME)
+    resumed = _load_checkpoint(checkpoint_path) if args.resume else None
+    photos = read_photos(args.images, "training")
+    validation = None
+    if args.val:
+        val_photos = read_photos(args.val, "validation", limit=VALIDATION_PHOTOS)
+        validation = centre_crops(val_photos, VALIDATION_SIZE)
+
+    if resumed is None:
+        samples = ab_samples(photos)
+        bins = derive_bins(samples)
+        class_weights = rebalancing_weights(bin_distribution(samples, bins), bins)
+        config = {"width": args.width, "crop": args.crop, "batch": args.batch,
+                  "steps": args.steps, "lr": args.lr, "seed": args.seed,
+                  "train_photos": len(photos)}
+        rng = np.random.default_rng(args.seed)
+    else:
+        bins, class_weights = resumed["bins"], resumed["class_weights"]
+        # The network, schedule and batches are the checkpoint's; only --steps may grow.
+        config = dict(resumed["config"], steps=args.steps)
+        rng = np.random.default_rng()
+        rng.bit_generator.state = resumed["rng"]
+    arch = Architecture(widths=widths_for_multiplier(config["width"]), bins=len(bins))
+    os.makedirs(checkpoint_dir, exist_ok=True)
+    log_path = os.path.join(checkpoint_dir, LOG_NAME)
+    new_log = not (args.resume and os.path.isfile(log_path))
+
+    interrupted = []
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    started = time.monotonic()
+    with Trainer(arch, bins, class_weights, config["lr"], config["steps"],
+                 seed=config["seed"]) as trainer, open(log_path, "a", newline="") as log_file:
+        if resumed is not None:
+            trainer.restore(resumed["state"])
+        log = csv.DictWriter(log_file, LOG_FIELDS)
+        if new_log:
+            log.writeheader()
+        recent: list[float] = []
+        marks = {"time": time.monotonic(), "step": trainer.step}
+
+        def on_step(step: int, loss: float) -> None:
+            recent.append(loss)
+            if step % 10 == 0:
+                now = time.monotonic()
+                rate = (step - marks["step"]) * config["batch"] / max(now - marks["time"], 1e-9)
+                log.writerow({"step": step, "elapsed_s": round(now - started, 1),
+                              "train_loss": round(float(np.mean(recent)), 4),
+                              "learning_rate": f"{trainer.current_learning_rate(step):.3g}",
+                              "images_per_s": round(rate, 2)})
+                log_file.flush()
+                recent.clear()
+                marks.update(time=now, step=step)
+
+        def checkpoint() -> None:
+            _save_checkpoint(checkpoint_path, trainer, rng, config)
+            line = f"step {trainer.step}/{config['steps']}: checkpoint saved"
+            if validation is not None:
+                val_loss, val_auc = trainer.evaluate(validation)
+                log.writerow({"step": trainer.step, "elapsed_s": round(time.monotonic()
+                                                                       - started, 1),
+                              "val_loss": round(val_loss, 4), "val_raw_auc": round(val_auc, 4)})
+                log_file.flush()
+                line += f", validation loss {val_loss:.3f}, raw AuC {val_auc:.4f}"
+            print(line, flush=True)
+
+        try:
+            with progress_bar("train") as progress:
+                run_training(trainer, random_batches(photos, config["crop"], config["batch"],
+                                                     rng),
+                             config["steps"], checkpoint, args.checkpoint_minutes * 60.0,
+                             on_step=on_step, progress=progress,
+                             cancelled=lambda: bool(interrupted))
+        except CancelledError:
+            print(f"interrupted at step {trainer.step}: checkpoint saved in {checkpoint_dir}; "
+                  "run again with --resume to go on", file=sys.stderr)
+            return 130
+        finally:
+            signal.signal(signal.SIGINT, previous_handler)
+        _export_model(args.out, trainer, config,
+                      {"bins_from": "training photos (ab grid 10)", "rebalance_lambda": 0.5})
+    print(f"trained {config['steps']} steps on {len(photos)} photos: {len(bins)} bins, "
+          f"width x{config['width']:g} -> {args.out}")
+    return 0
