@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from colorize_app.gui import settings
 from colorize_app.gui.main_menu import WINDOW_FACTORIES, MainMenu
 from colorize_app.gui.scribble_window import ScribbleWindow
 from colorize_app.gui.swatch_window import SwatchWindow
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "SETTINGS_FILE", str(tmp_path / "settings.ini"))
 
 
 def test_menu_opens_scribble_and_transfer_windows(qtbot):

@@ -12,23 +12,12 @@ from PyQt5.QtWidgets import QApplication, QFileDialog
 
 from algorithms.errors import CancelledError
 from colorize_app import media
-from colorize_app.gui import jobs, scribble_window, settings
+from colorize_app.gui import scribble_window
 from colorize_app.gui.scribble_window import ScribbleWindow
 
 HEIGHT, WIDTH = 40, 60
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "SETTINGS_FILE", str(tmp_path / "settings.ini"))
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown = []
-    monkeypatch.setattr(jobs, "show_error", lambda parent, title, message, details="":
-                        shown.append((title, message)))
-    return shown
 
 
 def two_halves():
@@ -197,7 +186,7 @@ def test_automatic_start_sets_the_prior_that_colorize_uses(qtbot, window, monkey
     from algorithms.cnn import registry
     from algorithms.colorspace import rgb_to_yiq
 
-    tiny_model = Path(__file__).parent / "fixtures" / "eccv16_tiny.pth"
+    tiny_model = Path(__file__).parent.parent / "fixtures" / "eccv16_tiny.pth"
     monkeypatch.setattr(registry, "resolve_model", lambda spec=None: tiny_model)
     with qtbot.waitSignal(window.jobs.finished, timeout=60000) as finished:
         window.auto_action.trigger()

@@ -12,22 +12,8 @@ from PyQt5.QtWidgets import QApplication, QFileDialog
 
 from algorithms.regions import Rect, SwatchPair
 from colorize_app import media
-from colorize_app.gui import jobs, settings
 from colorize_app.gui.swatch_window import SwatchWindow
 from colorize_app.swatches import SwatchBoard, rect_from_corners
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "SETTINGS_FILE", str(tmp_path / "settings.ini"))
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown = []
-    monkeypatch.setattr(jobs, "show_error", lambda parent, title, message, details="":
-                        shown.append((title, message)))
-    return shown
 
 
 def target_image():

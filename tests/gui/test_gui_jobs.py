@@ -10,16 +10,7 @@ from PyQt5.QtWidgets import QMainWindow
 
 from algorithms.errors import BadInputError
 from algorithms.progress import Reporter
-from colorize_app.gui import jobs
 from colorize_app.gui.jobs import JobRunner
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown = []
-    monkeypatch.setattr(jobs, "show_error", lambda parent, title, message, details="":
-                        shown.append((title, message, details)))
-    return shown
 
 
 @pytest.fixture
