@@ -17,6 +17,7 @@ from PyQt5.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QLabel,
+    QMessageBox,
     QSplitter,
     QUndoCommand,
     QUndoStack,
@@ -78,6 +79,8 @@ class ScribbleWindow(MethodWindow):
         self.marked = np.zeros((0, 0, 3), np.float32)
         self.mask = np.zeros((0, 0), bool)
         self.result: Optional[np.ndarray] = None
+        # True once strokes changed after the last full-resolution result was made.
+        self.result_is_stale = False
         self.prior_chroma: Optional[np.ndarray] = None
         self._stroke: Optional[Stroke] = None
         self.undo_stack = QUndoStack(self)
@@ -242,6 +245,12 @@ class ScribbleWindow(MethodWindow):
     def save_result(self) -> None:
         if self.result is None:
             return
+        if self.result_is_stale and QMessageBox.question(
+            self, "Save result",
+            "The result does not include your latest strokes (Colorize, Ctrl+R, makes a new "
+            "one). Save the older result anyway?",
+        ) != QMessageBox.Yes:
+            return
         stem = os.path.splitext(os.path.basename(self.photo_path or "photo"))[0]
         path = self.ask_save("Save result", "save", suggestion=f"{stem}_colorized.png")
         if path and self.guarded("Save result", lambda: media.write_image(
@@ -297,6 +306,7 @@ class ScribbleWindow(MethodWindow):
         if self.photo is None:
             return
         self.marked, self.mask = self.strokes.rasterise(self.photo)
+        self.result_is_stale = self.result is not None
         self.view.set_image(self.marked)
         if self.preview_box.isChecked():
             self.start_preview()
@@ -330,6 +340,7 @@ class ScribbleWindow(MethodWindow):
 
     def _show_result(self, rgb: np.ndarray) -> None:
         self.result = rgb
+        self.result_is_stale = False
         self.result_view.show_result(as_rgb(self.photo), rgb)
         self._update_actions()
 

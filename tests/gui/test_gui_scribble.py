@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt5.QtGui import QColor, QMouseEvent
-from PyQt5.QtWidgets import QApplication, QFileDialog
+from PyQt5.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from algorithms.errors import CancelledError
 from colorize_app import media
@@ -139,6 +139,16 @@ def test_colorize_job_completes_shows_a_result_and_saves_it(qtbot, window, tmp_p
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
     window.save_action.trigger()
     assert np.allclose(media.read_image(out).pixels, result, atol=1 / 255 + 1e-6)
+
+    # A stroke after the result makes it stale: saving then asks first, and "No" saves nothing.
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: asked.append(args[2]) or QMessageBox.No)
+    draw(qtbot, window.view, [(30, 35), (40, 35)])
+    stale_out = tmp_path / "stale.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(stale_out), ""))
+    window.save_action.trigger()
+    assert len(asked) == 1 and "latest strokes" in asked[0] and not stale_out.exists()
 
 
 def test_cancel_stops_a_long_colorize_and_leaves_no_output(qtbot, window, tmp_path,
