@@ -260,6 +260,14 @@ def test_a_large_image_solved_at_reduced_size_keeps_regions_and_hints():
     np.testing.assert_array_equal(reduced[hint_mask], hint_chroma[hint_mask].astype(np.float32))
 
 
+def test_the_direct_solver_refuses_large_images_before_any_work():
+    shape = (1500, 2000)  # 3 megapixels, never allocated
+    with pytest.raises(MemoryBudgetError, match="direct solver is for images up to 2 megapixels"):
+        propagate(np.broadcast_to(np.float32(0.5), shape),
+                  np.broadcast_to(np.float32(0), (*shape, 2)),
+                  np.broadcast_to(True, shape), solver="direct")
+
+
 def test_bad_parameters_are_errors():
     luma, values, mask = np.zeros((5, 5)), np.zeros((5, 5, 2)), np.ones((5, 5), bool)
     with pytest.raises(BadInputError, match="radius"):
