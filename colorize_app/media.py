@@ -417,3 +417,23 @@ def write_regions(path: PathLike, pairs: Iterable, *, inputs: Iterable[PathLike]
     from algorithms.regions import regions_to_json
 
     atomic_write_bytes(path, regions_to_json(list(pairs)).encode("utf-8"), inputs=inputs)
+
+
+# --------------------------------------------------------------------------------------------
+# Video (frames streamed through ffmpeg) lives in media_video_in / media_video_out; its names
+# are looked up here on first use, so that reading an image never imports the video code.
+
+_VIDEO_NAMES = {
+    "FrameSource": "media_video_in", "VideoInfo": "media_video_in",
+    "open_frames": "media_video_in", "probe_video": "media_video_in",
+    "is_video_path": "media_video_in", "VIDEO_EXTENSIONS": "media_video_in",
+    "FOLDER_FPS": "media_video_in", "FrameWriter": "media_video_out",
+}
+
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562 module attribute hook
+    if name in _VIDEO_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(f"colorize_app.{_VIDEO_NAMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,252 @@
+"""`colorize refine`: Deep Video Prior refinement of a per-frame processed video.
+
+Also holds what `colorize video` shares with it: lazy frame sequences, the resume
+checkpoints' folder and the loop that refines into a :class:`media.FrameWriter`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections.abc
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+DESCRIPTION = """\
+Refine a per-frame processed video with Deep Video Prior (Lei, Xing, Chen, NeurIPS 2020):
+a small network trained on this video alone removes the flicker of per-frame colour.
+GRAY holds the original frames and PROCESSED the per-frame results, paired in order; each
+is a video file (.mp4, .mov, .avi, .mkv, .webm) or a folder of frame images (natural order).
+OUTPUT has as many frames as PROCESSED, at its size. An OUTPUT with a video extension is
+written as an H.264 video with the audio of PROCESSED (or of GRAY); any other OUTPUT is a
+folder of PNG frames 00000.png, 00001.png, ... An interrupted run (Ctrl+C) resumes from
+its per-shot checkpoints when the same command is run again."""
+
+EPILOG = """\
+Example: colorize refine gray_frames/ colorized_frames/ -o refined.mp4 --epochs 20"""
+
+#: Environment variable naming the folder for resume checkpoints (default: the user cache).
+CACHE_DIR_VARIABLE = "COLORIZE_CACHE_DIR"
+#: A first frame whose channels differ by more than this is a colour frame.
+_COLOUR_TOLERANCE = 3.0 / 255.0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "refine", help="remove per-frame flicker with Deep Video Prior (Lei et al. 2020)",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("gray", metavar="GRAY", help="original frames: video file or folder")
+    parser.add_argument("processed", metavar="PROCESSED",
+                        help="per-frame processed frames: video file or folder")
+    parser.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                        help="video file (.mp4, ...) or folder of PNG frames")
+    add_refine_options(parser)
+    parser.set_defaults(func=run)
+
+
+def add_refine_options(parser: argparse.ArgumentParser) -> None:
+    """--epochs and --no-irt, shared with `colorize video`."""
+    parser.add_argument("--epochs", type=int, metavar="N",
+                        help="training epochs per shot (default: the engine's measured default)")
+    parser.add_argument("--no-irt", action="store_true",
+                        help="plain L1 training instead of Iteratively Reweighted Training")
+
+
+def refine_settings(args: argparse.Namespace):  # noqa: ANN201 - RefineSettings, imported late
+    """RefineSettings from the command line options."""
+    import dataclasses
+
+    from algorithms.errors import BadInputError
+    from deep_video_prior.settings import RefineSettings
+
+    settings = RefineSettings()
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise BadInputError(f"--epochs must be at least 1, got {args.epochs}")
+        settings = dataclasses.replace(settings, epochs=args.epochs)
+    if args.no_irt:
+        settings = dataclasses.replace(settings, irt=False)
+    return settings
+
+
+# --------------------------------------------------------------------------------------------
+# Lazy frame sequences
+
+
+class MappedFrames(collections.abc.Sequence):
+    """``function(frames[i])`` computed on access (the last result is kept)."""
+
+    def __init__(self, frames: Sequence[np.ndarray],
+                 function: Callable[[np.ndarray], np.ndarray]) -> None:
+        self._frames = frames
+        self._function = function
+        self._last: Optional[tuple[int, np.ndarray]] = None
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __getitem__(self, index):  # noqa: ANN001 - int or slice, as for any Sequence
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        index = range(len(self))[index]
+        if self._last is None or self._last[0] != index:
+            self._last = (index, self._function(self._frames[index]))
+        return self._last[1].copy()  # the caller may change the one it was given
+
+
+def gray_of(frame: np.ndarray) -> np.ndarray:
+    """The neutral RGB frame with the same CIELAB lightness as ``frame`` (H, W, 3) in [0, 1]."""
+    from algorithms.colorspace import lab_lightness, lab_to_rgb_fast
+
+    lab = np.zeros(frame.shape[:2] + (3,), np.float32)
+    lab[..., 0] = lab_lightness(frame)
+    return lab_to_rgb_fast(lab)
+
+
+def as_gray(frames: Sequence[np.ndarray], name: str) -> tuple[Sequence[np.ndarray], list[str]]:
+    """The frames themselves when gray, else their lightness as gray frames (and a note)."""
+    from algorithms.colorspace import is_gray
+
+    if is_gray(frames[0], tolerance=_COLOUR_TOLERANCE):
+        return frames, []
+    return MappedFrames(frames, gray_of), [
+        f"{name} is in colour: it is recoloured (only its lightness is used)"]
+
+
+def resized_to(frames: Sequence[np.ndarray], width: int, height: int) -> Sequence[np.ndarray]:
+    """Frames resized to width x height (area averaging down, bicubic up), clipped to [0, 1]."""
+    import cv2
+
+    def resize(frame: np.ndarray) -> np.ndarray:
+        shrinking = frame.shape[0] * frame.shape[1] >= width * height
+        interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
+        return np.clip(cv2.resize(frame, (width, height), interpolation=interpolation), 0, 1)
+
+    return MappedFrames(frames, resize)
+
+
+# --------------------------------------------------------------------------------------------
+# Resume checkpoints and the refinement loop
+
+
+def _fingerprint(path: str) -> list:
+    """Absolute path, sizes and modification times of a file or a folder's files."""
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        entries = sorted(os.scandir(path), key=lambda entry: entry.name)
+        return [path, [(e.name, e.stat().st_size, e.stat().st_mtime_ns)
+                       for e in entries if e.is_file()]]
+    status = os.stat(path)
+    return [path, status.st_size, status.st_mtime_ns]
+
+
+def checkpoint_dir(command: str, inputs: Sequence[str], extra: dict) -> Path:
+    """Folder of the resume checkpoints of one job: same inputs and settings, same folder."""
+    override = os.environ.get(CACHE_DIR_VARIABLE)
+    if override:
+        root = Path(override)
+    else:
+        from platformdirs import user_cache_dir
+
+        root = Path(user_cache_dir("colorize", appauthor=False))
+    key = json.dumps([command, [_fingerprint(path) for path in inputs], extra],
+                     sort_keys=True, default=str)
+    return root / "video-checkpoints" / hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    for note in notes:
+        print(f"colorize: note: {note}", file=sys.stderr)
+
+
+def refine_into(writer, gray: Sequence[np.ndarray], processed: Sequence[np.ndarray],  # noqa: ANN001
+                settings, checkpoints: Path, label: str):  # noqa: ANN001, ANN201
+    """Run refine_video, writing each frame to ``writer``; returns the engine's report.
+
+    Checkpoints are kept in ``checkpoints`` while the job runs (a rerun resumes from
+    them) and removed once the output is complete.
+    """
+    from colorize_app.progress_bar import progress_bar
+    from deep_video_prior.pipeline import refine_video
+
+    if checkpoints.is_dir() and any(checkpoints.iterdir()):
+        print(f"colorize: resuming the interrupted run from its checkpoints in {checkpoints}",
+              file=sys.stderr)
+    checkpoints.mkdir(parents=True, exist_ok=True)
+
+    def write_frame(index: int, rgb: np.ndarray) -> None:
+        if index != writer.frames_written:
+            raise RuntimeError(f"frame {index} written out of order")
+        writer.write(rgb)
+
+    with progress_bar(label) as progress:
+        report = refine_video(gray, processed, write_frame, settings=settings,
+                              checkpoint_dir=checkpoints, progress=progress)
+    return report
+
+
+def finish(report, writer, checkpoints: Path, output: str, label: str) -> None:  # noqa: ANN001
+    """Print the writer's notes and a summary; drop the checkpoints of the finished job."""
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    print_notes(writer.notes)
+    resumed = (f", {len(report.resumed_shots)} resumed from checkpoints"
+               if report.resumed_shots else "")
+    shots = len(report.shots)
+    print(f"{label} {writer.frames_written} frames ({shots} shot{'s' if shots != 1 else ''}"
+          f"{resumed}, {report.seconds:.0f} s) -> {output}", file=sys.stdout)
+
+
+def output_fps(sources: Sequence, output: str, notes: list[str]) -> float:
+    """Frame rate of the output: the first video source's; a note when only folders."""
+    from colorize_app import media
+
+    for source in sources:
+        if not source.is_folder:
+            return source.fps
+    if media.is_video_path(output):
+        notes.append(f"frames from a folder have no frame rate: the video is timed at "
+                     f"{media.FOLDER_FPS:g} fps")
+    return media.FOLDER_FPS
+
+
+def audio_source(sources: Sequence) -> Optional[str]:
+    """Path of the first source that is a video with audio, if any."""
+    return next((source.path for source in sources if source.has_audio), None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from algorithms.errors import BadInputError
+    from colorize_app import media
+
+    settings = refine_settings(args)
+    inputs = [args.gray, args.processed]
+    media.check_not_input(args.output, inputs)
+    gray_source = media.open_frames(args.gray)
+    processed = media.open_frames(args.processed)
+    if len(gray_source) != len(processed):
+        raise BadInputError(f"GRAY has {len(gray_source)} frames but PROCESSED has "
+                            f"{len(processed)}; they must pair one to one")
+    notes = list(gray_source.notes) + list(processed.notes)
+    gray: Sequence[np.ndarray] = gray_source
+    if (gray_source.width, gray_source.height) != (processed.width, processed.height):
+        notes.append(f"gray frames resized from {gray_source.width} x {gray_source.height} to "
+                     f"{processed.width} x {processed.height}, the size of PROCESSED")
+        gray = resized_to(gray_source, processed.width, processed.height)
+    gray, colour_notes = as_gray(gray, f"GRAY ({args.gray})")
+    notes += colour_notes
+    fps = output_fps([processed, gray_source], args.output, notes)
+    print_notes(notes)
+    checkpoints = checkpoint_dir("refine", inputs, {"settings": repr(settings)})
+    with media.FrameWriter(args.output, fps=fps, audio_from=audio_source([processed, gray_source]),
+                           inputs=inputs, frame_count=len(processed)) as writer:
+        report = refine_into(writer, gray, processed, settings, checkpoints, "refine")
+    finish(report, writer, checkpoints, args.output, "refined")
+    return 0

@@ -1,0 +1,93 @@
+"""`colorize video`: per-frame CNN colorization, then Deep Video Prior refinement."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DESCRIPTION = """\
+Colorize a gray video: each frame is colorized by the CNN (Zhang et al. 2016), then the
+flicker between frames is removed by Deep Video Prior (Lei et al. 2020), one small network
+trained per shot. INPUT is a video file (.mp4, .mov, .avi, .mkv, .webm) or a folder of
+frame images (natural order). An OUTPUT with a video extension is written as an H.264 video
+with INPUT's audio; any other OUTPUT is a folder of PNG frames 00000.png, 00001.png, ...
+A colour video is recoloured (only its lightness is used). An interrupted run (Ctrl+C)
+resumes from its per-shot checkpoints when the same command is run again."""
+
+EPILOG = """\
+--model takes a name from `colorize models list` or a model file, as `colorize cnn`.
+Examples:
+  colorize video old_film.mp4 -o coloured.mp4
+  colorize video old_film.mp4 -o frames/ --no-refine --temperature 0.3"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from colorize_app.commands.refine import add_refine_options
+
+    parser = subparsers.add_parser(
+        "video", help="colorize a video: per-frame CNN, then Deep Video Prior",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("input", metavar="INPUT", help="video file or folder of frames")
+    parser.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                        help="video file (.mp4, ...) or folder of PNG frames")
+    parser.add_argument("--model", metavar="NAME|FILE", help="CNN model name or model file")
+    parser.add_argument("--temperature", type=float, default=0.38, metavar="T",
+                        help="CNN annealed-mean temperature in (0, 10]: lower is more vivid "
+                             "(default 0.38)")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="write the per-frame colorization without Deep Video Prior")
+    add_refine_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from algorithms.cnn.decode import check_temperature
+    from algorithms.cnn.model_file import load_model
+    from algorithms.cnn.registry import resolve_model
+    from colorize_app import media
+    from colorize_app.commands import refine
+
+    temperature = check_temperature(args.temperature)
+    settings = None if args.no_refine else refine.refine_settings(args)
+    media.check_not_input(args.output, [args.input])
+    source = media.open_frames(args.input)
+    model_path = resolve_model(args.model)
+    model = load_model(model_path)
+    gray, notes = refine.as_gray(source.reopened(), args.input)
+    notes = list(source.notes) + notes
+    fps = refine.output_fps([source], args.output, notes)
+    refine.print_notes(notes)
+
+    from algorithms.cnn.colorizer import Colorizer
+
+    with Colorizer(model) as colorizer, media.FrameWriter(
+            args.output, fps=fps, audio_from=refine.audio_source([source]),
+            inputs=[args.input], frame_count=len(source)) as writer:
+        processed = refine.MappedFrames(source, lambda frame: colorizer.colorize(frame,
+                                                                                 temperature))
+        if settings is None:
+            _write_per_frame(writer, processed)
+        else:
+            checkpoints = refine.checkpoint_dir("video", [args.input, str(model_path)], {
+                "settings": repr(settings), "temperature": temperature})
+            report = refine.refine_into(writer, gray, processed, settings, checkpoints, "video")
+    if settings is None:
+        refine.print_notes(writer.notes)
+        print(f"colorized {writer.frames_written} frames with {model.describe()} (per frame, "
+              f"not refined) -> {args.output}", file=sys.stdout)
+    else:
+        refine.finish(report, writer, checkpoints, args.output,
+                      f"colorized with {model.describe()} and refined")
+    return 0
+
+
+def _write_per_frame(writer, processed) -> None:  # noqa: ANN001
+    from colorize_app.progress_bar import progress_bar
+
+    count = len(processed)
+    with progress_bar("video") as progress:
+        for index in range(count):
+            writer.write(processed[index])
+            progress((index + 1) / count, f"frame {index + 1}/{count}")
