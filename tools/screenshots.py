@@ -2,17 +2,25 @@
 
 Run under a virtual display (``xvfb-run -a python tools/screenshots.py``) or with
 ``QT_QPA_PLATFORM=offscreen``; PNG files go to ``docs/screenshots/`` (or the folder given).
-The content is made here (gradients and shapes), so no data set is needed.
+The content is made here (gradients and shapes), so no data set is needed; the CNN and
+video windows colorize gray copies of ``resources/samples`` and a synthetic panning clip
+with the default model (``--model FILE`` picks another; without any model those two
+windows are shown uncoloured).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+import tempfile
+import time
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# No OpenGL: the GL driver (Mesa links its own LLVM) and TensorFlow crash in one process.
+os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
 sys.path.insert(0, ROOT)
 
 from PyQt5.QtGui import QColor  # noqa: E402
@@ -46,7 +54,79 @@ def save(widget, folder: str, name: str) -> None:
     print(os.path.join(folder, name))
 
 
-def main(folder: str = os.path.join(ROOT, "docs", "screenshots")) -> None:
+def wait_for_jobs(app, window) -> None:
+    """Let the window's background job finish, delivering its signals."""
+    while window.jobs.busy:
+        app.processEvents()
+        time.sleep(0.02)
+    app.processEvents()
+
+
+def default_model() -> str:
+    from algorithms.cnn.registry import ModelNotFoundError, resolve_model
+
+    try:
+        return str(resolve_model(None))
+    except ModelNotFoundError:
+        return ""
+
+
+def cnn_and_video(app, folder: str, model: str) -> None:
+    """Screenshots of the CNN window (sample photos in gray) and the video window."""
+    from colorize_app import media
+    from colorize_app.gui.cnn_window import CnnWindow
+    from colorize_app.gui.video_window import VideoWindow
+
+    work = tempfile.mkdtemp(prefix="colorize-screenshots-")
+    os.environ["COLORIZE_CACHE_DIR"] = os.path.join(work, "cache")
+    samples = os.path.join(ROOT, "resources", "samples")
+    photos = []
+    for path in media.list_images(samples):
+        gray_path = os.path.join(work, os.path.basename(path).replace(".jpg", ".png"))
+        media.write_image(gray_path, luminance(media.read_image(path).pixels))
+        photos.append(gray_path)
+
+    cnn = CnnWindow()
+    cnn.resize(1100, 640)
+    cnn.show()
+    cnn.add_photos(photos)
+    wait_for_jobs(app, cnn)
+    if model:
+        cnn.picker.add_file(model)
+        cnn.colorize_all()
+        wait_for_jobs(app, cnn)
+    cnn.photo_list.setCurrentRow(min(2, len(photos) - 1))
+    cnn.result_view.slider.setValue(50)
+    app.processEvents()
+    cnn.result_view.view.fit()
+    app.processEvents()
+    save(cnn, folder, "cnn_window.png")
+
+    frames = os.path.join(work, "clip")
+    os.makedirs(frames)
+    panorama = media.read_image(os.path.join(work, "sky_foliage_palace.png")).pixels
+    for index in range(16):  # a slow pan over the gray photo
+        media.write_image(os.path.join(frames, f"{index:03d}.png"),
+                          panorama[40:296, 10 * index: 10 * index + 340])
+    video = VideoWindow()
+    video.resize(1000, 640)
+    video.show()
+    if model:
+        video.picker.add_file(model)
+    video.preset_box.setCurrentText("Balanced")
+    video.load(frames)
+    if model:
+        video.run()
+        wait_for_jobs(app, video)
+    video.scrubber.set_index(9)
+    video.view.slider.setValue(50)
+    app.processEvents()
+    video.view.view.fit()
+    app.processEvents()
+    save(video, folder, "video_window.png")
+
+
+def main(folder: str = os.path.join(ROOT, "docs", "screenshots"), model: str = "") -> None:
     settings.SETTINGS_FILE = os.path.join(folder, ".screenshots-settings.ini")
     app = QApplication.instance() or QApplication(sys.argv)
     app.setStyle("Fusion")
@@ -104,8 +184,14 @@ def main(folder: str = os.path.join(ROOT, "docs", "screenshots")) -> None:
         view.fit()
     app.processEvents()
     save(swatch, folder, "swatch_window.png")
+    cnn_and_video(app, folder, model or default_model())
     os.remove(settings.SETTINGS_FILE)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", default=os.path.join(ROOT, "docs", "screenshots"))
+    parser.add_argument("--model", default="", help="CNN model file for the CNN and video "
+                                                    "windows (default: the installed default)")
+    arguments = parser.parse_args()
+    main(arguments.folder, arguments.model)

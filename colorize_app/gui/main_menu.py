@@ -69,9 +69,23 @@ def _swatch_window() -> QWidget:
     return SwatchWindow()
 
 
+def _cnn_window() -> QWidget:
+    from colorize_app.gui.cnn_window import CnnWindow
+
+    return CnnWindow()
+
+
+def _video_window() -> QWidget:
+    from colorize_app.gui.video_window import VideoWindow
+
+    return VideoWindow()
+
+
 WINDOW_FACTORIES: dict[str, WindowFactory] = {
     "scribble": _scribble_window,
     "transfer": _swatch_window,
+    "cnn": _cnn_window,
+    "video": _video_window,
 }
 
 

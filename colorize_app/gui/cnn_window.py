@@ -1,0 +1,392 @@
+"""The automatic (CNN) window: colorize one or many photos with the Zhang et al. network.
+
+The network runs in the job runner; each photo keeps its :class:`Prediction` (the logits
+and its lightness), so the vividness slider re-decodes the shown photo at a new temperature
+at once, without running the network again. Colour photos are re-coloured from their
+lightness. "Refine with strokes" opens the scribble window with the result as its start.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import numpy as np
+from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QSlider,
+    QSplitter,
+    QWidget,
+)
+
+from algorithms.cnn.decode import DEFAULT_TEMPERATURE
+from algorithms.progress import Reporter
+from colorize_app import media
+from colorize_app.gui import jobs, settings
+from colorize_app.gui.base_window import IMAGE_FILTER, MethodWindow
+from colorize_app.gui.image_view import ComparisonView
+from colorize_app.gui.model_picker import (
+    BINS_FILTER,
+    MODEL_FILTER,
+    ModelChoice,
+    ModelPicker,
+    ask_to_download,
+    build_colorizer,
+    download_task,
+    needs_bins,
+)
+from colorize_app.gui.photo_list import (
+    PhotoEntry,
+    PhotoList,
+    image_files,
+    output_names,
+    read_thumbnails_task,
+)
+
+#: The slider runs from T = 1 (plain mean, dull) at 0 to T = 0.05 (near the mode) at 95.
+SLIDER_MAX = 95
+#: Windows handed to the scribble window live until closed, whichever window opened them.
+_HANDED_OFF: list[QWidget] = []
+
+
+def temperature_of(slider_value: int) -> float:
+    """Annealed-mean temperature for a vividness slider position (higher: more vivid)."""
+    return round(1.0 - slider_value / 100.0, 2)
+
+
+def slider_value_of(temperature: float) -> int:
+    return int(round((1.0 - temperature) * 100))
+
+
+class CnnWindow(MethodWindow):
+    """Open photos, pick a model, colorize, tune vividness, save or refine with strokes."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__("Automatic colorization (CNN)", parent)
+        self.colorizer = None  # algorithms.cnn.colorizer.Colorizer, built in a job
+        self._colorizer_choice: Optional[ModelChoice] = None
+        self.photo: Optional[np.ndarray] = None  # pixels of the shown photo
+        self.result: Optional[np.ndarray] = None  # its colorization at the current temperature
+        self._batch: Optional[dict] = None
+
+        self.photo_list = PhotoList()
+        self.photos = self.photo_list.entries  # the same list: PhotoEntry per row
+        self.photo_list.currentRowChanged.connect(self.show_photo)
+        self.result_view = ComparisonView("Before / after")
+        self.watch_view(self.result_view.view)
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(self.photo_list)
+        splitter.addWidget(self.result_view)
+        splitter.setSizes([240, 860])
+        self.setCentralWidget(splitter)
+        self._decode_timer = QTimer(self)
+        self._decode_timer.setSingleShot(True)
+        self._decode_timer.setInterval(15)  # coalesce a drag's slider steps into one decode
+        self._decode_timer.timeout.connect(self.redecode)
+        self.jobs.finished.connect(self._job_finished)
+        self.jobs.started.connect(self._update_actions)
+        self._build_actions()
+        self._update_actions()
+
+    # -- user interface -------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        file_menu, edit_menu = self.file_menu, self.edit_menu
+        self.open_action = self.add_action("Open photos...", self.open_photos, QKeySequence.Open,
+                                           file_menu, tip="Add one or many photos (Ctrl+O)")
+        self.save_action = self.add_action("Save result...", self.save_result, QKeySequence.Save,
+                                           file_menu, tip="Save the shown result (Ctrl+S)")
+        self.save_all_action = self.add_action(
+            "Save all...", self.save_all, "Ctrl+Shift+S", file_menu,
+            tip="Save every colorized photo into a folder")
+        self.remove_action = self.add_action("Remove from list", self.remove_selected, "Delete",
+                                             edit_menu, toolbar=False)
+        self.toolbar.addSeparator()
+        self.colorize_action = self.add_action(
+            "Colorize", self.colorize_selected, "Ctrl+R", edit_menu,
+            tip="Colorize the selected photos (Ctrl+R)")
+        self.colorize_all_action = self.add_action(
+            "Colorize all", self.colorize_all, "Ctrl+Shift+R", edit_menu,
+            tip="Colorize every photo in the list")
+        self.refine_action = self.add_action(
+            "Refine with strokes", self.refine_with_strokes, None, edit_menu,
+            tip="Open the scribble window with this result as the starting point")
+        self.add_action("Fit", self.result_view.view.fit, "Ctrl+0", self.view_menu,
+                        toolbar=False)
+        self.add_action("100%", self.result_view.view.actual_size, "Ctrl+1", self.view_menu,
+                        toolbar=False)
+
+        self.addToolBarBreak()
+        options = self.addToolBar("Model")
+        options.setObjectName("model")
+        options.addWidget(QLabel("Model "))
+        self.picker = ModelPicker()
+        self.picker.file_requested.connect(self.choose_model_file)
+        options.addWidget(self.picker)
+        self.download_action = self.add_action(
+            "Download official weights", self.download_official, None, file_menu,
+            toolbar=False, tip="Download the authors' ImageNet model (eccv16, 129 MB), "
+                               "checked against its published SHA-256")
+        options.addAction(self.download_action)
+        options.addSeparator()
+        options.addWidget(QLabel("  Vividness "))
+        self.vividness = QSlider(Qt.Horizontal)
+        self.vividness.setRange(0, SLIDER_MAX)
+        self.vividness.setFixedWidth(180)
+        self.vividness.setToolTip("Annealed-mean temperature: left is the plain mean (dull), "
+                                  "right is near the most likely colour (vivid, patchy)")
+        stored = settings.value("cnn/temperature", DEFAULT_TEMPERATURE, float)
+        self.vividness.setValue(slider_value_of(stored))
+        self.temperature_label = QLabel("")
+        self.vividness.valueChanged.connect(self._vividness_moved)
+        options.addWidget(self.vividness)
+        options.addWidget(self.temperature_label)
+        self._show_temperature()
+
+    def _update_actions(self) -> None:
+        busy = self.jobs.busy
+        has_result = self.result is not None
+        self.colorize_action.setEnabled(bool(self.photos) and not busy)
+        self.colorize_all_action.setEnabled(bool(self.photos) and not busy)
+        self.remove_action.setEnabled(bool(self.photos) and not busy)
+        self.save_action.setEnabled(has_result)
+        self.refine_action.setEnabled(has_result)
+        self.save_all_action.setEnabled(any(p.prediction is not None for p in self.photos))
+        self.download_action.setEnabled(not busy)
+
+    @property
+    def temperature(self) -> float:
+        return temperature_of(self.vividness.value())
+
+    def _show_temperature(self) -> None:
+        self.temperature_label.setText(f" T = {self.temperature:.2f}")
+
+    def _vividness_moved(self) -> None:
+        self._show_temperature()
+        settings.set_value("cnn/temperature", self.temperature)
+        self._decode_timer.start()
+
+    # -- photos ---------------------------------------------------------------------------
+
+    def open_dropped(self, paths: list[str], position) -> None:
+        self.add_photos(paths)
+
+    def open_photos(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open photos", settings.last_folder("open"),
+                                                IMAGE_FILTER)
+        if paths:
+            settings.remember_folder("open", paths[0])
+            self.add_photos(paths)
+
+    def add_photos(self, paths: list[str]) -> bool:
+        """Add image files (folders add their images) to the list, with thumbnails."""
+        files = self.photo_list.new_files(image_files(paths))
+        if not files:
+            return False
+        if self.jobs.busy:
+            self.statusBar().showMessage("Busy: open the photos when the running job is done "
+                                         "(or cancel it)", 8000)
+            return False
+        return self.jobs.start(read_thumbnails_task(files), self._photos_loaded, "Open photos")
+
+    def _photos_loaded(self, loaded: list) -> None:
+        problems = self.photo_list.add_loaded(loaded)
+        self._update_actions()
+        if problems:
+            jobs.show_error(self, "Open photos", "\n".join(problems))
+
+    def remove_selected(self) -> None:
+        self.photo_list.remove_rows(self.photo_list.selected_rows())
+        if not self.photos:
+            self.photo, self.result = None, None
+            self.result_view.show_result(np.zeros((1, 1), np.float32), None)
+        self._update_actions()
+
+    def show_photo(self, row: int) -> None:
+        """Show photo ``row``, with its result at the current temperature if it has one."""
+        if not 0 <= row < len(self.photos):
+            return
+        entry = self.photos[row]
+        loaded = []
+        if not self.guarded("Open photo", lambda: loaded.append(media.read_image(entry.path))):
+            return
+        self.photo = loaded[0].pixels
+        self.set_size_text(entry.width, entry.height)
+        self.setWindowTitle(f"Automatic colorization (CNN) - {os.path.basename(entry.path)}")
+        self.result = None
+        self.redecode()
+        self.result_view.view.fit()
+
+    def current_entry(self) -> Optional[PhotoEntry]:
+        return self.photo_list.current_entry()
+
+    def redecode(self) -> None:
+        """Decode the shown photo's prediction at the slider's temperature (no network run)."""
+        entry = self.current_entry()
+        if entry is None or self.photo is None:
+            return
+        self.result = None if entry.prediction is None else entry.prediction.decode(
+            self.temperature)
+        before = self.photo
+        self.result_view.show_result(before, self.result)
+        self._update_actions()
+
+    # -- model ----------------------------------------------------------------------------
+
+    def choose_model_file(self) -> None:
+        """Ask for a model file (and a bins file for a TF checkpoint); load it at once."""
+        path = self.ask_open("Choose a model file", "models", MODEL_FILTER)
+        if not path:
+            return
+        bins_path = None
+        if needs_bins(path):
+            bins_path = self.ask_open("The checkpoint's ab bins (pts_in_hull.npy)", "models",
+                                      BINS_FILTER)
+            if not bins_path:
+                return
+        choice = self.picker.add_file(path, bins_path)
+        self.load_model(choice)
+
+    def load_model(self, choice: ModelChoice) -> bool:
+        """Load ``choice`` in the job runner (so that a bad file is reported now)."""
+        def task(progress, cancelled):
+            progress(0.0, "reading the weights")
+            return choice, build_colorizer(choice)
+
+        return self.jobs.start(task, lambda built: self._use_colorizer(*built), "Load model")
+
+    def _use_colorizer(self, choice: ModelChoice, colorizer) -> None:
+        if self.colorizer is not None and self.colorizer is not colorizer:
+            self.colorizer.close()
+        self.colorizer, self._colorizer_choice = colorizer, choice
+        self.statusBar().showMessage(f"Model: {colorizer.model.describe()}", 8000)
+
+    def download_official(self) -> None:
+        """Download the authors' weights (eccv16) with progress and checksum."""
+        from algorithms.cnn.registry import REGISTRY
+
+        entry = REGISTRY["eccv16"]
+        self.jobs.start(download_task(entry.name),
+                        lambda path: self.picker.refresh(select=str(path)),
+                        f"Download {entry.name} ({entry.size / 1e6:.0f} MB)")
+
+    # -- colorizing -----------------------------------------------------------------------
+
+    def colorize_selected(self) -> bool:
+        return self.colorize_rows(self.photo_list.selected_rows())
+
+    def colorize_all(self) -> bool:
+        return self.colorize_rows(list(range(len(self.photos))))
+
+    def colorize_rows(self, rows: list[int]) -> bool:
+        """Colorize photos ``rows`` in the job runner; photos done before a Cancel are kept."""
+        if not rows or self.jobs.busy:
+            return False
+        choice = self.picker.current()
+        if choice is None:
+            if ask_to_download(self):
+                self.download_official()
+            return False
+        colorizer = self.colorizer if choice == self._colorizer_choice else None
+        entries = [self.photos[row] for row in rows]
+        batch: dict = {"choice": choice, "colorizer": colorizer, "done": {}}
+
+        def task(progress, cancelled):
+            report = Reporter(progress, cancelled)
+            if batch["colorizer"] is None:
+                report(0.0, "loading the model")
+                batch["colorizer"] = build_colorizer(choice)
+            share = report.stage(0.05 if colorizer is None else 0.0, 1.0)
+            for index, entry in enumerate(entries):
+                stage = share.stage(index / len(entries), (index + 1) / len(entries))
+                stage(0.0, f"{os.path.basename(entry.path)} ({index + 1}/{len(entries)})")
+                pixels = media.read_image(entry.path).pixels
+                batch["colorizer"].colorize(pixels, progress=stage, cancelled=cancelled)
+                batch["done"][id(entry)] = batch["colorizer"].last_prediction
+            return len(entries)
+
+        self._batch = batch
+        started = self.jobs.start(task, lambda count: None, "Colorize")
+        self._update_actions()
+        return started
+
+    def _job_finished(self, outcome: str) -> None:
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            # Keep whatever finished, also after a Cancel or an error in a later photo.
+            if batch["colorizer"] is not None:
+                self._use_colorizer(batch["choice"], batch["colorizer"])
+            for row, entry in enumerate(self.photos):
+                if id(entry) in batch["done"]:
+                    entry.prediction = batch["done"][id(entry)]
+                    self.photo_list.refresh(row)
+            self.redecode()
+        self._update_actions()
+
+    # -- results --------------------------------------------------------------------------
+
+    def refine_with_strokes(self) -> Optional[QWidget]:
+        """Open the scribble window on this photo with the result as its starting point."""
+        entry = self.current_entry()
+        if entry is None or self.result is None:
+            return None
+        from colorize_app.gui.scribble_window import ScribbleWindow
+
+        window = ScribbleWindow()
+        window.setAttribute(Qt.WA_DeleteOnClose)
+        window.start_from(self.photo, self.result, entry.path)
+        _HANDED_OFF.append(window)
+        window.destroyed.connect(lambda _=None, closed=window: _HANDED_OFF.remove(closed))
+        window.show()
+        return window
+
+    def save_result(self) -> None:
+        entry = self.current_entry()
+        if entry is None or self.result is None:
+            return
+        stem = os.path.splitext(os.path.basename(entry.path))[0]
+        path = self.ask_save("Save result", "save", suggestion=f"{stem}_colorized.png")
+        result = self.result
+        if path and self.guarded("Save result", lambda: media.write_image(
+                path, result, inputs=[entry.path])):
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def save_all(self) -> None:
+        """Write every colorized photo as ``<name>_colorized.png`` into a chosen folder."""
+        done = [entry for entry in self.photos if entry.prediction is not None]
+        if not done or self.jobs.busy:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Save all results into",
+                                                  settings.last_folder("save"))
+        if not folder:
+            return
+        settings.set_value("folders/save", folder)
+        self.save_all_to(folder)
+
+    def save_all_to(self, folder: str) -> bool:
+        """Save all results into ``folder`` in the job runner (each file written atomically)."""
+        done = [entry for entry in self.photos if entry.prediction is not None]
+        inputs = [entry.path for entry in self.photos]
+        targets = output_names(done, folder)
+        temperature = self.temperature
+
+        def task(progress, cancelled):
+            report = Reporter(progress, cancelled)
+            for index, (entry, target) in enumerate(zip(done, targets)):
+                report(index / len(done), os.path.basename(target))
+                media.write_image(target, entry.prediction.decode(temperature), inputs=inputs)
+            report(1.0, "done")
+            return folder
+
+        return self.jobs.start(task, lambda where: self.statusBar().showMessage(
+            f"Saved {len(done)} results in {where}", 8000), "Save all")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().closeEvent(event)
+        if self.colorizer is not None:
+            self.colorizer.close()
+            self.colorizer = None
+

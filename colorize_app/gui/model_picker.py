@@ -1,0 +1,152 @@
+"""A model chooser for the CNN window: installed models, files the user picked, "Model file...".
+
+The list comes from :func:`algorithms.cnn.registry.installed_models` (the shipped model and
+downloads); files chosen in this session are added under them. The picker only names a
+model; loading it is the window's job (it runs in the job runner).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import QComboBox, QWidget
+
+#: What the model file dialog offers: the project's .npz, the authors' .pth, a TF checkpoint.
+MODEL_FILTER = ("Model files (*.npz *.pth *.pt *.index);;Project model (*.npz);;"
+                "PyTorch release (*.pth *.pt);;TF checkpoint (*.index)")
+BINS_FILTER = "ab bins (*.npy)"
+_CHOOSE = "choose"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model to load: its file (or TF checkpoint prefix) and, for a checkpoint, its bins."""
+
+    path: str
+    bins_path: Optional[str] = None
+    label: str = ""
+
+
+def needs_bins(path: str) -> bool:
+    """True for a TF checkpoint without ``pts_in_hull.npy`` beside it (it needs a bins file)."""
+    import re
+
+    is_checkpoint = (path.endswith(".index") or os.path.isdir(path)
+                     or re.search(r"\.data-\d{5}-of-\d{5}$", path) is not None)
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    return is_checkpoint and not os.path.isfile(os.path.join(folder, "pts_in_hull.npy"))
+
+
+class ModelPicker(QComboBox):
+    """Installed models, then chosen files, then "Model file..." (which emits a request).
+
+    Signals
+    -------
+    file_requested : ()
+        The user picked "Model file...": the window shows a file dialog and calls
+        :meth:`add_file`.
+    choice_changed : ()
+        The list was refreshed or another model was picked.
+    """
+
+    file_requested = pyqtSignal()
+    choice_changed = pyqtSignal()
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setMinimumContentsLength(22)
+        self.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLength)
+        self.setToolTip("The network's weights: the shipped model, a download, or a file")
+        self._files: list[ModelChoice] = []
+        self._previous = 0
+        self.activated.connect(self._activated)
+        self.refresh()
+
+    def refresh(self, select: Optional[str] = None) -> None:
+        """Re-read the installed models; select the one whose file is ``select`` if given."""
+        from algorithms.cnn.registry import installed_models
+
+        keep = select or (self.current().path if self.current() else None)
+        self.blockSignals(True)
+        self.clear()
+        for model in installed_models():
+            self.addItem(f"{model.name} ({model.origin})",
+                         ModelChoice(str(model.path), None, model.name))
+        for choice in self._files:
+            self.addItem(f"{choice.label} (file)", choice)
+        if self.count() == 0:
+            self.addItem("No model installed", None)
+        self.addItem("Model file...", _CHOOSE)
+        index = next((i for i in range(self.count()) if isinstance(self.itemData(i), ModelChoice)
+                      and self.itemData(i).path == keep), 0)
+        self.setCurrentIndex(index)
+        self._previous = index
+        self.blockSignals(False)
+        self.choice_changed.emit()
+
+    def current(self) -> Optional[ModelChoice]:
+        """The chosen model, or None when none is installed."""
+        data = self.currentData()
+        return data if isinstance(data, ModelChoice) else None
+
+    def add_file(self, path: str, bins_path: Optional[str] = None) -> ModelChoice:
+        """Add a chosen model file (kept for this window) and select it."""
+        choice = ModelChoice(path, bins_path, os.path.basename(path))
+        self._files = [known for known in self._files if known.path != path] + [choice]
+        self.refresh(select=path)
+        return choice
+
+    def _activated(self, index: int) -> None:
+        if self.itemData(index) == _CHOOSE:
+            # Show the last real choice until a file has been picked.
+            self.setCurrentIndex(self._previous)
+            self.file_requested.emit()
+        else:
+            self._previous = index
+            self.choice_changed.emit()
+
+
+def build_colorizer(choice: ModelChoice):
+    """Load ``choice`` and build its Colorizer (slow: run it in the job runner)."""
+    from algorithms.cnn.colorizer import Colorizer
+    from algorithms.cnn.model_file import load_model
+
+    return Colorizer(load_model(choice.path, bins_path=choice.bins_path))
+
+
+def download_task(name: str = "eccv16"):
+    """A job-runner task downloading registry model ``name``; returns its path.
+
+    Cancel stops at the next chunk and keeps the ``.part`` file, which the next download
+    resumes. Errors keep the registry's one-line message, worded for the windows.
+    """
+    from algorithms.cnn.registry import ModelDownloadError, download
+    from algorithms.errors import CancelledError
+
+    def task(progress, cancelled):
+        def report(fraction: float, message: str) -> None:
+            if cancelled():
+                raise CancelledError("cancelled")
+            progress(fraction, message)
+
+        try:
+            return download(name, progress=report)
+        except ModelDownloadError as error:
+            raise ModelDownloadError(str(error).replace(
+                "pass --model FILE", "choose it with 'Model file...'")) from None
+
+    return task
+
+
+def ask_to_download(parent: QWidget) -> bool:
+    """Say that no model is installed and ask whether to download the official one."""
+    from PyQt5.QtWidgets import QMessageBox
+
+    answer = QMessageBox.question(
+        parent, "No model installed",
+        "No colorization model is installed.\n\nDownload the authors' official weights "
+        "(eccv16, 129 MB) now? You can also choose a model file from the Model list.")
+    return answer == QMessageBox.Yes

@@ -1,0 +1,135 @@
+"""The CNN window's list of photos: thumbnails, sizes, and whether each is colorized yet."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import cv2
+import numpy as np
+from PyQt5.QtCore import QSize
+from PyQt5.QtGui import QIcon, QPixmap
+from PyQt5.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+from algorithms.errors import BadInputError
+from algorithms.progress import Reporter
+from colorize_app import media
+from colorize_app.gui.image_view import to_qimage
+
+THUMBNAIL_SIDE = 72
+
+
+@dataclass
+class PhotoEntry:
+    """A photo in the list; ``prediction`` is set once it has been colorized."""
+
+    path: str
+    width: int
+    height: int
+    is_colour: bool
+    prediction: Optional[object] = None  # algorithms.cnn.colorizer.Prediction
+
+
+def thumbnail(pixels: np.ndarray) -> np.ndarray:
+    """``pixels`` shrunk so that the longer side is THUMBNAIL_SIDE."""
+    height, width = pixels.shape[:2]
+    scale = THUMBNAIL_SIDE / max(height, width)
+    size = (max(1, int(round(width * scale))), max(1, int(round(height * scale))))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+
+
+def image_files(paths: list[str]) -> list[str]:
+    """The image files of ``paths``; a folder stands for the images in it."""
+    files: list[str] = []
+    for path in paths:
+        files.extend(media.list_images(path) if os.path.isdir(path) else [path])
+    return files
+
+
+def read_thumbnails_task(files: list[str]):
+    """A job-runner task reading ``files``: a list of (path, shape, thumbnail) or, for a file
+    that cannot be read, (path, None, its one-line error)."""
+    def task(progress, cancelled):
+        report, loaded = Reporter(progress, cancelled), []
+        for index, path in enumerate(files):
+            report(index / len(files), os.path.basename(path))
+            try:
+                pixels = media.read_image(path).pixels
+            except BadInputError as error:
+                loaded.append((path, None, str(error)))
+                continue
+            loaded.append((path, pixels.shape, thumbnail(pixels)))
+        return loaded
+
+    return task
+
+
+def output_names(entries: list[PhotoEntry], folder: str) -> list[str]:
+    """``<folder>/<name>_colorized.png`` per entry; equal names from two folders are numbered."""
+    targets, used = [], set()
+    for entry in entries:
+        stem = os.path.splitext(os.path.basename(entry.path))[0] + "_colorized"
+        name, count = f"{stem}.png", 1
+        while name in used:
+            count += 1
+            name = f"{stem}_{count}.png"
+        used.add(name)
+        targets.append(os.path.join(folder, name))
+    return targets
+
+
+class PhotoList(QListWidget):
+    """The photos (``entries``, in list order) with a thumbnail and a state line each."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.entries: list[PhotoEntry] = []
+        self.setIconSize(QSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        self.setSelectionMode(QListWidget.ExtendedSelection)
+        self.setMinimumWidth(200)
+
+    def new_files(self, files: list[str]) -> list[str]:
+        known = {entry.path for entry in self.entries}
+        return [path for path in files if path not in known]
+
+    def add_loaded(self, loaded: list) -> list[str]:
+        """Add what :func:`read_thumbnails_task` read; returns the errors of unreadable files."""
+        problems = []
+        for path, shape, small in loaded:
+            if shape is None:
+                problems.append(small)
+                continue
+            entry = PhotoEntry(path, shape[1], shape[0], len(shape) == 3)
+            self.entries.append(entry)
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(to_qimage(small))), "")
+            item.setToolTip(path)
+            self.addItem(item)
+            self.refresh(len(self.entries) - 1)
+        if self.currentRow() < 0 and self.entries:
+            self.setCurrentRow(0)
+        return problems
+
+    def refresh(self, row: int) -> None:
+        """Update the text of ``row`` (name, size, state)."""
+        entry = self.entries[row]
+        state = "colorized" if entry.prediction is not None else (
+            "colour: will be re-coloured" if entry.is_colour else "gray")
+        self.item(row).setText(
+            f"{os.path.basename(entry.path)}\n{entry.width} x {entry.height}, {state}")
+
+    def selected_rows(self) -> list[int]:
+        """Selected rows in order, or the current row when none is selected."""
+        rows = sorted({index.row() for index in self.selectedIndexes()})
+        if not rows and self.currentRow() >= 0:
+            rows = [self.currentRow()]
+        return rows
+
+    def remove_rows(self, rows: list[int]) -> None:
+        for row in sorted(rows, reverse=True):
+            self.takeItem(row)
+            del self.entries[row]
+
+    def current_entry(self) -> Optional[PhotoEntry]:
+        row = self.currentRow()
+        return self.entries[row] if 0 <= row < len(self.entries) else None

@@ -1,0 +1,387 @@
+"""The video window: colorize every frame with the CNN, then remove the flicker (Deep Video Prior).
+
+A run has two stages in one job: the per-frame colorization, written frame by frame into
+the video's work folder (so an interrupted run keeps them), then
+:func:`deep_video_prior.refine_video`, which trains per shot and keeps a checkpoint per
+finished shot there. Running again with the same video, model and preset resumes: frames
+already colorized and shots already trained are not redone. The refined frames are kept as
+PNG files in the work folder; the scrubber and Play show them, and Export writes an mp4
+with the original audio, or a folder of frames, through ``media.FrameWriter``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Optional
+
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from algorithms.cnn.decode import DEFAULT_TEMPERATURE
+from algorithms.progress import Reporter
+from colorize_app import media
+from colorize_app.gui import settings
+from colorize_app.gui.base_window import MethodWindow
+from colorize_app.gui.frame_scrubber import FrameScrubber
+from colorize_app.gui.image_view import ComparisonView
+from colorize_app.gui.model_picker import (
+    MODEL_FILTER,
+    ModelChoice,
+    ModelPicker,
+    ask_to_download,
+    build_colorizer,
+    download_task,
+)
+from colorize_app.gui.video_work import (
+    COLORIZE_SHARE,
+    PRESETS,
+    FrameFolder,
+    duration_text,
+    settings_tag,
+    work_folder,
+)
+from deep_video_prior import RefineSettings
+
+
+class VideoWindow(MethodWindow):
+    """Open a video, colorize and refine it, scrub and play, export."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__("Video colorization", parent)
+        self.source = None  # media.FrameSource
+        self.work: Optional[Path] = None
+        self.colorizer = None
+        self._colorizer_choice: Optional[ModelChoice] = None
+        self.last_report = None  # deep_video_prior.RefineReport of the last run
+        self.report_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.report_label)
+
+        self.view = ComparisonView("Before / after")
+        self.watch_view(self.view.view)
+        self.scrubber = FrameScrubber()
+        self.scrubber.frame_changed.connect(self.show_frame)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.scrubber)
+        self.setCentralWidget(central)
+        self._build_actions()
+        self.jobs.finished.connect(lambda _outcome: self._update_actions())
+        self.jobs.started.connect(self._update_actions)
+        self._update_actions()
+
+    # -- user interface -------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        file_menu, edit_menu = self.file_menu, self.edit_menu
+        self.open_action = self.add_action("Open video...", self.open_video, QKeySequence.Open,
+                                           file_menu, tip="Open a video file (Ctrl+O)")
+        self.open_folder_action = self.add_action(
+            "Open frame folder...", self.open_folder, None, file_menu,
+            tip="Open a folder of frame images (taken in name order)")
+        self.export_action = self.add_action(
+            "Export video...", self.export_video, QKeySequence.Save, file_menu,
+            tip="Write the refined video as mp4, with the original audio (Ctrl+S)")
+        self.export_frames_action = self.add_action(
+            "Export frames...", self.export_frames, None, file_menu,
+            tip="Write the refined frames as PNG files into a new folder")
+        self.delete_action = self.add_action(
+            "Delete work files", self.delete_work_files, None, file_menu, toolbar=False,
+            tip="Delete this video's colorized frames and checkpoints from the cache folder")
+        self.toolbar.addSeparator()
+        self.run_action = self.add_action(
+            "Colorize and refine", self.run, "Ctrl+R", edit_menu,
+            tip="Colorize every frame, then remove the flicker (resumes an interrupted run)")
+        self.play_action = self.add_action("Play", self.scrubber.toggle_play, None,
+                                           self.view_menu, toolbar=False)
+
+        self.addToolBarBreak()
+        options = self.addToolBar("Options")
+        options.setObjectName("options")
+        options.addWidget(QLabel("Model "))
+        self.picker = ModelPicker()
+        self.picker.file_requested.connect(self.choose_model_file)
+        self.picker.choice_changed.connect(self._work_changed)
+        options.addWidget(self.picker)
+        options.addSeparator()
+        options.addWidget(QLabel("  Quality "))
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(list(PRESETS))
+        self.preset_box.setToolTip("How long and how wide the flicker-removing network trains")
+        options.addWidget(self.preset_box)
+        options.addWidget(QLabel("  Epochs "))
+        self.epochs_box = QSpinBox()
+        self.epochs_box.setRange(1, 200)
+        self.epochs_box.setToolTip("Passes over every frame of each shot (the preset's, or "
+                                   "your own)")
+        options.addWidget(self.epochs_box)
+        self.preset_box.currentTextChanged.connect(
+            lambda name: self.epochs_box.setValue(PRESETS[name].epochs))
+        self.preset_box.setCurrentText(settings.value("video/preset", "Balanced"))
+        self.epochs_box.setValue(PRESETS[self.preset_box.currentText()].epochs)
+        self.preset_box.currentTextChanged.connect(
+            lambda name: settings.set_value("video/preset", name))
+        # Other settings, other refined frames (an earlier run's show if there is one).
+        self.epochs_box.valueChanged.connect(lambda _: self._work_changed())
+        options.addSeparator()
+        options.addWidget(QLabel("  Show "))
+        self.show_box = QComboBox()
+        self.show_box.addItems(["Refined", "Per-frame"])
+        self.show_box.setToolTip("After: the refined frames, or the per-frame colorization "
+                                 "(which flickers)")
+        self.show_box.currentTextChanged.connect(lambda _: self.show_frame(self.scrubber.index))
+        options.addWidget(self.show_box)
+        self.addAction(self.play_action)
+
+    def _update_actions(self) -> None:
+        has_video, busy = self.source is not None, self.jobs.busy
+        self.run_action.setEnabled(has_video and not busy)
+        refined = self.refined_frames()
+        done = refined is not None and refined.complete()
+        self.export_action.setEnabled(done and not busy)
+        self.export_frames_action.setEnabled(done and not busy)
+        per_frame = self.per_frame_frames()
+        started = per_frame is not None and any(
+            per_frame.has(i) for i in range(len(per_frame)))
+        self.run_action.setText("Resume" if started and not done else "Colorize and refine")
+
+    def refine_settings(self) -> RefineSettings:
+        """The chosen preset with the chosen number of epochs."""
+        preset = PRESETS[self.preset_box.currentText()]
+        return dataclasses.replace(preset, epochs=self.epochs_box.value())
+
+    def per_frame_frames(self) -> Optional[FrameFolder]:
+        if self.work is None:
+            return None
+        return FrameFolder(self.work / "frames", len(self.source))
+
+    def refined_frames(self) -> Optional[FrameFolder]:
+        if self.work is None:
+            return None
+        tag = settings_tag(self.refine_settings())
+        return FrameFolder(self.work / f"refined-{tag}", len(self.source))
+
+    def _work_changed(self) -> None:
+        """A new video or model: find its work folder (an earlier run's frames show)."""
+        choice = self.picker.current()
+        self.work = None if self.source is None or choice is None else work_folder(
+            self.source.path, choice, DEFAULT_TEMPERATURE)
+        self.show_frame(self.scrubber.index)
+        self._update_actions()
+
+    # -- files ----------------------------------------------------------------------------
+
+    def open_dropped(self, paths: list[str], position) -> None:
+        self.load(paths[0])
+
+    def open_video(self) -> None:
+        extensions = " ".join(f"*{ext}" for ext in media.VIDEO_EXTENSIONS)
+        path = self.ask_open("Open video", "video", f"Videos ({extensions})")
+        if path:
+            self.load(path)
+
+    def open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of frames",
+                                                  settings.last_folder("video"))
+        if folder:
+            settings.set_value("folders/video", folder)
+            self.load(folder)
+
+    def load(self, path: str) -> bool:
+        """Open a video file or a folder of frames; shows frame 1."""
+        opened = []
+        if not self.guarded("Open video", lambda: opened.append(media.open_frames(path))):
+            return False
+        self.jobs.cancel()
+        if self.source is not None:
+            self.source.close()
+        self.source = opened[0]
+        self.scrubber.set_frames(len(self.source), self.source.fps)
+        self.set_size_text(self.source.width, self.source.height)
+        name = os.path.basename(os.path.normpath(path))
+        self.setWindowTitle(f"Video colorization - {name}")
+        self._work_changed()
+        self.view.view.fit()
+        audio = "with audio" if self.source.has_audio else "no audio"
+        notes = "; ".join(self.source.notes)
+        self.statusBar().showMessage(
+            f"{len(self.source)} frames at {self.source.fps:.3g} fps, {audio}"
+            + (f" ({notes})" if notes else ""), 10000)
+        return True
+
+    def show_frame(self, index: int) -> None:
+        """Show frame ``index``: the source, and the chosen result where it exists."""
+        if self.source is None:
+            return
+        shown = []
+        if not self.guarded("Show frame", lambda: shown.append(self.source[index])):
+            return
+        frames = (self.refined_frames() if self.show_box.currentText() == "Refined"
+                  else self.per_frame_frames())
+        after = frames[index] if frames is not None and frames.has(index) else None
+        self.view.show_result(shown[0], after)
+
+    # -- model ----------------------------------------------------------------------------
+
+    def choose_model_file(self) -> None:
+        path = self.ask_open("Choose a model file", "models", MODEL_FILTER)
+        if path:
+            self.picker.add_file(path)
+            self._update_actions()
+
+    # -- running --------------------------------------------------------------------------
+
+    def run(self) -> bool:
+        """Colorize the missing frames, then refine (resuming finished shots), in a job."""
+        if self.source is None or self.jobs.busy:
+            return False
+        choice = self.picker.current()
+        if choice is None:
+            if ask_to_download(self):
+                self.jobs.start(download_task("eccv16"),
+                                lambda path: self.picker.refresh(select=str(path)),
+                                "Download eccv16")
+            return False
+        per_frame, refined = self.per_frame_frames(), self.refined_frames()
+        refine = self.refine_settings()
+        colorizer = self.colorizer if choice == self._colorizer_choice else None
+        from colorize_app.commands.refine import as_gray
+
+        gray, notes = as_gray(self.source.reopened(), os.path.basename(self.source.path))
+        work, fps, source = self.work, self.source.fps, self.source.reopened()
+        checkpoints = work / f"checkpoints-{settings_tag(refine)}"
+        state = {"colorizer": colorizer}
+
+        def task(progress, cancelled):
+            from deep_video_prior import refine_video
+
+            report = Reporter(progress, cancelled)
+            work.mkdir(parents=True, exist_ok=True)
+            missing = [i for i in range(len(per_frame)) if not per_frame.has(i)]
+            share = COLORIZE_SHARE * len(missing) / len(per_frame)
+            if missing:
+                if state["colorizer"] is None:
+                    report(0.0, "loading the model")
+                    state["colorizer"] = build_colorizer(choice)
+                self._colorize_frames(state["colorizer"], source, per_frame, missing,
+                                      report.stage(0.0, share))
+            with media.FrameWriter(refined.folder, fps=fps, frame_count=len(refined)) as writer:
+                return refine_video(gray, per_frame, lambda index, rgb: writer.write(rgb),
+                                    settings=refine, checkpoint_dir=checkpoints,
+                                    progress=report.stage(share, 1.0), cancelled=cancelled)
+
+        def finished(report) -> None:
+            self.last_report = report
+            resumed = (f", {len(report.resumed_shots)} resumed" if report.resumed_shots
+                       else "")
+            self.report_label.setText(
+                f"Refined {report.frames} frames in {len(report.shots)} shot"
+                f"{'s' if len(report.shots) > 1 else ''}{resumed} ({report.seconds:.0f} s)"
+                + (f"; {'; '.join(notes)}" if notes else ""))
+
+        def keep_colorizer(_outcome: str) -> None:
+            self.jobs.finished.disconnect(keep_colorizer)
+            built = state["colorizer"]
+            if built is not None and built is not self.colorizer:
+                if self.colorizer is not None:
+                    self.colorizer.close()  # another model's: its session is not needed
+                self.colorizer, self._colorizer_choice = built, choice
+            self.show_frame(self.scrubber.index)
+
+        self.jobs.finished.connect(keep_colorizer)
+        started = self.jobs.start(task, finished, "Colorize video")
+        self._update_actions()
+        return started
+
+    @staticmethod
+    def _colorize_frames(colorizer, source, frames: FrameFolder, missing: list[int],
+                         report: Reporter) -> None:
+        """Per-frame CNN colorization of frames ``missing``, each written as it is done."""
+        frames.folder.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        for done, index in enumerate(missing):
+            eta = ""
+            if done:
+                left = (time.monotonic() - started) / done * (len(missing) - done)
+                eta = f", ETA {duration_text(left)}"
+            report(done / len(missing), f"colorizing frame {index + 1}/{len(frames)}{eta}")
+            rgb = colorizer.colorize(source[index], DEFAULT_TEMPERATURE)
+            media.write_image(frames.path(index), rgb)
+        report(1.0, "frames colorized")
+
+    def delete_work_files(self) -> None:
+        """Remove the work folder of this video and model (frames and checkpoints)."""
+        if self.work is None or self.jobs.busy:
+            return
+        if QMessageBox.question(
+                self, "Delete work files",
+                f"Delete the colorized frames of this video (in {self.work})? A new run "
+                "starts from the beginning.") != QMessageBox.Yes:
+            return
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.show_frame(self.scrubber.index)
+        self._update_actions()
+
+    # -- export ---------------------------------------------------------------------------
+
+    def export_video(self) -> None:
+        stem = os.path.splitext(os.path.basename(os.path.normpath(self.source.path)))[0]
+        path = self.ask_save("Export video", "export", "MP4 video (*.mp4)",
+                             f"{stem}_colorized.mp4")
+        if path:
+            if not os.path.splitext(path)[1]:
+                path += ".mp4"
+            self.export_to(path)
+
+    def export_frames(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export frames into",
+                                                  settings.last_folder("export"))
+        if folder:
+            settings.set_value("folders/export", folder)
+            stem = os.path.splitext(os.path.basename(os.path.normpath(self.source.path)))[0]
+            self.export_to(os.path.join(folder, f"{stem}_colorized"))
+
+    def export_to(self, path: str) -> bool:
+        """Write the refined frames to ``path`` (a video file, with the source's audio, or a
+        new folder of PNG frames); nothing is left behind when cancelled."""
+        refined = self.refined_frames()
+        if refined is None or not refined.complete() or self.jobs.busy:
+            return False
+        source = self.source
+        audio = source.path if source.has_audio and not source.is_folder else None
+
+        def task(progress, cancelled):
+            report = Reporter(progress, cancelled)
+            with media.FrameWriter(path, fps=source.fps, audio_from=audio, inputs=[source.path],
+                                   frame_count=len(refined)) as writer:
+                for index in range(len(refined)):
+                    report(index / len(refined), f"frame {index + 1}/{len(refined)}")
+                    writer.write(refined[index])
+                report(1.0, "finishing")
+            return writer.notes
+
+        def done(notes) -> None:
+            extra = f" ({'; '.join(notes)})" if notes else ""
+            self.statusBar().showMessage(f"Exported {path}{extra}", 10000)
+
+        return self.jobs.start(task, done, "Export")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.scrubber.pause()
+        super().closeEvent(event)
+        if self.source is not None:
+            self.source.close()
+        if self.colorizer is not None:
+            self.colorizer.close()

@@ -1,0 +1,197 @@
+"""The video window: a short clip with a tone goes through colorization, refinement, export."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+
+from algorithms.cnn import registry  # noqa: E402
+from algorithms.cnn.architecture import Architecture, random_weights  # noqa: E402
+from algorithms.cnn.model_file import ModelWeights, save_model  # noqa: E402
+from algorithms.colorspace import luminance  # noqa: E402
+from colorize_app import media  # noqa: E402
+from colorize_app.gui import video_window  # noqa: E402
+from colorize_app.gui.video_window import VideoWindow  # noqa: E402
+from deep_video_prior import RefineSettings  # noqa: E402
+
+TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
+FRAMES, WIDTH, HEIGHT, FPS = 6, 48, 32, 12
+JOB_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    """6 gray frames of 48 x 32 at 12 fps with a 440 Hz tone, made by ffmpeg."""
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+         f"testsrc=size={WIDTH}x{HEIGHT}:rate={FPS}", "-f", "lavfi", "-i",
+         "sine=frequency=440:sample_rate=44100", "-frames:v", str(FRAMES), "-t",
+         str(FRAMES / FPS), "-vf", "hue=s=0", "-pix_fmt", "yuv420p", "-c:v", "libx264",
+         "-c:a", "aac", str(path)], check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "tiny.npz"
+    bins = np.random.default_rng(3).uniform(-80, 80, (313, 2))
+    save_model(path, ModelWeights(random_weights(TINY, seed=8), bins,
+                                  {"input_offset": 50.0, "input_scale": 100.0,
+                                   "padding": "tf_same", "bn_epsilon": 1e-3}))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """Private cache and data folders; a tiny 'Fast' preset (1 epoch, width 4)."""
+    monkeypatch.setenv(registry.DATA_DIR_VARIABLE, str(tmp_path / "data"))
+    monkeypatch.setattr(registry, "shipped_model_path", lambda: tmp_path / "no_shipped.npz")
+    monkeypatch.setenv("COLORIZE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setitem(video_window.PRESETS, "Fast", RefineSettings(
+        epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0))
+
+
+@pytest.fixture
+def window(qtbot, clip, model_file, errors):
+    window = VideoWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.picker.add_file(str(model_file))
+    window.preset_box.setCurrentText("Fast")
+    assert window.load(str(clip)) and errors == []
+    return window
+
+
+def wait_job(qtbot, window, start) -> str:
+    with qtbot.waitSignal(window.jobs.finished, timeout=JOB_MS) as finished:
+        assert start() is not False
+    return finished.args[0]
+
+
+def hidden_files(folder: Path) -> list[str]:
+    return [name for _, _, files in os.walk(folder) for name in files if name.startswith(".")]
+
+
+def test_clip_is_colorized_refined_and_exported_with_its_audio(qtbot, window, tmp_path, errors,
+                                                              monkeypatch):
+    source = window.source
+    assert (len(source), source.width, source.height, source.has_audio) == (6, 48, 32, True)
+    assert window.epochs_box.value() == 1
+    assert wait_job(qtbot, window, window.run) == "done" and errors == []
+    refined = window.refined_frames()
+    assert refined.complete() and window.export_action.isEnabled()
+    for index in (0, 5):
+        gray = luminance(source[index])
+        frame = refined[index]
+        assert frame.shape == (HEIGHT, WIDTH, 3)
+        # Refinement keeps the frame's own luminance (8-bit files both ways).
+        assert np.abs(luminance(frame) - gray).max() < 2.5 / 255
+    assert any(np.ptp(refined[i], axis=2).max() > 0.02 for i in range(FRAMES))  # has colour
+    window.scrubber.set_index(4)
+    assert window.view.view.has_after
+
+    out = tmp_path / "out" / "coloured.mp4"
+    out.parent.mkdir()
+    assert wait_job(qtbot, window, lambda: window.export_to(str(out))) == "done"
+    exported = media.open_frames(out)
+    assert (len(exported), exported.width, exported.height) == (FRAMES, WIDTH, HEIGHT)
+    assert exported.has_audio and exported.fps == pytest.approx(FPS, rel=0.01)
+    assert np.abs(exported[2] - refined[2]).mean() < 0.04  # H.264 is lossy, but close
+    assert hidden_files(out.parent) == []
+
+    # Delete work files: the cached frames go, a new run would start over.
+    from PyQt5.QtWidgets import QMessageBox
+
+    work = window.work
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.Yes)
+    window.delete_action.trigger()
+    assert not work.exists() and not window.export_action.isEnabled()
+    assert not window.view.view.has_after and window.run_action.text() == "Colorize and refine"
+
+
+def test_cancelled_run_resumes_without_redoing_finished_work(qtbot, window, monkeypatch):
+    built, cancel_once = [], [True]
+    real_build = video_window.build_colorizer
+
+    def build_and_cancel_after_three_frames(choice):
+        colorizer = real_build(choice)
+        original = colorizer.colorize
+
+        def colorize(*args, **kwargs):
+            if colorizer.forward_runs == 3 and cancel_once:
+                cancel_once.pop()
+                window.jobs.worker.cancel_event.set()  # as the Cancel button does
+            return original(*args, **kwargs)
+
+        colorizer.colorize = colorize
+        built.append(colorizer)
+        return colorizer
+
+    monkeypatch.setattr(video_window, "build_colorizer", build_and_cancel_after_three_frames)
+    assert wait_job(qtbot, window, window.run) == "cancelled"
+    per_frame = window.per_frame_frames()
+    assert [per_frame.has(i) for i in range(FRAMES)] == [True] * 4 + [False] * 2
+    assert not window.refined_frames().folder.exists()
+    assert hidden_files(window.work) == []  # no half-written frame
+    assert window.run_action.text() == "Resume"
+
+    colorizer = built[0]
+    assert wait_job(qtbot, window, window.run) == "done"
+    assert colorizer.forward_runs == FRAMES  # only the two missing frames ran
+    assert window.refined_frames().complete()
+    assert window.last_report.resumed_shots == [] and window.last_report.epochs_run == 1
+
+    assert wait_job(qtbot, window, window.run) == "done"  # again: every shot read back
+    assert colorizer.forward_runs == FRAMES
+    assert window.last_report.resumed_shots == [0] and window.last_report.epochs_run == 0
+    assert "1 shot, 1 resumed" in window.report_label.text()
+
+
+def test_cancelled_export_leaves_no_half_file(qtbot, window, monkeypatch, tmp_path):
+    assert wait_job(qtbot, window, window.run) == "done"
+    out_folder = tmp_path / "out"
+    out_folder.mkdir()
+    real_read = video_window.FrameFolder.__getitem__
+
+    def read_then_cancel(frames, index):
+        if index == 3:
+            window.jobs.worker.cancel_event.set()  # as the Cancel button does
+        return real_read(frames, index)
+
+    monkeypatch.setattr(video_window.FrameFolder, "__getitem__", read_then_cancel)
+    for target in ("coloured.mp4", "frames"):  # a video file, a folder of frames
+        outcome = wait_job(qtbot, window,
+                           lambda path=str(out_folder / target): window.export_to(path))
+        assert outcome == "cancelled"
+        assert os.listdir(out_folder) == []
+
+
+def test_run_without_a_model_offers_the_download(qtbot, clip, monkeypatch, errors):
+    from PyQt5.QtWidgets import QMessageBox
+
+    window = VideoWindow()
+    qtbot.addWidget(window)
+    assert window.load(str(clip))
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda parent, title, text, *rest: asked.append(text) or QMessageBox.No)
+    assert window.run() is False
+    assert len(asked) == 1 and "No colorization model is installed" in asked[0]
+
+
+def test_play_steps_through_the_frames_and_stops_at_the_end(qtbot, window):
+    seen = []
+    window.scrubber.frame_changed.connect(seen.append)
+    assert window.scrubber.timer.interval() == round(1000 / FPS)
+    window.scrubber.play()
+    qtbot.waitUntil(lambda: not window.scrubber.playing, timeout=5000)
+    assert seen == [1, 2, 3, 4, 5] and window.scrubber.index == FRAMES - 1
+
