@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Touched after a successful install; reinstall only when setup.py is newer.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench desktop clean
+.PHONY: run test lint bench desktop fuzz clean
 
 run: $(STAMP)
 	$(BIN)/colorize-app
@@ -16,6 +16,14 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Fuzz every file parser for FUZZ_SECONDS each (coverage-guided atheris; not part of `test`).
+# Crashing inputs and logs go to build/fuzz/; see docs/robustness.md.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	@$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install atheris \
+		|| echo "atheris did not install: fuzz/run.py uses its random-mutation loop"
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do \

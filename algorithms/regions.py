@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 from algorithms.errors import BadInputError
 
 RECT_KEYS = ("reference", "target")
+#: Largest coordinate or size accepted, in pixels (far beyond any real photo).
+MAX_COORDINATE = 10**9
 
 
 class Rect(NamedTuple):
@@ -48,16 +50,27 @@ class SwatchPair:
     target: Rect
 
 
-def _rect_from_json(value: Any, where: str) -> Rect:
+def _short_json(value: Any) -> str:
+    """``value`` as JSON, cut to a readable length for a one-line message."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def rect_from_data(value: Any, where: str) -> Rect:
+    """A rectangle from decoded JSON ``[x, y, w, h]``; ``where`` starts any error message."""
     if not isinstance(value, (list, tuple)) or len(value) != 4:
-        raise BadInputError(f"{where} must be [x, y, w, h] (4 numbers), got {json.dumps(value)}")
+        raise BadInputError(f"{where} must be [x, y, w, h] (4 numbers), got {_short_json(value)}")
     numbers = []
     for name, item in zip("xywh", value, strict=True):
         # bool is an int subclass in Python; true/false are not coordinates.
         if isinstance(item, bool) or not isinstance(item, (int, float)):
-            raise BadInputError(f"{where}: {name} must be a number, got {json.dumps(item)}")
-        if not math.isfinite(item):
-            raise BadInputError(f"{where}: {name} must be a finite number, got {item}")
+            raise BadInputError(f"{where}: {name} must be a number, got {_short_json(item)}")
+        # Compare before any float conversion: a 400-digit int overflows math.isfinite.
+        if isinstance(item, float) and not math.isfinite(item) or abs(item) > MAX_COORDINATE:
+            raise BadInputError(
+                f"{where}: {name} must be a finite number of at most {MAX_COORDINATE:,}, "
+                f"got {_short_json(item)}"
+            )
         numbers.append(round(item))
     rect = Rect(*numbers)
     if rect.width <= 0 or rect.height <= 0:
@@ -97,8 +110,8 @@ def pairs_from_data(data: Any) -> list[SwatchPair]:
         for key in RECT_KEYS:
             if key not in raw:
                 raise BadInputError(f"regions: pair {number}: missing key '{key}'")
-        reference = _rect_from_json(raw["reference"], f"regions: pair {number}: reference")
-        target = _rect_from_json(raw["target"], f"regions: pair {number}: target")
+        reference = rect_from_data(raw["reference"], f"regions: pair {number}: reference")
+        target = rect_from_data(raw["target"], f"regions: pair {number}: target")
         pairs.append(SwatchPair(reference=reference, target=target))
     return pairs
 
@@ -117,6 +130,10 @@ def parse_regions(text: str) -> list[SwatchPair]:
         raise BadInputError(
             f"regions are not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except RecursionError:
+        raise BadInputError("regions are nested too deeply to be a region file") from None
+    except ValueError as error:  # e.g. an integer beyond Python's digit limit
+        raise BadInputError(f"regions are not valid JSON ({str(error)[:80]})") from None
     return pairs_from_data(data)
 
 

@@ -13,9 +13,19 @@ from typing import Optional
 
 import numpy as np
 
+from algorithms.errors import BadInputError
+
 #: Stroke kinds: ``paint`` lays a colour, ``keep`` pins the photo's own colour (for
 #: recolouring: this area must not change), ``erase`` removes hints under it.
 KINDS = ("paint", "keep", "erase")
+#: Widest brush a stroke read from a file may have, in pixels.
+MAX_STROKE_WIDTH = 1000.0
+#: Most points, and most brush area painted (points x width^2), in a file's strokes: bounds
+#: the time that rasterising a crafted file can take (a real hour of painting is far below).
+MAX_TOTAL_POINTS = 500_000
+MAX_TOTAL_INK = 5e9
+#: Farthest a stroke point read from a file may lie from the photo's origin, in pixels.
+MAX_COORDINATE = 1e6
 
 
 @dataclass
@@ -191,3 +201,80 @@ class Strokes:
         for stroke in self.strokes:
             apply_stroke(photo_rgb, marked, mask, stroke)
         return marked, mask
+
+
+# --------------------------------------------------------------------------------------------
+# Serialisation (project files): plain JSON-ready data, validated on the way back
+
+
+def _number(value: object, where: str) -> float:
+    # bool is an int subclass; true/false are not coordinates.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not np.isfinite(value):
+        raise BadInputError(f"{where} must be a finite number, got {value!r:.40}")
+    return float(value)
+
+
+def stroke_to_data(stroke: Stroke) -> dict:
+    """A stroke as JSON-ready data (the inverse of :func:`stroke_from_data`)."""
+    return {
+        "kind": stroke.kind,
+        "colour": [float(c) for c in stroke.colour],
+        "width": float(stroke.width),
+        "points": [[float(x), float(y)] for x, y in stroke.points],
+    }
+
+
+def stroke_from_data(data: object, where: str = "stroke") -> Stroke:
+    """A stroke from :func:`stroke_to_data` output; BadInputError (one line) when malformed.
+
+    Points may lie outside the photo (they are clipped when drawn); the width must lie in
+    (0, MAX_STROKE_WIDTH] and colour channels in [0, 1].
+    """
+    if not isinstance(data, dict):
+        raise BadInputError(f"{where} must be an object")
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise BadInputError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    colour = data.get("colour")
+    if not isinstance(colour, list) or len(colour) != 3:
+        raise BadInputError(f"{where}: colour must be [r, g, b]")
+    rgb = tuple(_number(c, f"{where}: colour") for c in colour)
+    if not all(0.0 <= c <= 1.0 for c in rgb):
+        raise BadInputError(f"{where}: colour values must lie in [0, 1]")
+    width = _number(data.get("width"), f"{where}: width")
+    if not 0.0 < width <= MAX_STROKE_WIDTH:
+        raise BadInputError(f"{where}: width must lie in (0, {MAX_STROKE_WIDTH}]")
+    points = data.get("points")
+    if not isinstance(points, list) or not points:
+        raise BadInputError(f"{where}: points must be a non-empty list of [x, y]")
+    parsed = []
+    for point in points:
+        if not isinstance(point, list) or len(point) != 2:
+            raise BadInputError(f"{where}: each point must be [x, y]")
+        x, y = (_number(v, f"{where}: point") for v in point)
+        if abs(x) > MAX_COORDINATE or abs(y) > MAX_COORDINATE:
+            raise BadInputError(f"{where}: point [{x:g}, {y:g}] is implausibly far out")
+        parsed.append((x, y))
+    return Stroke(parsed, rgb, width, kind)  # type: ignore[arg-type]
+
+
+def strokes_to_data(strokes: Strokes) -> list:
+    """The vector strokes of ``strokes`` as a JSON-ready list (the base layer is not in it)."""
+    return [stroke_to_data(stroke) for stroke in strokes.strokes]
+
+
+def strokes_from_data(data: object) -> list[Stroke]:
+    """Strokes from :func:`strokes_to_data` output; BadInputError (one line) when malformed."""
+    if not isinstance(data, list):
+        raise BadInputError("strokes must be a list")
+    strokes = [stroke_from_data(item, f"stroke {number}")
+               for number, item in enumerate(data, start=1)]
+    points = sum(len(stroke.points) for stroke in strokes)
+    ink = sum(len(stroke.points) * (stroke.width + 1.0) ** 2 for stroke in strokes)
+    if points > MAX_TOTAL_POINTS or ink > MAX_TOTAL_INK:
+        raise BadInputError(
+            f"too many strokes to draw ({len(strokes)} strokes, {points:,} points; "
+            f"the limit is {MAX_TOTAL_POINTS:,} points)"
+        )
+    return strokes

@@ -13,7 +13,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from algorithms.regions import Rect, SwatchPair
+from algorithms.errors import BadInputError
+from algorithms.regions import Rect, SwatchPair, rect_from_data
 
 SIDES = ("target", "reference")
 #: Colours (RGB 0..255) that number the pairs on screen, cycled.
@@ -128,3 +129,31 @@ class SwatchBoard:
             return "(draw it)" if rect is None else str(rect.as_list())
 
         return f"{index + 1}: target {text(entry.target)}  <-  reference {text(entry.reference)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Serialisation (project files): unlike region files, pairs may still lack a side
+
+
+def entries_to_data(entries: Sequence[SwatchEntry]) -> list:
+    """Board entries as JSON-ready data: ``[{"target": [x, y, w, h] | null, ...}]``."""
+    return [{side: None if entry.get(side) is None else entry.get(side).as_list()
+             for side in SIDES} for entry in entries]
+
+
+def entries_from_data(data: object) -> list[SwatchEntry]:
+    """Board entries from :func:`entries_to_data` output; BadInputError (one line) if bad."""
+    if not isinstance(data, list):
+        raise BadInputError("swatches must be a list of pairs")
+    entries = []
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict) or not all(side in item for side in SIDES):
+            raise BadInputError(f"swatch pair {number} must have 'target' and 'reference'")
+        entry = SwatchEntry()
+        for side in SIDES:
+            if item[side] is not None:
+                entry.set(side, rect_from_data(item[side], f"swatch pair {number}: {side}"))
+        if entry.target is None and entry.reference is None:
+            raise BadInputError(f"swatch pair {number} has neither side")
+        entries.append(entry)
+    return entries

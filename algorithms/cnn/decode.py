@@ -29,9 +29,14 @@ def check_bins(bins: np.ndarray, count: int | None = None, name: str = "bins") -
     if bins.ndim != 2 or bins.shape[1] != 2 or (count is not None and bins.shape[0] != count):
         want = f"({count}, 2)" if count is not None else "(Q, 2)"
         raise BadInputError(f"{name} must have shape {want}, got {bins.shape}")
-    if not np.issubdtype(bins.dtype, np.number) or not np.all(np.isfinite(bins)):
+    if not np.issubdtype(bins.dtype, np.number) or np.iscomplexobj(bins):
         raise BadInputError(f"{name} must hold finite numbers")
-    return bins.astype(np.float32)
+    # Check after the cast: float64 values beyond float32's range would become infinite.
+    with np.errstate(over="ignore", invalid="ignore"):
+        single = bins.astype(np.float32)
+    if not np.all(np.isfinite(single)):
+        raise BadInputError(f"{name} must hold finite numbers")
+    return single
 
 
 def annealed_probabilities(logits: np.ndarray, temperature: float) -> np.ndarray:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import io
 import pickle
+import pickletools
 import struct
 import zipfile
 from pathlib import Path
@@ -50,6 +51,12 @@ STORAGE_DTYPES = {
 
 #: Refuse storages larger than this (a real ECCV16 file holds about 130 MB in total).
 MAX_STORAGE_BYTES = 2 * 1024**3
+#: Refuse a zip layout's data.pkl larger than this (it holds names and shapes only).
+MAX_PICKLE_BYTES = 64 * 1024**2
+#: Largest memo index accepted. The C unpickler sizes its memo table by the index it is
+#: given, so one crafted LONG_BINPUT would allocate gigabytes; real state dicts use a few
+#: thousand entries.
+MAX_MEMO_INDEX = 1_000_000
 
 
 class UnsafeModelError(BadInputError):
@@ -174,6 +181,16 @@ class RestrictedUnpickler(pickle.Unpickler):
         super().__init__(file)
         self.storages: dict[str, _Storage] = {}
         self._storage_loader = storage_loader
+        self._file = file
+
+    def load(self) -> Any:
+        """Check the pickle's memo indices (see MAX_MEMO_INDEX), then unpickle it."""
+        start = self._file.tell()
+        for opcode, argument, _ in pickletools.genops(self._file):
+            if opcode.name in ("LONG_BINPUT", "LONG_BINGET") and argument > MAX_MEMO_INDEX:
+                raise BadInputError(f"the pickle uses an implausible memo index ({argument})")
+        self._file.seek(start)
+        return super().load()
 
     def find_class(self, module: str, name: str) -> Any:
         try:
@@ -229,6 +246,8 @@ def _load_zip(path: Path) -> Any:
                 raise BadInputError(f"{path.name}: storage record {key!r} is implausibly large")
             storage.fill(archive.read(record))
 
+        if archive.getinfo(pickles[0]).file_size > MAX_PICKLE_BYTES:
+            raise BadInputError(f"{path.name}: data.pkl is implausibly large")
         unpickler = RestrictedUnpickler(io.BytesIO(archive.read(pickles[0])), read_storage)
         return _materialise(unpickler.load())
 
@@ -263,6 +282,12 @@ def _load_legacy(path: Path) -> Any:
         return _materialise(result)
 
 
+def _short(error: BaseException) -> str:
+    """The first 100 characters of an error's first line: pickle errors may quote the file."""
+    text = str(error).strip()
+    return text.splitlines()[0][:100] if text else type(error).__name__
+
+
 def load_torch_state_dict(path: str | Path) -> dict[str, np.ndarray]:
     """Read a PyTorch state dict file into ``{name: ndarray}`` without importing torch.
 
@@ -295,11 +320,12 @@ def load_torch_state_dict(path: str | Path) -> dict[str, np.ndarray]:
             raise type(error)(f"{path.name}: {message}") from None
         raise
     except (OSError, EOFError, zipfile.BadZipFile) as error:
-        raise BadInputError(f"{path.name}: cannot read the PyTorch file ({error}); "
+        raise BadInputError(f"{path.name}: cannot read the PyTorch file ({_short(error)}); "
                             "is it truncated?") from None
     except Exception as error:  # noqa: BLE001 - any malformed pickle is a bad input
         raise BadInputError(
-            f"{path.name}: not a readable PyTorch state dict ({type(error).__name__}: {error})"
+            f"{path.name}: not a readable PyTorch state dict "
+            f"({type(error).__name__}: {_short(error)})"
         ) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]

@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from algorithms.cnn.decode import check_temperature
     from algorithms.cnn.model_file import load_model
     from algorithms.cnn.registry import resolve_model
-    from algorithms.errors import BadInputError
+    from algorithms.errors import BadInputError, CancelledError, ColorizeError
     from colorize_app import media
     from colorize_app.progress_bar import progress_bar
 
@@ -98,16 +98,31 @@ def run(args: argparse.Namespace) -> int:
 
     input_size = None if args.native else args.size
     inputs = [source for source, _ in pairs]
+    failed: list[str] = []
     with Colorizer(model, input_size=input_size) as colorizer:
         if len(pairs) > 1:
             os.makedirs(args.output, exist_ok=True)
         with progress_bar("cnn") as progress:
             for index, (source, target) in enumerate(pairs):
-                image = media.read_image(source)
-                rgb = colorizer.colorize(image.pixels, temperature)
-                media.write_image(target, rgb, inputs=inputs)
+                try:
+                    image = media.read_image(source)
+                    rgb = colorizer.colorize(image.pixels, temperature)
+                    media.write_image(target, rgb, inputs=inputs)
+                except CancelledError:
+                    raise
+                except (ColorizeError, MemoryError) as error:
+                    # A batch goes on past a bad input; a single input fails as usual.
+                    if len(pairs) == 1:
+                        raise
+                    failed.append(source)
+                    reason = str(error).splitlines()[0] if str(error) else "out of memory"
+                    print(f"colorize: error: skipped {source}: {reason}", file=sys.stderr)
                 progress((index + 1) / len(pairs), os.path.basename(source))
+    done = len(pairs) - len(failed)
     where = pairs[0][1] if len(pairs) == 1 else args.output
-    print(f"colorized {len(pairs)} image{'s' if len(pairs) > 1 else ''} with "
+    print(f"colorized {done} image{'s' if done != 1 else ''} with "
           f"{model.describe()} -> {where}", file=sys.stdout)
+    if failed:
+        raise BadInputError(f"{len(failed)} of {len(pairs)} inputs could not be colorized "
+                            f"(first: {failed[0]}); the others were written")
     return 0

@@ -14,9 +14,13 @@ white) count too. A colour photo as GRAY is recoloured: where the mask marks a p
 that MARKED leaves unchanged, the photo keeps its own colour ("keep" strokes)."""
 
 EPILOG = """\
+With --project, a project saved by the scribble window (.colorize) gives the photo, the
+strokes, any loaded hint layer and the automatic starting colours; GRAY, if given,
+replaces the project's photo (for example when it has moved).
 Examples:
   colorize levin photo.png photo_marked.png -o coloured.png
-  colorize levin photo.png strokes.png --mask strokes_mask.png -o coloured.png"""
+  colorize levin photo.png strokes.png --mask strokes_mask.png -o coloured.png
+  colorize levin --project portrait.colorize -o coloured.png"""
 
 
 def _radius(text: str) -> int:
@@ -37,8 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("gray", metavar="GRAY", help="the photo to colorize (gray or colour)")
-    parser.add_argument("marked", metavar="MARKED", help="GRAY with colour strokes painted on it")
+    parser.add_argument("gray", metavar="GRAY", nargs="?",
+                        help="the photo to colorize (gray or colour)")
+    parser.add_argument("marked", metavar="MARKED", nargs="?",
+                        help="GRAY with colour strokes painted on it")
+    parser.add_argument("--project", metavar="FILE",
+                        help="a scribble project (.colorize) instead of MARKED and --mask")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output image file")
     parser.add_argument("--mask", metavar="MASK", help="image, nonzero where a pixel is a stroke")
     parser.add_argument(
@@ -58,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--bit-depth", type=int, choices=(8, 16), default=8,
         help="bits per channel of OUT (16 for .png and .tif only)",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, usage_error=parser.error)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,23 +76,79 @@ def run(args: argparse.Namespace) -> int:
     from colorize_app.media import check_not_input, read_image, write_image
     from colorize_app.progress_bar import progress_bar
 
-    inputs = [args.gray, args.marked] + ([args.mask] if args.mask else [])
-    check_not_input(args.output, inputs)  # refuse before any long work
-    gray = read_image(args.gray)
-    marked = read_image(args.marked)
-    mask = read_image(args.mask) if args.mask else None
-    for loaded in (gray, marked, mask):
-        for note in loaded.notes if loaded else ():
-            print(f"colorize: note: {loaded.path}: {note}", file=sys.stderr)
-    hint_chroma, hint_mask = hints_from_marked(
-        gray.pixels, marked.pixels, None if mask is None else mask.pixels
-    )
+    prior_chroma, prior_weight = None, 0.0
+    if args.project:
+        if args.marked or args.mask:
+            args.usage_error("--project gives the strokes: leave out MARKED and --mask")
+        gray, marked_pixels, mask_pixels, prior_chroma, prior_weight = _from_project(args)
+        inputs = [args.project, gray.path]
+    else:
+        if not args.gray or not args.marked:
+            args.usage_error("give GRAY and MARKED, or --project FILE")
+        inputs = [args.gray, args.marked] + ([args.mask] if args.mask else [])
+        check_not_input(args.output, inputs)  # refuse before any long work
+        gray = read_image(args.gray)
+        marked = read_image(args.marked)
+        mask = read_image(args.mask) if args.mask else None
+        for loaded in (marked, mask):
+            for note in loaded.notes if loaded else ():
+                print(f"colorize: note: {loaded.path}: {note}", file=sys.stderr)
+        marked_pixels, mask_pixels = marked.pixels, None if mask is None else mask.pixels
+    for note in gray.notes:
+        print(f"colorize: note: {gray.path}: {note}", file=sys.stderr)
+    hint_chroma, hint_mask = hints_from_marked(gray.pixels, marked_pixels, mask_pixels)
     with progress_bar("levin") as progress:
         result = colorize_scribbles(
             gray.pixels, hint_chroma, hint_mask,
+            prior_chroma=prior_chroma, prior_weight=prior_weight,
             radius=args.radius, solver=args.solver, progress=progress,
             max_solve_pixels=math.inf if args.exact else MAX_SOLVE_PIXELS,
         )
     write_image(args.output, result, inputs=inputs, bit_depth=args.bit_depth)
     print(f"colorized from {int(hint_mask.sum())} hint pixels -> {args.output}")
     return 0
+
+
+def _from_project(args: argparse.Namespace) -> tuple:
+    """(photo LoadedImage, marked, mask, prior chroma or None, prior weight) of a project."""
+    from algorithms.colorspace import rgb_to_yiq
+    from algorithms.errors import BadInputError
+    from colorize_app.media import check_not_input, read_image
+    from colorize_app.project import (
+        MissingImageError,
+        default_cache_folder,
+        load_project,
+        resolve_image,
+    )
+    from colorize_app.strokes import Strokes
+
+    project = load_project(args.project)
+    if project.method != "scribble":
+        raise BadInputError(f"{args.project} is a {project.method} project, not a scribble one")
+    if "photo" not in project.images and not args.gray:
+        raise BadInputError(f"{args.project} names no photo; give it as GRAY")
+    try:
+        path = args.gray or resolve_image(project.images["photo"], "photo", args.project,
+                                          default_cache_folder())
+    except MissingImageError as error:
+        raise BadInputError(f"{error}; give the photo as GRAY") from None
+    check_not_input(args.output, [args.project, path])
+    gray = read_image(path)
+    shape = gray.pixels.shape[:2]
+    for name, layer in project.layers.items():
+        if name in ("hint_marked", "hint_mask", "prior") and layer.shape[:2] != shape:
+            raise BadInputError(f"{args.project}: layer {name} does not match the photo's "
+                                f"size ({shape[1]} x {shape[0]} pixels)")
+    strokes = Strokes(shape, list(project.strokes))
+    if "hint_marked" in project.layers and "hint_mask" in project.layers:
+        strokes.set_base(gray.pixels, project.layers["hint_marked"], project.layers["hint_mask"])
+    prior = project.layers.get("prior")
+    prior_chroma = None if prior is None or prior.ndim != 3 else rgb_to_yiq(prior)[..., 1:]
+    weight = project.settings.get("prior_weight", 0.05)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
+            or not 0.0 <= weight <= 10.0:
+        raise BadInputError(f"{args.project}: prior_weight must be a number in [0, 10]")
+    if strokes.empty and prior_chroma is None:
+        raise BadInputError(f"{args.project} has no strokes to colorize from")
+    marked, mask = strokes.rasterise(gray.pixels)
+    return gray, marked, mask, prior_chroma, float(weight) if prior_chroma is not None else 0.0

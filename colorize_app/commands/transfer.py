@@ -20,7 +20,11 @@ Region file (JSON, pixels, x = left column, y = top row):
 --method propagated (default) keeps only confident matches and spreads them along the
 target's edges with the scribble solver (Irony et al. 2005); plain is the per-pixel
 result of the paper (blocky seams, colour edges that ignore the photo's edges).
-Example: colorize transfer old.jpg beach.jpg -o coloured.png --regions swatches.json"""
+With --project, a project saved by the colour-transfer window (.colorize) gives TARGET,
+REFERENCE and the swatch pairs; TARGET and REFERENCE, if given, replace its images.
+Examples:
+  colorize transfer old.jpg beach.jpg -o coloured.png --regions swatches.json
+  colorize transfer --project holiday.colorize -o coloured.png"""
 
 
 def _positive_int(text: str) -> int:
@@ -46,8 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("target", metavar="TARGET", help="the gray photo to colour")
-    parser.add_argument("reference", metavar="REFERENCE", help="the colour photo to copy from")
+    parser.add_argument("target", metavar="TARGET", nargs="?", help="the gray photo to colour")
+    parser.add_argument("reference", metavar="REFERENCE", nargs="?",
+                        help="the colour photo to copy from")
+    parser.add_argument("--project", metavar="FILE",
+                        help="a colour-transfer project (.colorize): images and swatch pairs")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output image file")
     parser.add_argument("--regions", metavar="FILE", help="swatch pairs (JSON) for swatch mode")
     parser.add_argument("--samples", type=_positive_int, default=200, metavar="N",
@@ -58,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--method", choices=("propagated", "plain"), default="propagated",
                         help="propagated (default) or plain per-pixel matches")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the sampling")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, usage_error=parser.error)
 
 
 def _warn(message: str) -> None:
@@ -72,7 +79,13 @@ def run(args: argparse.Namespace) -> int:
     from colorize_app import media
     from colorize_app.progress_bar import progress_bar
 
-    inputs = [args.target, args.reference]
+    if args.project:
+        if args.regions:
+            args.usage_error("--project gives the swatch pairs: leave out --regions")
+        if bool(args.target) != bool(args.reference):
+            args.usage_error("with --project, give both TARGET and REFERENCE or neither")
+    elif not args.target or not args.reference:
+        args.usage_error("give TARGET and REFERENCE, or --project FILE")
     # Cheap checks first, so that a bad output name fails before the work, not after.
     extension = os.path.splitext(args.output)[1].lower()
     if extension not in media.WRITE_EXTENSIONS:
@@ -80,15 +93,22 @@ def run(args: argparse.Namespace) -> int:
             f"cannot write {args.output}: unknown image type '{extension or '(no extension)'}'; "
             f"use one of {', '.join(media.WRITE_EXTENSIONS)}"
         )
+    if args.project:
+        target_path, reference_path, pairs = _from_project(args)
+        inputs = [target_path, reference_path, args.project]
+    else:
+        target_path, reference_path = args.target, args.reference
+        inputs = [args.target, args.reference]
+        pairs = media.read_regions(args.regions) if args.regions else None
     media.check_not_input(args.output, inputs)
-    pairs = media.read_regions(args.regions) if args.regions else None
-    target = media.read_image(args.target)
-    reference = media.read_image(args.reference)
+    target = media.read_image(target_path)
+    reference = media.read_image(reference_path)
     if pairs is not None:
         try:
             validate_regions(pairs, target.pixels.shape, reference.pixels.shape)
         except BadInputError as error:
-            raise BadInputError(f"bad region file {args.regions}: {error}") from None
+            source = f"project {args.project}" if args.project else f"region file {args.regions}"
+            raise BadInputError(f"bad {source}: {error}") from None
     for image in (target, reference):
         for note in image.notes:
             _warn(f"{image.path}: {note}")
@@ -106,3 +126,35 @@ def run(args: argparse.Namespace) -> int:
               if args.method == "propagated" else "")
     print(f"transferred colours ({mode}, {args.method}{detail}) -> {args.output}")
     return 0
+
+
+def _from_project(args: argparse.Namespace) -> tuple:
+    """(target path, reference path, complete swatch pairs or None) of a transfer project."""
+    from algorithms.errors import BadInputError
+    from algorithms.regions import SwatchPair
+    from colorize_app.project import (
+        MissingImageError,
+        default_cache_folder,
+        load_project,
+        resolve_image,
+    )
+
+    project = load_project(args.project)
+    if project.method != "transfer":
+        raise BadInputError(f"{args.project} is a {project.method} project, not a transfer one")
+    paths = []
+    for role, given in (("target", args.target), ("reference", args.reference)):
+        if given:
+            paths.append(given)
+            continue
+        if role not in project.images:
+            raise BadInputError(f"{args.project} names no {role} image; give TARGET and "
+                                "REFERENCE")
+        try:
+            paths.append(resolve_image(project.images[role], role, args.project,
+                                       default_cache_folder()))
+        except MissingImageError as error:
+            raise BadInputError(f"{error}; give TARGET and REFERENCE") from None
+    pairs = [SwatchPair(reference=entry.reference, target=entry.target)
+             for entry in project.swatches if entry.complete]
+    return paths[0], paths[1], pairs or None

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from types import TracebackType
 from typing import Optional, Sequence
 
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QIcon
 from PyQt5.QtWidgets import QApplication, QMessageBox
 
 from algorithms.errors import ColorizeError
 from colorize_app import __version__
-from colorize_app.gui import resource_path
+from colorize_app.gui import autosave, resource_path
 from colorize_app.gui.main_menu import MainMenu
 
 APPLICATION_NAME = "Colorize Studio"
@@ -41,6 +42,9 @@ def show_uncaught_error(
 
 def create_application(argv: Optional[Sequence[str]] = None) -> QApplication:
     """The QApplication with its names, version and icon set."""
+    # The windows draw without OpenGL. Loading the GL driver (Mesa links its own LLVM) into
+    # the process that imports TensorFlow (with another LLVM) crashes it under X11.
+    os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
     QApplication.setAttribute(Qt.AA_EnableHighDpiScaling, True)
     QApplication.setAttribute(Qt.AA_UseHighDpiPixmaps, True)
     app = QApplication(list(sys.argv if argv is None else argv))
@@ -57,6 +61,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sys.excepthook = show_uncaught_error
     menu = MainMenu()
     menu.show()
+    # Once the menu is on screen: offer the work of sessions that crashed or were killed.
+    QTimer.singleShot(0, lambda: autosave.offer_restore(menu))
     return app.exec_()
 
 

@@ -1,29 +1,96 @@
-"""What every method window shares: status bar, job runner, file dialogs, drag and drop."""
+"""What every method window shares: status bar, job runner, file dialogs, drag and drop,
+and project files with autosave.
+
+Projects and autosave: a plug-in contract
+-----------------------------------------
+A window takes part by setting ``project_method`` (one of ``colorize_app.project.METHODS``,
+e.g. ``"cnn"``) and overriding two methods:
+
+``project_state(self) -> Optional[Project]``
+    The window's work as a Qt-free :class:`~colorize_app.project.Project` (input images as
+    ``ImageRef`` by role, ``settings`` dict, ``strokes``, ``swatches``, named ``layers``),
+    or None while there is nothing to keep. It runs on the UI thread and must be cheap:
+    reference arrays that are replaced rather than changed in place, or copy them.
+``restore_project_state(self, project, images) -> None``
+    Show ``project``; ``images`` maps each role of ``project.images`` to the
+    ``media.LoadedImage`` already found and read (a moved image was asked for).
+
+and by calling ``self.mark_changed()`` after every change worth keeping (a stroke, a new
+result, a setting) and ``self.mark_unchanged()`` when it loads fresh inputs. The base
+class then provides Open/Save/Save As project (``add_project_actions``: Ctrl+O opens a
+project or an image through ``open_path``, Ctrl+S, Ctrl+Shift+S), autosave a few seconds
+after each change (``colorize_app.gui.autosave``), the "save changes?" question on close,
+restoring after a crash (``restore_autosave``) and ``.colorize`` files dropped on it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Callable, Optional
 
 from PyQt5.QtGui import QKeySequence
-from PyQt5.QtWidgets import QAction, QFileDialog, QLabel, QMainWindow, QToolBar, QWidget
+from PyQt5.QtWidgets import (
+    QAction,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
 
 from algorithms.errors import ColorizeError
-from colorize_app.gui import jobs, settings
+from colorize_app import media
+from colorize_app.gui import autosave, jobs, settings
 from colorize_app.gui.image_view import ImageView
 from colorize_app.gui.jobs import JobRunner
 from colorize_app.media import IMAGE_EXTENSIONS
+from colorize_app.project import (
+    EXTENSION,
+    MissingImageError,
+    Project,
+    default_cache_folder,
+    file_sha256,
+    image_ref,
+    load_project,
+    resolve_image,
+    save_project,
+)
 
 IMAGE_FILTER = "Images ({})".format(" ".join(f"*{ext}" for ext in IMAGE_EXTENSIONS))
 SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff)"
 REGION_FILTER = "Region files (*.json)"
+PROJECT_FILTER = f"Colorize projects (*{EXTENSION})"
+OPEN_FILTER = "Projects and images (*{} {})".format(
+    EXTENSION, " ".join(f"*{ext}" for ext in IMAGE_EXTENSIONS))
+
+
+def ask_save_changes(window: QWidget) -> str:
+    """Ask before closing with unsaved work: "save", "discard" or "cancel"."""
+    answer = QMessageBox.question(
+        window, "Unsaved changes",
+        f"Save the changes to {window.project_name()} before closing?",
+        QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+    return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
 
 
 class MethodWindow(QMainWindow):
-    """Base of the scribble and swatch windows."""
+    """Base of the method windows (see the module docstring for the project contract)."""
+
+    #: The project method of this window's files; "" leaves projects and autosave out.
+    project_method = ""
 
     def __init__(self, title: str, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
+        self.base_title = title
+        self.project_path = ""
+        self.modified = False
+        self.autosaver = autosave.Autosaver(self, self._autosave_state) \
+            if self.project_method else None
+        if self.autosaver is not None:
+            self.autosaver.failed.connect(
+                lambda reason: self.statusBar().showMessage(f"Autosave failed: {reason}", 8000))
         self.setWindowTitle(title)
         self.setAcceptDrops(True)
         self.jobs = JobRunner(self)
@@ -118,7 +185,9 @@ class MethodWindow(QMainWindow):
 
     def dropEvent(self, event) -> None:  # noqa: N802
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
+        if paths and self.project_method and self.open_path(paths[0]):
+            event.acceptProposedAction()
+        elif paths:
             self.open_dropped(paths, event.pos())
             event.acceptProposedAction()
 
@@ -126,5 +195,203 @@ class MethodWindow(QMainWindow):
         """Open dropped files (overridden by windows)."""
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self.modified and self.project_state() is not None:
+            answer = ask_save_changes(self)
+            if answer == "cancel" or (answer == "save" and not self.save_project()):
+                event.ignore()
+                return
         self.jobs.wait()
+        if self.autosaver is not None:
+            self.autosaver.discard()  # a clean close leaves no session to restore
         super().closeEvent(event)
+
+    # -- projects (see the module docstring) ----------------------------------------------
+
+    def project_state(self) -> Optional[Project]:
+        """The window's work as a Project, or None when there is nothing to keep."""
+        return None
+
+    def restore_project_state(self, project: Project, images: dict) -> None:
+        """Show ``project``; ``images`` maps its image roles to media.LoadedImage."""
+        raise NotImplementedError
+
+    def project_name(self) -> str:
+        """The project file's name, or "untitled"."""
+        return os.path.basename(self.project_path) if self.project_path else "untitled"
+
+    def mark_changed(self) -> None:
+        """Note unsaved work: the title shows it, an autosave follows a few seconds later."""
+        self.modified = True
+        self.setWindowModified(True)
+        if self.autosaver is not None:
+            self.autosaver.schedule()
+
+    def mark_unchanged(self) -> None:
+        """Nothing unsaved (fresh inputs, or just saved): no question on close, no autosave."""
+        self.modified = False
+        self.setWindowModified(False)
+        if self.autosaver is not None:
+            self.autosaver.discard()
+
+    def set_title_detail(self, detail: str) -> None:
+        """Title: ``<method> - <detail>`` with the modified marker."""
+        self.setWindowTitle(f"{self.base_title} - {detail}[*]")
+
+    def add_project_actions(self) -> None:
+        """Open/Save/Save As project entries in the File menu (not in the toolbar)."""
+        menu = self.file_menu
+        menu.addSeparator()
+        self.open_project_action = self.add_action(
+            "Open project...", self.open_project, None, menu, toolbar=False,
+            tip=f"Open a {EXTENSION} project (Ctrl+O opens projects and images)")
+        self.save_project_action = self.add_action(
+            "Save project", self.save_project, QKeySequence.Save, menu, toolbar=False,
+            tip="Save strokes, swatches, settings and result in a project file (Ctrl+S)")
+        self.save_project_as_action = self.add_action(
+            "Save project as...", self.save_project_as, "Ctrl+Shift+S", menu, toolbar=False)
+        self.embed_action = QAction("Embed images in project", self)
+        self.embed_action.setCheckable(True)
+        self.embed_action.setChecked(settings.value("project/embed_images", False, bool))
+        self.embed_action.setToolTip("Keep a copy of the input images inside the project file")
+        self.embed_action.toggled.connect(
+            lambda on: settings.set_value("project/embed_images", on))
+        menu.addAction(self.embed_action)
+        menu.addSeparator()
+
+    def open_project(self) -> None:
+        path = self.ask_open("Open project", "project", PROJECT_FILTER)
+        if path:
+            self.open_project_file(path)
+
+    def open_path(self, path: str) -> bool:
+        """True when ``path`` is a project file, which is then opened."""
+        if path.lower().endswith(EXTENSION):
+            self.open_project_file(path)
+            return True
+        return False
+
+    def open_project_file(self, path: str) -> Optional[Project]:
+        """Open a project file: read it, find its images (asking for moved ones), show it.
+
+        Returns the project shown, or None (after an error dialog) when it was not.
+        """
+        projects: list[Project] = []
+        if not self.guarded("Open project", lambda: projects.append(load_project(path))):
+            return None
+        project = projects[0]
+        if project.method != self.project_method:
+            jobs.show_error(self, "Open project",
+                            f"{os.path.basename(path)} is a {project.method} project; "
+                            "open it from that method's window")
+            return None
+        images = self.find_project_images(project, path)
+        if images is None:
+            return None
+        if not self.guarded("Open project",
+                            lambda: self.restore_project_state(project, images)):
+            return None
+        self.project_path = os.path.abspath(path)
+        self.mark_unchanged()
+        self.set_title_detail(self.project_name())
+        return project
+
+    def find_project_images(self, project: Project, project_path: str) -> Optional[dict]:
+        """role -> LoadedImage for a project's images; None when the user gives up."""
+        images = {}
+        for role, ref in project.images.items():
+            while True:
+                try:
+                    path = resolve_image(ref, role, project_path, default_cache_folder())
+                except MissingImageError as missing:
+                    path = self.locate_image(role, str(missing))
+                    if path is None:
+                        return None
+                loaded: list = []
+                if not self.guarded("Open project",
+                                    lambda p=path, out=loaded: out.append(media.read_image(p))):
+                    return None
+                height, width = loaded[0].pixels.shape[:2]
+                if ref.size in ((0, 0), (width, height)):
+                    images[role] = loaded[0]
+                    if os.path.dirname(path) != default_cache_folder():
+                        # Found elsewhere (beside the project, or pointed at): remember it.
+                        ref.path = os.path.abspath(path)
+                        ref.sha256 = file_sha256(path)
+                    break
+                jobs.show_error(self, "Open project",
+                                f"{path} is {width} x {height} pixels; the project's {role} "
+                                f"image was {ref.size[0]} x {ref.size[1]}")
+                ref.path = ""  # ask again
+        return images
+
+    def locate_image(self, role: str, reason: str) -> Optional[str]:
+        """Ask where a project's moved image is now (None when cancelled)."""
+        return self.ask_open(f"{reason[:1].upper()}{reason[1:]}: where is it now?", "open",
+                             IMAGE_FILTER)
+
+    def save_project(self) -> bool:
+        """Save to the current project file (asks for one the first time)."""
+        if not self.project_path:
+            return self.save_project_as()
+        return self.write_project(self.project_path)
+
+    def save_project_as(self) -> bool:
+        if self.project_state() is None:
+            jobs.show_error(self, "Save project", "There is nothing to save yet.")
+            return False
+        stem = os.path.splitext(self.project_name())[0]
+        path = self.ask_save("Save project", "project", PROJECT_FILTER, f"{stem}{EXTENSION}")
+        if not path:
+            return False
+        if not path.lower().endswith(EXTENSION):
+            path += EXTENSION
+        return self.write_project(path)
+
+    def write_project(self, path: str) -> bool:
+        """Write the current state to ``path`` (atomically, keeping a .bak); True on success.
+
+        Works while a job runs: the state is what the window shows now.
+        """
+        project = self.project_state()
+        if project is None:
+            return False
+
+        embed_action = getattr(self, "embed_action", None)
+
+        def write() -> None:
+            if embed_action is not None and embed_action.isChecked():
+                # Copies: the window's own references (and autosaves) stay without bytes.
+                project.images = {
+                    role: ref if ref.embedded is not None else dataclasses.replace(
+                        ref, embedded=image_ref(ref.path, ref.size, embed=True).embedded)
+                    for role, ref in project.images.items()}
+            save_project(path, project)
+
+        ok = self.guarded("Save project", write)
+        if ok:
+            self.project_path = os.path.abspath(path)
+            settings.remember_folder("project", path)
+            self.mark_unchanged()
+            self.set_title_detail(self.project_name())
+            self.statusBar().showMessage(f"Saved project {path}", 5000)
+        return ok
+
+    def _autosave_state(self) -> Optional[Project]:
+        project = self.project_state()
+        if project is not None and self.project_path:
+            project.settings = dict(project.settings,
+                                    **{autosave.PROJECT_FILE_KEY: self.project_path})
+        return project
+
+    def restore_autosave(self, path: str) -> bool:
+        """Restore a crashed session's autosave into this window; True on success."""
+        project = self.open_project_file(path)
+        if project is None:
+            return False
+        project_file = project.settings.get(autosave.PROJECT_FILE_KEY, "")
+        self.project_path = project_file if isinstance(project_file, str) else ""
+        self.set_title_detail(self.project_name())
+        if self.autosaver is not None:
+            self.autosaver.adopt(path)
+        self.mark_changed()  # restored work is unsaved work
+        return True

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-import cv2
 import numpy as np
 from PyQt5.QtCore import QPointF, Qt
 from PyQt5.QtGui import QColor, QKeySequence
@@ -19,57 +18,30 @@ from PyQt5.QtWidgets import (
     QLabel,
     QMessageBox,
     QSplitter,
-    QUndoCommand,
     QUndoStack,
     QWidget,
 )
 
-from algorithms.colorspace import join_luminance_chroma, luminance, rgb_to_yiq
+from algorithms.colorspace import rgb_to_yiq
 from algorithms.scribble import colorize_scribbles, hints_from_marked
 from colorize_app import media
 from colorize_app.gui import jobs, settings
-from colorize_app.gui.base_window import IMAGE_FILTER, MethodWindow
+from colorize_app.gui.base_window import IMAGE_FILTER, OPEN_FILTER, MethodWindow
 from colorize_app.gui.brush_panel import BrushPanel
 from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.jobs import JobRunner
+from colorize_app.gui.scribble_preview import full_size_preview, preview_task
+from colorize_app.gui.scribble_state import (
+    AddStrokeCommand,
+    ScribbleProjectMixin,
+    SnapshotCommand,
+)
+from colorize_app.project import ImageRef, image_ref
 from colorize_app.strokes import Stroke, Strokes, apply_stroke, as_rgb
 
-#: Longest side of the copy that the live preview recolours.
-PREVIEW_SIDE = 192
 
-
-class AddStrokeCommand(QUndoCommand):
-    def __init__(self, window: "ScribbleWindow", stroke: Stroke) -> None:
-        super().__init__(f"{stroke.kind} stroke")
-        self.window, self.stroke = window, stroke
-
-    def redo(self) -> None:
-        self.window.strokes.add(self.stroke)
-        self.window.strokes_changed()
-
-    def undo(self) -> None:
-        self.window.strokes.pop()
-        self.window.strokes_changed()
-
-
-class SnapshotCommand(QUndoCommand):
-    """Clear, or loading a hint file: swap whole stroke states."""
-
-    def __init__(self, window: "ScribbleWindow", text: str, before: tuple, after: tuple) -> None:
-        super().__init__(text)
-        self.window, self.before, self.after = window, before, after
-
-    def redo(self) -> None:
-        self.window.strokes.restore(self.after)
-        self.window.strokes_changed()
-
-    def undo(self) -> None:
-        self.window.strokes.restore(self.before)
-        self.window.strokes_changed()
-
-
-class ScribbleWindow(MethodWindow):
-    """Open a photo, paint strokes, colorize, save."""
+class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
+    """Open a photo, paint strokes, colorize, save (projects: see ScribbleProjectMixin)."""
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__("Scribble colorization", parent)
@@ -82,6 +54,10 @@ class ScribbleWindow(MethodWindow):
         # True once strokes changed after the last full-resolution result was made.
         self.result_is_stale = False
         self.prior_chroma: Optional[np.ndarray] = None
+        self.prior_rgb: Optional[np.ndarray] = None  # the automatic result prior_chroma is from
+        self.prior_model = ""
+        self.photo_ref: Optional[ImageRef] = None  # the photo file, for project files
+        self.rebuilding = False  # restoring a project: rasterise once at the end
         self._stroke: Optional[Stroke] = None
         self.undo_stack = QUndoStack(self)
 
@@ -106,16 +82,18 @@ class ScribbleWindow(MethodWindow):
 
     def _build_actions(self) -> None:
         file_menu, edit_menu = self.file_menu, self.edit_menu
-        self.open_action = self.add_action("Open photo...", self.open_photo, QKeySequence.Open,
-                                           file_menu, tip="Open a gray or colour photo (Ctrl+O)")
+        self.open_action = self.add_action(
+            "Open photo...", self.open_photo, QKeySequence.Open, file_menu,
+            tip="Open a gray or colour photo, or a project (Ctrl+O)")
         self.load_hints_action = self.add_action(
             "Load hints...", self.load_hints, None, file_menu,
             tip="Load a marked image (and optionally its mask) as strokes")
         self.save_strokes_action = self.add_action(
             "Save strokes...", self.save_strokes, None, file_menu, toolbar=False,
             tip="Save the strokes as a marked image plus a mask")
-        self.save_action = self.add_action("Save result...", self.save_result, QKeySequence.Save,
-                                           file_menu, tip="Save the colorized photo (Ctrl+S)")
+        self.save_action = self.add_action("Save result...", self.save_result, "Ctrl+E",
+                                           file_menu, tip="Save the colorized photo (Ctrl+E)")
+        self.add_project_actions()
         self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
         self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
         self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
@@ -152,8 +130,7 @@ class ScribbleWindow(MethodWindow):
         self.prior_weight_box.setValue(settings.value("scribble/prior_weight", 0.05, float))
         self.prior_weight_box.setToolTip("How strongly the automatic colours hold where no "
                                          "stroke is (used after 'Start from automatic')")
-        self.prior_weight_box.valueChanged.connect(
-            lambda weight: settings.set_value("scribble/prior_weight", weight))
+        self.prior_weight_box.valueChanged.connect(self._prior_weight_changed)
         options.addWidget(QLabel("  Prior weight"))
         options.addWidget(self.prior_weight_box)
 
@@ -170,36 +147,50 @@ class ScribbleWindow(MethodWindow):
         self.load_photo(paths[0])
 
     def open_photo(self) -> None:
-        path = self.ask_open("Open photo", "open", IMAGE_FILTER)
+        path = self.ask_open("Open photo or project", "open", OPEN_FILTER)
         if path:
             self.load_photo(path)
 
     def load_photo(self, path: str) -> bool:
-        """Open ``path`` as the photo; strokes and results are reset."""
+        """Open ``path`` as the photo (strokes and results are reset), or as a project."""
+        if self.open_path(path):
+            return True
         loaded = []
         if not self.guarded("Open photo", lambda: loaded.append(media.read_image(path))):
             return False
         self.set_photo(loaded[0].pixels, path)
         return True
 
-    def set_photo(self, photo: np.ndarray, path: str = "") -> None:
-        """Use ``photo`` ((H, W) or (H, W, 3) float in [0, 1]) as the image to colorize."""
+    def set_photo(self, photo: np.ndarray, path: str = "",
+                  ref: Optional[ImageRef] = None) -> None:
+        """Use ``photo`` ((H, W) or (H, W, 3) float in [0, 1]) as the image to colorize.
+
+        ``path`` names its file (then ``ref``, the project's reference to it, is made
+        from the file when not given); without a file there is no project or autosave.
+        """
         self.jobs.cancel()
         self.preview_jobs.cancel()
         self.photo = np.asarray(photo, dtype=np.float32)
         self.photo_path = path
+        height, width = self.photo.shape[:2]
+        if ref is None and path and os.path.isfile(path):
+            found = []
+            self.guarded("Open photo", lambda: found.append(image_ref(path, (width, height))))
+            ref = found[0] if found else None
+        self.photo_ref = ref
         self.strokes = Strokes(self.photo.shape[:2])
         self.result = None
-        self.prior_chroma = None
+        self.prior_chroma = self.prior_rgb = None
+        self.prior_model = ""
         self.undo_stack.clear()
         self.strokes_changed()
         self.view.fit()
         self.result_view.show_result(self.photo, None)
-        height, width = self.photo.shape[:2]
         self.set_size_text(width, height)
-        name = os.path.basename(path) if path else "untitled"
-        self.setWindowTitle(f"Scribble colorization - {name}")
+        self.project_path = ""
+        self.set_title_detail(os.path.basename(path) if path else "untitled")
         self._update_actions()
+        self.mark_unchanged()
 
     def load_hints(self) -> None:
         """Load a marked image and, optionally, its mask as the bottom stroke layer."""
@@ -301,10 +292,20 @@ class ScribbleWindow(MethodWindow):
             before = self.strokes.snapshot()
             self.undo_stack.push(SnapshotCommand(self, "clear", before, ([], None, None)))
 
+    def _changed(self) -> None:
+        if self.photo is not None:
+            self.mark_changed()
+
+    def _prior_weight_changed(self, weight: float) -> None:
+        settings.set_value("scribble/prior_weight", weight)
+        if self.prior_chroma is not None:
+            self._changed()
+
     def strokes_changed(self) -> None:
         """Re-rasterise the strokes (the same code the engine input comes from) and show."""
-        if self.photo is None:
+        if self.photo is None or self.rebuilding:
             return
+        self.mark_changed()  # every stroke, undo and redo comes through here
         self.marked, self.mask = self.strokes.rasterise(self.photo)
         self.result_is_stale = self.result is not None
         self.view.set_image(self.marked)
@@ -343,6 +344,7 @@ class ScribbleWindow(MethodWindow):
         self.result_is_stale = False
         self.result_view.show_result(as_rgb(self.photo), rgb)
         self._update_actions()
+        self._changed()
 
     def _preview_toggled(self, on: bool) -> None:
         settings.set_value("scribble/live_preview", on)
@@ -353,34 +355,15 @@ class ScribbleWindow(MethodWindow):
         """Recolour a downscaled copy in the background (a newer stroke replaces it)."""
         if self.photo is None or (self.strokes.empty and self.prior_chroma is None):
             return
-        height, width = self.photo.shape[:2]
-        scale = min(1.0, PREVIEW_SIDE / max(height, width))
-        size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
-        small = cv2.resize(self.photo, size, interpolation=cv2.INTER_AREA)
-        marked = cv2.resize(self.marked, size, interpolation=cv2.INTER_NEAREST)
-        mask = cv2.resize(self.mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-        prior = self.prior_chroma
-        if prior is not None:
-            prior = cv2.resize(prior, size, interpolation=cv2.INTER_AREA)
-        weight = self.prior_weight_box.value() if prior is not None else 0.0
-
-        def task(progress, cancelled):
-            hint_chroma, hint_mask = hints_from_marked(small, marked, mask)
-            return colorize_scribbles(small, hint_chroma, hint_mask, prior_chroma=prior,
-                                      prior_weight=weight, progress=progress,
-                                      cancelled=cancelled)
-
+        task = preview_task(self.photo, self.marked, self.mask, self.prior_chroma,
+                            self.prior_weight_box.value())
         self.preview_jobs.start(task, self._show_preview, "Preview")
 
     def _show_preview(self, small_rgb: np.ndarray) -> None:
         if self.photo is None or self.jobs.busy:
             return
-        height, width = self.photo.shape[:2]
-        preview = cv2.resize(small_rgb, (width, height), interpolation=cv2.INTER_LINEAR)
         # Keep the photo's own luminance at full resolution: only the chroma is coarse.
-        yiq = rgb_to_yiq(preview)
-        rgb = join_luminance_chroma(luminance(self.photo), yiq[..., 1:])
-        self.result_view.show_result(as_rgb(self.photo), np.clip(rgb, 0, 1))
+        self.result_view.show_result(as_rgb(self.photo), full_size_preview(self.photo, small_rgb))
 
     def start_from_automatic(self) -> None:
         """Colorize with the CNN; its chroma becomes the prior that strokes correct."""
@@ -393,6 +376,7 @@ class ScribbleWindow(MethodWindow):
                             lambda: paths.append(resolve_model(None))):
             return
         photo, model_path = self.photo, paths[0]
+        self.prior_model = os.path.basename(str(model_path))
 
         def task(progress, cancelled):
             from algorithms.cnn.colorizer import Colorizer
@@ -404,7 +388,14 @@ class ScribbleWindow(MethodWindow):
 
         self.jobs.start(task, self._use_automatic, "Automatic colorization")
 
+    def start_from(self, photo: np.ndarray, automatic_rgb: np.ndarray, path: str = "") -> None:
+        """Open ``photo`` with ``automatic_rgb`` (its CNN colorization, (H, W, 3) in [0, 1])
+        as the starting point that strokes correct (the CNN window's "Refine with strokes")."""
+        self.set_photo(photo, path)
+        self._use_automatic(np.asarray(automatic_rgb, dtype=np.float32))
+
     def _use_automatic(self, rgb: np.ndarray) -> None:
+        self.prior_rgb = rgb
         self.prior_chroma = rgb_to_yiq(rgb)[..., 1:].astype(np.float32)
         self._show_result(rgb)
         self.statusBar().showMessage(

@@ -17,7 +17,6 @@ from PyQt5.QtGui import QBrush, QColor, QFont, QKeySequence, QPen
 from PyQt5.QtWidgets import (
     QListWidget,
     QSplitter,
-    QUndoCommand,
     QUndoStack,
     QVBoxLayout,
     QWidget,
@@ -26,35 +25,29 @@ from PyQt5.QtWidgets import (
 from algorithms.regions import validate_regions
 from algorithms.transfer import transfer_colour
 from colorize_app import media
-from colorize_app.gui.base_window import IMAGE_FILTER, REGION_FILTER, MethodWindow
+from colorize_app.gui.base_window import (
+    IMAGE_FILTER,
+    OPEN_FILTER,
+    REGION_FILTER,
+    MethodWindow,
+)
 from colorize_app.gui.image_view import ComparisonView, ImageView
+from colorize_app.gui.swatch_state import BoardCommand, SwatchProjectMixin
+from colorize_app.project import ImageRef, image_ref
 from colorize_app.swatches import SIDES, SwatchBoard, moved, pair_colour, rect_from_corners
 
 #: Grab distance of a rectangle's resize corner, in screen pixels.
 HANDLE_PIXELS = 10
 
 
-class BoardCommand(QUndoCommand):
-    def __init__(self, window: "SwatchWindow", text: str, before: list, after: list) -> None:
-        super().__init__(text)
-        self.window, self.before, self.after = window, before, after
-
-    def redo(self) -> None:
-        self.window.board.restore(self.after)
-        self.window.refresh()
-
-    def undo(self) -> None:
-        self.window.board.restore(self.before)
-        self.window.refresh()
-
-
-class SwatchWindow(MethodWindow):
+class SwatchWindow(SwatchProjectMixin, MethodWindow):
     """Open a target and a reference, pair swatches, transfer the colours, save."""
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__("Colour transfer", parent)
         self.images: dict[str, Optional[np.ndarray]] = {side: None for side in SIDES}
         self.paths: dict[str, str] = {side: "" for side in SIDES}
+        self.refs: dict[str, Optional[ImageRef]] = {side: None for side in SIDES}
         self.board = SwatchBoard()
         self.selected: Optional[int] = None
         self.result: Optional[np.ndarray] = None
@@ -93,16 +86,17 @@ class SwatchWindow(MethodWindow):
 
     def _build_actions(self) -> None:
         file_menu, edit_menu = self.file_menu, self.edit_menu
-        self.add_action("Open target...", lambda: self.open_image("target"), QKeySequence.Open,
-                        file_menu, tip="Open the photo to colour (Ctrl+O)")
+        self.open_action = self.add_action(
+            "Open target...", lambda: self.open_image("target"), QKeySequence.Open,
+            file_menu, tip="Open the photo to colour, or a project (Ctrl+O)")
         self.add_action("Open reference...", lambda: self.open_image("reference"),
                         "Ctrl+Shift+O", file_menu, tip="Open the colour photo to copy from")
         self.add_action("Load regions...", self.load_regions, None, file_menu,
                         tip="Load swatch pairs from a region file")
         self.add_action("Save regions...", self.save_regions, None, file_menu, toolbar=False)
-        self.save_action = self.add_action("Save result...", self.save_result,
-                                           QKeySequence.Save, file_menu,
-                                           tip="Save the coloured target (Ctrl+S)")
+        self.save_action = self.add_action("Save result...", self.save_result, "Ctrl+E",
+                                           file_menu, tip="Save the coloured target (Ctrl+E)")
+        self.add_project_actions()
         undo = self.undo_stack.createUndoAction(self, "Undo")
         undo.setShortcut(QKeySequence("Ctrl+Z"))
         redo = self.undo_stack.createRedoAction(self, "Redo")
@@ -123,24 +117,37 @@ class SwatchWindow(MethodWindow):
     # -- files ----------------------------------------------------------------------------
 
     def open_image(self, side: str) -> None:
-        path = self.ask_open(f"Open {side}", "open", IMAGE_FILTER)
+        path = self.ask_open(f"Open {side}", "open",
+                             OPEN_FILTER if side == "target" else IMAGE_FILTER)
         if path:
             self.load_image(side, path)
 
     def load_image(self, side: str, path: str) -> bool:
+        """Open ``path`` as the ``side`` photo (or, a project file, as the whole window)."""
+        if self.open_path(path):
+            return True
         loaded = []
         if not self.guarded(f"Open {side}", lambda: loaded.append(media.read_image(path))):
             return False
         self.set_image(side, loaded[0].pixels, path)
         return True
 
-    def set_image(self, side: str, image: np.ndarray, path: str = "") -> None:
-        """Show ``image`` as the ``side`` photo; rectangles that no longer fit are dropped."""
+    def set_image(self, side: str, image: np.ndarray, path: str = "",
+                  ref: Optional[ImageRef] = None) -> None:
+        """Show ``image`` as the ``side`` photo; rectangles that no longer fit are dropped.
+
+        ``ref`` is the project's reference to the file ``path`` (made from it when not given).
+        """
         self.jobs.cancel()
         self.images[side] = np.asarray(image, dtype=np.float32)
         self.paths[side] = path
         self.views[side].set_image(self.images[side], fit=True)
         height, width = self.images[side].shape[:2]
+        if ref is None and path and os.path.isfile(path):
+            found = []
+            self.guarded(f"Open {side}", lambda: found.append(image_ref(path, (width, height))))
+            ref = found[0] if found else None
+        self.refs[side] = ref
         for entry in self.board.entries:
             rect = entry.get(side)
             if rect is not None and (rect.x + rect.width > width or rect.y + rect.height > height):
@@ -151,7 +158,10 @@ class SwatchWindow(MethodWindow):
             self.result = None
             self.result_view.show_result(self.images[side], None)
             self.set_size_text(width, height)
+            self.set_title_detail(os.path.basename(path) if path else "untitled")
         self.refresh()
+        if self.board.entries:
+            self.mark_changed()
 
     def open_dropped(self, paths: list[str], position) -> None:
         if len(paths) >= 2:
@@ -296,6 +306,11 @@ class SwatchWindow(MethodWindow):
         self.selected = None
         self.undo_stack.push(BoardCommand(self, "delete pair", before, self.board.snapshot()))
 
+    def board_changed(self) -> None:
+        """The swatch pairs changed (a drawn, moved, deleted or undone rectangle)."""
+        self.refresh()
+        self.mark_changed()
+
     def refresh(self) -> None:
         """Redraw the rectangles and the list from the board."""
         if self.selected is not None and self.selected >= len(self.board.entries):
@@ -355,3 +370,4 @@ class SwatchWindow(MethodWindow):
         if outcome.warnings:
             self.statusBar().showMessage("; ".join(outcome.warnings), 10000)
         self.refresh()
+        self.mark_changed()

@@ -1,0 +1,129 @@
+"""The input images of project files: references by path and checksum, found again later.
+
+A project names each input image by its absolute path, its path relative to the project
+file and its SHA-256 (or carries the file's bytes). :func:`resolve_image` finds the image
+again when the project is opened, whether it stayed, moved along with the project, or
+only survives as the embedded copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+from algorithms.errors import BadInputError
+from colorize_app import media
+
+PathLike = media.PathLike
+
+#: Where embedded images are unpacked for reading; None: the user cache folder (platformdirs).
+CACHE_FOLDER: Optional[str] = None
+
+
+class MissingImageError(BadInputError):
+    """A project's input image is neither where it was nor embedded; ``role`` names it."""
+
+    def __init__(self, message: str, role: str = "") -> None:
+        super().__init__(message)
+        self.role = role
+
+
+@dataclass
+class ImageRef:
+    """One input image of a project.
+
+    Attributes
+    ----------
+    path : str
+        Absolute path when the project was saved.
+    sha256 : str
+        Hex digest of the file's bytes ("" when unknown).
+    size : (int, int)
+        (width, height) of the decoded pixels, (0, 0) when unknown.
+    relative_path : str
+        ``path`` relative to the project file's folder ("" when on another drive).
+    embedded : bytes or None
+        The file's own bytes, when the project carries the image.
+    """
+
+    path: str
+    sha256: str = ""
+    size: tuple[int, int] = (0, 0)
+    relative_path: str = ""
+    embedded: Optional[bytes] = None
+
+
+def file_sha256(path: PathLike) -> str:
+    """Hex SHA-256 of a file's bytes; BadInputError when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise BadInputError(f"cannot read {os.fspath(path)}: {error.strerror or error}") from None
+    return digest.hexdigest()
+
+
+def image_ref(path: PathLike, size: tuple[int, int] = (0, 0), embed: bool = False) -> ImageRef:
+    """An ImageRef for the image file ``path``; ``embed`` keeps its bytes in the project."""
+    path = os.path.abspath(os.fspath(path))
+    embedded = None
+    if embed:
+        try:
+            with open(path, "rb") as file:
+                embedded = file.read()
+        except OSError as error:
+            raise BadInputError(f"cannot read {path}: {error.strerror or error}") from None
+    return ImageRef(path=path, sha256=file_sha256(path), size=(int(size[0]), int(size[1])),
+                    embedded=embedded)
+
+
+def default_cache_folder() -> str:
+    """The folder where images embedded in projects are unpacked to be read."""
+    if CACHE_FOLDER is not None:
+        return CACHE_FOLDER
+    import platformdirs
+
+    return os.path.join(platformdirs.user_cache_dir("colorize-studio", "Colorize"), "embedded")
+
+
+def resolve_image(ref: ImageRef, role: str, project_path: PathLike = "",
+                  cache_folder: Optional[PathLike] = None) -> str:
+    """The path to read a project's image from.
+
+    Tried in order: the saved path, the same relative place beside the project file, and
+    the embedded copy (written once into ``cache_folder``, by checksum). A file that exists
+    but whose checksum differs is not taken for the image.
+
+    Raises
+    ------
+    MissingImageError
+        When none of them holds the image (the window then asks the user for it).
+    """
+    candidates = [ref.path]
+    if ref.relative_path and project_path:
+        folder = os.path.dirname(os.path.abspath(os.fspath(project_path)))
+        candidates.append(os.path.normpath(os.path.join(folder, ref.relative_path)))
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate) and (
+                not ref.sha256 or file_sha256(candidate) == ref.sha256):
+            return candidate
+    if ref.embedded is not None and cache_folder is not None:
+        digest = hashlib.sha256(ref.embedded).hexdigest()
+        extension = os.path.splitext(ref.path)[1].lower()
+        if extension not in media.IMAGE_EXTENSIONS:
+            extension = ".png"
+        os.makedirs(cache_folder, exist_ok=True)
+        cached = os.path.join(os.fspath(cache_folder), digest + extension)
+        if not os.path.isfile(cached) or file_sha256(cached) != digest:
+            media.atomic_write_bytes(cached, ref.embedded)
+        return cached
+    changed = os.path.isfile(ref.path)
+    raise MissingImageError(
+        f"the project's {role} image {ref.path} "
+        + ("has changed since the project was saved" if changed else "is missing (moved?)"),
+        role,
+    )
