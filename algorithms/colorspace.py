@@ -106,6 +106,25 @@ def join_luminance_chroma(y: np.ndarray, chroma: np.ndarray) -> np.ndarray:
     return yiq_to_rgb(yiq)
 
 
+def join_luminance_chroma_in_gamut(y: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    """Like :func:`join_luminance_chroma`, but keeping the luminance Y exactly.
+
+    Where Y with chroma I, Q (H, W, 2) falls outside the RGB cube, the chroma is scaled
+    towards gray (at constant Y) just enough to fit, instead of clipping each channel
+    (which would change Y). Returns RGB (H, W, 3) in [0, 1] of ``y``'s float dtype.
+    """
+    y = np.asarray(y)
+    dtype = y.dtype if np.issubdtype(y.dtype, np.floating) else np.float64
+    y = y.astype(dtype, copy=False)[..., None]
+    # Gray + chroma: the first column of YIQ -> RGB is (1, 1, 1), so chroma moves RGB
+    # along directions of zero luminance.
+    offset = np.asarray(chroma, dtype) @ YIQ_TO_RGB[:, 1:].T.astype(dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(offset > 0, (1.0 - y) / offset, np.where(offset < 0, -y / offset, np.inf))
+    scale = np.clip(room.min(axis=-1, keepdims=True), 0.0, 1.0)
+    return np.clip(y + scale * offset, 0.0, 1.0)
+
+
 def is_gray(rgb: np.ndarray, tolerance: float = 1.0 / 255.0) -> bool:
     """True when an RGB image in [0, 1] carries no colour (all channels equal within tolerance)."""
     rgb = np.asarray(rgb)

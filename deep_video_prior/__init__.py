@@ -2,4 +2,35 @@
 
 An engine like those in ``algorithms``: pure functions on numpy arrays (no Qt, no file
 I/O, no printing), with progress and cancel callbacks for long work. See SPEC section 4.
+The public API: :class:`RefineSettings`, :class:`RefineReport`, :func:`detect_shots`
+(light) and :func:`refine_video` (imports TensorFlow when first called).
 """
+
+from __future__ import annotations
+
+import os as _os
+from typing import TYPE_CHECKING, Any
+
+# As in algorithms.cnn: set before TensorFlow is imported; its C++ start-up notices are noise.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from deep_video_prior.settings import RefineReport, RefineSettings
+
+if TYPE_CHECKING:
+    from deep_video_prior.pipeline import refine_video
+    from deep_video_prior.shots import detect_shots
+
+__all__ = ["RefineReport", "RefineSettings", "detect_shots", "refine_video"]
+
+
+def __getattr__(name: str) -> Any:
+    # TensorFlow loads only when refinement is used, so the package stays light to import.
+    if name == "refine_video":
+        from deep_video_prior.pipeline import refine_video
+
+        return refine_video
+    if name == "detect_shots":
+        from deep_video_prior.shots import detect_shots
+
+        return detect_shots
+    raise AttributeError(name)
