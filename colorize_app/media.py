@@ -288,10 +288,15 @@ def write_image(
         )
     if not 1 <= quality <= 100:
         raise BadInputError(f"quality must be between 1 and 100, not {quality}")
-    atomic_write_bytes(path, _encode(extension, image, bit_depth, quality), inputs=inputs)
+    atomic_write_bytes(path, encode_image(extension, image, bit_depth, quality), inputs=inputs)
 
 
-def _encode(extension: str, image: np.ndarray, bit_depth: int, quality: int) -> bytes:
+def encode_image(extension: str, image: np.ndarray, bit_depth: int, quality: int) -> bytes:
+    """The bytes of ``image`` ((H, W) or (H, W, 3) float in [0, 1]) as an ``extension`` file.
+
+    ``bit_depth`` is 8 or 16 (16 for .png/.tif only; not checked here), ``quality`` 1-100
+    for JPEG. BadInputError for a non-numeric, empty or non-finite image.
+    """
     import cv2
 
     image = np.asarray(image)

@@ -116,6 +116,7 @@ def probe_video(path: PathLike) -> VideoInfo:
         raise BadInputError(f"{path} is not a video that can be read "
                             f"({last_ffmpeg_line(result.stderr)})")
     width, height = int(video.group(2)), int(video.group(3))
+    check_frame_size(path, width, height)
     rotation = re.search(r"rotation of (-?[\d.]+) degrees", header)
     if rotation and round(abs(float(rotation.group(1)))) % 180 == 90:
         width, height = height, width  # ffmpeg turns such frames upright when decoding
@@ -129,6 +130,15 @@ def probe_video(path: PathLike) -> VideoInfo:
                      fps=fps, variable_frame_rate=variable, has_audio=audio is not None,
                      audio_codec=audio.group(1) if audio else None,
                      timestamps=tuple(timestamps))
+
+
+def check_frame_size(path: PathLike, width: int, height: int) -> None:
+    """Refuse frames over ``media.MAX_PIXELS`` before anything is decoded (one-line error)."""
+    from colorize_app import media
+
+    if width * height > media.MAX_PIXELS:
+        raise BadInputError(f"{os.fspath(path)} is too large ({width} x {height} pixels per "
+                            f"frame, over {media.MAX_PIXELS:,})")
 
 
 def _packet_times(framecrc: str) -> list[float]:
@@ -354,6 +364,7 @@ def open_frames(path: PathLike) -> FrameSource:
         if not files:
             raise BadInputError(f"no frames (image files) in folder {path}")
         width, height = _folder_frame_size(files[0])
+        check_frame_size(path, width, height)
         for file in files[1:]:
             size = _folder_frame_size(file)
             if size != (width, height):

@@ -118,8 +118,8 @@ def project_bytes(project: Project, project_path: PathLike = "") -> bytes:
         levels = array.astype(np.float32) if kind == "mask" else array
         layers[name] = {"file": f"layers/{name}.png", "kind": kind}
         # Masks need 1 bit; 16-bit images keep float results to 1/65535.
-        members[layers[name]["file"]] = media._encode(".png", levels, 8 if kind == "mask"
-                                                      else 16, 95)
+        members[layers[name]["file"]] = media.encode_image(
+            ".png", levels, 8 if kind == "mask" else 16, 95)
     manifest = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,

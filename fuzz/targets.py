@@ -194,13 +194,13 @@ def _gray_photo() -> np.ndarray:
 def _png(pixels: np.ndarray, bit_depth: int = 8) -> bytes:
     from colorize_app import media
 
-    return media._encode(".png", pixels, bit_depth, 95)
+    return media.encode_image(".png", pixels, bit_depth, 95)
 
 
 def _encoded(extension: str, pixels: np.ndarray, bit_depth: int = 8) -> bytes:
     from colorize_app import media
 
-    return media._encode(extension, pixels, bit_depth, 90)
+    return media.encode_image(extension, pixels, bit_depth, 90)
 
 
 def _colour_photo() -> np.ndarray:

