@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 # As in algorithms.cnn: set before TensorFlow is imported; its C++ start-up notices are noise.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The same convolution back end as algorithms.cnn (Eigen), so that `colorize refine` and
+# `colorize video` (which imports both) train the same way and give the same result.
+_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 from deep_video_prior.settings import RefineReport, RefineSettings
 

@@ -45,6 +45,14 @@ def damaged(draw, seed_list: list[bytes]) -> bytes:
     return bytes(data)
 
 
+@pytest.fixture(autouse=True)
+def restore_pixel_limit(monkeypatch):
+    """The fuzz targets lower media.MAX_PIXELS for the harness: undo it after each test."""
+    from colorize_app import media
+
+    monkeypatch.setattr(media, "MAX_PIXELS", media.MAX_PIXELS)
+
+
 def fuzz(name: str, examples: int) -> None:
     target = TARGETS[name]
 
