@@ -43,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import deep_video_prior  # noqa: F401 - first: it picks TensorFlow's back end for training
     from algorithms.cnn.decode import check_temperature
     from algorithms.cnn.model_file import load_model
     from algorithms.cnn.registry import resolve_model
