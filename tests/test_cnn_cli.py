@@ -168,7 +168,8 @@ def test_models_list_shows_installed_files_with_size_and_checksum(tmp_path, caps
     out = capsys.readouterr().out
     line = next(row for row in out.splitlines() if row.startswith("eccv16"))
     assert "downloaded" in line and hashlib.sha256(payload).hexdigest() in line
-    assert "zhang_small" in out  # not shipped yet, and said so
+    shipped = next(row for row in out.splitlines() if row.startswith(registry.SHIPPED_NAME))
+    assert "not shipped yet" in shipped
 
 
 def test_download_offline_gives_one_line(monkeypatch, capsys):

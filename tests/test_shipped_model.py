@@ -1,4 +1,4 @@
-"""The model shipped in models/: small enough, self-describing, the default, and working."""
+"""The models shipped in models/: small enough, self-describing, the default, and working."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from algorithms.cnn.registry import SHIPPED_NAME, resolve_model, shipped_model_p
 from algorithms.colorspace import rgb_to_lab
 
 SHIPPED = shipped_model_path()
+ALL_SHIPPED = sorted(SHIPPED.parent.glob("*.npz"))
 pytestmark = pytest.mark.skipif(not SHIPPED.is_file(), reason="no shipped model in models/")
 
 
-def test_shipped_model_fits_the_size_limit_and_has_its_model_card():
-    assert SHIPPED.stat().st_size <= 40e6
-    card = SHIPPED.with_suffix(".md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("path", ALL_SHIPPED, ids=lambda path: path.stem)
+def test_every_shipped_model_fits_the_size_limit_and_has_its_model_card(path):
+    assert path.stat().st_size <= 40e6
+    card = path.with_suffix(".md").read_text(encoding="utf-8")
     assert "Training data" in card and "Licence" in card
 
 
@@ -25,8 +27,9 @@ def test_shipped_model_is_the_default(monkeypatch, tmp_path):
     assert resolve_model(SHIPPED_NAME) == SHIPPED
 
 
-def test_shipped_model_carries_its_own_bins_and_training_settings():
-    model = load_model(SHIPPED)
+@pytest.mark.parametrize("path", ALL_SHIPPED, ids=lambda path: path.stem)
+def test_every_shipped_model_carries_its_own_bins_and_training_settings(path):
+    model = load_model(path)
     bins = model.bins
     assert bins.shape == (model.architecture.bins, 2)
     # Bins come from an ab grid of 10 (centres on multiples of 10) inside the ab gamut.
@@ -36,12 +39,13 @@ def test_shipped_model_carries_its_own_bins_and_training_settings():
     assert training["steps"] > 0 and training["train_photos"] > 1000
 
 
-def test_shipped_model_colours_a_gray_photo_and_keeps_its_lightness():
+@pytest.mark.parametrize("path", ALL_SHIPPED, ids=lambda path: path.stem)
+def test_every_shipped_model_colours_a_gray_photo_and_keeps_its_lightness(path):
     from algorithms.cnn.colorizer import Colorizer
 
     yy, xx = np.mgrid[0:96, 0:128] / 128.0
     gray = (0.3 + 0.5 * xx * (0.6 + 0.4 * np.sin(7 * yy))).astype(np.float32)
-    with Colorizer(load_model(SHIPPED)) as colorizer:
+    with Colorizer(load_model(path)) as colorizer:
         rgb = colorizer.colorize(gray)
     lab = rgb_to_lab(rgb)
     expected_lightness = rgb_to_lab(np.repeat(gray[..., None], 3, axis=2))[..., 0]

@@ -24,13 +24,33 @@ DEFAULT_INPUT_SIZE = 256
 
 
 @dataclass
-class _LastRun:
-    """What re-decoding needs: logits, the full-size L and how ab maps back onto it."""
+class Prediction:
+    """One image's network output, enough to decode it at any temperature without the network.
+
+    A window keeps one per photo, so that the vividness slider re-decodes whichever is shown.
+    """
 
     logits: np.ndarray  # (h, w, Q) float32
     lightness: np.ndarray  # (H, W) float32, L in [0, 100]
     network_shape: tuple[int, int]  # the (possibly padded) network input size
     native: bool
+    bins: np.ndarray  # (Q, 2) ab centre of each bin
+
+    def ab_at(self, temperature: float) -> np.ndarray:
+        """ab (H, W, 2) float32 at ``temperature``, at the image's full size."""
+        ab_small = annealed_mean(self.logits, self.bins, temperature)
+        if self.native:
+            # Upsample to the padded network input (x4), then crop the mirror padding.
+            ab = upsample_ab(ab_small, self.network_shape)
+            return ab[: self.lightness.shape[0], : self.lightness.shape[1]]
+        return upsample_ab(ab_small, self.lightness.shape)
+
+    def decode(self, temperature: float) -> np.ndarray:
+        """RGB (H, W, 3) float32 in [0, 1] at ``temperature``; L is the image's own."""
+        lab = np.empty(self.lightness.shape + (3,), dtype=np.float32)
+        lab[..., 0] = self.lightness
+        lab[..., 1:] = self.ab_at(temperature)
+        return lab_to_rgb_fast(lab)
 
 
 def image_lightness(image: np.ndarray) -> np.ndarray:
@@ -79,7 +99,7 @@ class Colorizer:
         self.model = model
         self.input_size = input_size
         self.network = build_network(model.architecture, model.weights, threads=threads)
-        self._last: Optional[_LastRun] = None
+        self._last: Optional[Prediction] = None
 
     @property
     def forward_runs(self) -> int:
@@ -94,8 +114,10 @@ class Colorizer:
             import cv2
 
             height, width = lightness.shape
-            pad_y, pad_x = -height % 8, -width % 8
-            # Mirror padding up to a multiple of 8; the padded border is cropped off later.
+            multiple = self.network.size_multiple
+            pad_y, pad_x = -height % multiple, -width % multiple
+            # Mirror padding up to a multiple of 8 (32 for the EfficientNet model, its
+            # coarsest stride); the padded border is cropped off later.
             border = cv2.BORDER_REFLECT_101 if min(height, width) > 1 else cv2.BORDER_REPLICATE
             network_l = cv2.copyMakeBorder(lightness, 0, pad_y, 0, pad_x, border)
         logits = self.network.run(self.model.normalise_lightness(network_l))
@@ -113,34 +135,27 @@ class Colorizer:
         lightness = image_lightness(image)
         report(0.1, "network")
         logits, network_shape = self.predict_logits(lightness)
-        self._last = _LastRun(logits, lightness, network_shape, self.input_size is None)
+        self._last = Prediction(logits, lightness, network_shape, self.input_size is None,
+                                self.model.bins)
         report(0.9, "decoding")
         rgb = self.redecode(temperature)
         report(1.0, "done")
         return rgb
 
-    def redecode(self, temperature: float) -> np.ndarray:
-        """The last image decoded at a new temperature, without running the network."""
+    @property
+    def last_prediction(self) -> Prediction:
+        """The network output of the last image colorized (raises BadInputError before one)."""
         if self._last is None:
             raise BadInputError("nothing to re-decode: colorize an image first")
-        last = self._last
-        ab = self.ab_at(temperature)
-        lab = np.empty(last.lightness.shape + (3,), dtype=np.float32)
-        lab[..., 0] = last.lightness
-        lab[..., 1:] = ab
-        return lab_to_rgb_fast(lab)
+        return self._last
+
+    def redecode(self, temperature: float) -> np.ndarray:
+        """The last image decoded at a new temperature, without running the network."""
+        return self.last_prediction.decode(temperature)
 
     def ab_at(self, temperature: float) -> np.ndarray:
         """ab (H, W, 2) of the last image at ``temperature``, at the image's full size."""
-        if self._last is None:
-            raise BadInputError("nothing to decode: colorize an image first")
-        last = self._last
-        ab_small = annealed_mean(last.logits, self.model.bins, temperature)
-        if last.native:
-            # Upsample to the padded network input (x4), then crop the mirror padding.
-            ab = upsample_ab(ab_small, last.network_shape)
-            return ab[: last.lightness.shape[0], : last.lightness.shape[1]]
-        return upsample_ab(ab_small, last.lightness.shape)
+        return self.last_prediction.ab_at(temperature)
 
     def close(self) -> None:
         self.network.close()

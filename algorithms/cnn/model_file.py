@@ -8,6 +8,10 @@
 3. The authors' PyTorch release (``colorization_release_v2-9b330a0b.pth``), read by
    :mod:`algorithms.cnn.torch_pickle` without torch and converted to TF layouts.
 
+A project ``.npz`` whose metadata says ``"architecture": "efficientnet-lite0"`` holds the
+EfficientNet-Lite0 encoder + top-down head (:mod:`algorithms.cnn.fpn_head`) instead, with
+the encoder's blocks in ``metadata["encoder"]``; everything else is shared.
+
 Whatever the source, :func:`load_model` returns :class:`ModelWeights` with TensorFlow
 names and layouts, validated against the architecture read off the shapes.
 """
@@ -17,10 +21,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import tokenize
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
@@ -32,7 +38,11 @@ from algorithms.cnn.architecture import (
     variable_shapes,
 )
 from algorithms.cnn.decode import check_bins
+from algorithms.cnn.efficientnet import ENCODER_NAME
 from algorithms.errors import BadInputError
+
+if TYPE_CHECKING:
+    from algorithms.cnn.fpn_head import EncoderHeadArchitecture
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -59,7 +69,17 @@ class ModelWeights:
     path: Optional[str] = None
 
     @property
-    def architecture(self) -> Architecture:
+    def is_encoder_head(self) -> bool:
+        """True for the EfficientNet-Lite0 encoder + head network."""
+        return self.metadata.get("architecture") == ENCODER_NAME
+
+    @property
+    def architecture(self) -> "Architecture | EncoderHeadArchitecture":
+        if self.is_encoder_head:
+            from algorithms.cnn.fpn_head import architecture_from_metadata
+
+            return architecture_from_metadata(
+                self.metadata, {k: np.shape(v) for k, v in self.weights.items()})
         widths, count = infer_widths({k: v.shape for k, v in self.weights.items()})
         return Architecture(
             widths=widths,
@@ -74,15 +94,34 @@ class ModelWeights:
 
     def normalise_lightness(self, lightness: np.ndarray) -> np.ndarray:
         """CIELAB L in [0, 100] -> the network's input, float32."""
+        if self.is_encoder_head:
+            from algorithms.cnn.efficientnet import encoder_input
+
+            return encoder_input(lightness)
         offset = float(self.metadata.get("input_offset", 50.0))
         scale = float(self.metadata.get("input_scale", 1.0))
         return ((np.asarray(lightness, dtype=np.float32) - offset) / scale).astype(np.float32)
 
     def describe(self) -> str:
         arch = self.architecture
+        if self.is_encoder_head:
+            return (f"{self.metadata.get('name', Path(self.path or 'model').name)}: "
+                    f"{ENCODER_NAME} encoder + top-down head (width {arch.width}), "
+                    f"{arch.bins} bins, {sum(v.size for v in self.weights.values()):,} parameters")
         return (f"{self.metadata.get('name', Path(self.path or 'model').name)}: width x"
                 f"{self.width_multiplier:g}, {arch.bins} bins, {arch.padding} padding, "
                 f"{sum(v.size for v in self.weights.values()):,} parameters")
+
+
+def network_variable_shapes(arch: "Architecture | EncoderHeadArchitecture"
+                            ) -> dict[str, tuple[int, ...]]:
+    """``{variable name: shape}`` of either network (TensorFlow layouts)."""
+    from algorithms.cnn.fpn_head import EncoderHeadArchitecture
+    from algorithms.cnn.fpn_head import variable_shapes as head_shapes
+
+    if isinstance(arch, EncoderHeadArchitecture):
+        return head_shapes(arch)
+    return variable_shapes(arch)
 
 
 def validate(model: ModelWeights, source: str) -> ModelWeights:
@@ -91,7 +130,7 @@ def validate(model: ModelWeights, source: str) -> ModelWeights:
         arch = model.architecture
     except BadInputError as error:
         raise BadInputError(f"{source}: {error}") from None
-    shapes = variable_shapes(arch)
+    shapes = network_variable_shapes(arch)
     names = model.metadata.get("source_names", {})
     weights = {}
     for name, shape in shapes.items():
@@ -132,7 +171,8 @@ def detect_format(path: PathLike) -> str:
         try:
             with zipfile.ZipFile(path) as archive:
                 members = archive.namelist()
-        except (zipfile.BadZipFile, OSError):
+        # A damaged directory can also surface as a bad file name (UnicodeDecodeError).
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
             raise BadInputError(f"{path.name}: corrupt or truncated zip file") from None
         if any(name.endswith("data.pkl") for name in members):
             return "torch"
@@ -184,8 +224,10 @@ def load_bins(path: PathLike) -> np.ndarray:
         bins = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise BadInputError(f"no such bins file: {path}") from None
-    except (ValueError, OSError, EOFError) as error:
-        raise BadInputError(f"{path.name}: not a readable .npy bins file ({error})") from None
+    # numpy parses the header with tokenize: a damaged one can raise TokenError/SyntaxError.
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as error:
+        reason = str(error).splitlines()[0][:100] if str(error) else type(error).__name__
+        raise BadInputError(f"{path.name}: not a readable .npy bins file ({reason})") from None
     return check_bins(bins, name=f"bins file {path.name}")
 
 
@@ -205,11 +247,18 @@ def load_npz(path: PathLike) -> ModelWeights:
             metadata = json.loads(str(archive["metadata"]))
     except BadInputError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        raise BadInputError(f"{path.name}: truncated or corrupt model file ({error})") from None
+    # zlib.error and NotImplementedError (unknown compression) come from damaged members.
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error,
+            NotImplementedError, RecursionError, SyntaxError, tokenize.TokenError) as error:
+        # zipfile may quote a whole damaged header: keep the first 100 characters.
+        reason = str(error).splitlines()[0][:100] if str(error) else type(error).__name__
+        raise BadInputError(f"{path.name}: truncated or corrupt model file ({reason})") from None
     if not isinstance(metadata, dict):
         raise BadInputError(f"{path.name}: metadata is not a JSON object")
-    if int(metadata.get("format_version", 1)) > FORMAT_VERSION:
+    version = metadata.get("format_version", 1)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise BadInputError(f"{path.name}: metadata has no valid format version")
+    if version > FORMAT_VERSION:
         raise BadInputError(f"{path.name}: made by a newer version of this program")
     return ModelWeights(weights, bins, metadata, str(path))
 
@@ -340,10 +389,13 @@ def load_model(source: PathLike, bins_path: Optional[PathLike] = None) -> ModelW
     return validate(model, path.name)
 
 
-def save_model(path: PathLike, model: ModelWeights, **metadata: object) -> None:
+def save_model(path: PathLike, model: ModelWeights, half: bool = False,
+               **metadata: object) -> None:
     """Write ``model`` as the project's ``.npz`` (atomically: temp file, then rename).
 
-    Extra keyword arguments are stored in the metadata (e.g. ``notes="..."``).
+    ``half`` stores a pretrained encoder's weights as float16 (they are read back as
+    float32); the head's stay float32. Extra keyword arguments are stored in the
+    metadata (e.g. ``notes="..."``).
     """
     path = Path(path)
     if path.suffix != ".npz":
@@ -352,11 +404,23 @@ def save_model(path: PathLike, model: ModelWeights, **metadata: object) -> None:
     arch = model.architecture
     meta = {k: v for k, v in model.metadata.items() if k != "source_names"}
     meta.update(metadata)
-    meta.update(format_version=FORMAT_VERSION, widths=list(arch.widths), bins=arch.bins,
-                width=model.width_multiplier, padding=arch.padding, bn_epsilon=arch.bn_epsilon)
-    meta.setdefault("input_offset", 50.0)
-    meta.setdefault("input_scale", 1.0)
-    arrays = {f"weights/{name}": value for name, value in model.weights.items()}
+    if model.is_encoder_head:
+        meta.update(format_version=FORMAT_VERSION, architecture=ENCODER_NAME,
+                    encoder=arch.encoder.to_json(), head_width=arch.width, bins=arch.bins)
+    else:
+        meta.update(format_version=FORMAT_VERSION, widths=list(arch.widths), bins=arch.bins,
+                    width=model.width_multiplier, padding=arch.padding,
+                    bn_epsilon=arch.bn_epsilon)
+        meta.setdefault("input_offset", 50.0)
+        meta.setdefault("input_scale", 1.0)
+    meta["storage"] = "float16" if half else "float32"
+
+    def stored(name: str, value: np.ndarray) -> np.ndarray:
+        # The pretrained encoder holds most of the weights; the trained head, whose
+        # last layer sharpens every error, stays float32.
+        return value.astype(np.float16 if half and name.startswith("encoder/") else np.float32)
+
+    arrays = {f"weights/{name}": stored(name, value) for name, value in model.weights.items()}
     arrays["bins"] = model.bins
     arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
     temporary = path.with_name(f".{path.name}.partial.tmp")  # .gitignore: .*.partial.*

@@ -14,7 +14,9 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from algorithms.cnn.architecture import Architecture, Layer, layers, variable_shapes
+from algorithms.cnn.architecture import Architecture, Layer, layers
+from algorithms.cnn.fpn_head import EncoderHeadArchitecture
+from algorithms.cnn.model_file import network_variable_shapes
 from algorithms.errors import BadInputError
 
 tf1 = tf.compat.v1
@@ -76,8 +78,8 @@ def _batch_norm(x: tf.Tensor, layer: Layer, epsilon: float, training: bool = Fal
     return x * scale + (beta - mean * scale)
 
 
-def build_logits(normalised_l: tf.Tensor, arch: Architecture, training: bool = False
-                 ) -> tf.Tensor:
+def build_logits(normalised_l: tf.Tensor, arch: Architecture | EncoderHeadArchitecture,
+                 training: bool = False, trainable_from: Optional[int] = None) -> tf.Tensor:
     """Add the network to the default graph: (N, H, W, 1) input -> (N, H/4, W/4, bins) logits.
 
     ``training=True`` normalises with batch statistics and adds the moving-average
@@ -86,7 +88,15 @@ def build_logits(normalised_l: tf.Tensor, arch: Architecture, training: bool = F
     ``normalised_l`` is the lightness already normalised as the model expects
     (for example ``L - 50`` or ``(L - 50) / 100``). H and W must be multiples of 8 for the
     output to be exactly a quarter of the input.
+
+    An :class:`EncoderHeadArchitecture` builds EfficientNet-Lite0 + the top-down head
+    (:mod:`algorithms.cnn.fpn_head`) instead; its encoder's batch norm always uses the
+    stored statistics, and ``trainable_from`` names its first fine-tuned block.
     """
+    if isinstance(arch, EncoderHeadArchitecture):
+        from algorithms.cnn import fpn_head
+
+        return fpn_head.build_logits(normalised_l, arch, trainable_from)
     x = normalised_l
     for layer in layers(arch):
         with tf1.variable_scope(layer.name):
@@ -110,8 +120,10 @@ class Network:
         Threads per op (0: TensorFlow's choice, all cores).
     """
 
-    def __init__(self, arch: Architecture, threads: int = 0) -> None:
+    def __init__(self, arch: Architecture | EncoderHeadArchitecture, threads: int = 0) -> None:
         self.arch = arch
+        #: Native-resolution inputs are padded to a multiple of this.
+        self.size_multiple = int(getattr(arch, "size_multiple", 8))
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.input = tf1.placeholder(tf.float32, (None, None, None, 1), name="normalised_l")
@@ -136,7 +148,7 @@ class Network:
 
     def load_weights(self, weights: dict[str, np.ndarray]) -> None:
         """Assign every variable from ``weights`` (TensorFlow names and layouts)."""
-        expected = variable_shapes(self.arch)
+        expected = network_variable_shapes(self.arch)
         feed = {}
         for name, shape in expected.items():
             if name not in weights:
@@ -182,8 +194,8 @@ class Network:
         self.close()
 
 
-def build_network(arch: Architecture, weights: Optional[dict[str, np.ndarray]] = None,
-                  threads: int = 0) -> Network:
+def build_network(arch: Architecture | EncoderHeadArchitecture,
+                  weights: Optional[dict[str, np.ndarray]] = None, threads: int = 0) -> Network:
     """Build the graph for ``arch`` and load ``weights`` into it if given."""
     network = Network(arch, threads=threads)
     if weights is not None:

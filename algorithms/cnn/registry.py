@@ -1,9 +1,9 @@
-"""Named models: the shipped one, the authors' download, and files in the user's data folder.
+"""Named models: the shipped ones, the authors' download, and files in the user's data folder.
 
-``zhang_small`` is the project's own model, shipped as ``models/zhang_small.npz``; it is
-the default as soon as that file exists. ``eccv16`` is the authors' PyTorch release,
-downloaded on request into the user's data folder (``COLORIZE_DATA_DIR`` overrides it),
-resumably, and checked against its published SHA-256.
+The project ships its own models in ``models/``, each named by its file's stem:
+``effnet_lite0`` (the default, :data:`SHIPPED_NAME`) and ``zhang_small`` (from scratch).
+``eccv16`` is the authors' PyTorch release, downloaded on request into the user's data
+folder (``COLORIZE_DATA_DIR`` overrides it), resumably, and checked against its SHA-256.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from algorithms.progress import ProgressCallback
 
 #: Environment variable that overrides the folder holding downloaded models.
 DATA_DIR_VARIABLE = "COLORIZE_DATA_DIR"
-SHIPPED_NAME = "zhang_small"
+#: The default model: of the models shipped in models/, the one that scored best on the dev
+#: photos (raw AuC, colourfulness, the look of sky, foliage and skin; see the README).
+#: The other shipped models stay selectable by their file's stem (e.g. "zhang_small").
+SHIPPED_NAME = "effnet_lite0"
 MODEL_SUFFIXES = (".npz", ".pth", ".pt")
 
 
@@ -85,7 +88,7 @@ def data_dir() -> Path:
 
 
 def shipped_model_path() -> Path:
-    """Where the shipped model file is (it may not exist yet)."""
+    """Where the default shipped model file is (the other shipped models lie beside it)."""
     import models
 
     return Path(models.__file__).resolve().parent / f"{SHIPPED_NAME}.npz"
@@ -105,6 +108,10 @@ def installed_models() -> list[InstalledModel]:
     shipped = shipped_model_path()
     if shipped.is_file():
         found.append(InstalledModel(SHIPPED_NAME, shipped, "shipped"))
+    # Other models shipped beside it (the from-scratch one), selectable by their file's stem.
+    for path in sorted(shipped.parent.glob("*.npz")):
+        if path != shipped and not path.name.startswith("."):
+            found.append(InstalledModel(path.stem, path, "shipped"))
     folder = data_dir()
     by_file = {entry.filename: entry.name for entry in REGISTRY.values()}
     if folder.is_dir():

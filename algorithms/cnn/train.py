@@ -6,6 +6,11 @@ training mode (batch statistics), and trains it with Adam on the class-rebalance
 multinomial cross-entropy against soft-encoded ab targets. Checkpoint files are the
 command's business: :meth:`Trainer.state` and :meth:`Trainer.restore` give and take
 every variable (network, batch-norm statistics, Adam moments, step) as arrays.
+
+The same trainer trains the EfficientNet-Lite0 encoder + top-down head
+(:class:`~algorithms.cnn.fpn_head.EncoderHeadArchitecture`): the encoder starts from the
+ImageNet weights and stays frozen (batch norm on its stored statistics), or its blocks
+from ``finetune_from`` on are fine-tuned at a lower learning rate.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Callable, Iterator, Optional
 
 import numpy as np
 
-from algorithms.cnn.architecture import Architecture, layers, variable_shapes
+from algorithms.cnn.architecture import Architecture, layers
+from algorithms.cnn.fpn_head import EncoderHeadArchitecture, head_weights
+from algorithms.cnn.model_file import network_variable_shapes
 from algorithms.errors import BadInputError, CancelledError
 from algorithms.progress import CancelCheck, ProgressCallback
 
@@ -120,12 +127,18 @@ def quarter_ab(ab: np.ndarray) -> np.ndarray:
     return ab.reshape(n, height // 4, 4, width // 4, 4, 2).mean(axis=(2, 4))
 
 
-def he_weights(arch: Architecture, seed: int = 0) -> dict[str, np.ndarray]:
-    """Fresh weights: He-normal kernels, zero biases, identity batch norm."""
+def he_weights(arch: Architecture | EncoderHeadArchitecture, seed: int = 0
+               ) -> dict[str, np.ndarray]:
+    """Fresh weights: He-normal kernels, zero biases, identity batch norm.
+
+    For an EncoderHeadArchitecture only the head's (the encoder's come pretrained).
+    """
+    if isinstance(arch, EncoderHeadArchitecture):
+        return head_weights(arch, seed)
     rng = np.random.default_rng(seed)
     weights = {}
     kernels = {layer.name: layer for layer in layers(arch) if layer.kind != "bn"}
-    for name, shape in variable_shapes(arch).items():
+    for name, shape in network_variable_shapes(arch).items():
         scope, part = name.split("/")
         if part == "weights":
             layer = kernels[scope]
@@ -169,11 +182,18 @@ class Trainer:
         Length of the schedule.
     seed : int
         Seed of the initial weights.
+    encoder_weights : dict, optional
+        The pretrained encoder's variables (required for an EncoderHeadArchitecture).
+    finetune_from : int, optional
+        EncoderHeadArchitecture only: fine-tune the encoder blocks from this index on,
+        at ``finetune_lr`` (same schedule); ``None`` keeps the encoder frozen.
     """
 
-    def __init__(self, arch: Architecture, bins: np.ndarray, class_weights: np.ndarray,
-                 learning_rate: float = 3e-4, total_steps: int = 1000, seed: int = 0,
-                 threads: int = 0) -> None:
+    def __init__(self, arch: Architecture | EncoderHeadArchitecture, bins: np.ndarray,
+                 class_weights: np.ndarray, learning_rate: float = 3e-4,
+                 total_steps: int = 1000, seed: int = 0, threads: int = 0,
+                 encoder_weights: Optional[dict[str, np.ndarray]] = None,
+                 finetune_from: Optional[int] = None, finetune_lr: float = 3e-5) -> None:
         import tensorflow as tf
 
         from algorithms.cnn.network import build_logits
@@ -184,6 +204,9 @@ class Trainer:
         self.arch, self.bins = arch, np.asarray(bins, dtype=np.float32)
         self.class_weights = np.asarray(class_weights, dtype=np.float32)
         self.learning_rate, self.total_steps = float(learning_rate), int(total_steps)
+        self.encoder_head = isinstance(arch, EncoderHeadArchitecture)
+        if self.encoder_head and encoder_weights is None:
+            raise BadInputError("the EfficientNet model needs its pretrained encoder weights")
         self.graph = tf.Graph()
         with self.graph.as_default():
             self._input = tf1.placeholder(tf.float32, (None, None, None, 1), "normalised_l")
@@ -191,17 +214,31 @@ class Trainer:
             self._soft = tf1.placeholder(tf.float32, (None, None, None, None), "target_weights")
             self._pixel_weight = tf1.placeholder(tf.float32, (None, None, None), "pixel_weight")
             self._lr = tf1.placeholder(tf.float32, (), "learning_rate")
-            train_logits = build_logits(self._input, arch, training=True)
+            train_logits = build_logits(self._input, arch, training=True,
+                                        trainable_from=finetune_from)
             with tf1.variable_scope(tf1.get_variable_scope(), reuse=True):
-                self._eval_logits = build_logits(self._input, arch, training=False)
+                self._eval_logits = build_logits(self._input, arch, training=False,
+                                                 trainable_from=finetune_from)
             self._train_loss = self._loss(tf, train_logits)
             self._eval_loss = self._loss(tf, self._eval_logits)
             self._step = tf1.train.get_or_create_global_step()
             optimiser = tf1.train.AdamOptimizer(self._lr, beta1=0.9, beta2=0.99)
+            trainable = tf1.trainable_variables()
+            head = [v for v in trainable if not v.op.name.startswith("encoder/")]
+            encoder = [v for v in trainable if v.op.name.startswith("encoder/")]
             with tf.control_dependencies(tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)):
-                self._train_op = optimiser.minimize(self._train_loss, global_step=self._step)
+                # One backward pass for both groups of variables.
+                gradients = tf.gradients(self._train_loss, head + encoder)
+                self._train_op = optimiser.apply_gradients(
+                    zip(gradients[:len(head)], head), global_step=self._step)
+                if encoder:
+                    # Fine-tuning: the encoder's blocks follow the same schedule, scaled.
+                    slow = tf1.train.AdamOptimizer(self._lr * (finetune_lr / learning_rate),
+                                                   beta1=0.9, beta2=0.99, name="AdamFinetune")
+                    self._train_op = tf.group(self._train_op, slow.apply_gradients(
+                        zip(gradients[len(head):], encoder)))
             self._all = {v.op.name: v for v in tf1.global_variables()}
-            self._network_names = list(variable_shapes(arch))
+            self._network_names = list(network_variable_shapes(arch))
             self._feeds, assigns = {}, []
             for name, variable in self._all.items():
                 feed = tf1.placeholder(variable.dtype.base_dtype, variable.shape, f"set/{name}")
@@ -214,6 +251,8 @@ class Trainer:
         self.session = tf1.Session(graph=self.graph, config=config)
         self.session.run(init)
         self.set_weights(he_weights(arch, seed))
+        if encoder_weights is not None:
+            self.set_weights(encoder_weights)
 
     def _loss(self, tf, logits):
         log_p = tf.nn.log_softmax(logits)
@@ -270,7 +309,12 @@ class Trainer:
         ab = quarter_ab(np.asarray(batch.ab, dtype=np.float64))
         index, soft = soft_encode(ab, self.bins)
         pixel_weight = self.class_weights[index[..., 0]]  # the weight of the nearest bin
-        normalised = (lightness - INPUT_OFFSET) / INPUT_SCALE
+        if self.encoder_head:
+            from algorithms.cnn.efficientnet import encoder_input
+
+            normalised = encoder_input(lightness)
+        else:
+            normalised = (lightness - INPUT_OFFSET) / INPUT_SCALE
         return {self._input: normalised[..., None], self._index: index, self._soft: soft,
                 self._pixel_weight: pixel_weight}
 

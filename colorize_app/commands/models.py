@@ -33,7 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from algorithms.cnn.registry import REGISTRY, data_dir, installed_models, shipped_model_path
+    from algorithms.cnn.registry import (
+        REGISTRY,
+        SHIPPED_NAME,
+        data_dir,
+        installed_models,
+        shipped_model_path,
+    )
 
     installed = installed_models()
     print(f"models folder: {data_dir()}")
@@ -48,7 +54,7 @@ def run_list(args: argparse.Namespace) -> int:
             rows.append((name, "not installed", f"{entry.size / 1e6:.1f} MB", entry.sha256,
                          f"colorize models download {name}"))
     if not any(model.origin == "shipped" for model in installed):
-        rows.append(("zhang_small", "not shipped yet", "-", "-", str(shipped_model_path())))
+        rows.append((SHIPPED_NAME, "not shipped yet", "-", "-", str(shipped_model_path())))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])

@@ -252,9 +252,10 @@ def test_shipped_model_is_listed_first_and_used_without_asking(qtbot, monkeypatc
     monkeypatch.setattr(registry, "shipped_model_path", lambda: model_file)
     window = CnnWindow()
     qtbot.addWidget(window)
-    assert window.picker.currentText() == "zhang_small (shipped)"
+    shipped = f"{registry.SHIPPED_NAME} (shipped)"
+    assert window.picker.currentText() == shipped
     assert [window.picker.itemText(i) for i in range(window.picker.count())] == [
-        "zhang_small (shipped)", "Model file..."]
+        shipped, "Model file..."]
     open_photos(qtbot, window, [write_gray(tmp_path / "a.png")])
     assert wait_job(qtbot, window, window.colorize_selected) == "done" and errors == []
     assert window.colorizer.model.path == str(model_file)

@@ -1,0 +1,282 @@
+"""EfficientNet-Lite0 as a frozen semantic encoder, rebuilt in ``tf.compat.v1``.
+
+EfficientNet-Lite (Tan and Le 2019, the "Lite" variants for mobile hardware) is
+EfficientNet without squeeze-excitation and with ReLU6 instead of swish; stem and head
+widths are not scaled. The layers, confirmed from the names and shapes of the weight
+file (``efficientnet-lite0-57934424.pth``, see :mod:`algorithms.cnn.efficientnet_weights`):
+
+- stem: 3x3 convolution stride 2 (no bias) to 32 channels, batch norm, ReLU6;
+- 16 MBConv blocks: [1x1 expansion convolution, BN, ReLU6] (absent when the expansion
+  ratio is 1), kxk depthwise convolution (stride 1 or 2), BN, ReLU6, 1x1 projection
+  convolution, BN (no activation), plus the input when stride is 1 and the widths match;
+- (head 1x1 convolution to 1280 and the ImageNet classifier: not used here).
+
+Every convolution pads as TensorFlow's 'SAME' (the PyTorch port pads the same way,
+top/left getting the smaller half); batch norm epsilon is 1e-3.
+
+Variables (TensorFlow layouts): ``encoder/stem/weights`` (3, 3, 3, 32), ``encoder/stem_bn/
+{gamma,beta,moving_mean,moving_variance}``, and for block i ``encoder/block{i}/expand/
+weights`` (1, 1, in, mid), ``.../depthwise/weights`` (k, k, mid, 1), ``.../project/
+weights`` (1, 1, mid, out), each followed by ``.../<name>_bn/...``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from algorithms.errors import BadInputError
+
+if TYPE_CHECKING:
+    import tensorflow
+
+#: Name of the encoder in model files and on the command line.
+ENCODER_NAME = "efficientnet-lite0"
+#: Batch-norm epsilon of the TensorFlow original and of the PyTorch port.
+BN_EPSILON = 1e-3
+#: The Lite models' input normalisation: (x - 0.498) / 0.502 for x in [0, 1], i.e. [-1, 1].
+INPUT_MEAN, INPUT_STD = 0.498, 0.502
+#: Strides at which the head takes features.
+FEATURE_STRIDES = (4, 8, 16, 32)
+BN_PARTS = ("gamma", "beta", "moving_mean", "moving_variance")
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """One MBConv block: input, expanded and output widths, depthwise kernel, stride."""
+
+    in_channels: int
+    mid_channels: int
+    out_channels: int
+    kernel: int
+    stride: int
+
+    @property
+    def expands(self) -> bool:
+        return self.mid_channels != self.in_channels
+
+    @property
+    def residual(self) -> bool:
+        return self.stride == 1 and self.in_channels == self.out_channels
+
+
+def stage_blocks(stages: list[tuple[int, int, int, int, int]], stem: int) -> tuple[BlockSpec, ...]:
+    """Blocks from stage rows (repeats, kernel, stride, expansion, out), as the original's table.
+
+    The first block of a stage takes the stride and the width change; its repeats keep both.
+    """
+    blocks = []
+    channels = stem
+    for repeats, kernel, stride, expansion, out in stages:
+        for index in range(repeats):
+            blocks.append(BlockSpec(channels, channels * expansion, out, kernel,
+                                    stride if index == 0 else 1))
+            channels = out
+    return tuple(blocks)
+
+
+#: EfficientNet-Lite0 (efficientnet_lite_builder.py): 7 stages, 16 blocks, stem 32.
+LITE0_STEM = 32
+LITE0_BLOCKS = stage_blocks([
+    (1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
+    (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320),
+], LITE0_STEM)
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """The whole encoder: stem width and blocks."""
+
+    stem: int = LITE0_STEM
+    blocks: tuple[BlockSpec, ...] = LITE0_BLOCKS
+
+    def __post_init__(self) -> None:
+        for block in self.blocks:
+            if min(block.in_channels, block.mid_channels, block.out_channels, block.kernel) < 1 \
+                    or block.stride not in (1, 2) or self.stem < 1:
+                raise BadInputError(f"invalid encoder block {block}")
+        if not self.blocks or self.blocks[0].in_channels != self.stem:
+            raise BadInputError("the first block must take the stem's channels")
+        for previous, block in zip(self.blocks, self.blocks[1:]):
+            if block.in_channels != previous.out_channels:
+                raise BadInputError("encoder blocks do not chain (widths disagree)")
+        if tuple(sorted(self.feature_blocks())) != tuple(self.feature_blocks()):
+            raise BadInputError("encoder feature taps are out of order")
+
+    def strides(self) -> list[int]:
+        """Total stride after each block (the stem halves the input first)."""
+        total, result = 2, []
+        for block in self.blocks:
+            total *= block.stride
+            result.append(total)
+        return result
+
+    def feature_blocks(self) -> list[int]:
+        """Index of the last block at each of :data:`FEATURE_STRIDES`."""
+        strides = self.strides()
+        taps = []
+        for wanted in FEATURE_STRIDES:
+            at = [i for i, s in enumerate(strides) if s == wanted]
+            if not at:
+                raise BadInputError(f"the encoder has no block at stride {wanted}")
+            taps.append(at[-1])
+        return taps
+
+    def feature_channels(self) -> list[int]:
+        return [self.blocks[i].out_channels for i in self.feature_blocks()]
+
+    def to_json(self) -> dict:
+        return {"stem": self.stem, "blocks": [[b.in_channels, b.mid_channels, b.out_channels,
+                                               b.kernel, b.stride] for b in self.blocks]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "EncoderSpec":
+        try:
+            blocks = tuple(BlockSpec(*(int(v) for v in row)) for row in data["blocks"])
+            return cls(int(data["stem"]), blocks)
+        except (KeyError, TypeError, ValueError):
+            raise BadInputError("the model's encoder description is malformed") from None
+
+
+def encoder_variable_shapes(spec: EncoderSpec) -> dict[str, tuple[int, ...]]:
+    """``{variable name: shape}`` of the encoder, in TensorFlow layout."""
+    shapes: dict[str, tuple[int, ...]] = {"encoder/stem/weights": (3, 3, 3, spec.stem)}
+    shapes.update({f"encoder/stem_bn/{p}": (spec.stem,) for p in BN_PARTS})
+    for i, block in enumerate(spec.blocks):
+        scope = f"encoder/block{i}"
+        if block.expands:
+            shapes[f"{scope}/expand/weights"] = (1, 1, block.in_channels, block.mid_channels)
+            shapes.update({f"{scope}/expand_bn/{p}": (block.mid_channels,) for p in BN_PARTS})
+        shapes[f"{scope}/depthwise/weights"] = (block.kernel, block.kernel, block.mid_channels, 1)
+        shapes.update({f"{scope}/depthwise_bn/{p}": (block.mid_channels,) for p in BN_PARTS})
+        shapes[f"{scope}/project/weights"] = (1, 1, block.mid_channels, block.out_channels)
+        shapes.update({f"{scope}/project_bn/{p}": (block.out_channels,) for p in BN_PARTS})
+    return shapes
+
+
+def encoder_input(lightness: np.ndarray) -> np.ndarray:
+    """CIELAB L (..., H, W) in [0, 100] -> the encoder's input, float32 of the same shape.
+
+    The gray sRGB value with that lightness, normalised as the Lite weights expect. The
+    graph repeats it into the three RGB channels.
+    """
+    from algorithms.colorspace import lab_to_rgb_fast
+
+    lightness = np.asarray(lightness, dtype=np.float32)
+    lab = np.zeros(lightness.shape + (3,), dtype=np.float32)
+    lab[..., 0] = np.clip(lightness, 0.0, 100.0)
+    flat = lab.reshape(-1, lab.shape[-2], 3)  # (rows, W, 3), whatever the leading axes
+    gray = lab_to_rgb_fast(flat)[..., 0].reshape(lightness.shape)
+    return ((gray - INPUT_MEAN) / INPUT_STD).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------
+# The TensorFlow graph (TensorFlow is imported only when a graph is built)
+
+
+def _batch_norm(tf, x, channels: int, trainable: bool):
+    """Batch norm in inference form, always: the encoder's statistics stay ImageNet's."""
+    tf1 = tf.compat.v1
+    gamma = tf1.get_variable("gamma", (channels,), initializer=tf1.ones_initializer(),
+                             trainable=trainable)
+    beta = tf1.get_variable("beta", (channels,), initializer=tf1.zeros_initializer(),
+                            trainable=trainable)
+    mean = tf1.get_variable("moving_mean", (channels,), initializer=tf1.zeros_initializer(),
+                            trainable=False)
+    variance = tf1.get_variable("moving_variance", (channels,),
+                                initializer=tf1.ones_initializer(), trainable=False)
+    scale = gamma * tf.math.rsqrt(variance + BN_EPSILON)
+    return x * scale + (beta - mean * scale)
+
+
+def _conv(tf, x, name: str, shape: tuple[int, ...], stride: int, trainable: bool,
+          depthwise: bool = False):
+    tf1 = tf.compat.v1
+    with tf1.variable_scope(name):
+        kernel = tf1.get_variable("weights", shape, initializer=tf1.zeros_initializer(),
+                                  trainable=trainable)
+    if depthwise:
+        return tf.nn.depthwise_conv2d(x, kernel, [1, stride, stride, 1], "SAME")
+    return tf.nn.conv2d(x, kernel, strides=stride, padding="SAME")
+
+
+def _conv_bn(tf, x, name: str, shape: tuple[int, ...], stride: int, trainable: bool,
+             relu6: bool = True, depthwise: bool = False):
+    tf1 = tf.compat.v1
+    y = _conv(tf, x, name, shape, stride, trainable, depthwise)
+    with tf1.variable_scope(f"{name}_bn"):
+        y = _batch_norm(tf, y, shape[2] if depthwise else shape[3], trainable)
+    return tf.nn.relu6(y) if relu6 else y
+
+
+def build_encoder(normalised: "tensorflow.Tensor", spec: EncoderSpec,
+                  trainable_from: int | None = None) -> list["tensorflow.Tensor"]:
+    """Add the encoder to the default graph; returns its features at strides 4, 8, 16, 32.
+
+    Parameters
+    ----------
+    normalised : tf.Tensor
+        (N, H, W, 1) from :func:`encoder_input`; any H, W (outputs are ceil(H / stride)).
+    spec : EncoderSpec
+        The blocks.
+    trainable_from : int or None
+        Blocks from this index on are trainable (fine-tuning); ``None``: all frozen.
+    """
+    import tensorflow as tf
+
+    tf1 = tf.compat.v1
+    taps = spec.feature_blocks()
+    features = []
+    with tf1.variable_scope("encoder"):
+        x = tf.tile(normalised, [1, 1, 1, 3])
+        frozen = trainable_from is None
+        x = _conv_bn(tf, x, "stem", (3, 3, 3, spec.stem), 2, trainable=False)
+        for i, block in enumerate(spec.blocks):
+            trainable = not frozen and i >= trainable_from
+            with tf1.variable_scope(f"block{i}"):
+                y = x
+                if block.expands:
+                    y = _conv_bn(tf, y, "expand", (1, 1, block.in_channels, block.mid_channels),
+                                 1, trainable)
+                y = _conv_bn(tf, y, "depthwise", (block.kernel, block.kernel,
+                                                  block.mid_channels, 1),
+                             block.stride, trainable, depthwise=True)
+                y = _conv_bn(tf, y, "project", (1, 1, block.mid_channels, block.out_channels),
+                             1, trainable, relu6=False)
+                x = y + x if block.residual else y
+            if i in taps:
+                features.append(x)
+    if frozen:
+        features = [tf.stop_gradient(f) for f in features]
+    return features
+
+
+def encoder_features(weights: dict[str, np.ndarray], spec: EncoderSpec,
+                     normalised: np.ndarray) -> list[np.ndarray]:
+    """Run the encoder once: features (N, h, w, C) at strides 4, 8, 16, 32 (checks, benchmarks).
+
+    ``normalised`` is (N, H, W) or (H, W) from :func:`encoder_input`.
+    """
+    import tensorflow as tf
+
+    tf1 = tf.compat.v1
+    batch = np.asarray(normalised, dtype=np.float32)
+    batch = batch[None] if batch.ndim == 2 else batch
+    graph = tf.Graph()
+    with graph.as_default():
+        placeholder = tf1.placeholder(tf.float32, (None, None, None, 1))
+        outputs = build_encoder(placeholder, spec)
+        variables = {v.op.name: v for v in tf1.global_variables()}
+        shapes = encoder_variable_shapes(spec)
+        for name, shape in shapes.items():
+            if name not in weights:
+                raise BadInputError(f"missing variable {name}")
+            if np.shape(weights[name]) != shape:
+                raise BadInputError(f"variable {name} has shape {np.shape(weights[name])}, "
+                                    f"expected {shape}")
+        assign = [variables[name].assign(weights[name]) for name in shapes]
+    with tf1.Session(graph=graph) as session:
+        session.run(assign)
+        return session.run(outputs, feed_dict={placeholder: batch[..., None]})
