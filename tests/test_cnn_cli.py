@@ -15,14 +15,11 @@ import numpy as np
 import pytest
 
 from algorithms.cnn import registry
-from algorithms.cnn.architecture import Architecture, random_weights
-from algorithms.cnn.model_file import ModelWeights, save_model
 from algorithms.colorspace import lab_lightness, rgb_to_lab
 from colorize_app import cli, media
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPOSITORY = Path(__file__).resolve().parents[1]
-TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
 
 
 @pytest.fixture(autouse=True)
@@ -31,18 +28,6 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["cnn", "models"])
     monkeypatch.setenv(registry.DATA_DIR_VARIABLE, str(tmp_path / "data"))
     monkeypatch.setattr(registry, "shipped_model_path", lambda: tmp_path / "no_shipped.npz")
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory) -> Path:
-    pytest.importorskip("tensorflow")
-    path = tmp_path_factory.mktemp("model") / "tiny.npz"
-    bins = np.random.default_rng(3).uniform(-80, 80, (313, 2))
-    model = ModelWeights(random_weights(TINY, seed=8), bins,
-                         {"input_offset": 50.0, "input_scale": 100.0, "padding": "tf_same",
-                          "bn_epsilon": 1e-3})
-    save_model(path, model, notes="random weights for the CLI tests")
-    return path
 
 
 def write_gray(path: Path, height: int = 40, width: int = 56) -> np.ndarray:

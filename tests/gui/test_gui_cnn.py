@@ -15,8 +15,7 @@ from colorize_app import media
 
 pytest.importorskip("tensorflow")
 
-from algorithms.cnn.architecture import Architecture, random_weights  # noqa: E402
-from algorithms.cnn.model_file import ModelWeights, save_model  # noqa: E402
+from algorithms.cnn.architecture import Architecture  # noqa: E402
 from colorize_app.gui.cnn_window import CnnWindow, temperature_of  # noqa: E402
 from colorize_app.gui.scribble_window import ScribbleWindow  # noqa: E402
 
@@ -30,18 +29,6 @@ def no_installed_models(monkeypatch, tmp_path):
     """An empty data folder and no shipped model, unless a test adds one."""
     monkeypatch.setenv(registry.DATA_DIR_VARIABLE, str(tmp_path / "data"))
     monkeypatch.setattr(registry, "shipped_model_path", lambda: tmp_path / "no_shipped.npz")
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory) -> Path:
-    """A tiny project .npz with random weights (as tests/test_cnn_cli.py makes it)."""
-    path = tmp_path_factory.mktemp("model") / "tiny.npz"
-    bins = np.random.default_rng(3).uniform(-80, 80, (313, 2))
-    model = ModelWeights(random_weights(TINY, seed=8), bins,
-                         {"input_offset": 50.0, "input_scale": 100.0, "padding": "tf_same",
-                          "bn_epsilon": 1e-3})
-    save_model(path, model, notes="random weights for the GUI tests")
-    return path
 
 
 def write_gray(path: Path, height: int = 40, width: int = 56, phase: float = 0.0) -> Path:

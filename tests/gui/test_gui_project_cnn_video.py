@@ -16,8 +16,6 @@ pytest.importorskip("tensorflow")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
 from algorithms.cnn import registry  # noqa: E402
-from algorithms.cnn.architecture import Architecture, random_weights  # noqa: E402
-from algorithms.cnn.model_file import ModelWeights, save_model  # noqa: E402
 from colorize_app import media, project_images  # noqa: E402
 from colorize_app.gui import autosave, video_window  # noqa: E402
 from colorize_app.gui.cnn_window import CnnWindow  # noqa: E402
@@ -28,7 +26,6 @@ from colorize_app.gui.video_window import VideoWindow  # noqa: E402
 from colorize_app.project import load_project  # noqa: E402
 from deep_video_prior import RefineSettings  # noqa: E402
 
-TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
 JOB_MS = 120_000
 #: Results are kept as 16-bit PNG layers.
 LAYER_TOLERANCE = 0.5 / 65535 + 1e-7
@@ -45,16 +42,6 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setattr(autosave, "DELAY_MS", 50)
     monkeypatch.setitem(video_window.PRESETS, "Fast", RefineSettings(
         epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0))
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny.npz"
-    bins = np.random.default_rng(3).uniform(-80, 80, (313, 2))
-    save_model(path, ModelWeights(random_weights(TINY, seed=8), bins,
-                                  {"input_offset": 50.0, "input_scale": 100.0,
-                                   "padding": "tf_same", "bn_epsilon": 1e-3}))
-    return path
 
 
 def wait_job(qtbot, window, start) -> str:

@@ -13,15 +13,12 @@ pytest.importorskip("tensorflow")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
 from algorithms.cnn import registry  # noqa: E402
-from algorithms.cnn.architecture import Architecture, random_weights  # noqa: E402
-from algorithms.cnn.model_file import ModelWeights, save_model  # noqa: E402
 from algorithms.colorspace import luminance  # noqa: E402
 from colorize_app import media  # noqa: E402
 from colorize_app.gui import video_window  # noqa: E402
 from colorize_app.gui.video_window import VideoWindow  # noqa: E402
 from deep_video_prior import RefineSettings  # noqa: E402
 
-TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
 FRAMES, WIDTH, HEIGHT, FPS = 6, 48, 32, 12
 JOB_MS = 120_000
 
@@ -36,16 +33,6 @@ def clip(tmp_path_factory) -> Path:
          "sine=frequency=440:sample_rate=44100", "-frames:v", str(FRAMES), "-t",
          str(FRAMES / FPS), "-vf", "hue=s=0", "-pix_fmt", "yuv420p", "-c:v", "libx264",
          "-c:a", "aac", str(path)], check=True)
-    return path
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny.npz"
-    bins = np.random.default_rng(3).uniform(-80, 80, (313, 2))
-    save_model(path, ModelWeights(random_weights(TINY, seed=8), bins,
-                                  {"input_offset": 50.0, "input_scale": 100.0,
-                                   "padding": "tf_same", "bn_epsilon": 1e-3}))
     return path
 
 
