@@ -330,6 +330,27 @@ def decode_layer(data: bytes, kind: str, what: str = "layer") -> np.ndarray:
     return np.ascontiguousarray(pixels)
 
 
+def load_for_command(path: PathLike, method: str) -> Project:
+    """The project at ``path`` for ``colorize METHOD --project``; another method's is refused."""
+    project = load_project(path)
+    if project.method != method:
+        raise BadInputError(f"{path} is a {project.method} project, not a {method} one")
+    return project
+
+
+def command_image(project: Project, role: str, project_path: PathLike, remedy: str) -> str:
+    """The path of the project's ``role`` image for a command, or a one-line error.
+
+    ``remedy`` ends the message, telling the user which argument gives the image instead.
+    """
+    if role not in project.images:
+        raise BadInputError(f"{project_path} names no {role} image; {remedy}")
+    try:
+        return resolve_image(project.images[role], role, project_path, default_cache_folder())
+    except MissingImageError as error:
+        raise BadInputError(f"{error}; {remedy}") from None
+
+
 def peek_project(path: PathLike) -> tuple[str, list[str]]:
     """(method, image paths) of a project file, from its manifest alone (nothing decoded)."""
     path = os.fspath(path)

@@ -114,24 +114,11 @@ def _from_project(args: argparse.Namespace) -> tuple:
     from algorithms.colorspace import rgb_to_yiq
     from algorithms.errors import BadInputError
     from colorize_app.media import check_not_input, read_image
-    from colorize_app.project import (
-        MissingImageError,
-        default_cache_folder,
-        load_project,
-        resolve_image,
-    )
+    from colorize_app.project import command_image, load_for_command
     from colorize_app.strokes import Strokes
 
-    project = load_project(args.project)
-    if project.method != "scribble":
-        raise BadInputError(f"{args.project} is a {project.method} project, not a scribble one")
-    if "photo" not in project.images and not args.gray:
-        raise BadInputError(f"{args.project} names no photo; give it as GRAY")
-    try:
-        path = args.gray or resolve_image(project.images["photo"], "photo", args.project,
-                                          default_cache_folder())
-    except MissingImageError as error:
-        raise BadInputError(f"{error}; give the photo as GRAY") from None
+    project = load_for_command(args.project, "scribble")
+    path = args.gray or command_image(project, "photo", args.project, "give the photo as GRAY")
     check_not_input(args.output, [args.project, path])
     gray = read_image(path)
     shape = gray.pixels.shape[:2]

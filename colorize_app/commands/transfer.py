@@ -130,31 +130,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _from_project(args: argparse.Namespace) -> tuple:
     """(target path, reference path, complete swatch pairs or None) of a transfer project."""
-    from algorithms.errors import BadInputError
     from algorithms.regions import SwatchPair
-    from colorize_app.project import (
-        MissingImageError,
-        default_cache_folder,
-        load_project,
-        resolve_image,
-    )
+    from colorize_app.project import command_image, load_for_command
 
-    project = load_project(args.project)
-    if project.method != "transfer":
-        raise BadInputError(f"{args.project} is a {project.method} project, not a transfer one")
-    paths = []
-    for role, given in (("target", args.target), ("reference", args.reference)):
-        if given:
-            paths.append(given)
-            continue
-        if role not in project.images:
-            raise BadInputError(f"{args.project} names no {role} image; give TARGET and "
-                                "REFERENCE")
-        try:
-            paths.append(resolve_image(project.images[role], role, args.project,
-                                       default_cache_folder()))
-        except MissingImageError as error:
-            raise BadInputError(f"{error}; give TARGET and REFERENCE") from None
+    project = load_for_command(args.project, "transfer")
+    paths = [given or command_image(project, role, args.project, "give TARGET and REFERENCE")
+             for role, given in (("target", args.target), ("reference", args.reference))]
     pairs = [SwatchPair(reference=entry.reference, target=entry.target)
              for entry in project.swatches if entry.complete]
     return paths[0], paths[1], pairs or None
