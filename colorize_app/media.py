@@ -79,7 +79,7 @@ def read_image(path: PathLike) -> LoadedImage:
     too large file, or a folder.
     """
     path = os.fspath(path)
-    _check_input_file(path)
+    check_input_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -110,9 +110,10 @@ def read_image(path: PathLike) -> LoadedImage:
     return LoadedImage(pixels=pixels, bit_depth=bit_depth, notes=tuple(notes), path=path)
 
 
-def _check_input_file(path: str) -> None:
+def check_input_file(path: str, what: str = "an image file") -> None:
+    """Refuse a folder, a missing file or an empty one (one line), before any decoding."""
     if os.path.isdir(path):
-        raise BadInputError(f"{path} is a folder, not an image file")
+        raise BadInputError(f"{path} is a folder, not {what}")
     if not os.path.exists(path):
         raise BadInputError(f"no such file: {path}")
     if os.path.getsize(path) == 0:

@@ -96,13 +96,10 @@ def probe_video(path: PathLike) -> VideoInfo:
     and timestamps. Raises BadInputError (one line) for a missing, empty, unreadable
     or corrupt file, a file with no video stream, or one with no frames.
     """
+    from colorize_app import media
+
     path = os.fspath(path)
-    if os.path.isdir(path):
-        raise BadInputError(f"{path} is a folder, not a video file")
-    if not os.path.exists(path):
-        raise BadInputError(f"no such file: {path}")
-    if os.path.getsize(path) == 0:
-        raise BadInputError(f"{path} is empty (0 bytes)")
+    media.check_input_file(path, "a video file")
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path,
                "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
     result = subprocess.run(command, capture_output=True, text=True, errors="replace")

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from algorithms.cnn.decode import check_temperature
     from algorithms.cnn.model_file import load_model
     from algorithms.cnn.registry import resolve_model
-    from colorize_app import media
+    from colorize_app import media, video_frames
     from colorize_app.commands import refine
 
     temperature = check_temperature(args.temperature)
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     source = media.open_frames(args.input)
     model_path = resolve_model(args.model)
     model = load_model(model_path)
-    gray, notes = refine.as_gray(source.reopened(), args.input)
+    gray, notes = video_frames.as_gray(source.reopened(), args.input)
     notes = list(source.notes) + notes
     fps = refine.output_fps([source], args.output, notes)
     refine.print_notes(notes)
@@ -66,12 +66,12 @@ def run(args: argparse.Namespace) -> int:
     with Colorizer(model) as colorizer, media.FrameWriter(
             args.output, fps=fps, audio_from=refine.audio_source([source]),
             inputs=[args.input], frame_count=len(source)) as writer:
-        processed = refine.MappedFrames(source, lambda frame: colorizer.colorize(frame,
+        processed = video_frames.MappedFrames(source, lambda frame: colorizer.colorize(frame,
                                                                                  temperature))
         if settings is None:
             _write_per_frame(writer, processed)
         else:
-            checkpoints = refine.checkpoint_dir("video", [args.input, str(model_path)], {
+            checkpoints = video_frames.checkpoint_dir("video", [args.input, str(model_path)], {
                 "settings": repr(settings), "temperature": temperature})
             report = refine.refine_into(writer, gray, processed, settings, checkpoints, "video")
     if settings is None:

@@ -30,14 +30,12 @@ from colorize_app.gui.base_window import OPEN_FILTER, MethodWindow
 from colorize_app.gui.cnn_state import CnnProjectMixin
 from colorize_app.gui.image_view import ComparisonView
 from colorize_app.gui.model_picker import (
-    BINS_FILTER,
-    MODEL_FILTER,
     ModelChoice,
     ModelPicker,
+    ask_model_file,
     ask_to_download,
     build_colorizer,
-    download_task,
-    needs_bins,
+    start_download,
 )
 from colorize_app.gui.photo_list import (
     PhotoEntry,
@@ -264,17 +262,9 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
 
     def choose_model_file(self) -> None:
         """Ask for a model file (and a bins file for a TF checkpoint); load it at once."""
-        path = self.ask_open("Choose a model file", "models", MODEL_FILTER)
-        if not path:
-            return
-        bins_path = None
-        if needs_bins(path):
-            bins_path = self.ask_open("The checkpoint's ab bins (pts_in_hull.npy)", "models",
-                                      BINS_FILTER)
-            if not bins_path:
-                return
-        choice = self.picker.add_file(path, bins_path)
-        self.load_model(choice)
+        choice = ask_model_file(self, self.picker)
+        if choice is not None:
+            self.load_model(choice)
 
     def load_model(self, choice: ModelChoice) -> bool:
         """Load ``choice`` in the job runner (so that a bad file is reported now)."""
@@ -292,12 +282,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
 
     def download_official(self) -> None:
         """Download the authors' weights (eccv16) with progress and checksum."""
-        from algorithms.cnn.registry import REGISTRY
-
-        entry = REGISTRY["eccv16"]
-        self.jobs.start(download_task(entry.name),
-                        lambda path: self.picker.refresh(select=str(path)),
-                        f"Download {entry.name} ({entry.size / 1e6:.0f} MB)")
+        start_download(self.jobs, self.picker)
 
     # -- colorizing -----------------------------------------------------------------------
 

@@ -143,13 +143,28 @@ def build_colorizer(choice: ModelChoice):
     return Colorizer(load_model(choice.path, bins_path=choice.bins_path))
 
 
-def download_task(name: str = "eccv16"):
-    """A job-runner task downloading registry model ``name``; returns its path.
+def ask_model_file(window, picker: ModelPicker) -> Optional[ModelChoice]:
+    """Ask ``window`` (a MethodWindow) for a model file, and for a TF checkpoint's bins file
+    when no ``pts_in_hull.npy`` lies beside it; add it to ``picker``. None when cancelled."""
+    path = window.ask_open("Choose a model file", "models", MODEL_FILTER)
+    if not path:
+        return None
+    bins_path = None
+    if needs_bins(path):
+        bins_path = window.ask_open("The checkpoint's ab bins (pts_in_hull.npy)", "models",
+                                    BINS_FILTER)
+        if not bins_path:
+            return None
+    return picker.add_file(path, bins_path)
+
+
+def start_download(jobs, picker: ModelPicker, name: str = "eccv16") -> None:
+    """Download registry model ``name`` in the job runner ``jobs``; select it when done.
 
     Cancel stops at the next chunk and keeps the ``.part`` file, which the next download
     resumes. Errors keep the registry's one-line message, worded for the windows.
     """
-    from algorithms.cnn.registry import ModelDownloadError, download
+    from algorithms.cnn.registry import REGISTRY, ModelDownloadError, download
     from algorithms.errors import CancelledError
 
     def task(progress, cancelled):
@@ -164,7 +179,8 @@ def download_task(name: str = "eccv16"):
             raise ModelDownloadError(str(error).replace(
                 "pass --model FILE", "choose it with 'Model file...'")) from None
 
-    return task
+    jobs.start(task, lambda path: picker.refresh(select=str(path)),
+               f"Download {name} ({REGISTRY[name].size / 1e6:.0f} MB)")
 
 
 def ask_to_download(parent: QWidget) -> bool:

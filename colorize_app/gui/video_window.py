@@ -37,12 +37,12 @@ from colorize_app.gui.base_window import PROJECT_FILTER, MethodWindow
 from colorize_app.gui.frame_scrubber import FrameScrubber
 from colorize_app.gui.image_view import ComparisonView
 from colorize_app.gui.model_picker import (
-    MODEL_FILTER,
     ModelChoice,
     ModelPicker,
+    ask_model_file,
     ask_to_download,
     build_colorizer,
-    download_task,
+    start_download,
 )
 from colorize_app.gui.video_state import VIDEO_FILTER, VideoProjectMixin, fingerprint_or_none
 from colorize_app.gui.video_work import (
@@ -255,9 +255,7 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
     # -- model ----------------------------------------------------------------------------
 
     def choose_model_file(self) -> None:
-        path = self.ask_open("Choose a model file", "models", MODEL_FILTER)
-        if path:
-            self.picker.add_file(path)
+        if ask_model_file(self, self.picker) is not None:
             self._update_actions()
 
     # -- running --------------------------------------------------------------------------
@@ -269,14 +267,12 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         choice = self.picker.current()
         if choice is None:
             if ask_to_download(self):
-                self.jobs.start(download_task("eccv16"),
-                                lambda path: self.picker.refresh(select=str(path)),
-                                "Download eccv16")
+                start_download(self.jobs, self.picker)
             return False
         per_frame, refined = self.per_frame_frames(), self.refined_frames()
         refine = self.refine_settings()
         colorizer = self.colorizer if choice == self._colorizer_choice else None
-        from colorize_app.commands.refine import as_gray
+        from colorize_app.video_frames import as_gray
 
         gray, notes = as_gray(self.source.reopened(), os.path.basename(self.source.path))
         work, fps, source = self.work, self.source.fps, self.source.reopened()

@@ -37,7 +37,7 @@ def work_folder(source_path: str, choice: ModelChoice, temperature: float) -> Pa
     checkpoints (``colorize video``'s scheme: ``$COLORIZE_CACHE_DIR`` or the user's cache
     folder), named by the video's and the model's paths, sizes and times.
     """
-    from colorize_app.commands.refine import checkpoint_dir
+    from colorize_app.video_frames import checkpoint_dir
 
     inputs = [source_path, choice.path] + ([choice.bins_path] if choice.bins_path else [])
     return checkpoint_dir("video-window", inputs, {"temperature": temperature})
