@@ -37,7 +37,7 @@ setup(
         "scipy",
         "scikit-image",
         "scikit-learn",
-        "opencv-python-headless>=4.8,<5",  # pip would pick OpenCV 5 otherwise
+        "opencv-contrib-python-headless>=4.8,<5",  # ximgproc (guided filter); not OpenCV 5
         "pyamg",
         "PyQt5",
         "pillow",

@@ -1,0 +1,115 @@
+"""Edge-aware filtering of chroma guided by lightness: colour follows the photo's edges.
+
+The guided filter (He, Sun, Tang 2010; OpenCV's ``ximgproc.guidedFilter``) models the
+output in every window of radius ``r`` as an affine function of the guide, so an edge in
+the guide (lightness) stays an edge in the output (chroma), while chroma inside a flat
+region is averaged. ``eps`` (in guide units squared) says which guide variations count as
+edges: a window whose guide variance is well below ``eps`` is simply averaged.
+
+For chroma predicted at a coarse resolution (the CNN's quarter grid, a video network's
+working size) :func:`guided_upsample` brings it to the guide's full size; a per-pixel
+``confidence`` turns the filter into a normalised (weighted) one, so that confident colour
+spreads into uncertain pixels rather than the other way round.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from algorithms.errors import BadInputError
+
+#: Default regularisation, in CIELAB L units squared: lightness steps of a few units are edges.
+DEFAULT_EPS = 16.0
+#: Confidence below this counts as none (keeps the normalisation's division finite).
+_MIN_WEIGHT = 1e-4
+
+
+def _check_guide(guide: np.ndarray) -> np.ndarray:
+    guide = np.asarray(guide)
+    if guide.ndim != 2 or min(guide.shape) < 1:
+        raise BadInputError(f"the guide must be a 2-D image, got shape {guide.shape}")
+    return np.ascontiguousarray(guide, dtype=np.float32)
+
+
+def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int,
+                  eps: float = DEFAULT_EPS,
+                  confidence: Optional[np.ndarray] = None) -> np.ndarray:
+    """Filter ``source`` edge-aware, following the edges of ``guide``.
+
+    Parameters
+    ----------
+    guide : (H, W) ndarray
+        The guide, e.g. CIELAB L in [0, 100].
+    source : (H, W) or (H, W, C) ndarray
+        What is filtered (e.g. ab, C = 2); same H, W as the guide.
+    radius : int
+        Window radius in pixels (>= 1).
+    eps : float
+        Regularisation in guide units squared (> 0).
+    confidence : (H, W) ndarray, optional
+        Per-pixel weight in [0, 1]: the result is filter(confidence * source) /
+        filter(confidence), so low-confidence pixels take their colour from confident
+        neighbours on their side of an edge.
+
+    Returns
+    -------
+    (H, W) or (H, W, C) ndarray of float32
+    """
+    import cv2
+
+    guide = _check_guide(guide)
+    source = np.asarray(source, dtype=np.float32)
+    if source.shape[:2] != guide.shape or source.ndim not in (2, 3):
+        raise BadInputError(f"source {source.shape} does not match the guide {guide.shape}")
+    radius = int(radius)
+    if radius < 1 or not eps > 0:
+        raise BadInputError("the guided filter needs radius >= 1 and eps > 0")
+    flat = source if source.ndim == 3 else source[..., None]
+    if confidence is None:
+        layers = [flat[..., c] for c in range(flat.shape[2])]
+    else:
+        weight = np.clip(np.asarray(confidence, dtype=np.float32), 0.0, 1.0)
+        if weight.shape != guide.shape:
+            raise BadInputError(f"confidence {weight.shape} does not match the guide")
+        layers = [weight * flat[..., c] for c in range(flat.shape[2])] + [weight]
+    # One filter object: the guide's window statistics are computed once for all layers.
+    smoother = cv2.ximgproc.createGuidedFilter(guide, radius, float(eps))
+    filtered = [smoother.filter(np.ascontiguousarray(layer)) for layer in layers]
+    if confidence is not None:
+        total = np.maximum(filtered.pop(), _MIN_WEIGHT)
+        filtered = [layer / total for layer in filtered]
+    result = np.stack(filtered, axis=-1).astype(np.float32)
+    return result if source.ndim == 3 else result[..., 0]
+
+
+def guided_upsample(chroma: np.ndarray, guide: np.ndarray, radius: Optional[int] = None,
+                    eps: float = DEFAULT_EPS,
+                    confidence: Optional[np.ndarray] = None) -> np.ndarray:
+    """Bring coarse chroma (h, w, C) to the guide's size (H, W), following its edges.
+
+    The chroma (and the confidence, at the chroma's size) is resized bilinearly and then
+    guided-filtered at full size. ``radius`` defaults to the upsampling factor (at least 2),
+    the scale at which bilinear resizing blurs colour across edges.
+    """
+    import cv2
+
+    guide = _check_guide(guide)
+    chroma = np.asarray(chroma, dtype=np.float32)
+    if chroma.ndim != 3 or min(chroma.shape[:2]) < 1:
+        raise BadInputError(f"chroma must be (h, w, C), got {chroma.shape}")
+    height, width = guide.shape
+    factor = max(height / chroma.shape[0], width / chroma.shape[1])
+    if radius is None:
+        radius = max(2, int(round(factor)))
+    size = (width, height)
+    full = cv2.resize(chroma, size, interpolation=cv2.INTER_LINEAR)
+    full = full.reshape(height, width, chroma.shape[2])
+    weight = None
+    if confidence is not None:
+        confidence = np.asarray(confidence, dtype=np.float32)
+        if confidence.shape != chroma.shape[:2]:
+            raise BadInputError(f"confidence {confidence.shape} does not match the chroma")
+        weight = cv2.resize(confidence, size, interpolation=cv2.INTER_LINEAR)
+    return guided_filter(guide, full, radius, eps, weight)
