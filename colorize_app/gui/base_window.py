@@ -32,6 +32,7 @@ from typing import Callable, Optional
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
+    QApplication,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -42,7 +43,7 @@ from PyQt5.QtWidgets import (
 
 from algorithms.errors import ColorizeError
 from colorize_app import media
-from colorize_app.gui import autosave, jobs, settings
+from colorize_app.gui import autosave, jobs, settings, window_tools
 from colorize_app.gui.image_view import ImageView
 from colorize_app.gui.jobs import JobRunner
 from colorize_app.media import IMAGE_EXTENSIONS
@@ -66,11 +67,12 @@ OPEN_FILTER = "Projects and images (*{} {})".format(
     EXTENSION, " ".join(f"*{ext}" for ext in IMAGE_EXTENSIONS))
 
 
-def ask_save_changes(window: QWidget) -> str:
-    """Ask before closing with unsaved work: "save", "discard" or "cancel"."""
+def ask_save_changes(window: QWidget, action: str = "closing") -> str:
+    """Ask before ``action`` (e.g. "opening another photo") would lose unsaved work:
+    "save", "discard" or "cancel"."""
     answer = QMessageBox.question(
         window, "Unsaved changes",
-        f"Save the changes to {window.project_name()} before closing?",
+        f"Save the changes to {window.project_name()} before {action}?",
         QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
     return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
 
@@ -102,18 +104,26 @@ class MethodWindow(QMainWindow):
         bar.addPermanentWidget(self.jobs.progress_bar)
         bar.addPermanentWidget(self.jobs.cancel_button)
         self.jobs.status.connect(lambda text: bar.showMessage(text, 5000))
+        self.jobs.progress_text.connect(bar.showMessage)
         self.toolbar = QToolBar("Tools")
         self.toolbar.setObjectName("tools")
         self.addToolBar(self.toolbar)
         self.file_menu = self.menuBar().addMenu("&File")
         self.edit_menu = self.menuBar().addMenu("&Edit")
         self.view_menu = self.menuBar().addMenu("&View")
-        close = QAction("Close window", self)
-        close.setShortcut(QKeySequence.Close)
-        close.triggered.connect(self.close)
-        self.addAction(close)
-        self.close_action = close
-        self.resize(1100, 700)
+        window_menu = self.menuBar().addMenu("&Window")
+        # Close and Quit stay last in the File menu: entries added later go above them.
+        self._file_tail = self.file_menu.addSeparator()
+        self.close_action = self.add_action("Close", self.close, QKeySequence.Close,
+                                            self.file_menu, toolbar=False,
+                                            tip="Close this window (Ctrl+W)")
+        self.quit_action = self.add_action("Quit", QApplication.closeAllWindows, "Ctrl+Q",
+                                           self.file_menu, toolbar=False,
+                                           tip="Close every window and quit (Ctrl+Q)")
+        self.main_menu_action = self.add_action(
+            "Main menu", window_tools.show_main_menu, "Ctrl+M", window_menu, toolbar=False,
+            tip="Show the main menu, to open another method's window (Ctrl+M)")
+        window_tools.place_window(self, self.geometry_key())
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -135,11 +145,33 @@ class MethodWindow(QMainWindow):
             action.setStatusTip(tip)
         action.triggered.connect(lambda _checked=False: slot())
         if menu is not None:
-            menu.addAction(action)
+            self.add_to_menu(menu, action)
         if toolbar:
             self.toolbar.addAction(action)
         self.addAction(action)
         return action
+
+    def add_to_menu(self, menu, action: QAction) -> None:
+        """Append ``action`` to ``menu``; in the File menu, above Close and Quit."""
+        tail = getattr(self, "_file_tail", None)
+        if menu is self.file_menu and tail is not None:
+            menu.insertAction(tail, action)
+        else:
+            menu.addAction(action)
+
+    def geometry_key(self) -> str:
+        """The settings name under which this kind of window keeps its geometry."""
+        return type(self).__name__
+
+    def document_path(self) -> str:
+        """The file of the shown input (the photo, the target, the video), or ""."""
+        return ""
+
+    def start_folder(self, kind: str) -> str:
+        """Where a file dialog starts: the shown input's folder, else the last one used."""
+        folder = os.path.dirname(os.path.abspath(self.document_path())) \
+            if self.document_path() else ""
+        return folder if folder and os.path.isdir(folder) else settings.last_folder(kind)
 
     def watch_view(self, view: ImageView) -> None:
         """Show the cursor position over ``view`` in the status bar."""
@@ -152,9 +184,7 @@ class MethodWindow(QMainWindow):
 
     def ask_open(self, title: str, kind: str, file_filter: str = IMAGE_FILTER) -> Optional[str]:
         """A file to open (None when cancelled); remembers its folder."""
-        path, _ = QFileDialog.getOpenFileName(
-            self, title, settings.last_folder(kind), file_filter
-        )
+        path, _ = QFileDialog.getOpenFileName(self, title, self.start_folder(kind), file_filter)
         if path:
             settings.remember_folder(kind, path)
         return path or None
@@ -162,7 +192,7 @@ class MethodWindow(QMainWindow):
     def ask_save(self, title: str, kind: str, file_filter: str = SAVE_FILTER,
                  suggestion: str = "") -> Optional[str]:
         """A file to write (None when cancelled); remembers its folder."""
-        start = os.path.join(settings.last_folder(kind), suggestion)
+        start = os.path.join(self.start_folder(kind), suggestion)
         path, _ = QFileDialog.getSaveFileName(self, title, start, file_filter)
         if path:
             settings.remember_folder(kind, path)
@@ -194,12 +224,25 @@ class MethodWindow(QMainWindow):
     def open_dropped(self, paths: list[str], position) -> None:
         """Open dropped files (overridden by windows)."""
 
+    def has_unsaved_work(self) -> bool:
+        """True when there is work that closing or opening something else would lose."""
+        return self.modified and self.project_state() is not None
+
+    def confirm_discard(self, action: str) -> bool:
+        """Before ``action`` replaces the window's work: True when nothing unsaved would be
+        lost, or the user saved it or chose to discard it; False when cancelled."""
+        if not self.has_unsaved_work():
+            return True
+        answer = ask_save_changes(self, action)
+        if answer == "save":
+            return self.save_project()
+        return answer == "discard"
+
     def closeEvent(self, event) -> None:  # noqa: N802
-        if self.modified and self.project_state() is not None:
-            answer = ask_save_changes(self)
-            if answer == "cancel" or (answer == "save" and not self.save_project()):
-                event.ignore()
-                return
+        if not self.confirm_discard("closing"):
+            event.ignore()
+            return
+        window_tools.remember_geometry(self, self.geometry_key())
         self.jobs.wait()
         if self.autosaver is not None:
             self.autosaver.discard()  # a clean close leaves no session to restore
@@ -216,8 +259,9 @@ class MethodWindow(QMainWindow):
         raise NotImplementedError
 
     def project_name(self) -> str:
-        """The project file's name, or "untitled"."""
-        return os.path.basename(self.project_path) if self.project_path else "untitled"
+        """The project file's name, else the shown input's name, else "untitled"."""
+        return os.path.basename(self.project_path or os.path.normpath(self.document_path())) \
+            if self.project_path or self.document_path() else "untitled"
 
     def mark_changed(self) -> None:
         """Note unsaved work: the title shows it, an autosave follows a few seconds later."""
@@ -240,7 +284,7 @@ class MethodWindow(QMainWindow):
     def add_project_actions(self) -> None:
         """Open/Save/Save As project entries in the File menu (not in the toolbar)."""
         menu = self.file_menu
-        menu.addSeparator()
+        menu.insertSeparator(self._file_tail)
         self.open_project_action = self.add_action(
             "Open project...", self.open_project, None, menu, toolbar=False,
             tip=f"Open a {EXTENSION} project (Ctrl+O opens projects and images)")
@@ -255,8 +299,7 @@ class MethodWindow(QMainWindow):
         self.embed_action.setToolTip("Keep a copy of the input images inside the project file")
         self.embed_action.toggled.connect(
             lambda on: settings.set_value("project/embed_images", on))
-        menu.addAction(self.embed_action)
-        menu.addSeparator()
+        self.add_to_menu(menu, self.embed_action)
 
     def open_project(self) -> None:
         path = self.ask_open("Open project", "project", PROJECT_FILTER)
@@ -264,9 +307,11 @@ class MethodWindow(QMainWindow):
             self.open_project_file(path)
 
     def open_path(self, path: str) -> bool:
-        """True when ``path`` is a project file, which is then opened."""
+        """True when ``path`` is a project file, which is then opened (after asking about
+        unsaved work: a cancelled question also returns True, as the path was handled)."""
         if path.lower().endswith(EXTENSION):
-            self.open_project_file(path)
+            if self.confirm_discard(f"opening {os.path.basename(path)}"):
+                self.open_project_file(path)
             return True
         return False
 
@@ -339,7 +384,7 @@ class MethodWindow(QMainWindow):
         if self.project_state() is None:
             jobs.show_error(self, "Save project", "There is nothing to save yet.")
             return False
-        stem = os.path.splitext(self.project_name())[0]
+        stem = os.path.splitext(self.project_name())[0]  # the project's, else the photo's
         path = self.ask_save("Save project", "project", PROJECT_FILTER, f"{stem}{EXTENSION}")
         if not path:
             return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtGui import QColor
+from PyQt5.QtGui import QColor, QKeySequence
 from PyQt5.QtWidgets import (
     QButtonGroup,
     QColorDialog,
@@ -21,6 +21,13 @@ from colorize_app.gui import settings
 
 #: Tool key -> button text. "pick" is the eyedropper; the others are stroke kinds.
 TOOLS = {"paint": "Brush", "keep": "Keep colour", "erase": "Eraser", "pick": "Eyedropper"}
+#: Tool key -> (shortcut, what it does).
+TOOL_HELP = {
+    "paint": ("B", "Paint the brush colour; it spreads to similar pixels"),
+    "keep": ("K", "Keep the photo's own colour where you paint (colour photos)"),
+    "erase": ("E", "Erase strokes where you paint"),
+    "pick": ("I", "Pick the brush colour from the strokes (click)"),
+}
 RECENT_COUNT = 8
 
 
@@ -44,6 +51,9 @@ class BrushPanel(QWidget):
             button.setText(text)
             button.setCheckable(True)
             button.setObjectName(f"tool_{key}")
+            shortcut, what = TOOL_HELP[key]
+            button.setShortcut(QKeySequence(shortcut))
+            button.setToolTip(f"{text}: {what} ({shortcut})")
             self.tool_group.addButton(button)
             self.tool_buttons[key] = button
             layout.addWidget(button)

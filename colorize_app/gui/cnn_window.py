@@ -188,7 +188,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
 
     def open_photos(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Open photos or a project",
-                                                settings.last_folder("open"), OPEN_FILTER)
+                                                self.start_folder("open"), OPEN_FILTER)
         if paths:
             settings.remember_folder("open", paths[0])
             self.add_photos(paths)
@@ -219,8 +219,19 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         if problems:
             jobs.show_error(self, "Open photos", "\n".join(problems))
 
+    def document_path(self) -> str:
+        entry = self.current_entry()
+        return entry.path if entry is not None else ""
+
     def remove_selected(self) -> None:
-        self.photo_list.remove_rows(self.photo_list.selected_rows())
+        """Remove the selected photos; their results go too, so unsaved ones are asked for."""
+        rows = self.photo_list.selected_rows()
+        if not rows or (any(self.photos[row].colorized for row in rows)
+                        and not self.confirm_discard(
+                            f"removing {len(rows)} photo{'s' if len(rows) > 1 else ''} "
+                            "and their results")):
+            return
+        self.photo_list.remove_rows(rows)
         if not self.photos:
             self.photo, self.result = None, None
             self.result_view.show_result(np.zeros((1, 1), np.float32), None)
@@ -374,7 +385,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         if not done or self.jobs.busy:
             return
         folder = QFileDialog.getExistingDirectory(self, "Save all results into",
-                                                  settings.last_folder("save"))
+                                                  self.start_folder("save"))
         if not folder:
             return
         settings.set_value("folders/save", folder)

@@ -64,14 +64,16 @@ class ImageView(QGraphicsView):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
-        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        # Zoom keeps its anchor point by scrolling itself (see zoom_at): Qt's own anchor
+        # follows the last mouse move, not the wheel event, and drifts.
+        self.setTransformationAnchor(QGraphicsView.NoAnchor)
         self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
         self.setBackgroundBrush(QColor(48, 48, 48))
         self.setMouseTracking(True)
         self.before_item = QGraphicsPixmapItem()
         self.before_item.setTransformationMode(Qt.FastTransformation)
         self.scene().addItem(self.before_item)
-        # The 'after' image is shown left of the split line only: a clipping parent does it.
+        # The 'after' image is shown right of the split line only: a clipping parent does it.
         self._clip = QGraphicsRectItem()
         self._clip.setFlag(QGraphicsItem.ItemClipsChildrenToShape, True)
         self._clip.setPen(QPen(Qt.NoPen))
@@ -79,7 +81,7 @@ class ImageView(QGraphicsView):
         self.after_item = QGraphicsPixmapItem(self._clip)
         self.split_line = self.scene().addLine(0, 0, 0, 0, QPen(QColor(255, 255, 255), 0))
         self.split_line.setZValue(5)
-        self._split = 1.0
+        self._split = 0.0
         self._has_after = False
         self._pan_start: Optional[QPointF] = None
         self._left_down = False
@@ -106,7 +108,7 @@ class ImageView(QGraphicsView):
             self.fit()
 
     def set_after(self, image: Optional[np.ndarray]) -> None:
-        """Show ``image`` left of the split line (None hides it)."""
+        """Show ``image`` right of the split line (None hides it)."""
         self._has_after = image is not None
         pixmap = QPixmap() if image is None else QPixmap.fromImage(to_qimage(image))
         self.after_item.setPixmap(pixmap)
@@ -120,14 +122,15 @@ class ImageView(QGraphicsView):
         return self._has_after
 
     def set_split(self, fraction: float) -> None:
-        """Show the 'after' image on the left ``fraction`` of the width (1: all of it)."""
+        """Put the split line at ``fraction`` of the width: 'before' left of it, 'after'
+        right of it (0: all 'after', 1: all 'before')."""
         self._split = float(min(max(fraction, 0.0), 1.0))
         self._update_split()
 
     def _update_split(self) -> None:
         width, height = self.image_size()
-        self._clip.setRect(QRectF(0, 0, width * self._split, height))
         x = width * self._split
+        self._clip.setRect(QRectF(x, 0, width - x, height))
         self.split_line.setLine(x, 0, x, height)
         self.split_line.setVisible(self._has_after and 0.0 < self._split < 1.0)
 
@@ -138,11 +141,24 @@ class ImageView(QGraphicsView):
         return self.transform().m11()
 
     def set_zoom(self, factor: float) -> None:
-        """Set the zoom to ``factor`` (1.0 is 100%)."""
+        """Set the zoom to ``factor`` (1.0 is 100%), keeping the view's centre in place."""
+        self.zoom_at(factor, QPointF(self.viewport().rect().center()))
+
+    def zoom_at(self, factor: float, view_pos: QPointF) -> None:
+        """Zoom to ``factor``; the image point at viewport position ``view_pos`` stays
+        under it (up to the view's whole-pixel scrolling, and unless the image is smaller
+        than the view, which then centres it)."""
         factor = min(max(factor, ZOOM_LIMITS[0]), ZOOM_LIMITS[1])
+        view_pos = QPointF(view_pos)
+        inverse, _ = self.viewportTransform().inverted()
+        anchor = inverse.map(view_pos)
         self._fit_on_resize = False
         self.resetTransform()
         self.scale(factor, factor)
+        drift = self.viewportTransform().map(anchor) - view_pos
+        for bar, delta in ((self.horizontalScrollBar(), drift.x()),
+                           (self.verticalScrollBar(), drift.y())):
+            bar.setValue(bar.value() + int(round(delta)))
         self.zoom_changed.emit(factor)
 
     def actual_size(self) -> None:
@@ -161,7 +177,7 @@ class ImageView(QGraphicsView):
     def wheelEvent(self, event) -> None:  # noqa: N802 (Qt name)
         steps = event.angleDelta().y() / 120.0
         if steps:
-            self.set_zoom(self.zoom() * ZOOM_STEP**steps)
+            self.zoom_at(self.zoom() * ZOOM_STEP**steps, event.position())
         event.accept()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
@@ -220,8 +236,9 @@ class ComparisonView(QWidget):
         self.view = ImageView()
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(0, 100)
-        self.slider.setValue(100)
-        self.slider.setToolTip("Before / after: drag to compare the result with the input")
+        self.slider.setValue(0)
+        self.slider.setToolTip("Before / after: the input shows left of the line, the result "
+                               "right of it; drag to move the line")
         self.slider.valueChanged.connect(lambda value: self.view.set_split(value / 100.0))
         row = QHBoxLayout()
         row.addWidget(QLabel("before"))

@@ -78,7 +78,8 @@ class JobRunner(QObject):
 
     started = pyqtSignal()
     finished = pyqtSignal(str)  # "done", "cancelled" or "failed"
-    status = pyqtSignal(str)
+    status = pyqtSignal(str)  # a passing message (started, done, cancelling)
+    progress_text = pyqtSignal(str)  # what the running job does now, kept until the next
 
     def __init__(self, parent: QWidget, silent: bool = False) -> None:
         super().__init__(parent)
@@ -89,8 +90,11 @@ class JobRunner(QObject):
         self._title = ""
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(220)
+        # The bar shows the percentage only; the job's words go to the status line, where a
+        # long message has room instead of wrapping inside the bar.
+        self.progress_bar.setFixedWidth(120)
         self.progress_bar.setTextVisible(True)
+        self.progress_bar.setFormat("%p%")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running job (Esc)")
         self.cancel_button.setShortcut(QKeySequence("Esc"))
@@ -127,10 +131,10 @@ class JobRunner(QObject):
         worker.was_cancelled.connect(lambda: self._done(worker, "cancelled"))
         self.worker = worker
         self.progress_bar.setValue(0)
-        self.progress_bar.setFormat(f"{title}: %p%")
+        self.progress_bar.setToolTip(title)
         self._show_widgets(True)
         self.started.emit()
-        self.status.emit(f"{title}...")
+        self.progress_text.emit(f"{title}...")
         worker.start()
         return True
 
@@ -151,7 +155,9 @@ class JobRunner(QObject):
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress_bar.setValue(int(round(fraction * 1000)))
         label = f"{self._title}: {message}" if message else self._title
-        self.progress_bar.setFormat(f"{label} %p%")
+        self.progress_bar.setToolTip(label)
+        if not self.silent:
+            self.progress_text.emit(label)
 
     def _failed(self, worker: _Worker, error: BaseException, trace: str) -> None:
         self._done(worker, "failed")

@@ -51,6 +51,24 @@ class SnapshotCommand(QUndoCommand):
         self.window.strokes_changed()
 
 
+def _number(value: object) -> Optional[float]:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+    return float(value) if ok else None
+
+
+def stroke_reach_of(settings: dict, shape: tuple[int, int]) -> Optional[float]:
+    """A project's stroke reach (a share of the longer side, 0.01 to 1): its own, else the
+    one its prior weight lambda gives on a photo of ``shape`` (older projects); None when
+    it has neither."""
+    reach = _number(settings.get("stroke_reach"))
+    if reach is None:
+        weight = _number(settings.get("prior_weight"))
+        if weight is None or weight <= 0:
+            return None
+        reach = 1.0 / (np.sqrt(weight) * max(shape))  # inverts prior_weight_for_reach
+    return float(min(max(reach, 0.01), 1.0))
+
+
 class ScribbleProjectMixin:
     """``project_state`` / ``restore_project_state`` of the scribble window.
 
@@ -72,7 +90,8 @@ class ScribbleProjectMixin:
             layers["result"] = self.result
         if self.prior_rgb is not None:
             layers["prior"] = self.prior_rgb
-        settings = {"prior_weight": self.prior_weight_box.value(),
+        # prior_weight is the full-size lambda (what `colorize levin --project` uses).
+        settings = {"prior_weight": self.prior_weight(), "stroke_reach": self.reach,
                     "result_is_stale": bool(self.result_is_stale)}
         if self.prior_model:
             settings["model"] = self.prior_model
@@ -103,10 +122,9 @@ class ScribbleProjectMixin:
         finally:
             self.rebuilding = False
         self.strokes_changed()
-        weight = project.settings.get("prior_weight")
-        if isinstance(weight, (int, float)) and not isinstance(weight, bool) \
-                and np.isfinite(weight):
-            self.prior_weight_box.setValue(float(weight))
+        reach = stroke_reach_of(project.settings, shape)
+        if reach is not None:
+            self.reach_box.setValue(int(round(reach * 100)))
         if "prior" in layers and layers["prior"].ndim == 3:
             self.prior_rgb = layers["prior"]
             self.prior_chroma = rgb_to_yiq(self.prior_rgb)[..., 1:].astype(np.float32)

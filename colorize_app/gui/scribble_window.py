@@ -14,9 +14,9 @@ from PyQt5.QtCore import QPointF, Qt
 from PyQt5.QtGui import QColor, QKeySequence
 from PyQt5.QtWidgets import (
     QCheckBox,
-    QDoubleSpinBox,
     QLabel,
     QMessageBox,
+    QSpinBox,
     QSplitter,
     QUndoStack,
     QWidget,
@@ -30,12 +30,18 @@ from colorize_app.gui.base_window import IMAGE_FILTER, OPEN_FILTER, MethodWindow
 from colorize_app.gui.brush_panel import BrushPanel
 from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.jobs import JobRunner
-from colorize_app.gui.scribble_preview import full_size_preview, preview_task
+from colorize_app.gui.scribble_preview import (
+    DEFAULT_REACH,
+    full_size_preview,
+    preview_task,
+    prior_weight_for_reach,
+)
 from colorize_app.gui.scribble_state import (
     AddStrokeCommand,
     ScribbleProjectMixin,
     SnapshotCommand,
 )
+from colorize_app.gui.window_tools import undo_actions
 from colorize_app.project import ImageRef, image_ref
 from colorize_app.strokes import Stroke, Strokes, apply_stroke, as_rgb
 
@@ -94,10 +100,7 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
         self.save_action = self.add_action("Save result...", self.save_result, "Ctrl+E",
                                            file_menu, tip="Save the colorized photo (Ctrl+E)")
         self.add_project_actions()
-        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
-        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
-        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        self.undo_action, self.redo_action = undo_actions(self, self.undo_stack)
         for action in (self.undo_action, self.redo_action):
             edit_menu.addAction(action)
             self.toolbar.addAction(action)
@@ -123,16 +126,18 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
         self.preview_box.setChecked(settings.value("scribble/live_preview", False, bool))
         self.preview_box.toggled.connect(self._preview_toggled)
         options.addWidget(self.preview_box)
-        self.prior_weight_box = QDoubleSpinBox()
-        self.prior_weight_box.setRange(0.0, 10.0)
-        self.prior_weight_box.setSingleStep(0.01)
-        self.prior_weight_box.setDecimals(3)
-        self.prior_weight_box.setValue(settings.value("scribble/prior_weight", 0.05, float))
-        self.prior_weight_box.setToolTip("How strongly the automatic colours hold where no "
-                                         "stroke is (used after 'Start from automatic')")
-        self.prior_weight_box.valueChanged.connect(self._prior_weight_changed)
-        options.addWidget(QLabel("  Prior weight"))
-        options.addWidget(self.prior_weight_box)
+        self.reach_box = QSpinBox()
+        self.reach_box.setRange(1, 100)
+        self.reach_box.setSuffix(" %")
+        self.reach_box.setValue(settings.value("scribble/stroke_reach",
+                                               round(DEFAULT_REACH * 100), int))
+        self.reach_box.setToolTip(
+            "Over automatic colours (after 'Start from automatic' or 'Refine with strokes'): "
+            "how far a stroke's colour reaches, as a share of the photo's longer side. It "
+            "stops at edges either way; more spreads further and changes more of the rest.")
+        self.reach_box.valueChanged.connect(self._reach_changed)
+        options.addWidget(QLabel("  Stroke reach"))
+        options.addWidget(self.reach_box)
 
     def _update_actions(self) -> None:
         has_photo = self.photo is not None
@@ -151,10 +156,16 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
         if path:
             self.load_photo(path)
 
+    def document_path(self) -> str:
+        return self.photo_path
+
     def load_photo(self, path: str) -> bool:
-        """Open ``path`` as the photo (strokes and results are reset), or as a project."""
+        """Open ``path`` as the photo (strokes and results are reset, after asking about
+        unsaved work), or as a project. False when nothing was opened."""
         if self.open_path(path):
             return True
+        if not self.confirm_discard(f"opening {os.path.basename(path)}"):
+            return False
         loaded = []
         if not self.guarded("Open photo", lambda: loaded.append(media.read_image(path))):
             return False
@@ -296,10 +307,20 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
         if self.photo is not None:
             self.mark_changed()
 
-    def _prior_weight_changed(self, weight: float) -> None:
-        settings.set_value("scribble/prior_weight", weight)
+    def _reach_changed(self, percent: int) -> None:
+        settings.set_value("scribble/stroke_reach", percent)
         if self.prior_chroma is not None:
             self._changed()
+
+    @property
+    def reach(self) -> float:
+        """Stroke reach over a prior, a share of the photo's longer side (0, 1]."""
+        return self.reach_box.value() / 100.0
+
+    def prior_weight(self) -> float:
+        """The prior weight lambda of the full-size solve (see prior_weight_for_reach)."""
+        return prior_weight_for_reach(self.reach, self.photo.shape) \
+            if self.photo is not None else 0.0
 
     def strokes_changed(self) -> None:
         """Re-rasterise the strokes (the same code the engine input comes from) and show."""
@@ -328,7 +349,7 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
             return
         photo = self.photo
         hint_chroma, hint_mask = self.hints()
-        prior, weight = self.prior_chroma, self.prior_weight_box.value()
+        prior, weight = self.prior_chroma, self.prior_weight()
 
         def task(progress, cancelled):
             return colorize_scribbles(
@@ -355,8 +376,7 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
         """Recolour a downscaled copy in the background (a newer stroke replaces it)."""
         if self.photo is None or (self.strokes.empty and self.prior_chroma is None):
             return
-        task = preview_task(self.photo, self.marked, self.mask, self.prior_chroma,
-                            self.prior_weight_box.value())
+        task = preview_task(self.photo, self.marked, self.mask, self.prior_chroma, self.reach)
         self.preview_jobs.start(task, self._show_preview, "Preview")
 
     def _show_preview(self, small_rgb: np.ndarray) -> None:

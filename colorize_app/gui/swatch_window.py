@@ -15,6 +15,8 @@ import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, Qt
 from PyQt5.QtGui import QBrush, QColor, QFont, QKeySequence, QPen
 from PyQt5.QtWidgets import (
+    QGraphicsItem,
+    QLabel,
     QListWidget,
     QSplitter,
     QUndoStack,
@@ -33,11 +35,16 @@ from colorize_app.gui.base_window import (
 )
 from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.swatch_state import BoardCommand, SwatchProjectMixin
+from colorize_app.gui.window_tools import undo_actions
 from colorize_app.project import ImageRef, image_ref
 from colorize_app.swatches import SIDES, SwatchBoard, moved, pair_colour, rect_from_corners
 
-#: Grab distance of a rectangle's resize corner, in screen pixels.
+#: Grab distance of a rectangle's resize corner, in screen pixels; its square's side.
 HANDLE_PIXELS = 10
+HANDLE_SIDE = 9
+#: What each pane is called on screen.
+PANE_TITLES = {"target": "Target (the photo to colour)",
+               "reference": "Reference (where the colours come from)"}
 
 
 class SwatchWindow(SwatchProjectMixin, MethodWindow):
@@ -57,21 +64,31 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
 
         self.views = {side: ImageView() for side in SIDES}
         self.pair_list = QListWidget()
+        self.pair_list.setToolTip("Swatch pairs: the target's rectangle takes the colours of "
+                                  "the reference's (Delete removes the selected pair)")
         self.pair_list.currentRowChanged.connect(self._list_selected)
         self.result_view = ComparisonView("Result")
         top = QSplitter(Qt.Horizontal)
         for side in SIDES:
             view = self.views[side]
-            view.setToolTip(f"{side.capitalize()}: drag to draw a swatch")
+            view.setToolTip(f"{PANE_TITLES[side]}: drag to draw a swatch; drag inside one to "
+                            "move it, its corner square to resize it")
             view.pressed.connect(lambda point, s=side: self._press(s, point))
             view.dragged.connect(lambda point, s=side: self._move(s, point))
             view.released.connect(lambda point, s=side: self._release(s, point))
             self.watch_view(view)
-            top.addWidget(view)
+            pane = QWidget()
+            pane_layout = QVBoxLayout(pane)
+            pane_layout.setContentsMargins(0, 0, 0, 0)
+            title = QLabel(f"<b>{PANE_TITLES[side]}</b>")
+            title.setObjectName(f"title_{side}")
+            pane_layout.addWidget(title)
+            pane_layout.addWidget(view, 1)
+            top.addWidget(pane)
         bottom = QSplitter(Qt.Horizontal)
         bottom.addWidget(self.pair_list)
         bottom.addWidget(self.result_view)
-        bottom.setSizes([300, 700])
+        bottom.setSizes([340, 660])
         outer = QSplitter(Qt.Vertical)
         outer.addWidget(top)
         outer.addWidget(bottom)
@@ -97,11 +114,8 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
         self.save_action = self.add_action("Save result...", self.save_result, "Ctrl+E",
                                            file_menu, tip="Save the coloured target (Ctrl+E)")
         self.add_project_actions()
-        undo = self.undo_stack.createUndoAction(self, "Undo")
-        undo.setShortcut(QKeySequence("Ctrl+Z"))
-        redo = self.undo_stack.createRedoAction(self, "Redo")
-        redo.setShortcut(QKeySequence("Ctrl+Shift+Z"))
-        for action in (undo, redo):
+        self.undo_action, self.redo_action = undo_actions(self, self.undo_stack)
+        for action in (self.undo_action, self.redo_action):
             edit_menu.addAction(action)
             self.addAction(action)
         self.add_action("Delete pair", self.delete_selected, QKeySequence.Delete, edit_menu,
@@ -122,10 +136,17 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
         if path:
             self.load_image(side, path)
 
+    def document_path(self) -> str:
+        return self.paths["target"] or self.paths["reference"]
+
     def load_image(self, side: str, path: str) -> bool:
-        """Open ``path`` as the ``side`` photo (or, a project file, as the whole window)."""
+        """Open ``path`` as the ``side`` photo (or, a project file, as the whole window);
+        replacing a photo asks about unsaved work first. False when nothing was opened."""
         if self.open_path(path):
             return True
+        if self.images[side] is not None and not self.confirm_discard(
+                f"replacing the {side} with {os.path.basename(path)}"):
+            return False
         loaded = []
         if not self.guarded(f"Open {side}", lambda: loaded.append(media.read_image(path))):
             return False
@@ -217,16 +238,11 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
             return
         x, y = point.x(), point.y()
         before = self.board.snapshot()
-        if self.selected is not None:
-            rect = self.board.entries[self.selected].get(side)
-            # Grab distance in image pixels; on small rectangles at most a quarter of them.
-            handle = HANDLE_PIXELS / max(self.views[side].zoom(), 1e-6)
-            if rect is not None:
-                handle = min(handle, 0.25 * min(rect.width, rect.height))
-            if rect is not None and abs(x - (rect.x + rect.width)) <= handle \
-                    and abs(y - (rect.y + rect.height)) <= handle:
-                self._drag = {"mode": "resize", "index": self.selected, "before": before}
-                return
+        corner = self._corner_hit(side, x, y)
+        if corner is not None:
+            self.select(corner)
+            self._drag = {"mode": "resize", "index": corner, "before": before}
+            return
         index = self.board.hit(side, x, y)
         if index is not None:
             self.select(index)
@@ -234,6 +250,24 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
                           "rect": self.board.entries[index].get(side)}
             return
         self._drag = {"mode": "new", "start": (x, y), "before": before}
+
+    def _corner_hit(self, side: str, x: float, y: float) -> Optional[int]:
+        """The pair whose ``side`` rectangle has its resize corner at image point (x, y)
+        (the selected pair first), or None."""
+        grab = HANDLE_PIXELS / max(self.views[side].zoom(), 1e-6)  # in image pixels
+        order = list(range(len(self.board.entries)))
+        if self.selected is not None:
+            order.insert(0, order.pop(self.selected))
+        for index in order:
+            rect = self.board.entries[index].get(side)
+            if rect is None:
+                continue
+            # Inside the rectangle at most 40% of its size, so a small one can still move.
+            inside_x, inside_y = min(grab, 0.4 * rect.width), min(grab, 0.4 * rect.height)
+            dx, dy = rect.x + rect.width - x, rect.y + rect.height - y
+            if -grab <= dx <= inside_x and -grab <= dy <= inside_y:
+                return index
+        return None
 
     def _move(self, side: str, point: QPointF) -> None:
         if self._drag is None:
@@ -335,11 +369,19 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
                 label.setBrush(QBrush(colour))
                 label.setFlag(label.ItemIgnoresTransformations, True)
                 label.setPos(rect.x + 2, rect.y + 1)
-                self._items[side] += [item, label]
+                # The resize corner: a square of fixed screen size on the bottom-right corner.
+                half = HANDLE_SIDE / 2
+                handle = scene.addRect(QRectF(-half, -half, HANDLE_SIDE, HANDLE_SIDE),
+                                       QPen(QColor(255, 255, 255), 1), QBrush(colour))
+                handle.setFlag(QGraphicsItem.ItemIgnoresTransformations, True)
+                handle.setPos(rect.x + rect.width, rect.y + rect.height)
+                handle.setZValue(6)
+                self._items[side] += [item, label, handle]
         self.pair_list.blockSignals(True)
         self.pair_list.clear()
         for index in range(len(self.board.entries)):
-            self.pair_list.addItem(self.board.describe(index))
+            # Two lines: the reference's coordinates are not cut off in a narrow list.
+            self.pair_list.addItem(self.board.describe(index).replace("  <-  ", "\n    <- "))
             self.pair_list.item(index).setForeground(QBrush(QColor(*pair_colour(index))))
         self.pair_list.setCurrentRow(-1 if self.selected is None else self.selected)
         self.pair_list.blockSignals(False)

@@ -24,6 +24,7 @@ from PyQt5.QtWidgets import (
     QFileDialog,
     QLabel,
     QMessageBox,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -72,7 +73,11 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         self._colorizer_choice: Optional[ModelChoice] = None
         self.last_report = None  # deep_video_prior.RefineReport of the last run
         self.report_label = QLabel("")
-        self.statusBar().addPermanentWidget(self.report_label)
+        # A long report must not widen the window past the screen: it is cut, in full in
+        # its tooltip.
+        self.report_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.report_label.setMinimumWidth(120)
+        self.statusBar().addPermanentWidget(self.report_label, 1)
 
         self.view = ComparisonView("Before / after")
         self.watch_view(self.view.view)
@@ -204,9 +209,12 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         if path:
             self.load(path)
 
+    def document_path(self) -> str:
+        return self.source.path if self.source is not None else ""
+
     def open_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of frames",
-                                                  settings.last_folder("video"))
+                                                  self.start_folder("video"))
         if folder:
             settings.set_value("folders/video", folder)
             self.load(folder)
@@ -215,6 +223,8 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         """Open a video file or a folder of frames (shows frame 1), or a project file."""
         if self.open_path(path):
             return True
+        if not self.confirm_discard(f"opening {os.path.basename(os.path.normpath(path))}"):
+            return False
         if not self.guarded("Open video", lambda: self.open_source(path)):
             return False
         self.project_path = ""
@@ -305,6 +315,7 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
                 f"Refined {report.frames} frames in {len(report.shots)} shot"
                 f"{'s' if len(report.shots) > 1 else ''}{resumed} ({report.seconds:.0f} s)"
                 + (f"; {'; '.join(notes)}" if notes else ""))
+            self.report_label.setToolTip(self.report_label.text())
 
         def keep_colorizer(_outcome: str) -> None:
             self.jobs.finished.disconnect(keep_colorizer)
@@ -326,11 +337,15 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
                          report: Reporter) -> None:
         """Per-frame CNN colorization of frames ``missing``, each written as it is done."""
         frames.folder.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
+        first_done = 0.0
         for done, index in enumerate(missing):
             eta = ""
-            if done:
-                left = (time.monotonic() - started) / done * (len(missing) - done)
+            if done == 1:
+                first_done = time.monotonic()
+            elif done >= 2:
+                # From the second frame on: the first one pays the network's warm-up, which
+                # made an estimate right after Resume many times too long.
+                left = (time.monotonic() - first_done) / (done - 1) * (len(missing) - done)
                 eta = f", ETA {duration_text(left)}"
             report(done / len(missing), f"colorizing frame {index + 1}/{len(frames)}{eta}")
             rgb = colorizer.colorize(source[index], DEFAULT_TEMPERATURE)
@@ -363,7 +378,7 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
 
     def export_frames(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export frames into",
-                                                  settings.last_folder("export"))
+                                                  self.start_folder("export"))
         if folder:
             settings.set_value("folders/export", folder)
             stem = os.path.splitext(os.path.basename(os.path.normpath(self.source.path)))[0]

@@ -13,7 +13,7 @@ def isolated_settings(tmp_path, monkeypatch):
     folders, brushes or sessions; closing with unsaved work discards it without asking."""
     monkeypatch.setattr(settings, "SETTINGS_FILE", str(tmp_path / "settings.ini"))
     monkeypatch.setattr(autosave, "AUTOSAVE_FOLDER", str(tmp_path / "autosave"))
-    monkeypatch.setattr(base_window, "ask_save_changes", lambda window: "discard")
+    monkeypatch.setattr(base_window, "ask_save_changes", lambda window, action="": "discard")
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ def make_view(qtbot, image):
     return view
 
 
-def wheel(view, steps):
-    centre = QPointF(view.viewport().rect().center())
+def wheel(view, steps, position=None):
+    centre = QPointF(view.viewport().rect().center()) if position is None else QPointF(position)
     event = QWheelEvent(centre, QPointF(view.mapToGlobal(centre.toPoint())), QPoint(0, 0),
                         QPoint(0, 120 * steps), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase,
                         False)
@@ -43,6 +43,24 @@ def test_fit_wheel_zoom_and_actual_size(qtbot):
     assert np.isclose(view.zoom(), fitted)
 
 
+def test_wheel_zoom_keeps_the_pixel_under_the_cursor(qtbot):
+    view = make_view(qtbot, np.zeros((600, 800)))
+    view.actual_size()
+    view.horizontalScrollBar().setValue(150)
+    view.verticalScrollBar().setValue(90)
+    cursor = QPoint(97, 61)
+
+    def under_cursor():
+        point = view.image_point(cursor)
+        return np.array([point.x(), point.y()])
+
+    start = under_cursor()
+    for steps in (1, 1, -1, -1, -1):  # in twice, then out below 100%
+        wheel(view, steps, cursor)
+        assert np.abs(under_cursor() - start).max() <= 1.0, (steps, under_cursor(), start)
+    assert np.isclose(view.zoom(), 1 / 1.25)
+
+
 def test_cursor_position_is_reported_in_image_pixels(qtbot):
     view = make_view(qtbot, np.zeros((50, 60, 3)))
     view.actual_size()
@@ -55,7 +73,7 @@ def test_cursor_position_is_reported_in_image_pixels(qtbot):
     assert seen[-1] == (12, 34)
 
 
-def test_split_shows_the_after_image_left_of_the_line(qtbot):
+def test_split_shows_before_left_and_after_right_of_the_line(qtbot):
     before = np.zeros((20, 40, 3))
     after = np.ones((20, 40, 3))
     comparison = ComparisonView()
@@ -64,7 +82,7 @@ def test_split_shows_the_after_image_left_of_the_line(qtbot):
     assert comparison.slider.isEnabled() and comparison.view.has_after
     comparison.slider.setValue(25)
     grabbed = render_scene(comparison.view)
-    assert grabbed[10, 5] == 255 and grabbed[10, 35] == 0
+    assert grabbed[10, 5] == 0 and grabbed[10, 35] == 255  # as the labels say
 
 
 def render_scene(view):

@@ -94,7 +94,7 @@ def test_scribble_project_round_trip_rebuilds_strokes_undo_and_result(
     paint_two_strokes(qtbot, window)
     result = np.random.default_rng(1).random((HEIGHT, WIDTH, 3)).astype(np.float32)
     window._show_result(result)
-    window.prior_weight_box.setValue(0.125)
+    window.reach_box.setValue(37)
     assert window.modified and window.isWindowModified()
     save_through_dialog(window, monkeypatch, tmp_path / "portrait")  # extension added
     assert (tmp_path / "portrait.colorize").exists() and not window.modified
@@ -107,7 +107,7 @@ def test_scribble_project_round_trip_rebuilds_strokes_undo_and_result(
     np.testing.assert_array_equal(other.mask, window.mask)
     np.testing.assert_array_equal(other.marked, window.marked)
     assert np.abs(other.result - result).max() <= 0.5 / 65535 + 1e-7
-    assert other.prior_weight_box.value() == 0.125
+    assert other.reach_box.value() == 37
     assert other.photo_path == str(photo_file) and not other.modified
     assert "portrait.colorize" in other.windowTitle()
     # Each restored stroke is one undo step, as if just painted.
@@ -224,7 +224,7 @@ def test_closing_with_unsaved_changes_asks(qtbot, photo_file, tmp_path, monkeypa
     window = scribble(qtbot, photo_file)
     paint_two_strokes(qtbot, window)
     answers = ["cancel", "save"]
-    monkeypatch.setattr(base_window, "ask_save_changes", lambda w: answers.pop(0))
+    monkeypatch.setattr(base_window, "ask_save_changes", lambda w, action="": answers.pop(0))
     assert not window.close() and window.isVisible()
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(tmp_path / "kept.colorize"), ""))

@@ -1,0 +1,114 @@
+"""Pieces every method window uses: a size that fits the screen, remembered geometry,
+undo/redo actions whose text does not change width, and the way back to the main menu."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from PyQt5 import sip
+from PyQt5.QtCore import QRect, QSize
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import QAction, QApplication, QUndoStack, QWidget
+
+from colorize_app.gui import settings
+
+#: The size a method window asks for on a large screen (its client area, in pixels).
+PREFERRED_SIZE = QSize(1100, 700)
+#: Room left for the window manager's border and title bar before the real frame is known.
+FRAME_ALLOWANCE = QSize(16, 40)
+
+
+def available_geometry(widget: Optional[QWidget] = None) -> QRect:
+    """The usable part of the screen ``widget`` is on (without panels and docks)."""
+    screen = widget.screen() if widget is not None else None
+    screen = screen or QApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else QRect(0, 0, 1024, 700)
+
+
+def fitted_size(area: QRect, preferred: QSize = PREFERRED_SIZE) -> QSize:
+    """``preferred``, shrunk so that the window with its frame fits ``area``."""
+    return QSize(min(preferred.width(), area.width() - FRAME_ALLOWANCE.width()),
+                 min(preferred.height(), area.height() - FRAME_ALLOWANCE.height()))
+
+
+def fits(rect: QRect, area: QRect) -> bool:
+    """True when the client rectangle ``rect`` with its frame lies inside ``area``."""
+    framed = rect.adjusted(0, 0, FRAME_ALLOWANCE.width(), FRAME_ALLOWANCE.height())
+    return area.contains(framed)
+
+
+def place_window(window: QWidget, key: str, preferred: QSize = PREFERRED_SIZE) -> None:
+    """Give ``window`` its remembered geometry when that still fits the screen, else a size
+    that fits, centred. ``key`` names the window kind in the settings."""
+    area = available_geometry(window)
+    stored = str(settings.value(f"geometry/{key}", ""))
+    try:
+        x, y, width, height = (int(part) for part in stored.split(","))
+        remembered: Optional[QRect] = QRect(x, y, width, height)
+    except ValueError:
+        remembered = None
+    if remembered is not None and fits(remembered, area):
+        window.resize(remembered.size())
+        window.move(remembered.topLeft())
+        return
+    size = fitted_size(area, preferred)
+    window.resize(size)
+    window.move(area.x() + max(0, (area.width() - size.width() - FRAME_ALLOWANCE.width()) // 2),
+                area.y() + max(0, (area.height() - size.height()
+                                   - FRAME_ALLOWANCE.height()) // 2))
+
+
+def remember_geometry(window: QWidget, key: str) -> None:
+    """Keep ``window``'s position and size (not maximised or full-screen) for next time."""
+    if window.isMaximized() or window.isFullScreen():
+        rect = window.normalGeometry()
+        position = rect.topLeft()
+    else:
+        rect, position = window.geometry(), window.pos()
+    settings.set_value(f"geometry/{key}",
+                       f"{position.x()},{position.y()},{rect.width()},{rect.height()}")
+
+
+def undo_actions(parent: QWidget, stack: QUndoStack) -> tuple[QAction, QAction]:
+    """Undo (Ctrl+Z) and Redo (Ctrl+Shift+Z and Ctrl+Y) for ``stack``.
+
+    Their text stays "Undo" / "Redo" (what would be undone goes into the tooltip), so a
+    toolbar does not shift sideways after every stroke.
+    """
+    undo, redo = QAction("Undo", parent), QAction("Redo", parent)
+    undo.setShortcut(QKeySequence("Ctrl+Z"))
+    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    undo.triggered.connect(stack.undo)
+    redo.triggered.connect(stack.redo)
+
+    def update() -> None:
+        if sip.isdeleted(stack) or sip.isdeleted(undo) or sip.isdeleted(redo):
+            return  # a stack being destroyed still signals its clearing
+        undo.setEnabled(stack.canUndo())
+        redo.setEnabled(stack.canRedo())
+        undo.setToolTip(f"Undo {stack.undoText()} (Ctrl+Z)".replace("  ", " "))
+        redo.setToolTip(f"Redo {stack.redoText()} (Ctrl+Y or Ctrl+Shift+Z)".replace("  ", " "))
+
+    for signal in (stack.indexChanged, stack.canUndoChanged, stack.canRedoChanged,
+                   stack.undoTextChanged, stack.redoTextChanged):
+        signal.connect(lambda *_: update())
+    update()
+    return undo, redo
+
+
+def show_main_menu() -> QWidget:
+    """Bring the main menu back (it may have been closed): the existing one, else a new one."""
+    from colorize_app.gui.main_menu import MainMenu
+
+    menu = next((widget for widget in QApplication.topLevelWidgets()
+                 if isinstance(widget, MainMenu)), None)
+    if menu is None:
+        menu = MainMenu()
+        _KEPT.append(menu)  # a top-level window without a reference would be collected
+    menu.show()
+    menu.raise_()
+    menu.activateWindow()
+    return menu
+
+
+_KEPT: list[QWidget] = []
