@@ -14,7 +14,7 @@ from PyQt5.QtWidgets import QApplication, QMessageBox
 
 from algorithms.errors import ColorizeError
 from colorize_app import __version__
-from colorize_app.gui import autosave, resource_path
+from colorize_app.gui import autosave, preload, resource_path
 from colorize_app.gui.main_menu import MainMenu
 
 APPLICATION_NAME = "Colorize Studio"
@@ -61,9 +61,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sys.excepthook = show_uncaught_error
     menu = MainMenu()
     menu.show()
-    # Once the menu is on screen: offer the work of sessions that crashed or were killed.
+    # Once the menu is on screen: offer the work of sessions that crashed or were killed,
+    # and start loading the automatic colorization model for a fast first answer.
     QTimer.singleShot(0, lambda: autosave.offer_restore(menu))
-    return app.exec_()
+    QTimer.singleShot(0, lambda: start_preload(menu))
+    code = app.exec_()
+    loader = preload.preloader()
+    if loader.started and not loader.ready:
+        # Quitting while TensorFlow still loads in its thread: tearing the interpreter down
+        # under it can crash, and there is nothing left to save.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def start_preload(menu: MainMenu) -> None:
+    """Preload the default CNN model, its progress in the main menu's status line."""
+    loader = preload.start()
+    if loader is None:
+        return
+    bar = menu.statusBar()
+    loader.progress.connect(lambda fraction, message: bar.showMessage(
+        f"Automatic colorization model: {message} ({fraction:.0%})"))
+    loader.finished.connect(lambda error: bar.showMessage(
+        "Automatic colorization model ready" if not error
+        else f"Automatic colorization model not preloaded: {error}", 10000))
 
 
 if __name__ == "__main__":

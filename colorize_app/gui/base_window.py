@@ -114,12 +114,12 @@ class MethodWindow(QMainWindow):
         window_menu = self.menuBar().addMenu("&Window")
         # Close and Quit stay last in the File menu: entries added later go above them.
         self._file_tail = self.file_menu.addSeparator()
-        self.close_action = self.add_action("Close", self.close, QKeySequence.Close,
-                                            self.file_menu, toolbar=False,
+        self.close_action = self.add_action("Close", self.close, "Ctrl+W", toolbar=False,
                                             tip="Close this window (Ctrl+W)")
         self.quit_action = self.add_action("Quit", QApplication.closeAllWindows, "Ctrl+Q",
-                                           self.file_menu, toolbar=False,
+                                           toolbar=False,
                                            tip="Close every window and quit (Ctrl+Q)")
+        self.file_menu.addActions([self.close_action, self.quit_action])
         self.main_menu_action = self.add_action(
             "Main menu", window_tools.show_main_menu, "Ctrl+M", window_menu, toolbar=False,
             tip="Show the main menu, to open another method's window (Ctrl+M)")

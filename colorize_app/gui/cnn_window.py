@@ -35,6 +35,7 @@ from colorize_app.gui.model_picker import (
     ask_model_file,
     ask_to_download,
     build_colorizer,
+    obtain_colorizer,
     start_download,
 )
 from colorize_app.gui.photo_list import (
@@ -320,7 +321,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
             report = Reporter(progress, cancelled)
             if batch["colorizer"] is None:
                 report(0.0, "loading the model")
-                batch["colorizer"] = build_colorizer(choice)
+                batch["colorizer"] = obtain_colorizer(choice, report, cancelled)
             share = report.stage(0.05 if colorizer is None else 0.0, 1.0)
             for index, entry in enumerate(entries):
                 stage = share.stage(index / len(entries), (index + 1) / len(entries))

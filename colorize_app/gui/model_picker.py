@@ -143,6 +143,19 @@ def build_colorizer(choice: ModelChoice):
     return Colorizer(load_model(choice.path, bins_path=choice.bins_path))
 
 
+def obtain_colorizer(choice: ModelChoice, progress=None, cancelled=None):
+    """The colorizer the application preloaded for ``choice`` (see ``preload``), waiting
+    for it if it is still loading, else a new one from :func:`build_colorizer`. Slow: call
+    it in a job, with the job's ``progress`` and ``cancelled``."""
+    from colorize_app.gui import preload
+
+    if choice.bins_path is None:
+        taken = preload.take(choice.path, progress, cancelled)
+        if taken is not None:
+            return taken
+    return build_colorizer(choice)
+
+
 def ask_model_file(window, picker: ModelPicker) -> Optional[ModelChoice]:
     """Ask ``window`` (a MethodWindow) for a model file, and for a TF checkpoint's bins file
     when no ``pts_in_hull.npy`` lies beside it; add it to ``picker``. None when cancelled."""

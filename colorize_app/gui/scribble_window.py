@@ -399,12 +399,14 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
         self.prior_model = os.path.basename(str(model_path))
 
         def task(progress, cancelled):
-            from algorithms.cnn.colorizer import Colorizer
-            from algorithms.cnn.model_file import load_model
+            from colorize_app.gui.model_picker import ModelChoice, obtain_colorizer
 
             progress(0.0, "loading the model")
-            colorizer = Colorizer(load_model(model_path))
-            return colorizer.colorize(photo, progress=progress, cancelled=cancelled)
+            colorizer = obtain_colorizer(ModelChoice(str(model_path)), progress, cancelled)
+            try:
+                return colorizer.colorize(photo, progress=progress, cancelled=cancelled)
+            finally:
+                colorizer.close()
 
         self.jobs.start(task, self._use_automatic, "Automatic colorization")
 

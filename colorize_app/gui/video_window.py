@@ -42,7 +42,7 @@ from colorize_app.gui.model_picker import (
     ModelPicker,
     ask_model_file,
     ask_to_download,
-    build_colorizer,
+    obtain_colorizer,
     start_download,
 )
 from colorize_app.gui.video_state import VIDEO_FILTER, VideoProjectMixin, fingerprint_or_none
@@ -299,7 +299,7 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
             if missing:
                 if state["colorizer"] is None:
                     report(0.0, "loading the model")
-                    state["colorizer"] = build_colorizer(choice)
+                    state["colorizer"] = obtain_colorizer(choice, report, cancelled)
                 self._colorize_frames(state["colorizer"], source, per_frame, missing,
                                       report.stage(0.0, share))
             with media.FrameWriter(refined.folder, fps=fps, frame_count=len(refined)) as writer:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt5.QtGui import QMouseEvent
-from PyQt5.QtWidgets import QApplication, QFileDialog
+from PyQt5.QtWidgets import QApplication, QFileDialog, QLabel
 
 from algorithms.regions import Rect, SwatchPair
 from colorize_app import media
@@ -148,3 +148,16 @@ def test_board_pairs_rectangles_in_the_order_drawn():
     assert rect_from_corners(8, 9, -3, 2.5, 6, 6) == Rect(0, 2, 6, 4)
     assert rect_from_corners(1.9, 1, 1.2, 5.5, 6, 8) == Rect(1, 1, 1, 5)
     assert rect_from_corners(7, 7, 9, 9, 6, 6) is None
+
+
+def test_resize_corner_grabs_an_unselected_rectangle_from_just_inside(qtbot, window):
+    view = window.views["target"]
+    window.board.add("target", Rect(4, 4, 20, 12))
+    window.select(None)
+    zoom = view.zoom()
+    inside = 2 / zoom  # 2 screen pixels inside the bottom-right corner
+    drag(qtbot, view, (24 - inside, 16 - inside), (30 - inside, 20 - inside))
+    rect = window.board.entries[0].target
+    assert (rect.x, rect.y) == (4, 4) and rect.width > 20 and rect.height > 12
+    assert window.findChild(QLabel, "title_target").text().startswith("<b>Target")
+    assert "\n" in window.pair_list.item(0).text()  # the reference on a line of its own
