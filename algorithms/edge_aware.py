@@ -6,6 +6,11 @@ the guide (lightness) stays an edge in the output (chroma), while chroma inside 
 region is averaged. ``eps`` (in guide units squared) says which guide variations count as
 edges: a window whose guide variance is well below ``eps`` is simply averaged.
 
+The fast global smoother (Min et al. 2014, ``ximgproc.createFastGlobalSmootherFilter``)
+solves a weighted least-squares problem along rows and columns: it spreads colour over a
+whole region bounded by lightness edges, and keeps a step at an edge sharper than the
+guided filter's windows can (a window that straddles the edge mixes both sides).
+
 For chroma predicted at a coarse resolution (the CNN's quarter grid, a video network's
 working size) :func:`guided_upsample` brings it to the guide's full size; a per-pixel
 ``confidence`` turns the filter into a normalised (weighted) one, so that confident colour
@@ -31,6 +36,26 @@ def _check_guide(guide: np.ndarray) -> np.ndarray:
     if guide.ndim != 2 or min(guide.shape) < 1:
         raise BadInputError(f"the guide must be a 2-D image, got shape {guide.shape}")
     return np.ascontiguousarray(guide, dtype=np.float32)
+
+
+def _filter_layers(smoother, guide: np.ndarray, source: np.ndarray,
+                   confidence: Optional[np.ndarray]) -> np.ndarray:
+    """Apply an OpenCV filter object to each channel; normalised by the confidence if given."""
+    flat = source if source.ndim == 3 else source[..., None]
+    if confidence is None:
+        layers = [flat[..., c] for c in range(flat.shape[2])]
+    else:
+        weight = np.clip(np.asarray(confidence, dtype=np.float32), 0.0, 1.0)
+        if weight.shape != guide.shape:
+            raise BadInputError(f"confidence {weight.shape} does not match the guide")
+        layers = [weight * flat[..., c] for c in range(flat.shape[2])] + [weight]
+    filtered = [smoother.filter(np.ascontiguousarray(layer)) for layer in layers]
+    if confidence is not None:
+        # Normalised convolution: filter(c * x) / filter(c).
+        total = np.maximum(filtered.pop(), _MIN_WEIGHT)
+        filtered = [layer / total for layer in filtered]
+    result = np.stack(filtered, axis=-1).astype(np.float32)
+    return result if source.ndim == 3 else result[..., 0]
 
 
 def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int,
@@ -66,22 +91,41 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int,
     radius = int(radius)
     if radius < 1 or not eps > 0:
         raise BadInputError("the guided filter needs radius >= 1 and eps > 0")
-    flat = source if source.ndim == 3 else source[..., None]
-    if confidence is None:
-        layers = [flat[..., c] for c in range(flat.shape[2])]
-    else:
-        weight = np.clip(np.asarray(confidence, dtype=np.float32), 0.0, 1.0)
-        if weight.shape != guide.shape:
-            raise BadInputError(f"confidence {weight.shape} does not match the guide")
-        layers = [weight * flat[..., c] for c in range(flat.shape[2])] + [weight]
     # One filter object: the guide's window statistics are computed once for all layers.
     smoother = cv2.ximgproc.createGuidedFilter(guide, radius, float(eps))
-    filtered = [smoother.filter(np.ascontiguousarray(layer)) for layer in layers]
-    if confidence is not None:
-        total = np.maximum(filtered.pop(), _MIN_WEIGHT)
-        filtered = [layer / total for layer in filtered]
-    result = np.stack(filtered, axis=-1).astype(np.float32)
-    return result if source.ndim == 3 else result[..., 0]
+    return _filter_layers(smoother, guide, source, confidence)
+
+
+def global_smooth(guide: np.ndarray, source: np.ndarray, strength: float,
+                  sigma_color: float = 4.0,
+                  confidence: Optional[np.ndarray] = None) -> np.ndarray:
+    """Edge-aware global smoothing of ``source`` along the edges of ``guide`` (L in [0, 100]).
+
+    Parameters
+    ----------
+    strength : float
+        The smoother's lambda (> 0): how far colour spreads; grows with the square of the
+        distance, so scale it with the upsampling factor squared.
+    sigma_color : float
+        Lightness difference (in 8-bit levels of L * 2.55) that counts as an edge.
+    confidence : (H, W) ndarray, optional
+        Per-pixel weight in [0, 1], as in :func:`guided_filter`.
+
+    Returns the filtered (H, W) or (H, W, C) float32 array.
+    """
+    import cv2
+
+    guide = _check_guide(guide)
+    source = np.asarray(source, dtype=np.float32)
+    if source.shape[:2] != guide.shape or source.ndim not in (2, 3):
+        raise BadInputError(f"source {source.shape} does not match the guide {guide.shape}")
+    if not (strength > 0 and sigma_color > 0):
+        raise BadInputError("the global smoother needs a positive strength and sigma")
+    # The filter takes an 8-bit guide: L in [0, 100] -> 0..255.
+    guide8 = np.round(np.clip(guide, 0.0, 100.0) * 2.55).astype(np.uint8)
+    smoother = cv2.ximgproc.createFastGlobalSmootherFilter(guide8, float(strength),
+                                                           float(sigma_color))
+    return _filter_layers(smoother, guide, source, confidence)
 
 
 def guided_upsample(chroma: np.ndarray, guide: np.ndarray, radius: Optional[int] = None,

@@ -1,28 +1,46 @@
-"""Quality of automatic colorization models on the dev photos, side by side in one run.
+"""Quality of automatic colorization on photos no setting was tuned to, per photo and in total.
 
-For each dev photo (../shared/data/dev/, resized so its long side is ``--size``), the gray
-input is the photo's CIELAB lightness. Each model colorizes it at each temperature; the
-rows compare (SPEC section 5):
+Photo sets (under ../shared/data; each is reported on its own, never pooled):
 
-- raw AuC: the mean over thresholds 0..150 of the fraction of pixels whose ab lies within
-  the threshold of the truth (gray, ab = 0, is the baseline to beat);
-- PSNR of the 8-bit RGB result against the true photo;
-- colourfulness ratio: the mean colourfulness of the results over the mean colourfulness of
-  the true photos (1.0 = as colourful as the truth; gray is 0).
+- ``val``: 323 photos stratified by category from the same pool as train_extra/
+  (interiors, house fronts, pets, faces, clothing, Corel scenes);
+- ``dev``: 60 hand-picked photos, mostly skin and sky (flattering: never judge on it alone);
+- ``heldout``: every 20th photo of each category of train_extra/ in MANIFEST-extra.csv
+  order (255 photos), left out of the shipped model's training and of every choice of
+  setting: the closest thing here to photos nobody has seen.
 
-It also times one 256 x 256 forward pass per model (median of 5, after a warm-up; the
-machine's load average is printed since the timings move with it), and with ``--grid FILE``
-writes a picture grid of the photos in resources/samples/ (input / each model / truth).
+Each photo is resized to a long side of ``--size``; its CIELAB lightness is the input.
+Every model runs once per photo; each decoding (``--decodings``) re-decodes its logits:
+
+- raw AuC (Zhang et al.): the mean over thresholds 0..150 of the share of pixels whose ab
+  lies within the threshold of the truth, beside gray's (ab = 0) on the same photos, and
+  the share of photos where the model beats gray;
+- PSNR of the 8-bit RGB result against the truth;
+- colourfulness ratio: mean colourfulness of the results over that of the truths;
+- blotch ratio: the energy of the chroma gradient where the lightness is flat, over the
+  truth's (1 = as calm as the truth; blotches and colour bleeding push it up);
+- decoding time per photo (re-decoding the kept logits, upsampling included).
+
+The 5 photos where the first decoding of the first model falls furthest below gray are
+listed. ``--grid FILE`` writes a picture grid (input / each decoding / truth) of the
+photos in resources/samples/.
 
 Usage::
 
     python benchmarks/bench_model_quality.py [--models shipped other.npz ...]
-        [--temperatures 0.38 1.0] [--photos 60] [--size 512] [--grid docs/images/grid.jpg]
+        [--decodings calibrated paper T0.38 ...] [--sets val dev heldout] [--size 512]
+        [--limit N] [--csv per_photo.csv] [--grid docs/images/model_samples.jpg]
+
+A decoding is ``calibrated`` (the shipped default: confidence-aware, edge-aware),
+``paper`` (annealed mean at T = 0.38, bilinear upsampling: the paper's), or a ``+``-joined
+spec: ``T0.5`` temperature, ``mute20`` calibrated with spread scale 20, ``guided`` or
+``global`` edge-aware upsampling, e.g. ``T0.5+mute20+global``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import sys
 import time
@@ -32,8 +50,32 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEV = ROOT.parent / "shared" / "data" / "dev"
+DATA = ROOT.parent / "shared" / "data"
 SAMPLES = ROOT / "resources" / "samples"
+#: Lightness gradients below this (L units per pixel, after smoothing) count as flat.
+FLAT_GRADIENT = 1.0
+
+
+def heldout_names(manifest: Path = DATA / "MANIFEST-extra.csv", every: int = 20) -> list[str]:
+    """Every ``every``-th train_extra photo of each category, in the manifest's order."""
+    counts: dict[str, int] = {}
+    names = []
+    with open(manifest, newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["split"] != "train_extra":
+                continue
+            counts[row["category"]] = counts.get(row["category"], 0) + 1
+            if counts[row["category"]] % every == 0:
+                names.append(row["file"])
+    return names
+
+
+def set_files(name: str) -> list[Path]:
+    from colorize_app.media import list_images
+
+    if name == "heldout":
+        return [DATA / "train_extra" / f for f in heldout_names()]
+    return [Path(p) for p in list_images(DATA / name)]
 
 
 def read_truth(path: Path, size: int) -> np.ndarray:
@@ -49,7 +91,45 @@ def read_truth(path: Path, size: int) -> np.ndarray:
     if scale < 1:
         shape = (round(pixels.shape[1] * scale), round(pixels.shape[0] * scale))
         pixels = cv2.resize(pixels, shape, interpolation=cv2.INTER_AREA)
-    return np.clip(pixels, 0.0, 1.0)
+    return np.clip(pixels, 0.0, 1.0).astype(np.float32)
+
+
+def parse_decoding(spec: str):
+    """A decoding name -> :class:`algorithms.cnn.decode.Decoding`."""
+    from algorithms.cnn.decode import Decoding
+
+    if spec == "calibrated":
+        return Decoding()
+    if spec == "paper":
+        return Decoding.paper()
+    options = {"temperature": 0.38, "spread_scale": None, "edges": "none"}
+    for part in spec.split("+"):
+        if part.startswith("T"):
+            options["temperature"] = float(part[1:])
+        elif part.startswith("mute"):
+            options["spread_scale"] = float(part[4:])
+        elif part in ("guided", "global"):
+            options["edges"] = part
+        else:
+            raise SystemExit(f"unknown decoding part {part!r} in {spec!r}")
+    return Decoding(**options)
+
+
+def blotch_energy(lightness: np.ndarray, ab: np.ndarray) -> float:
+    """Mean squared chroma gradient over the pixels where the lightness is flat."""
+    import cv2
+
+    smooth_l = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), 1.5)
+    gy, gx = np.gradient(smooth_l)
+    flat = np.hypot(gx, gy) < FLAT_GRADIENT
+    if not flat.any():
+        return 0.0
+    smooth_ab = cv2.GaussianBlur(ab.astype(np.float32), (0, 0), 1.5)
+    energy = np.zeros(lightness.shape, np.float64)
+    for channel in range(2):
+        cy, cx = np.gradient(smooth_ab[..., channel])
+        energy += cx**2 + cy**2
+    return float(energy[flat].mean())
 
 
 def model_label(spec: str) -> str:
@@ -61,58 +141,63 @@ def load_colorizer(spec: str):
     from algorithms.cnn.model_file import load_model
     from algorithms.cnn.registry import resolve_model
 
-    path = resolve_model(None if spec == "shipped" else spec)
-    return Colorizer(load_model(path))
+    return Colorizer(load_model(resolve_model(None if spec == "shipped" else spec)))
 
 
-def forward_seconds(colorizer) -> float:
-    lightness = np.random.default_rng(0).uniform(0, 100, (256, 256)).astype(np.float32)
-    network_input = colorizer.model.normalise_lightness(lightness)
-    colorizer.network.run(network_input)
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        colorizer.network.run(network_input)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def evaluate(truths: list[np.ndarray], models: list[str], temperatures: list[float]) -> None:
+def evaluate_set(name: str, truths: list[np.ndarray], files: list[Path], models: list[str],
+                 decodings: list[str], per_photo: list[dict]) -> None:
     from algorithms.colorspace import lab_to_rgb_fast, rgb_to_lab
     from algorithms.metrics import colourfulness, psnr, raw_auc
 
     labs = [rgb_to_lab(truth) for truth in truths]
     true_colour = float(np.mean([colourfulness(truth) for truth in truths]))
-    gray = [lab_to_rgb_fast(np.dstack([lab[..., :1], 0 * lab[..., 1:]]))
-            for lab in labs]
-    print(f"{'model':<28} {'T':>5} {'raw AuC':>8} {'PSNR dB':>8} {'colour':>7} {'fwd 256':>8}")
-
-    def row(name: str, temperature: str, auc: list, psnrs: list, results: list, fwd: str):
-        ratio = float(np.mean([colourfulness(r) for r in results])) / true_colour
-        print(f"{name:<28} {temperature:>5} {np.mean(auc):8.4f} {np.mean(psnrs):8.2f} "
-              f"{ratio:7.2f} {fwd:>8}", flush=True)
-
-    row("gray (ab = 0)", "-", [raw_auc(0 * lab[..., 1:], lab[..., 1:]) for lab in labs],
-        [psnr(g, t) for g, t in zip(gray, truths)], gray, "-")
+    true_blotch = [blotch_energy(lab[..., 0], lab[..., 1:]) for lab in labs]
+    gray_auc = np.array([raw_auc(0 * lab[..., 1:], lab[..., 1:]) for lab in labs])
+    gray_psnr = np.mean([psnr(lab_to_rgb_fast(np.dstack([lab[..., :1], 0 * lab[..., 1:]])), t)
+                         for lab, t in zip(labs, truths)])
+    print(f"\n{name}: {len(truths)} photos; gray raw AuC {gray_auc.mean():.4f}, "
+          f"PSNR {gray_psnr:.2f} dB")
+    print(f"{'model':<22} {'decoding':<22} {'raw AuC':>8} {'- gray':>7} {'above':>6} "
+          f"{'PSNR':>6} {'colour':>7} {'blotch':>7} {'decode s':>9}")
+    worst = None
     for spec in models:
+        scores = {d: {"auc": [], "psnr": [], "colour": [], "blotch": [], "time": []}
+                  for d in decodings}
         with load_colorizer(spec) as colorizer:
-            fwd = f"{forward_seconds(colorizer):.3f} s"
-            runs = []
-            for truth in truths:
+            for index, (lab, truth) in enumerate(zip(labs, truths)):
                 colorizer.colorize(truth)
-                runs.append({t: colorizer.ab_at(t) for t in temperatures})
-        for temperature in temperatures:
-            aucs, psnrs, results = [], [], []
-            for lab, truth, run in zip(labs, truths, runs):
-                ab = run[temperature]
-                # The conversion the colorizer itself uses, so the figures are what users get.
-                result = lab_to_rgb_fast(np.dstack([lab[..., :1], ab]))
-                aucs.append(raw_auc(ab, lab[..., 1:]))
-                psnrs.append(psnr(result, truth))
-                results.append(result)
-            row(model_label(spec), f"{temperature:g}", aucs, psnrs, results, fwd)
-            fwd = ""
-    row("truth", "-", [1.0], [float("inf")], truths, "-")
+                prediction = colorizer.last_prediction
+                for decoding_name in decodings:
+                    decoding = parse_decoding(decoding_name)
+                    start = time.perf_counter()
+                    ab = prediction.ab_at(decoding=decoding)
+                    elapsed = time.perf_counter() - start
+                    result = lab_to_rgb_fast(np.dstack([lab[..., :1], ab]))
+                    score = scores[decoding_name]
+                    score["auc"].append(raw_auc(ab, lab[..., 1:]))
+                    score["psnr"].append(psnr(result, truth))
+                    score["colour"].append(colourfulness(result))
+                    score["blotch"].append(blotch_energy(lab[..., 0], ab))
+                    score["time"].append(elapsed)
+                    per_photo.append({"set": name, "photo": files[index].name,
+                                      "model": model_label(spec), "decoding": decoding_name,
+                                      "raw_auc": round(score["auc"][-1], 4),
+                                      "gray_auc": round(float(gray_auc[index]), 4),
+                                      "psnr": round(score["psnr"][-1], 2),
+                                      "colourfulness": round(score["colour"][-1], 2)})
+        for decoding_name in decodings:
+            score = scores[decoding_name]
+            auc = np.array(score["auc"])
+            blotch = np.sum(score["blotch"]) / max(np.sum(true_blotch), 1e-9)
+            print(f"{model_label(spec):<22} {decoding_name:<22} {auc.mean():8.4f} "
+                  f"{auc.mean() - gray_auc.mean():+7.4f} {np.mean(auc > gray_auc):6.0%} "
+                  f"{np.mean(score['psnr']):6.2f} {np.mean(score['colour']) / true_colour:7.2f} "
+                  f"{blotch:7.2f} {np.median(score['time']):9.3f}", flush=True)
+            if worst is None:
+                worst = auc - gray_auc
+    order = np.argsort(worst)[:5]
+    print(f"worst 5 ({model_label(models[0])}, {decodings[0]}): " + ", ".join(
+        f"{files[i].name} {worst[i]:+.3f}" for i in order))
 
 
 def letterbox(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -128,57 +213,70 @@ def letterbox(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return tile
 
 
-def picture_grid(models: list[str], temperature: float, output: str, size: int) -> None:
-    """Rows: the sample photos; columns: gray input, each model, truth."""
+def picture_grid(model: str, decodings: list[str], output: str, size: int,
+                 folder: Path = SAMPLES) -> None:
+    """Rows: the photos of ``folder``; columns: gray input, each decoding, truth."""
     import cv2
 
-    from algorithms.colorspace import luminance
+    from algorithms.colorspace import lab_to_rgb_fast, luminance, rgb_to_lab
     from colorize_app.media import list_images, write_image
 
-    truths = [read_truth(Path(p), size) for p in list_images(SAMPLES)]
+    truths = [read_truth(Path(p), size) for p in list_images(folder)]
     columns = [[np.repeat(luminance(truth)[..., None], 3, axis=2) for truth in truths]]
-    for spec in models:
-        with load_colorizer(spec) as colorizer:
-            columns.append([colorizer.colorize(truth, temperature) for truth in truths])
+    columns += [[] for _ in decodings]
+    with load_colorizer(model) as colorizer:
+        for truth in truths:
+            colorizer.colorize(truth)
+            lightness = rgb_to_lab(truth)[..., :1]
+            for column, name in zip(columns[1:], decodings):
+                ab = colorizer.last_prediction.ab_at(decoding=parse_decoding(name))
+                column.append(lab_to_rgb_fast(np.dstack([lightness, ab])))
     columns.append(truths)
-    labels = ["input"] + [model_label(m) for m in models] + ["truth"]
+    labels = ["input"] + decodings + ["truth"]
     tile_h, tile_w = size * 2 // 3, size
-    rows = []
-    for index in range(len(truths)):
-        tiles = []
-        for column in columns:
-            tiles.append(letterbox(column[index], tile_h, tile_w))
-        rows.append(np.hstack(tiles))
+    rows = [np.hstack([letterbox(column[i], tile_h, tile_w) for column in columns])
+            for i in range(len(truths))]
     header = np.ones((28, tile_w * len(columns), 3), np.float32)
     for position, label in enumerate(labels):
         cv2.putText(header, label, (position * tile_w + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
                     (0, 0, 0), 1, cv2.LINE_AA)
     write_image(output, np.vstack([header] + rows), quality=88)
-    print(f"picture grid ({len(truths)} samples, T = {temperature:g}) -> {output}")
+    print(f"picture grid ({len(truths)} photos of {folder}) -> {output}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["shipped"],
                         help="model names or files ('shipped': the default model)")
-    parser.add_argument("--temperatures", type=float, nargs="+", default=[0.38])
-    parser.add_argument("--photos", type=int, default=60)
+    parser.add_argument("--decodings", nargs="+", default=["calibrated", "paper"])
+    parser.add_argument("--sets", nargs="+", default=["val", "dev", "heldout"],
+                        choices=["val", "dev", "heldout"])
     parser.add_argument("--size", type=int, default=512, help="long side of the photos")
+    parser.add_argument("--limit", type=int, default=0, help="at most N photos a set (0: all)")
+    parser.add_argument("--csv", metavar="FILE", help="write the per-photo figures")
     parser.add_argument("--grid", metavar="FILE", help="write a picture grid of the samples")
+    parser.add_argument("--grid-folder", default=str(SAMPLES), help="photos of the grid")
     args = parser.parse_args()
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    if DEV.is_dir() and args.photos > 0:
-        from colorize_app.media import list_images
-
-        files = list_images(DEV)[: args.photos]
-        print(f"{len(files)} dev photos of {DEV}, long side {args.size}")
-        evaluate([read_truth(Path(f), args.size) for f in files], args.models,
-                 args.temperatures)
-    elif not DEV.is_dir():
-        print(f"{DEV} is missing: no dev-set table")
+    per_photo: list[dict] = []
+    if not DATA.is_dir():
+        print(f"{DATA} is missing: no tables (only --grid works)")
+    else:
+        for name in args.sets:
+            files = set_files(name)
+            if args.limit:
+                files = files[:: max(1, len(files) // args.limit)][: args.limit]
+            truths = [read_truth(f, args.size) for f in files]
+            evaluate_set(name, truths, files, args.models, args.decodings, per_photo)
+    if args.csv and per_photo:
+        with open(args.csv, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, list(per_photo[0]))
+            writer.writeheader()
+            writer.writerows(per_photo)
     if args.grid:
-        picture_grid(args.models, args.temperatures[0], args.grid, args.size // 2 * 2)
+        picture_grid(args.models[0], args.decodings, args.grid, args.size // 2 * 2,
+                     Path(args.grid_folder))
     return 0
 
 

@@ -11,7 +11,7 @@ pytest.importorskip("tensorflow")
 
 from algorithms.cnn.architecture import Architecture, random_weights  # noqa: E402
 from algorithms.cnn.colorizer import Colorizer  # noqa: E402
-from algorithms.cnn.decode import annealed_mean, upsample_ab  # noqa: E402
+from algorithms.cnn.decode import Decoding, annealed_mean, upsample_ab  # noqa: E402
 from algorithms.cnn.model_file import ModelWeights, load_model  # noqa: E402
 from algorithms.colorspace import lab_lightness, rgb_to_lab  # noqa: E402
 from algorithms.errors import BadInputError  # noqa: E402
@@ -87,20 +87,34 @@ def test_colour_photo_is_recoloured_from_its_own_lightness(colorizer):
     assert not np.allclose(from_colour, from_l, atol=1e-3)  # different L, different result
 
 
-def test_redecoding_changes_colours_without_running_the_network(colorizer):
-    rgb = colorizer.colorize(gray_photo(48, 64), temperature=0.38)
-    runs = colorizer.forward_runs
-    vivid = colorizer.redecode(0.1)
-    dull = colorizer.redecode(1.0)
-    again = colorizer.redecode(0.38)
-    assert colorizer.forward_runs == runs
+def _chroma(image):
+    lab = rgb_to_lab(image.astype(np.float64))
+    return np.hypot(lab[..., 1], lab[..., 2]).mean()
+
+
+@pytest.mark.parametrize("decoding", [Decoding.paper(), Decoding(spread_scale=200.0)])
+def test_redecoding_changes_colours_without_running_the_network(model, decoding):
+    with Colorizer(model, input_size=64, decoding=decoding) as colorizer:
+        rgb = colorizer.colorize(gray_photo(48, 64), temperature=0.38)
+        runs = colorizer.forward_runs
+        vivid = colorizer.redecode(0.1)
+        dull = colorizer.redecode(1.0)
+        again = colorizer.redecode(0.38)
+        assert colorizer.forward_runs == runs
     np.testing.assert_allclose(again, rgb, atol=1e-6)
+    assert _chroma(vivid) > _chroma(rgb) > _chroma(dull)
 
-    def chroma(image):
-        lab = rgb_to_lab(image.astype(np.float64))
-        return np.hypot(lab[..., 1], lab[..., 2]).mean()
 
-    assert chroma(vivid) > chroma(rgb) > chroma(dull)
+def test_calibrated_decoding_mutes_what_the_network_is_unsure_of(model):
+    """The test model's random weights give hesitant distributions: muted colour."""
+    with Colorizer(model, input_size=64, decoding=Decoding.paper(0.1)) as paper, \
+            Colorizer(model, input_size=64) as calibrated:
+        vivid = paper.colorize(gray_photo(48, 64))
+        muted = calibrated.colorize(gray_photo(48, 64), temperature=0.1)
+        confidence = calibrated.last_prediction.decoding.small_ab(
+            calibrated.last_prediction.logits, model.bins)[1]
+    assert confidence.mean() < 0.5
+    assert _chroma(muted) < 0.6 * _chroma(vivid)
 
 
 def test_kept_predictions_decode_each_photo_later_without_the_network(colorizer):

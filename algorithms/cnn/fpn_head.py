@@ -108,12 +108,21 @@ def build_logits(normalised: "tensorflow.Tensor", arch: EncoderHeadArchitecture,
     encoder's batch norm always uses its stored statistics (``trainable_from``: the first
     fine-tuned block, ``None`` for a frozen encoder).
     """
-    import tensorflow as tf
-
     from algorithms.cnn.efficientnet import build_encoder
 
+    return build_head(build_encoder(normalised, arch.encoder, trainable_from), arch)
+
+
+def build_head(features: list["tensorflow.Tensor"], arch: EncoderHeadArchitecture
+               ) -> "tensorflow.Tensor":
+    """Add the head to the default graph: encoder features at strides 4..32 -> bin logits.
+
+    ``features`` are the encoder's outputs (or the same arrays from a feature cache, fed
+    through placeholders): (N, ceil(H / s), ceil(W / s), C_s) for s = 4, 8, 16, 32.
+    """
+    import tensorflow as tf
+
     tf1 = tf.compat.v1
-    features = build_encoder(normalised, arch.encoder, trainable_from)
     shapes = head_variable_shapes(arch)
 
     def conv(x, name: str, relu: bool = True):

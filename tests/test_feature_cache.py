@@ -1,0 +1,86 @@
+"""Training the head from cached encoder features: same loss as from the photos, round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from algorithms.cnn.feature_cache import FeatureCache, FeatureEncoder, build_cache  # noqa: E402
+from algorithms.cnn.train import Batch, FeatureBatch, Trainer, quarter_ab  # noqa: E402
+from algorithms.errors import BadInputError  # noqa: E402
+from tests.test_efficientnet import TINY_PTH, _tiny_arch  # noqa: E402
+
+
+def _setup(rng):
+    from algorithms.cnn.efficientnet_weights import load_encoder_weights
+
+    arch = _tiny_arch(bins=9)
+    bins = np.array([[a, b] for a in (-40, 0, 40) for b in (-40, 0, 40)], np.float32)
+    encoder = load_encoder_weights(TINY_PTH, arch.encoder)
+    return arch, bins, encoder
+
+
+def _crops(rng, count=4, size=64):
+    lightness = rng.uniform(10, 90, (count, size, size)).astype(np.float32)
+    ab = rng.uniform(-50, 50, (count, size, size, 2)).astype(np.float32)
+    return Batch(lightness, ab)
+
+
+def test_one_step_from_cached_features_has_the_loss_of_a_step_on_the_photos(rng):
+    arch, bins, encoder = _setup(rng)
+    weights = rng.uniform(0.5, 2.0, len(bins))
+    crops = _crops(rng)
+    with FeatureEncoder(encoder, arch.encoder, threads=2) as feature_encoder:
+        features = feature_encoder.features(crops.lightness)
+    cached = FeatureBatch([f.astype(np.float16) for f in features],
+                          quarter_ab(crops.ab.astype(np.float64)).astype(np.float16))
+    exact = FeatureBatch(features, quarter_ab(crops.ab.astype(np.float64)))
+    with Trainer(arch, bins, weights, 1e-3, 10, seed=4, threads=2,
+                 encoder_weights=encoder) as from_photos, \
+            Trainer(arch, bins, weights, 1e-3, 10, seed=4, threads=2, encoder_weights=encoder,
+                    from_features=True) as from_cache:
+        photo_losses = [from_photos.train_step(crops) for _ in range(2)]
+        # float32 features: the very same numbers, so the same loss before and after a step.
+        cache_losses = [from_cache.train_step(exact) for _ in range(2)]
+        np.testing.assert_allclose(cache_losses, photo_losses, rtol=1e-4)
+        # float16 storage moves the loss by far less than a training step does.
+        assert abs(from_cache.train_step(cached) - photo_losses[1]) < 0.02
+        exported = from_cache.network_weights()
+    # The exported model holds the encoder too, unchanged.
+    for name, value in encoder.items():
+        np.testing.assert_array_equal(exported[name], value)
+    assert "head/logits/weights" in exported
+
+
+def test_cache_holds_every_view_of_every_photo_and_round_trips(rng):
+    arch, _, encoder = _setup(rng)
+    photos = [rng.integers(0, 256, (70, 90, 3), dtype=np.uint8) for _ in range(3)]
+    with FeatureEncoder(encoder, arch.encoder, threads=2) as feature_encoder:
+        cache = build_cache(feature_encoder, photos, 32, 2, np.random.default_rng(0))
+    assert len(cache) == 6
+    assert [f.shape[1] for f in cache.features] == [8, 4, 2, 1]
+    assert cache.ab_quarter.shape == (6, 8, 8, 2)
+    assert list(cache.photo_index) == [0, 0, 1, 1, 2, 2]
+    again = FeatureCache.from_arrays(cache.arrays(), arch.encoder)
+    np.testing.assert_array_equal(again.features[2], cache.features[2])
+    # Every crop comes once per epoch.
+    batches = cache.batches(3, np.random.default_rng(1))
+    seen = np.concatenate([next(batches).ab_quarter for _ in range(2)])
+    assert sorted(seen[:, 0, 0, 0].tolist()) == sorted(cache.ab_quarter[:, 0, 0, 0].tolist())
+
+
+def test_a_cache_of_another_encoder_is_refused(rng):
+    arch, _, _ = _setup(rng)
+    arrays = {f"features{i}": np.zeros((2, 4, 4, 3), np.float16) for i in range(4)}
+    arrays.update(ab_quarter=np.zeros((2, 4, 4, 2), np.float16), photo_index=np.zeros(2))
+    with pytest.raises(BadInputError, match="does not match the encoder"):
+        FeatureCache.from_arrays(arrays, arch.encoder)
+
+
+def test_crops_must_fit_the_coarsest_stride(rng):
+    arch, _, encoder = _setup(rng)
+    with FeatureEncoder(encoder, arch.encoder, threads=2) as feature_encoder:
+        with pytest.raises(BadInputError, match="multiple of 32"):
+            build_cache(feature_encoder, [np.zeros((64, 64, 3), np.uint8)], 48, 1, rng)
