@@ -30,7 +30,9 @@ def build_default(progress: Callable[[float, str], None]) -> tuple[str, object]:
 
     path = str(resolve_model(None))
     progress(0.0, "importing TensorFlow")
-    import tensorflow  # noqa: F401  (the slow part: seconds, once per process)
+    from colorize_app.tf_startup import import_tensorflow
+
+    import_tensorflow()  # the slow part: seconds, once per process
 
     from algorithms.cnn.colorizer import Colorizer
     from algorithms.cnn.model_file import load_model
