@@ -56,7 +56,14 @@ def create_application(argv: Optional[Sequence[str]] = None) -> QApplication:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of the ``colorize-app`` script; returns Qt's exit code."""
+    """Entry point of the ``colorize-app`` script; returns Qt's exit code (1, with the
+    missing libraries named, when Qt's X11 plugin cannot load)."""
+    from colorize_app.gui import qt_check
+
+    problem = qt_check.problem()
+    if problem:  # Qt itself would abort with a core dump
+        print(problem, file=sys.stderr)
+        return 1
     app = create_application(argv)
     sys.excepthook = show_uncaught_error
     menu = MainMenu()
