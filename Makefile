@@ -8,7 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench desktop fuzz clean
 
+# The check names the X libraries Qt's xcb plugin lacks (and the apt-get line) instead of
+# Qt's abort; it needs no root.
 run: $(STAMP)
+	@$(BIN)/python -m colorize_app.gui.qt_check
 	$(BIN)/colorize-app
 
 test: $(STAMP)
