@@ -22,6 +22,9 @@ from algorithms.errors import BadInputError
 RECT_KEYS = ("reference", "target")
 #: Largest coordinate or size accepted, in pixels (far beyond any real photo).
 MAX_COORDINATE = 10**9
+#: Most swatch pairs accepted: each pair is matched separately, so the work grows with their
+#: number (2,000,000 pairs took 80 min and 1.4 GB); a real photo needs a handful.
+MAX_PAIRS = 1000
 
 
 class Rect(NamedTuple):
@@ -101,6 +104,9 @@ def pairs_from_data(data: Any) -> list[SwatchPair]:
         raise BadInputError("regions: 'pairs' must be a list of reference/target objects")
     if not raw_pairs:
         raise BadInputError("regions: no pairs (the 'pairs' list is empty)")
+    if len(raw_pairs) > MAX_PAIRS:
+        raise BadInputError(f"regions: too many pairs ({len(raw_pairs):,}; the limit is "
+                            f"{MAX_PAIRS:,})")
     pairs = []
     for number, raw in enumerate(raw_pairs, start=1):
         if not isinstance(raw, dict):
@@ -175,6 +181,9 @@ def validate_regions(
     """
     if not pairs:
         raise BadInputError("regions: no pairs")
+    if len(pairs) > MAX_PAIRS:
+        raise BadInputError(f"regions: too many pairs ({len(pairs):,}; the limit is "
+                            f"{MAX_PAIRS:,})")
     for number, pair in enumerate(pairs, start=1):
         for key, shape in (("reference", reference_shape), ("target", target_shape)):
             rect: Rect = getattr(pair, key)

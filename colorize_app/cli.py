@@ -1,15 +1,20 @@
 """The `colorize` command line: argparse subcommands over the engines.
 
 Exit codes: 0 success, 1 a failure the user can fix (one-line message on
-stderr, no traceback), 2 bad usage (argparse), 130 interrupted.
+stderr, no traceback), 2 bad usage (argparse, out-of-range options), 130 interrupted
+(SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP). The two signals end a run like
+Ctrl+C: every temporary output is removed and nothing is left half-written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
-from typing import Optional, Sequence
+import threading
+from typing import Iterator, Optional, Sequence
 
 from algorithms.errors import CancelledError, ColorizeError
 from colorize_app import __version__
@@ -42,20 +47,70 @@ def fail(message: str, code: int = 1) -> int:
     return code
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is: cleans up exactly like Ctrl+C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_SIGNAL_NAMES = {"SIGTERM": "terminated", "SIGHUP": "hung up"}
+
+
+@contextlib.contextmanager
+def signals_as_exceptions() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise :class:`Terminated` (main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    for name in _SIGNAL_NAMES:
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, handler)
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
+def _os_error_message(error: OSError) -> str:
+    """One sentence for an OSError a user can cause (disk full, permission, missing folder)."""
+    reason = error.strerror or str(error) or type(error).__name__
+    reason = reason[:1].lower() + reason[1:]
+    if error.filename is not None:
+        return f"{error.filename}: {reason}"
+    return reason
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the `colorize` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with signals_as_exceptions():
+            return int(args.func(args) or 0)
     except CancelledError:
         return fail("cancelled", 130)
+    except Terminated as stop:
+        return fail(_SIGNAL_NAMES.get(signal.Signals(stop.signum).name, "stopped"),
+                    128 + stop.signum)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
     except ColorizeError as error:
         return fail(str(error))
     except MemoryError:
         return fail("out of memory: try a smaller image")
+    except OSError as error:  # what escaped the readers and writers: still one sentence
+        if args.debug:
+            raise
+        return fail(_os_error_message(error))
     except Exception as error:  # noqa: BLE001 - a bug must still not show a user a traceback
         if args.debug:
             raise

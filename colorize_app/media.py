@@ -10,17 +10,25 @@ with a one-line message.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import warnings
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Union
+from typing import Iterable, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from algorithms.errors import BadInputError
+from colorize_app.media_files import (  # noqa: F401 - part of the media module's interface
+    atomic_output,
+    atomic_write_bytes,
+    available_memory,
+    check_input_file,
+    check_memory,
+    check_not_input,
+    open_temporary,
+    read_input_bytes,
+)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -28,6 +36,9 @@ PathLike = Union[str, "os.PathLike[str]"]
 MAX_PIXELS = 250_000_000
 # Pillow's own bomb check would refuse smaller images than ours; ours runs first.
 Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
+
+#: Largest region file read, in bytes (a thousand pairs take about 100 kB).
+MAX_REGION_FILE_BYTES = 4 * 1024**2
 
 #: File extensions read_image accepts (lower case), used to pick images from a folder.
 IMAGE_EXTENSIONS = (
@@ -39,6 +50,8 @@ WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 SIXTEEN_BIT_EXTENSIONS = (".png", ".tif", ".tiff")
 
 _EXIF_ORIENTATION = 0x0112
+#: Peak bytes per pixel while decoding (Pillow's or OpenCV's levels, then float32 RGB).
+DECODE_BYTES_PER_PIXEL = 32
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing arrays field by field is ambiguous
@@ -79,7 +92,7 @@ def read_image(path: PathLike) -> LoadedImage:
     too large file, or a folder.
     """
     path = os.fspath(path)
-    check_input_file(path)
+    file_size = check_input_file(path).st_size
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -90,6 +103,11 @@ def read_image(path: PathLike) -> LoadedImage:
                         f"{path} is too large: {width} x {height} pixels "
                         f"(the limit is {MAX_PIXELS:,} pixels)"
                     )
+                # Before anything is allocated: the header must fit the data, and the
+                # decoded pixels must fit in memory.
+                check_data_present(path, image, file_size)
+                check_memory(width * height * DECODE_BYTES_PER_PIXEL,
+                             f"decoding {path} ({width} x {height} pixels)")
                 if _pillow_reduces_depth(image):
                     pixels, bit_depth, notes = _decode_with_opencv(path, image)
                 else:
@@ -110,14 +128,65 @@ def read_image(path: PathLike) -> LoadedImage:
     return LoadedImage(pixels=pixels, bit_depth=bit_depth, notes=tuple(notes), path=path)
 
 
-def check_input_file(path: str, what: str = "an image file") -> None:
-    """Refuse a folder, a missing file or an empty one (one line), before any decoding."""
-    if os.path.isdir(path):
-        raise BadInputError(f"{path} is a folder, not {what}")
-    if not os.path.exists(path):
-        raise BadInputError(f"no such file: {path}")
-    if os.path.getsize(path) == 0:
-        raise BadInputError(f"{path} is empty (0 bytes)")
+def image_size(path: PathLike) -> tuple[int, int]:
+    """(width, height) of an image file from its header, nothing decoded (one-line errors).
+
+    EXIF orientations that turn the picture swap the two, as :func:`read_image` does.
+    """
+    path = os.fspath(path)
+    check_input_file(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                width, height = image.size
+                if image.getexif().get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
+                    width, height = height, width
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        read_image(path)  # gives this file's one-line error
+        raise BadInputError(f"{path} is not an image file that can be read") from None
+    return width, height
+
+
+def check_data_present(path: str, image: Image.Image, file_size: int) -> None:
+    """Refuse a PNG or JPEG whose header declares more pixels than its bytes can hold.
+
+    Some decoders fill what is missing with gray instead of failing, so a 335-byte JPEG
+    claiming 15000 x 15000 pixels would be decoded as a valid 225-megapixel image. The
+    bounds are loose on purpose: deflate shrinks data by at most 1032:1 (so a PNG holds
+    at least one byte per 1100 of its 1-bit-per-pixel rows), and a Huffman-coded JPEG
+    spends at least one bit per 8 x 8 block.
+    """
+    width, height = image.size
+    if image.format == "PNG":
+        least = height * (1 + -(-width // 8)) // 1100
+    elif image.format in ("JPEG", "MPO") and _jpeg_is_huffman(path):
+        least = -(-width // 8) * -(-height // 8) // 8
+    else:
+        return
+    if file_size < least:
+        raise BadInputError(
+            f"{path} is truncated: its header declares {width} x {height} pixels but the "
+            f"file holds only {file_size:,} bytes"
+        )
+
+
+def _jpeg_is_huffman(path: str) -> bool:
+    """True when the JPEG's frame header says Huffman coding (SOF0-3, 5-7)."""
+    with open(path, "rb") as file:
+        head = file.read(1 << 16)
+    position = 2
+    while position + 4 <= len(head):
+        if head[position] != 0xFF:
+            return False
+        marker = head[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return marker < 0xC8
+        position += 2 + int.from_bytes(head[position + 2:position + 4], "big")
+    return False
 
 
 def _pillow_reduces_depth(image: Image.Image) -> bool:
@@ -327,80 +396,30 @@ def encode_image(extension: str, image: np.ndarray, bit_depth: int, quality: int
     return encoded.tobytes()
 
 
-def check_not_input(path: PathLike, inputs: Iterable[PathLike]) -> None:
-    """Raise BadInputError when ``path`` names the same file as one of ``inputs``."""
-    for source in inputs:
-        if _same_file(os.fspath(path), os.fspath(source)):
-            raise BadInputError(f"refusing to overwrite the input {os.fspath(path)}")
+# --------------------------------------------------------------------------------------------
+# Small text lists (e.g. the photos `colorize train --exclude` leaves out)
+
+#: A name list larger than this is not a list of photo names.
+MAX_NAME_LIST_BYTES = 16 * 1024 * 1024
 
 
-def _same_file(first: str, second: str) -> bool:
-    try:
-        return os.path.samefile(first, second)
-    except OSError:  # one of them does not exist (yet): compare where they would be
-        return os.path.normcase(os.path.realpath(first)) == os.path.normcase(
-            os.path.realpath(second)
-        )
-
-
-def atomic_write_bytes(path: PathLike, data: bytes, *, inputs: Iterable[PathLike] = ()) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is either untouched or complete."""
-    with atomic_output(path, inputs=inputs) as temporary:
-        with open(temporary, "wb") as file:
-            file.write(data)
-
-
-@contextlib.contextmanager
-def atomic_output(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Iterator[str]:
-    """Yield a temporary path next to ``path``; on success move it onto ``path``.
-
-    The temporary file is hidden, in the same folder and with the same extension
-    as ``path`` (for writers that pick the format from the name). It is synced
-    to disk and renamed onto ``path`` only when the block ends normally; on any
-    exception, KeyboardInterrupt included, it is removed and ``path`` is left
-    as it was. Raises BadInputError when the folder does not exist or is not
-    writable, or when ``path`` is one of ``inputs``.
-    """
+def read_name_list(path: PathLike, what: str = "name list") -> list[str]:
+    """The non-blank lines of a UTF-8 text file, stripped; lines starting with # are skipped."""
     path = os.fspath(path)
-    check_not_input(path, inputs)
-    folder, name = os.path.split(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise BadInputError(f"{path} is a folder; give a file name to write")
-    if not os.path.isdir(folder):
-        raise BadInputError(f"output folder does not exist: {folder}")
-    suffix = os.path.splitext(name)[1]
-    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.partial{suffix}")
+    check_input_file(path, f"a {what}")
+    if not os.path.isfile(path):
+        raise BadInputError(f"{path} is not a regular file")
+    if os.path.getsize(path) > MAX_NAME_LIST_BYTES:
+        raise BadInputError(f"{path} is too large for a {what}")
     try:
-        # O_EXCL: never reuse someone else's file; mode 0o666 lets the umask decide as usual.
-        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    except PermissionError:
-        raise BadInputError(f"cannot write to {folder}: permission denied") from None
-    try:
-        yield temporary
-        with open(temporary, "rb+") as file:
-            os.fsync(file.fileno())
-        try:
-            os.replace(temporary, path)
-        except OSError as error:
-            raise BadInputError(f"cannot write {path}: {error.strerror or error}") from None
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
-        raise
-    _sync_folder(folder)
-
-
-def _sync_folder(folder: str) -> None:
-    """Make the rename itself durable where the platform allows it (POSIX)."""
-    if os.name != "posix":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    except OSError:  # some file systems refuse fsync on folders; the data is already safe
-        pass
-    finally:
-        os.close(descriptor)
+        with open(path, encoding="utf-8") as file:
+            text = file.read(MAX_NAME_LIST_BYTES + 1)
+    except UnicodeDecodeError:
+        raise BadInputError(f"bad {what} {path}: not UTF-8 text") from None
+    except OSError as error:
+        raise BadInputError(f"cannot read {path}: {error.strerror or error}") from None
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -416,19 +435,12 @@ def read_regions(path: PathLike) -> list:
     from algorithms.regions import parse_regions
 
     path = os.fspath(path)
-    if os.path.isdir(path):
-        raise BadInputError(f"{path} is a folder, not a region file")
-    if not os.path.exists(path):
-        raise BadInputError(f"no such region file: {path}")
+    raw = read_input_bytes(path, "a region file", MAX_REGION_FILE_BYTES,
+                           missing="no such region file")
     try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except PermissionError:
-        raise BadInputError(f"cannot read {path}: permission denied") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadInputError(f"bad region file {path}: not UTF-8 text") from None
-    except OSError as error:
-        raise BadInputError(f"cannot read {path}: {error.strerror or error}") from None
     try:
         return parse_regions(text)
     except BadInputError as error:

@@ -83,9 +83,11 @@ def audio_codec_of(path: PathLike) -> Optional[str]:
 
     Reads the header only.
     """
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", os.fspath(path)],
-                            capture_output=True, text=True, errors="replace")
-    audio = re.search(r"Stream #0:\d+.*?: Audio: (\w+)", _input_section(result.stderr))
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i",
+                             _ffmpeg_input(path)], capture_output=True, text=True,
+                            errors="replace")
+    log = _without_name(result.stderr, path)
+    audio = re.search(r"Stream #0:\d+.*?: Audio: (\w+)", _input_section(log))
     return audio.group(1) if audio else None
 
 
@@ -100,18 +102,21 @@ def probe_video(path: PathLike) -> VideoInfo:
 
     path = os.fspath(path)
     media.check_input_file(path, "a video file")
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path,
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", _ffmpeg_input(path),
                "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
     result = subprocess.run(command, capture_output=True, text=True, errors="replace")
-    header = _input_section(result.stderr)
+    # ffmpeg's log quotes the file name: a name holding "Stream #0:0: Video: ..." must not be
+    # read as the stream's description.
+    log = _without_name(result.stderr, path)
+    header = _input_section(log)
     video = re.search(r"Stream #0:\d+.*?: Video: (\w+).*?, (\d+)x(\d+)[ ,\n]", header)
     if result.returncode != 0 or video is None:
-        if "Permission denied" in result.stderr:
+        if "Permission denied" in log:
             raise BadInputError(f"cannot read {path}: permission denied")
-        if "Input #0" in result.stderr and video is None:
+        if "Input #0" in log and video is None:
             raise BadInputError(f"{path} has no video stream")
         raise BadInputError(f"{path} is not a video that can be read "
-                            f"({last_ffmpeg_line(result.stderr)})")
+                            f"({last_ffmpeg_line(log)})")
     width, height = int(video.group(2)), int(video.group(3))
     check_frame_size(path, width, height)
     rotation = re.search(r"rotation of (-?[\d.]+) degrees", header)
@@ -127,6 +132,20 @@ def probe_video(path: PathLike) -> VideoInfo:
                      fps=fps, variable_frame_rate=variable, has_audio=audio is not None,
                      audio_codec=audio.group(1) if audio else None,
                      timestamps=tuple(timestamps))
+
+
+def _ffmpeg_input(path: PathLike) -> str:
+    """``path`` for ffmpeg's ``-i``: the file protocol, so that a name such as
+    ``concat:a|b`` or ``http:...`` is read as a file name, never as another protocol."""
+    return "file:" + os.path.abspath(os.fspath(path))
+
+
+def _without_name(log: str, path: PathLike) -> str:
+    """ffmpeg's log with the input's name taken out (it may contain anything)."""
+    for name in (_ffmpeg_input(path), os.path.abspath(os.fspath(path)), os.fspath(path)):
+        if name:
+            log = log.replace(name, "INPUT")
+    return log
 
 
 def check_frame_size(path: PathLike, width: int, height: int) -> None:
@@ -320,7 +339,11 @@ class FrameSource(collections.abc.Sequence):
             input_params = ["-ss", f"{max(0.0, self._info.timestamps[index] - 1e-4):.6f}"]
         self._frames = imageio_ffmpeg.read_frames(
             self.path, input_params=input_params,
-            output_params=["-map", "0:v:0", "-fps_mode", "passthrough", "-an", "-sn"])
+            # Every frame at the probed size: a stream whose frame size changes part-way
+            # would otherwise be cut into misaligned byte runs (garbage frames, then a
+            # "truncated" error); its later frames are scaled to the first frames' size.
+            output_params=["-map", "0:v:0", "-fps_mode", "passthrough", "-an", "-sn",
+                           "-vf", f"scale={self.width}:{self.height}"])
         try:
             next(self._frames)  # the metadata; sizes come from our own probe
         except (RuntimeError, OSError) as error:

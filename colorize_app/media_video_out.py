@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +19,7 @@ from typing import Iterable, Optional
 import numpy as np
 
 from algorithms.errors import BadInputError
+from colorize_app import media_files
 from colorize_app.media_video_in import (
     PathLike,
     audio_codec_of,
@@ -139,8 +139,12 @@ class FrameWriter:
             ok, encoded = cv2.imencode(".png", np.ascontiguousarray(levels[..., ::-1]))
             if not ok:  # pragma: no cover - OpenCV always encodes 8-bit RGB as PNG
                 raise BadInputError(f"could not encode frame {name}")
-            with open(os.path.join(self._temporary, name), "wb") as file:
-                file.write(encoded.tobytes())
+            try:
+                with open(os.path.join(self._temporary, name), "wb") as file:
+                    file.write(encoded.tobytes())
+            except OSError as error:  # disk full, folder removed...: one sentence
+                raise BadInputError(f"cannot write {os.path.join(self.path, name)}: "
+                                    f"{media_files.reason(error)}") from None
         self.frames_written += 1
 
     def _finish(self) -> None:
@@ -214,9 +218,8 @@ class FrameWriter:
 
     def _add_audio(self, source_codec: str) -> None:
         """Mux the audio of ``audio_from`` into the finished temporary video."""
-        folder, name = os.path.split(self._temporary)
         extension = os.path.splitext(self.path)[1].lower()
-        muxed = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.audio{extension}")
+        muxed = media_files.partial_path(self.path, extension)  # cleaned like any temporary
         fallback = "libopus" if extension == ".webm" else "aac"
         playable = _PLAYABLE_AUDIO.get(extension)
         attempts = ["copy", fallback] if playable is None or source_codec in playable \
@@ -264,7 +267,7 @@ def _to_levels(frame: np.ndarray) -> np.ndarray:
 
 def _temporary_folder(path: str) -> str:
     """A new hidden folder beside ``path`` after checking that ``path`` may be written."""
-    folder, name = os.path.split(os.path.abspath(path))
+    folder = os.path.dirname(os.path.abspath(path))
     if os.path.exists(path) and not os.path.isdir(path):
         raise BadInputError(f"{path} is a file; give a folder name (frames) or a video file "
                             "name (.mp4, .mov, .mkv, .avi, .webm)")
@@ -273,11 +276,12 @@ def _temporary_folder(path: str) -> str:
                             "give a new folder name for the frames")
     if not os.path.isdir(folder):
         raise BadInputError(f"output folder does not exist: {folder}")
-    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.partial")
+    media_files.remove_stale_partials(path)  # left by a run that was killed
+    temporary = media_files.partial_path(path)
     try:
         os.mkdir(temporary)
-    except PermissionError:
-        raise BadInputError(f"cannot write to {folder}: permission denied") from None
+    except OSError as error:
+        raise BadInputError(f"cannot write to {folder}: {media_files.reason(error)}") from None
     return temporary
 
 
@@ -294,12 +298,15 @@ def _move_folder_into_place(temporary: str, path: str) -> None:
             raise BadInputError(f"{path} already exists and holds other files; "
                                 "give a new folder name for the frames")
         old = f"{temporary}.old"
-        os.rename(path, old)
+        try:
+            os.rename(path, old)
+        except OSError as error:
+            raise BadInputError(f"cannot write {path}: {media_files.reason(error)}") from None
     try:
         os.rename(temporary, path)
     except OSError as error:
         if old is not None:
             os.rename(old, path)
-        raise BadInputError(f"cannot write {path}: {error.strerror or error}") from None
+        raise BadInputError(f"cannot write {path}: {media_files.reason(error)}") from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

@@ -54,7 +54,10 @@ MANIFEST = "manifest.json"
 METHODS = ("scribble", "transfer", "cnn", "video")
 #: Largest manifest, and largest archive content in all, read (uncompressed bytes).
 MAX_MANIFEST_BYTES = 32 * 1024**2
-MAX_CONTENT_BYTES = 4 * 1024**3
+MAX_CONTENT_BYTES = 1024**3
+#: Largest embedded input image (its file's bytes), and largest file read as a project.
+MAX_EMBEDDED_BYTES = 512 * 1024**2
+MAX_PROJECT_FILE_BYTES = 2 * 1024**3
 #: Most members an archive may hold (a zip with millions of entries is not ours).
 MAX_MEMBERS = 1000
 LAYER_KINDS = ("image", "mask")
@@ -187,10 +190,11 @@ def load_project(path: PathLike) -> Project:
     """
     path = os.fspath(path)
     name = os.path.basename(path)
-    if os.path.isdir(path):
-        raise BadInputError(f"{path} is a folder, not a project file")
-    if not os.path.isfile(path):
-        raise BadInputError(f"no such project file: {path}")
+    status = media.check_input_file(path, "a project file", missing="no such project file",
+                                    allow_empty=True)  # zipfile names it "cut short"
+    if status.st_size > MAX_PROJECT_FILE_BYTES:
+        raise BadInputError(f"{name}: too large for a project file "
+                            f"({status.st_size / 2**30:.1f} GiB)")
     try:
         with zipfile.ZipFile(path) as archive:
             return _read_archive(archive)
@@ -291,6 +295,10 @@ def _image_from_entry(archive: zipfile.ZipFile, sizes: dict, role: str,
     if embedded is not None:
         if not isinstance(embedded, str) or embedded not in sizes:
             raise BadInputError(f"image {role}: the embedded copy is missing from the archive")
+        if sizes[embedded] > MAX_EMBEDDED_BYTES:
+            raise BadInputError(f"image {role}: the embedded copy is too large "
+                                f"({sizes[embedded] / 2**20:,.0f} MiB; the limit is "
+                                f"{MAX_EMBEDDED_BYTES / 2**20:,.0f} MiB)")
         data = archive.read(embedded)
     return ImageRef(path=path, sha256=digest, size=(size[0], size[1]), relative_path=relative,
                     embedded=data)
@@ -354,6 +362,8 @@ def command_image(project: Project, role: str, project_path: PathLike, remedy: s
 def peek_project(path: PathLike) -> tuple[str, list[str]]:
     """(method, image paths) of a project file, from its manifest alone (nothing decoded)."""
     path = os.fspath(path)
+    media.check_input_file(path, "a project file", missing="no such project file",
+                           allow_empty=True)
     try:
         with zipfile.ZipFile(path) as archive:
             info = archive.getinfo(MANIFEST)

@@ -57,13 +57,23 @@ class ImageRef:
 
 def file_sha256(path: PathLike) -> str:
     """Hex SHA-256 of a file's bytes; BadInputError when it cannot be read."""
+    path = os.fspath(path)
+    # A FIFO would block and /proc/self/pagemap never end: regular files only, and never
+    # more bytes than the size the file had when checked.
+    size = media.check_input_file(path, "an image file",
+                                  missing="cannot read, no such file").st_size
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as file:
-            for block in iter(lambda: file.read(1 << 20), b""):
+            left = size
+            while left > 0:
+                block = file.read(min(left, 1 << 20))
+                if not block:
+                    break
                 digest.update(block)
+                left -= len(block)
     except OSError as error:
-        raise BadInputError(f"cannot read {os.fspath(path)}: {error.strerror or error}") from None
+        raise BadInputError(f"cannot read {path}: {error.strerror or error}") from None
     return digest.hexdigest()
 
 
@@ -108,10 +118,11 @@ def resolve_image(ref: ImageRef, role: str, project_path: PathLike = "",
         folder = os.path.dirname(os.path.abspath(os.fspath(project_path)))
         candidates.append(os.path.normpath(os.path.join(folder, ref.relative_path)))
     for candidate in candidates:
-        if candidate and os.path.isfile(candidate) and (
+        if candidate and _regular_file(candidate) and (
                 not ref.sha256 or file_sha256(candidate) == ref.sha256):
             return candidate
     if ref.embedded is not None and cache_folder is not None:
+        _check_embedded_image(ref.embedded, role)  # nothing unreadable goes to the cache
         digest = hashlib.sha256(ref.embedded).hexdigest()
         extension = os.path.splitext(ref.path)[1].lower()
         if extension not in media.IMAGE_EXTENSIONS:
@@ -121,9 +132,38 @@ def resolve_image(ref: ImageRef, role: str, project_path: PathLike = "",
         if not os.path.isfile(cached) or file_sha256(cached) != digest:
             media.atomic_write_bytes(cached, ref.embedded)
         return cached
-    changed = os.path.isfile(ref.path)
+    changed = _regular_file(ref.path)
     raise MissingImageError(
         f"the project's {role} image {ref.path} "
         + ("has changed since the project was saved" if changed else "is missing (moved?)"),
         role,
     )
+
+
+def _regular_file(path: str) -> bool:
+    """True for a non-empty regular data file (not a FIFO, device or /proc file)."""
+    try:
+        media.check_input_file(path)
+    except BadInputError:
+        return False
+    return True
+
+
+def _check_embedded_image(data: bytes, role: str) -> None:
+    """Refuse an embedded copy that is not an image within the pixel limit (header only)."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Exception:  # noqa: BLE001 - Pillow raises many types for damaged headers
+        raise BadInputError(f"the project's embedded {role} image is not a readable "
+                            "image") from None
+    if width * height > media.MAX_PIXELS:
+        raise BadInputError(f"the project's embedded {role} image is too large "
+                            f"({width} x {height} pixels)")

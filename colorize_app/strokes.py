@@ -26,6 +26,15 @@ MAX_TOTAL_POINTS = 500_000
 MAX_TOTAL_INK = 5e9
 #: Farthest a stroke point read from a file may lie from the photo's origin, in pixels.
 MAX_COORDINATE = 1e6
+#: Most points in one stroke read from a file (a long mouse drag has a few thousand).
+MAX_STROKE_POINTS = 100_000
+#: Drawing all strokes may evaluate at most this many pixels per photo pixel (plus
+#: RASTER_WORK_FLOOR), and cut segments into at most MAX_RASTER_PIECES pieces: a
+#: crafted stroke zig-zagging across a large photo would otherwise take hours (about
+#: 30 s at these limits for a 16-megapixel photo on one core).
+RASTER_WORK_PER_PIXEL = 64
+RASTER_WORK_FLOOR = 1e8
+MAX_RASTER_PIECES = 1_000_000
 
 
 @dataclass
@@ -53,6 +62,80 @@ class Stroke:
             raise ValueError(f"stroke kind must be one of {KINDS}, not {self.kind!r}")
 
 
+def _pieces(shape: tuple[int, int], stroke: Stroke, start: int = 0
+            ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Pieces of the stroke's segments that can touch the photo: (starts, ends, half width).
+
+    Each segment is first clipped to the photo grown by the brush radius (points farther
+    out cover no pixel), then cut into pieces no longer than the brush width (at least 8
+    pixels), so that each piece's bounding box stays small: drawing costs about the area
+    the brush covers, not the segment's whole bounding box. The pieces cover exactly the
+    pixels the whole segments would.
+    """
+    height, width = shape
+    points = np.asarray(stroke.points[max(start - 1, 0):], dtype=np.float64).reshape(-1, 2)
+    half = max(float(stroke.width), 1.0) / 2.0
+    if len(points) == 1:
+        points = np.concatenate([points, points])
+    first, second = points[:-1], points[1:]
+    direction = second - first
+    low = np.array([-half - 1.0, -half - 1.0])
+    high = np.array([width + half, height + half])
+    t0, t1 = np.zeros(len(first)), np.ones(len(first))
+    for axis in (0, 1):
+        d, p = direction[:, axis], first[:, axis]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            enter = np.where(d > 0, (low[axis] - p) / d, (high[axis] - p) / d)
+            leave = np.where(d > 0, (high[axis] - p) / d, (low[axis] - p) / d)
+        still = d == 0
+        inside = (p >= low[axis]) & (p <= high[axis])
+        t0 = np.where(still, t0, np.maximum(t0, enter))
+        t1 = np.where(still, np.where(inside, t1, -1.0), np.minimum(t1, leave))
+    keep = t1 >= t0
+    first, direction, t0, t1 = first[keep], direction[keep], t0[keep], t1[keep]
+    clipped_start = first + t0[:, None] * direction
+    clipped_end = first + t1[:, None] * direction
+    length = np.hypot(*(clipped_end - clipped_start).T)
+    step = max(2.0 * half, 8.0)
+    counts = np.maximum(np.ceil(length / step), 1).astype(np.int64)
+    if counts.sum() > MAX_RASTER_PIECES:
+        # Signalled by a negative half width: the caller refuses the stroke.
+        return np.empty((0, 2)), np.empty((0, 2)), -float(counts.sum())
+    index = np.repeat(np.arange(len(counts)), counts)
+    within = np.arange(len(index)) - np.repeat(np.cumsum(counts) - counts, counts)
+    fraction = np.stack([within, within + 1], axis=1) / counts[index, None]
+    span = clipped_end[index] - clipped_start[index]
+    starts = clipped_start[index] + fraction[:, :1] * span
+    ends = clipped_start[index] + fraction[:, 1:] * span
+    return starts, ends, half
+
+
+def raster_work(shape: tuple[int, int], strokes: list[Stroke]) -> tuple[float, int]:
+    """(pixels evaluated, pieces) that drawing ``strokes`` on an (H, W) photo takes."""
+    height, width = shape
+    work, pieces = 0.0, 0
+    for stroke in strokes:
+        starts, ends, half = _pieces(shape, stroke)
+        if half < 0:  # too many pieces to even list
+            return float("inf"), int(-half)
+        box_w = np.minimum(np.abs(ends[:, 0] - starts[:, 0]) + 2 * half + 2, width)
+        box_h = np.minimum(np.abs(ends[:, 1] - starts[:, 1]) + 2 * half + 2, height)
+        work += float((box_w * box_h).sum())
+        pieces += len(starts)
+    return work, pieces
+
+
+def check_raster_work(shape: tuple[int, int], strokes: list[Stroke]) -> None:
+    """BadInputError (one line) when drawing ``strokes`` on the photo would take too long."""
+    work, pieces = raster_work(shape, strokes)
+    budget = RASTER_WORK_PER_PIXEL * shape[0] * shape[1] + RASTER_WORK_FLOOR
+    if work > budget or pieces > MAX_RASTER_PIECES:
+        raise BadInputError(
+            f"the strokes are too long or wide to draw on this {shape[1]} x {shape[0]} photo "
+            f"({pieces:,} pieces, {work:.3g} pixel evaluations; the limit is {budget:.3g})"
+        )
+
+
 def stroke_footprint(shape: tuple[int, int], stroke: Stroke, start: int = 0) -> np.ndarray:
     """Pixels covered by ``stroke`` (its segments from point ``start`` on): (H, W) bool.
 
@@ -61,11 +144,11 @@ def stroke_footprint(shape: tuple[int, int], stroke: Stroke, start: int = 0) -> 
     """
     height, width = shape
     footprint = np.zeros(shape, dtype=bool)
-    points = np.asarray(stroke.points[max(start - 1, 0):], dtype=np.float64).reshape(-1, 2)
-    half = max(float(stroke.width), 1.0) / 2.0
-    segments = zip(points[:-1], points[1:]) if len(points) > 1 else [(points[0], points[0])]
-    for first, second in segments:
-        # Only the segment's bounding box, grown by the brush radius, can be covered.
+    starts, ends, half = _pieces(shape, stroke, start)
+    if half < 0:
+        raise BadInputError(f"a stroke is too long to draw ({int(-half):,} pieces)")
+    for first, second in zip(starts, ends):
+        # Only the piece's bounding box, grown by the brush radius, can be covered.
         left = max(int(np.floor(min(first[0], second[0]) - half)), 0)
         right = min(int(np.ceil(max(first[0], second[0]) + half)) + 1, width)
         top = max(int(np.floor(min(first[1], second[1]) - half)), 0)
@@ -194,6 +277,7 @@ class Strokes:
         photo_rgb = as_rgb(photo)
         if photo_rgb.shape[:2] != tuple(self.shape):
             raise ValueError(f"photo is {photo_rgb.shape[:2]}, strokes are for {self.shape}")
+        check_raster_work(tuple(self.shape), self.strokes)  # before any drawing
         if self.base_marked is not None and self.base_mask is not None:
             marked, mask = self.base_marked.copy(), self.base_mask.copy()
         else:
@@ -208,10 +292,12 @@ class Strokes:
 
 
 def _number(value: object, where: str) -> float:
-    # bool is an int subclass; true/false are not coordinates.
+    # bool is an int subclass; true/false are not coordinates. A 400-digit integer must
+    # be compared before any float conversion (which would overflow).
     if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not np.isfinite(value):
-        raise BadInputError(f"{where} must be a finite number, got {value!r:.40}")
+            or (isinstance(value, int) and abs(value) > 10**15) \
+            or (isinstance(value, float) and not np.isfinite(value)):
+        raise BadInputError(f"{where} must be a finite number, got {str(value)[:40]}")
     return float(value)
 
 
@@ -248,6 +334,9 @@ def stroke_from_data(data: object, where: str = "stroke") -> Stroke:
     points = data.get("points")
     if not isinstance(points, list) or not points:
         raise BadInputError(f"{where}: points must be a non-empty list of [x, y]")
+    if len(points) > MAX_STROKE_POINTS:
+        raise BadInputError(f"{where}: too many points ({len(points):,}; the limit is "
+                            f"{MAX_STROKE_POINTS:,} per stroke)")
     parsed = []
     for point in points:
         if not isinstance(point, list) or len(point) != 2:

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from algorithms.errors import BadInputError
-from algorithms.regions import Rect, SwatchPair, rect_from_data
+from algorithms.regions import MAX_PAIRS, Rect, SwatchPair, rect_from_data
 
 SIDES = ("target", "reference")
 #: Colours (RGB 0..255) that number the pairs on screen, cycled.
@@ -145,6 +145,8 @@ def entries_from_data(data: object) -> list[SwatchEntry]:
     """Board entries from :func:`entries_to_data` output; BadInputError (one line) if bad."""
     if not isinstance(data, list):
         raise BadInputError("swatches must be a list of pairs")
+    if len(data) > MAX_PAIRS:
+        raise BadInputError(f"too many swatch pairs ({len(data):,}; the limit is {MAX_PAIRS:,})")
     entries = []
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict) or not all(side in item for side in SIDES):

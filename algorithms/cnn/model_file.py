@@ -18,6 +18,7 @@ names and layouts, validated against the architecture read off the shapes.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -26,7 +27,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import numpy as np
 
@@ -57,6 +58,18 @@ TORCH_RELEASE_METADATA = {
 }
 #: The PyTorch release predicts ab / 110 (its ``unnormalize_ab``).
 TORCH_AB_SCALE = 110.0
+#: Bounds of a project .npz read: members and their uncompressed bytes (from the zip
+#: directory, before anything is inflated). The shipped models hold under 100 MB.
+MAX_NPZ_MEMBERS = 4096
+MAX_NPZ_BYTES = 2 * 1024**3
+#: Known metadata keys whose values are checked: (type, lowest, highest) for numbers.
+#: Other keys are kept as they are (later versions may add their own).
+_NUMBER_METADATA = {
+    "input_offset": (-1000.0, 1000.0),
+    "input_scale": (1e-6, 1e6),
+    "bn_epsilon": (1e-12, 1.0),
+}
+_TEXT_METADATA = ("padding", "name", "architecture", "source_format", "storage", "notes")
 
 
 @dataclass
@@ -124,12 +137,48 @@ def network_variable_shapes(arch: "Architecture | EncoderHeadArchitecture"
     return variable_shapes(arch)
 
 
+def validate_metadata(metadata: object, source: str) -> dict:
+    """Check the types and finite ranges of the metadata keys this version knows.
+
+    Numbers (input normalisation, batch-norm epsilon) must be finite and in range: a NaN
+    offset or a zero scale would give an all-white picture without any error. Unknown keys
+    are left alone.
+    """
+    if not isinstance(metadata, dict):
+        raise BadInputError(f"{source}: metadata is not a JSON object")
+    for key, (low, high) in _NUMBER_METADATA.items():
+        if key not in metadata:
+            continue
+        value = metadata[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise BadInputError(f"{source}: metadata {key} must be a number, "
+                                f"got {type(value).__name__}")
+        # Compare as Python numbers: a 400-digit integer must not overflow a float cast.
+        if isinstance(value, float) and not np.isfinite(value) or not low <= value <= high:
+            raise BadInputError(f"{source}: metadata {key} must be a finite number in "
+                                f"[{low:g}, {high:g}], got {str(value)[:40]}")
+    for key in _TEXT_METADATA:
+        if key in metadata and not isinstance(metadata[key], str):
+            raise BadInputError(f"{source}: metadata {key} must be text, "
+                                f"got {type(metadata[key]).__name__}")
+    names = metadata.get("source_names", {})
+    if not isinstance(names, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in names.items()):
+        raise BadInputError(f"{source}: metadata source_names must map names to names")
+    return metadata
+
+
 def validate(model: ModelWeights, source: str) -> ModelWeights:
     """Check every variable's presence, shape and values, and the bins; name any culprit."""
+    validate_metadata(model.metadata, source)
     try:
         arch = model.architecture
     except BadInputError as error:
         raise BadInputError(f"{source}: {error}") from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError,
+            OverflowError) as error:  # metadata of the wrong shape (e.g. the encoder's)
+        raise BadInputError(f"{source}: malformed metadata ({type(error).__name__}: "
+                            f"{str(error)[:80]})") from None
     shapes = network_variable_shapes(arch)
     names = model.metadata.get("source_names", {})
     weights = {}
@@ -142,7 +191,10 @@ def validate(model: ModelWeights, source: str) -> ModelWeights:
             raise BadInputError(
                 f"{source}: variable {label} has shape {value.shape}, expected {shape}"
             )
-        if not np.issubdtype(value.dtype, np.number) or not np.all(np.isfinite(value)):
+        if value.dtype.kind not in "fiu":  # complex, object, text, bool: not weights
+            raise BadInputError(f"{source}: variable {label} holds {value.dtype} values, "
+                                "not real numbers")
+        if not np.all(np.isfinite(value)):
             raise BadInputError(f"{source}: variable {label} holds non-finite values")
         if name.endswith("/moving_variance") and value.min() < 0:
             raise BadInputError(f"{source}: variable {label} is negative (a variance)")
@@ -163,10 +215,7 @@ def detect_format(path: PathLike) -> str:
     path = Path(path)
     if path.is_dir() or _checkpoint_prefix(path) is not None:
         return "tf_checkpoint"
-    if not path.is_file():
-        raise BadInputError(f"no such model file: {path}")
-    if path.stat().st_size == 0:
-        raise BadInputError(f"{path.name}: the model file is empty")
+    _check_regular(path, "a model file")
     if zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as archive:
@@ -188,6 +237,45 @@ def detect_format(path: PathLike) -> str:
         f"{path.name}: not a model file (expected the project's .npz, a TF checkpoint "
         "or a PyTorch .pth)"
     )
+
+
+def _check_regular(path: Path, what: str) -> None:
+    """Refuse a FIFO, device, /proc file, link loop, missing or empty file (one line)."""
+    import stat
+
+    try:
+        status = os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise BadInputError(f"{path}: too many levels of symbolic links") from None
+        raise BadInputError(f"no such {what.split(' ', 1)[1]}: {path}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise BadInputError(f"{path} is not a regular file (a FIFO, device or socket), "
+                            f"not {what}")
+    if status.st_size == 0:
+        raise BadInputError(f"{path.name}: the {what.split(' ', 1)[1]} is empty")
+    if str(path.resolve()).startswith(("/proc/", "/sys/")):
+        raise BadInputError(f"{path} is a system file, not {what}")
+
+
+def model_files(source: PathLike, bins_path: Optional[PathLike] = None) -> list[str]:
+    """Every file a model source is read from (for "never overwrite an input" checks).
+
+    A TF checkpoint's prefix gives its ``.index`` and ``.data-*`` files and the bins; a
+    folder gives the files in it.
+    """
+    path = Path(source)
+    files = [path]
+    if path.is_dir():
+        files = [child for child in path.iterdir() if child.is_file()]
+    else:
+        prefix = _checkpoint_prefix(path)
+        if prefix is not None:
+            files += [Path(str(prefix) + ".index"), prefix.parent / "pts_in_hull.npy",
+                      *prefix.parent.glob(prefix.name + ".data-*")]
+    if bins_path is not None:
+        files.append(Path(bins_path))
+    return [str(file) for file in files]
 
 
 def _checkpoint_prefix(path: Path) -> Optional[Path]:
@@ -220,6 +308,9 @@ def _find_checkpoint(path: Path) -> Path:
 def load_bins(path: PathLike) -> np.ndarray:
     """Read ab bin centres (Q, 2) from a ``.npy`` file (no pickles)."""
     path = Path(path)
+    _check_regular(path, "a bins file")
+    if path.stat().st_size > 1024**2:  # 313 x 2 float64 take 5 kB
+        raise BadInputError(f"{path.name}: too large for a bins file")
     try:
         bins = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -234,6 +325,7 @@ def load_bins(path: PathLike) -> np.ndarray:
 def load_npz(path: PathLike) -> ModelWeights:
     """Read the project's own model file."""
     path = Path(path)
+    _check_npz_sizes(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             files = list(archive.files)
@@ -253,14 +345,33 @@ def load_npz(path: PathLike) -> ModelWeights:
         # zipfile may quote a whole damaged header: keep the first 100 characters.
         reason = str(error).splitlines()[0][:100] if str(error) else type(error).__name__
         raise BadInputError(f"{path.name}: truncated or corrupt model file ({reason})") from None
-    if not isinstance(metadata, dict):
-        raise BadInputError(f"{path.name}: metadata is not a JSON object")
+    validate_metadata(metadata, path.name)
     version = metadata.get("format_version", 1)
     if isinstance(version, bool) or not isinstance(version, int):
         raise BadInputError(f"{path.name}: metadata has no valid format version")
     if version > FORMAT_VERSION:
         raise BadInputError(f"{path.name}: made by a newer version of this program")
     return ModelWeights(weights, bins, metadata, str(path))
+
+
+def _check_npz_sizes(path: Path) -> None:
+    """Refuse an archive whose directory declares too many members or bytes.
+
+    zipfile never inflates a member past its declared size, so checking the directory
+    first bounds the memory (a 4 GiB member of deflated zeros fits in 4 MB).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return  # np.load gives its own one-line error below
+    if len(infos) > MAX_NPZ_MEMBERS:
+        raise BadInputError(f"{path.name}: too many members ({len(infos):,}) for a model file")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_NPZ_BYTES:
+        raise BadInputError(f"{path.name}: its members hold {total / 2**30:.1f} GiB "
+                            f"uncompressed, over the {MAX_NPZ_BYTES / 2**30:.0f} GiB limit "
+                            "for a model file")
 
 
 def load_tf_checkpoint(path: PathLike, bins_path: Optional[PathLike] = None) -> ModelWeights:
@@ -390,8 +501,8 @@ def load_model(source: PathLike, bins_path: Optional[PathLike] = None) -> ModelW
 
 
 def save_model(path: PathLike, model: ModelWeights, half: bool = False,
-               **metadata: object) -> None:
-    """Write ``model`` as the project's ``.npz`` (atomically: temp file, then rename).
+               inputs: Sequence[PathLike] = (), **metadata: object) -> None:
+    """Write ``model`` as the project's ``.npz`` atomically; never over one of ``inputs``.
 
     ``half`` stores a pretrained encoder's weights as float16 (they are read back as
     float32); the head's stay float32. Extra keyword arguments are stored in the
@@ -423,11 +534,10 @@ def save_model(path: PathLike, model: ModelWeights, half: bool = False,
     arrays = {f"weights/{name}": stored(name, value) for name, value in model.weights.items()}
     arrays["bins"] = model.bins
     arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
-    temporary = path.with_name(f".{path.name}.partial.tmp")  # .gitignore: .*.partial.*
-    try:
-        with open(temporary, "wb") as handle:
+    # The one atomic writer (random exclusive temporary, fsync, rename, OSError as one
+    # line); imported here because the engines do not otherwise depend on the application.
+    from colorize_app.media import atomic_output, open_temporary
+
+    with atomic_output(path, inputs=inputs) as temporary:
+        with open_temporary(temporary) as handle:
             np.savez(handle, **arrays)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()

@@ -51,6 +51,10 @@ STORAGE_DTYPES = {
 
 #: Refuse storages larger than this (a real ECCV16 file holds about 130 MB in total).
 MAX_STORAGE_BYTES = 2 * 1024**3
+#: Refuse files whose storages, or whose tensors once copied out, exceed this in total.
+MAX_TOTAL_BYTES = 2 * 1024**3
+#: Refuse a zip layout with more members than this (a state dict has a few hundred).
+MAX_ZIP_MEMBERS = 100_000
 #: Refuse a zip layout's data.pkl larger than this (it holds names and shapes only).
 MAX_PICKLE_BYTES = 64 * 1024**2
 #: Largest memo index accepted. The C unpickler sizes its memo table by the index it is
@@ -122,6 +126,13 @@ class _TensorRef(_Sealed):
         last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else offset
         if all(size) and last >= storage.numel:
             raise BadInputError("a tensor record reaches past the end of its storage")
+        # A state dict's tensors never hold more elements than their storage: a view with
+        # zero strides could otherwise make 4 bytes into gigabytes.
+        elements = int(np.prod(size, dtype=object)) if size else 1
+        if elements > max(storage.numel, 1):
+            raise BadInputError(f"a tensor record has {elements:,} elements over a storage "
+                                f"of {storage.numel:,}")
+        self.nbytes = elements * storage.storage_type.dtype.itemsize
         self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
 
     def to_array(self) -> np.ndarray:
@@ -216,6 +227,19 @@ class RestrictedUnpickler(pickle.Unpickler):
         return self.storages[key]
 
 
+def _tensor_bytes(obj: Any, depth: int = 0) -> int:
+    """Bytes the tensors of a (nested) dict/list will take once copied out."""
+    if isinstance(obj, _TensorRef):
+        return obj.nbytes
+    if depth > 50:
+        raise BadInputError("the state dict is nested too deeply")
+    if isinstance(obj, dict):
+        return sum(_tensor_bytes(value, depth + 1) for value in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_tensor_bytes(value, depth + 1) for value in obj)
+    return 0
+
+
 def _materialise(obj: Any) -> Any:
     """Replace every _TensorRef in a (nested) dict/list by its numpy array."""
     if isinstance(obj, _TensorRef):
@@ -227,8 +251,24 @@ def _materialise(obj: Any) -> Any:
     return obj
 
 
+def _checked_materialise(obj: Any) -> Any:
+    """:func:`_materialise`, after checking the total it would copy (MAX_TOTAL_BYTES)."""
+    total = _tensor_bytes(obj)
+    if total > MAX_TOTAL_BYTES:
+        raise BadInputError(f"its tensors would take {total / 2**30:.1f} GiB, over the "
+                            f"{MAX_TOTAL_BYTES / 2**30:.0f} GiB limit")
+    return _materialise(obj)
+
+
 def _load_zip(path: Path) -> Any:
     with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ZIP_MEMBERS:
+            raise BadInputError(f"{path.name}: too many members ({len(infos):,})")
+        # zipfile never inflates past the declared sizes: checking them bounds the memory.
+        if sum(info.file_size for info in infos) > MAX_TOTAL_BYTES:
+            raise BadInputError(f"{path.name}: its members hold over "
+                                f"{MAX_TOTAL_BYTES / 2**30:.0f} GiB uncompressed")
         pickles = [name for name in archive.namelist() if name.endswith("data.pkl")]
         if len(pickles) != 1:
             raise BadInputError(f"{path.name}: not a PyTorch zip file (no single data.pkl)")
@@ -249,7 +289,7 @@ def _load_zip(path: Path) -> Any:
         if archive.getinfo(pickles[0]).file_size > MAX_PICKLE_BYTES:
             raise BadInputError(f"{path.name}: data.pkl is implausibly large")
         unpickler = RestrictedUnpickler(io.BytesIO(archive.read(pickles[0])), read_storage)
-        return _materialise(unpickler.load())
+        return _checked_materialise(unpickler.load())
 
 
 def _load_legacy(path: Path) -> Any:
@@ -279,7 +319,7 @@ def _load_legacy(path: Path) -> Any:
             if numel != storage.numel:
                 raise BadInputError(f"{path.name}: storage {key!r} has an inconsistent size")
             storage.fill(handle.read(numel * storage.storage_type.dtype.itemsize))
-        return _materialise(result)
+        return _checked_materialise(result)
 
 
 def _short(error: BaseException) -> str:

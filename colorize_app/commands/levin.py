@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             args.usage_error("give GRAY and MARKED, or --project FILE")
         inputs = [args.gray, args.marked] + ([args.mask] if args.mask else [])
         check_not_input(args.output, inputs)  # refuse before any long work
+        _check_memory(args.gray, args)  # from the header, before anything is decoded
         gray = read_image(args.gray)
         marked = read_image(args.marked)
         mask = read_image(args.mask) if args.mask else None
@@ -120,6 +121,7 @@ def _from_project(args: argparse.Namespace) -> tuple:
     project = load_for_command(args.project, "scribble")
     path = args.gray or command_image(project, "photo", args.project, "give the photo as GRAY")
     check_not_input(args.output, [args.project, path])
+    _check_memory(path, args)
     gray = read_image(path)
     shape = gray.pixels.shape[:2]
     for name, layer in project.layers.items():
@@ -139,3 +141,25 @@ def _from_project(args: argparse.Namespace) -> tuple:
         raise BadInputError(f"{args.project} has no strokes to colorize from")
     marked, mask = strokes.rasterise(gray.pixels)
     return gray, marked, mask, prior_chroma, float(weight) if prior_chroma is not None else 0.0
+
+
+def _check_memory(photo: str, args: argparse.Namespace) -> None:
+    """Refuse a photo whose solve would not fit in memory, from its header alone.
+
+    The solver's own estimate plus the decoded inputs (photo, marked image, mask, result:
+    float32 RGB each), against the machine's and the container's available memory.
+    """
+    import math
+
+    from algorithms.scribble import MAX_SOLVE_PIXELS, estimate_memory
+    from colorize_app import media
+
+    width, height = media.image_size(photo)
+    solve = estimate_memory((height, width), args.radius,
+                            math.inf if args.exact else MAX_SOLVE_PIXELS)
+    media.check_memory(solve + width * height * _IMAGE_BYTES_PER_PIXEL,
+                       f"colorizing the {width} x {height} photo {photo}")
+
+
+#: Decoded images held besides the solver's system: photo, marked, mask, hints, result.
+_IMAGE_BYTES_PER_PIXEL = 100

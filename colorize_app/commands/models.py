@@ -72,13 +72,14 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from algorithms.cnn.model_file import load_model, save_model
+    from algorithms.cnn.model_file import load_model, model_files, save_model
     from algorithms.cnn.registry import resolve_model
     from colorize_app.media import check_not_input
 
     source = resolve_model(args.source)
-    check_not_input(args.output, [source])
+    inputs = model_files(source, args.bins)  # a checkpoint's .index, .data and bins too
+    check_not_input(args.output, inputs)
     model = load_model(source, bins_path=args.bins)
-    save_model(args.output, model, converted_from=source.name)
+    save_model(args.output, model, inputs=inputs, converted_from=source.name)
     print(f"wrote {args.output} ({model.describe()})")
     return 0

@@ -45,7 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_refine_options(parser: argparse.ArgumentParser) -> None:
     """--epochs and --no-irt, shared with `colorize video`."""
-    parser.add_argument("--epochs", type=int, metavar="N",
+    from colorize_app.commands.arguments import whole_number
+
+    # Out of range is bad usage (exit 2), as everywhere.
+    parser.add_argument("--epochs", type=whole_number(1, 100_000), metavar="N",
                         help="training epochs per shot (default: the engine's measured default)")
     parser.add_argument("--no-irt", action="store_true",
                         help="plain L1 training instead of Iteratively Reweighted Training")

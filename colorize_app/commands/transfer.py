@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from colorize_app.commands.arguments import whole_number
+
 DESCRIPTION = """\
 Colour the gray photo TARGET with the colours of the colour photo REFERENCE
 (Welsh, Ashikhmin, Mueller 2002): each target pixel takes the chroma of the reference
@@ -27,19 +29,17 @@ Examples:
   colorize transfer --project holiday.colorize -o coloured.png"""
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+#: Upper bounds: beyond them the work (samples x pixels, window area) is out of reach.
+MAX_SAMPLES = 100_000
+MAX_NEIGHBOURHOOD = 101
+#: Peak bytes per pixel of TARGET and REFERENCE together: measured about 120 (two 1 MP
+#: photos, 343 MB peak including the interpreter); 300 leaves headroom.
+TRANSFER_BYTES_PER_PIXEL = 300
 
 
 def _odd_size(text: str) -> int:
-    value = _positive_int(text)
-    if value < 3 or value % 2 == 0:
+    value = whole_number(3, MAX_NEIGHBOURHOOD)(text)
+    if value % 2 == 0:
         raise argparse.ArgumentTypeError(f"must be an odd number >= 3, got {value}")
     return value
 
@@ -57,14 +57,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a colour-transfer project (.colorize): images and swatch pairs")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output image file")
     parser.add_argument("--regions", metavar="FILE", help="swatch pairs (JSON) for swatch mode")
-    parser.add_argument("--samples", type=_positive_int, default=200, metavar="N",
+    parser.add_argument("--samples", type=whole_number(1, MAX_SAMPLES), default=200, metavar="N",
                         help="jittered samples from the reference, per swatch with --regions "
                              "(default 200, as the paper)")
     parser.add_argument("--neighbourhood", type=_odd_size, default=5, metavar="N",
                         help="odd window size for the lightness statistics (default 5)")
     parser.add_argument("--method", choices=("propagated", "plain"), default="propagated",
                         help="propagated (default) or plain per-pixel matches")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the sampling")
+    parser.add_argument("--seed", type=whole_number(0, 2**63 - 1), default=0,
+                        help="random seed of the sampling (a whole number >= 0)")
     parser.set_defaults(func=run, usage_error=parser.error)
 
 
@@ -98,9 +99,15 @@ def run(args: argparse.Namespace) -> int:
         inputs = [target_path, reference_path, args.project]
     else:
         target_path, reference_path = args.target, args.reference
-        inputs = [args.target, args.reference]
+        inputs = [args.target, args.reference, args.regions]
+        media.check_not_input(args.output, inputs)  # the region file too
         pairs = media.read_regions(args.regions) if args.regions else None
     media.check_not_input(args.output, inputs)
+    # From the headers, before anything is decoded.
+    sizes = [media.image_size(path) for path in (target_path, reference_path)]
+    media.check_memory(sum(w * h for w, h in sizes) * TRANSFER_BYTES_PER_PIXEL,
+                       f"colour transfer onto the {sizes[0][0]} x {sizes[0][1]} photo "
+                       f"{target_path}")
     target = media.read_image(target_path)
     reference = media.read_image(reference_path)
     if pairs is not None:

@@ -22,6 +22,7 @@ Examples:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from colorize_app.commands.arguments import temperature
     from colorize_app.commands.refine import add_refine_options
 
     parser = subparsers.add_parser(
@@ -33,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUTPUT",
                         help="video file (.mp4, ...) or folder of PNG frames")
     parser.add_argument("--model", metavar="NAME|FILE", help="CNN model name or model file")
-    parser.add_argument("--temperature", type=float, default=0.38, metavar="T",
+    parser.add_argument("--temperature", type=temperature, default=0.38, metavar="T",
                         help="CNN annealed-mean temperature in (0, 10]: lower is more vivid "
                              "(default 0.38)")
     parser.add_argument("--no-refine", action="store_true",
@@ -45,16 +46,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import deep_video_prior  # noqa: F401 - first: it picks TensorFlow's back end for training
     from algorithms.cnn.decode import check_temperature
-    from algorithms.cnn.model_file import load_model
+    from algorithms.cnn.model_file import load_model, model_files
     from algorithms.cnn.registry import resolve_model
     from colorize_app import media, video_frames
     from colorize_app.commands import refine
 
     temperature = check_temperature(args.temperature)
     settings = None if args.no_refine else refine.refine_settings(args)
-    media.check_not_input(args.output, [args.input])
-    source = media.open_frames(args.input)
     model_path = resolve_model(args.model)
+    inputs = [args.input, *model_files(model_path)]  # the model is never written over either
+    media.check_not_input(args.output, inputs)
+    source = media.open_frames(args.input)
     model = load_model(model_path)
     gray, notes = video_frames.as_gray(source.reopened(), args.input)
     notes = list(source.notes) + notes
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
     with Colorizer(model) as colorizer, media.FrameWriter(
             args.output, fps=fps, audio_from=refine.audio_source([source]),
-            inputs=[args.input], frame_count=len(source)) as writer:
+            inputs=inputs, frame_count=len(source)) as writer:
         processed = video_frames.MappedFrames(source, lambda frame: colorizer.colorize(frame,
                                                                                  temperature))
         if settings is None:

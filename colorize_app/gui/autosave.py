@@ -4,8 +4,10 @@ Each window owns an :class:`Autosaver`: a few seconds after the last change it a
 window for its state (a :class:`~colorize_app.project.Project`, cheap to build on the UI
 thread) and writes it as a project file in a background thread, so painting never waits
 for PNG encoding or the disk. Files live in the user's state folder (platformdirs), named
-``<pid>-<session>.colorize``. A clean close deletes the window's file; a file whose process
-is gone was left by a crash, and :func:`offer_restore` proposes it at the next start.
+``<pid>-<start>-<session>.colorize``: the process id and its start time (Linux; a PID can be
+reused by a later process, the pair cannot). A clean close deletes the window's file; a file
+whose process is gone was left by a crash, and :func:`offer_restore` proposes it at the next
+start. Anything in the folder that is not a regular file (a FIFO...) is ignored.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import stat
 import threading
 import time
 import uuid
@@ -23,6 +26,7 @@ from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QMessageBox, QWidget
 
 from algorithms.errors import ColorizeError
+from colorize_app import media_files
 from colorize_app.project import Project, peek_project, save_project
 
 #: Where autosaves go; None means the platform's user state folder (tests set a temp one).
@@ -46,17 +50,21 @@ def autosave_folder() -> str:
     return folder
 
 
-def process_alive(pid: int) -> bool:
-    """True when a process ``pid`` runs (POSIX signal 0; elsewhere assume it does)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError, ValueError, OverflowError):
-        return True  # exists but belongs to someone else, or the platform cannot tell
-    return True
+def process_alive(pid: int, start_time: Optional[int] = None) -> bool:
+    """True when process ``pid`` runs and, given ``start_time``, is the one that started then.
+
+    POSIX signal 0; elsewhere assume it does.
+    """
+    return media_files.process_alive(pid, start_time)
+
+
+def session_owner(path: str) -> Optional[tuple[int, Optional[int]]]:
+    """(pid, start time or None) from an autosave file's name, None when not one of ours."""
+    parts = os.path.basename(path).split("-")
+    if not parts[0].isdigit() or len(parts) not in (2, 3):
+        return None
+    start = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+    return int(parts[0]), start
 
 
 @dataclass(frozen=True)
@@ -82,10 +90,12 @@ def orphaned_sessions() -> list[Session]:
     """
     sessions = []
     for path in glob.glob(os.path.join(autosave_folder(), "*.colorize")):
-        pid_text = os.path.basename(path).split("-", 1)[0]
-        if not pid_text.isdigit() or process_alive(int(pid_text)):
+        owner = session_owner(path)
+        if owner is None or process_alive(*owner):
             continue
         try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):  # a FIFO would block the start-up
+                continue
             method, images = peek_project(path)
             saved_at = os.path.getmtime(path)
         except (ColorizeError, OSError):
@@ -113,7 +123,9 @@ class Autosaver(QObject):
     def __init__(self, parent: QWidget, state: Callable[[], Optional[Project]]) -> None:
         super().__init__(parent)
         self._state = state
-        self._name = f"{os.getpid()}-{uuid.uuid4().hex}.colorize"
+        start = media_files.process_start_time(os.getpid())
+        self._name = (f"{os.getpid()}-{'' if start is None else f'{start}-'}"
+                      f"{uuid.uuid4().hex}.colorize")
         self._path: Optional[str] = None  # the folder is made on the first save only
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)

@@ -1,0 +1,55 @@
+"""Argument types shared by the subcommands: one rule for out-of-range options.
+
+An option outside its range is bad usage, like an unknown option: argparse reports it
+(``colorize CMD: error: argument --X: ...``) and the exit code is 2 in every command. Each
+factory returns a callable for ``add_argument(type=...)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Callable, Optional
+
+
+def whole_number(low: int, high: Optional[int] = None, *, multiple_of: int = 1
+                 ) -> Callable[[str], int]:
+    """A type accepting whole numbers in [low, high] (and multiples of ``multiple_of``)."""
+
+    def parse(text: str) -> int:
+        # Compare the digits' count first: int() of a huge string is slow and pointless.
+        stripped = text.strip().lstrip("+-")
+        if not stripped.isdigit():
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+        if len(stripped) > 19:
+            raise argparse.ArgumentTypeError(f"{text[:24]}... is out of range")
+        value = int(text)
+        if value < low or (high is not None and value > high):
+            bound = f"between {low:,} and {high:,}" if high is not None else f"at least {low:,}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value:,}")
+        if value % multiple_of:
+            raise argparse.ArgumentTypeError(f"must be a multiple of {multiple_of}, got {value}")
+        return value
+
+    return parse
+
+
+def real_number(low: float, high: float, *, low_open: bool = False) -> Callable[[str], float]:
+    """A type accepting finite numbers in [low, high] (or (low, high] with ``low_open``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        too_low = value <= low if low_open else value < low
+        if not math.isfinite(value) or too_low or value > high:
+            interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+            raise argparse.ArgumentTypeError(f"must be in {interval}, got {text}")
+        return value
+
+    return parse
+
+
+#: The CNN's annealed-mean temperature, as ``algorithms.cnn.decode.check_temperature``.
+temperature = real_number(0.0, 10.0, low_open=True)
