@@ -14,7 +14,7 @@ from colorize_app.gui.jobs import Task
 #: Longest side of the copy that the live preview recolours.
 PREVIEW_SIDE = 192
 #: Default stroke reach over an automatic colorization (a share of the photo's longer side).
-DEFAULT_REACH = 0.25
+DEFAULT_REACH = 0.10
 
 
 def prior_weight_for_reach(reach: float, shape: tuple[int, ...]) -> float:
