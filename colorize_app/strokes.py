@@ -130,10 +130,11 @@ def check_raster_work(shape: tuple[int, int], strokes: list[Stroke]) -> None:
     work, pieces = raster_work(shape, strokes)
     budget = RASTER_WORK_PER_PIXEL * shape[0] * shape[1] + RASTER_WORK_FLOOR
     if work > budget or pieces > MAX_RASTER_PIECES:
-        raise BadInputError(
-            f"the strokes are too long or wide to draw on this {shape[1]} x {shape[0]} photo "
-            f"({pieces:,} pieces, {work:.3g} pixel evaluations; the limit is {budget:.3g})"
-        )
+        detail = (f"{pieces:,} pieces of segments; the limit is {MAX_RASTER_PIECES:,}"
+                  if pieces > MAX_RASTER_PIECES else
+                  f"{work:.3g} pixel evaluations; the limit is {budget:.3g}")
+        raise BadInputError(f"the strokes are too long or wide to draw on this "
+                            f"{shape[1]} x {shape[0]} photo ({detail})")
 
 
 def stroke_footprint(shape: tuple[int, int], stroke: Stroke, start: int = 0) -> np.ndarray:
