@@ -69,6 +69,11 @@ class ImageView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.NoAnchor)
         self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
         self.setBackgroundBrush(QColor(48, 48, 48))
+        # The view scrolls over the image plus a viewport of margin on each side (see
+        # _update_margins), so any image point can stay under the cursor while zooming;
+        # scroll bars over that margin would mislead, so panning is by dragging.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setMouseTracking(True)
         self.before_item = QGraphicsPixmapItem()
         self.before_item.setTransformationMode(Qt.FastTransformation)
@@ -101,6 +106,7 @@ class ImageView(QGraphicsView):
         pixmap = QPixmap() if image is None else QPixmap.fromImage(to_qimage(image))
         self.before_item.setPixmap(pixmap)
         self.scene().setSceneRect(QRectF(0, 0, pixmap.width(), pixmap.height()))
+        self._update_margins()
         if self.image_size() != old_size:
             self.set_after(None)
         self._update_split()
@@ -146,8 +152,7 @@ class ImageView(QGraphicsView):
 
     def zoom_at(self, factor: float, view_pos: QPointF) -> None:
         """Zoom to ``factor``; the image point at viewport position ``view_pos`` stays
-        under it (up to the view's whole-pixel scrolling, and unless the image is smaller
-        than the view, which then centres it)."""
+        under it (up to the view's whole-pixel scrolling)."""
         factor = min(max(factor, ZOOM_LIMITS[0]), ZOOM_LIMITS[1])
         view_pos = QPointF(view_pos)
         inverse, _ = self.viewportTransform().inverted()
@@ -155,6 +160,7 @@ class ImageView(QGraphicsView):
         self._fit_on_resize = False
         self.resetTransform()
         self.scale(factor, factor)
+        self._update_margins()
         drift = self.viewportTransform().map(anchor) - view_pos
         for bar, delta in ((self.horizontalScrollBar(), drift.x()),
                            (self.verticalScrollBar(), drift.y())):
@@ -171,6 +177,8 @@ class ImageView(QGraphicsView):
         if width and height:
             self.resetTransform()
             self.fitInView(QRectF(0, 0, width, height), Qt.KeepAspectRatio)
+            self._update_margins()
+            self.centerOn(QPointF(width / 2, height / 2))  # the margins changed with the zoom
             self.zoom_changed.emit(self.zoom())
         self._fit_on_resize = True
 
@@ -180,10 +188,25 @@ class ImageView(QGraphicsView):
             self.zoom_at(self.zoom() * ZOOM_STEP**steps, event.position())
         event.accept()
 
+    def _update_margins(self) -> None:
+        """Let the view scroll one viewport past each image edge at the current zoom (an
+        image smaller than the view would otherwise be held centred), keeping the view's
+        centre where it is."""
+        width, height = self.image_size()
+        zoom = max(self.zoom(), 1e-6)
+        margin_x = self.viewport().width() / zoom
+        margin_y = self.viewport().height() / zoom
+        centre = self.mapToScene(self.viewport().rect().center())
+        self.setSceneRect(QRectF(-margin_x, -margin_y, width + 2 * margin_x,
+                                 height + 2 * margin_y))
+        self.centerOn(centre)
+
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         if self._fit_on_resize:
             self.fit()
+        else:
+            self._update_margins()
 
     # -- mouse ----------------------------------------------------------------------------
 

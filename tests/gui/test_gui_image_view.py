@@ -106,3 +106,17 @@ def test_to_qimage_keeps_pixel_values():
     assert qimage.width() == 4 and qimage.height() == 3
     colour = qimage.pixelColor(2, 1)
     assert (colour.red(), colour.green(), colour.blue()) == (255, 128, 0)
+
+
+def test_zoom_from_fit_keeps_the_pixel_under_the_cursor_of_a_letterboxed_image(qtbot):
+    view = make_view(qtbot, np.zeros((100, 400)))  # wide: gray bands above and below
+    cursor = QPoint(300, 140)
+    start = view.image_point(cursor)
+    for _ in range(3):
+        wheel(view, 1, cursor)
+        point = view.image_point(cursor)
+        assert abs(point.x() - start.x()) <= 1 and abs(point.y() - start.y()) <= 1
+    view.fit()  # back to the whole image, centred
+    centre = view.viewportTransform().map(QPointF(200, 50))
+    middle = QPointF(view.viewport().rect().center())
+    assert abs(centre.x() - middle.x()) <= 1.5 and abs(centre.y() - middle.y()) <= 1.5
