@@ -7,4 +7,4 @@ stays fast and `colorize levin` never imports TensorFlow.
 """
 
 #: Subcommand modules, in the order `colorize --help` lists them.
-COMMAND_MODULES = ["levin", "cnn", "models", "transfer", "train", "video", "refine"]
+COMMAND_MODULES = ["levin", "cnn", "models", "transfer", "train", "video", "refine", "batch"]

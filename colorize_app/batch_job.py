@@ -1,0 +1,266 @@
+"""Resumable batch jobs on a Dask cluster: plan, skip what is done, run the rest, record it.
+
+The client side of `colorize batch`. The job runs on a Dask ``distributed`` cluster: a
+``LocalCluster`` sized to this machine by default, or an existing cluster's scheduler.
+Every task is one input (:mod:`colorize_app.batch_tasks`); at most a few tasks per worker
+thread are in flight, so a job of 100,000 inputs holds little memory and Ctrl+C has little
+to cancel. Each result is appended to the manifest as it arrives; a rerun skips inputs
+whose record says done with the same fingerprint and settings, and retries the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Optional, Sequence
+
+from algorithms.errors import BadInputError, ColorizeError
+from colorize_app.media_batch import FoundInput, Manifest, fingerprint
+
+#: Memory one local worker needs (a TensorFlow runtime, a model, one large photo).
+WORKER_BYTES = 1_500_000_000
+#: Seconds to wait for a scheduler to answer and for its first worker to join.
+CONNECT_TIMEOUT_S = 30
+#: Tasks kept in flight per worker thread: enough to keep workers busy between results.
+IN_FLIGHT_PER_THREAD = 4
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One input of a job: the file, its output (relative to OUT_DIR) and its fingerprint."""
+
+    source: str
+    output: str
+    fingerprint: list
+
+
+@dataclass
+class BatchSummary:
+    """What a run did: counts, the first failure, the wall time in seconds."""
+
+    total: int
+    skipped: int = 0
+    done: int = 0
+    failed: int = 0
+    failures: list = field(default_factory=list)  # (source, reason)
+    seconds: float = 0.0
+
+
+def plan_items(found: Sequence[FoundInput], suffix: Optional[str]) -> list[BatchItem]:
+    """Items with their output names: the relative path, its extension replaced by ``suffix``.
+
+    ``suffix`` None keeps the input's extension (videos). Refuses, before any work, two
+    inputs that would write the same output (``a.jpg`` and ``a.png`` -> ``a.png``).
+    """
+    items, seen = [], {}
+    for entry in found:
+        output = entry.relative if suffix is None else \
+            os.path.splitext(entry.relative)[0] + suffix
+        key = output.lower()  # also a clash on case-insensitive file systems
+        if key in seen:
+            raise BadInputError(f"{entry.path} and {seen[key]} would both be written to "
+                                f"{output}")
+        seen[key] = entry.path
+        items.append(BatchItem(entry.path, output, fingerprint(entry.path)))
+    return items
+
+
+def settings_key(settings: dict) -> str:
+    """A short digest of the settings that decide an output's pixels."""
+    text = json.dumps(settings, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def machine_cores() -> int:
+    """CPU cores this process may use (the affinity mask, where the platform has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def default_workers() -> int:
+    """Local workers: one per core, fewer when memory would not hold one model per worker."""
+    from colorize_app.media_files import available_memory
+
+    memory = available_memory()
+    by_memory = memory // WORKER_BYTES if memory else machine_cores()
+    return int(max(1, min(machine_cores(), by_memory)))
+
+
+@dataclass
+class Cluster:
+    """A connected Dask client, the TensorFlow threads each task may use, a description."""
+
+    client: object
+    threads_per_task: int
+    description: str
+    dashboard: Optional[str] = None
+
+
+def _quiet_dask() -> None:
+    """Dask's own warnings (a port in use, workers closing) are noise on our command line."""
+    import dask
+
+    dask.config.set({"logging.distributed": "error", "distributed.admin.tick.limit": "60s"})
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def connect(workers: Optional[int] = None, scheduler: Optional[str] = None
+            ) -> Iterator[Cluster]:
+    """A Dask client on a new local cluster of ``workers`` processes, or on ``scheduler``.
+
+    The local cluster runs one single-threaded worker process per ``workers`` (default:
+    :func:`default_workers`), each task using ``cores // workers`` TensorFlow threads; it
+    is closed, and its processes ended, when the block ends (Ctrl+C included).
+    """
+    _quiet_dask()
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except (OSError, TimeoutError, ValueError) as error:
+            raise BadInputError(f"cannot reach the Dask scheduler at {scheduler}: "
+                                f"{str(error).splitlines()[0] if str(error) else error}"
+                                ) from None
+        try:
+            try:
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            except TimeoutError:
+                raise BadInputError(f"no Dask worker joined the scheduler at {scheduler} "
+                                    f"within {CONNECT_TIMEOUT_S} s (start one with "
+                                    f"`dask worker {scheduler}`)") from None
+            yield Cluster(client, 0, f"the Dask cluster at {scheduler}",
+                          getattr(client, "dashboard_link", None))
+        finally:
+            client.close()
+        return
+    count = workers or default_workers()
+    threads = max(1, machine_cores() // count)
+    dashboard = ":8787" if _has_bokeh() else None
+    cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
+                           dashboard_address=dashboard, silence_logs=logging.ERROR,
+                           preload=["colorize_app.batch_tasks"])  # its dask_setup
+    try:
+        client = Client(cluster)
+        try:
+            yield Cluster(client, threads, f"{count} local worker{'s' if count != 1 else ''}",
+                          cluster.dashboard_link if dashboard else None)
+        finally:
+            client.close()
+    finally:
+        cluster.close(timeout=CONNECT_TIMEOUT_S)
+
+
+def _has_bokeh() -> bool:
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _reason_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def to_do(items: Sequence[BatchItem], manifest: Manifest, key: str) -> list[BatchItem]:
+    """The items the manifest does not record as done with settings ``key`` (in order)."""
+    return [item for item in items if not manifest.is_done(item.output, key, item.fingerprint)]
+
+
+def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem], settings: dict,
+              key: str, manifest: Manifest, out_dir: str, *, run: str, label: str = "photos",
+              on_result: Optional[Callable[[BatchItem, dict], None]] = None) -> BatchSummary:
+    """Run ``task(source, target, settings)`` for every item; record each result.
+
+    ``items`` are those :func:`to_do` left; ``key`` is the settings' :func:`settings_key`,
+    recorded with each result. Results are appended to ``manifest`` as they arrive,
+    whatever order they come in. ``on_result(item, record)`` is called after each (the
+    tests interrupt a job there). A task that kills its worker is recorded as failed.
+    """
+    from distributed import as_completed
+    from distributed.client import FutureCancelledError
+
+    try:
+        from distributed.scheduler import KilledWorker
+    except ImportError:  # pragma: no cover - older layouts
+        from distributed import KilledWorker
+
+    summary = BatchSummary(total=len(items))
+    started = time.perf_counter()
+    threads = sum(cluster.client.nthreads().values()) or 1
+    window = max(4, IN_FLIGHT_PER_THREAD * threads)
+    remaining = iter(items)
+    in_flight: dict = {}
+    completed = as_completed()
+
+    def submit_next() -> None:
+        item = next(remaining, None)
+        if item is not None:
+            target = os.path.join(out_dir, item.output)
+            # pure=False: a fresh key per submission (the dashboard groups them by task name).
+            future = cluster.client.submit(task, item.source, target, settings, pure=False)
+            in_flight[future] = item
+            completed.add(future)
+
+    with _progress(len(items), label) as bar:
+        try:
+            for _ in range(window):
+                submit_next()
+            for future in completed:
+                item = in_flight.pop(future)
+                try:
+                    result = future.result()
+                except KilledWorker:
+                    result = {"status": "failed",
+                              "error": "a worker died while processing it (a crash)"}
+                except FutureCancelledError:
+                    raise ColorizeError("the Dask cluster cancelled the job") from None
+                except Exception as error:  # noqa: BLE001 - the cluster itself failed
+                    raise ColorizeError(f"the batch job stopped: {_reason_line(error)}") from None
+                future.release()
+                record = {"output": item.output, "input": item.source, "run": run,
+                          "fingerprint": item.fingerprint, "settings": key, **result}
+                manifest.append(record)
+                if result["status"] == "done":
+                    summary.done += 1
+                else:
+                    summary.failed += 1
+                    summary.failures.append((item.source, result.get("error", "failed")))
+                    bar.write(f"colorize: error: skipped {item.source}: "
+                              f"{result.get('error', 'failed')}", file=sys.stderr)
+                bar.set_postfix_str(f"done {summary.done}, failed {summary.failed}, "
+                                    f"remaining {len(items) - summary.done - summary.failed}",
+                                    refresh=False)
+                bar.update(1)
+                if on_result is not None:
+                    on_result(item, record)
+                submit_next()
+        finally:
+            # Ctrl+C or a stopped job: drop what is queued; workers finish or drop theirs.
+            if in_flight:
+                with contextlib.suppress(Exception):
+                    cluster.client.cancel(list(in_flight), force=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str):  # noqa: ANN202 - a tqdm bar
+    """A bar on stderr: items finished, the rate per second, and done / failed / remaining."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc="batch", unit=f" {label}", file=sys.stderr, disable=None,
+              bar_format="{desc}: {n}/{total} {unit} |{bar}| {elapsed}<{remaining}, "
+                         "{rate_fmt} {postfix}") as bar:
+        yield bar

@@ -1,0 +1,188 @@
+"""The work a batch job sends to its Dask workers: one photo, or one video, per task.
+
+Runs in the worker processes (any machine with the project installed and the same files
+in reach). Each worker thread loads the model once, on its first task, and keeps it for
+the rest of the job; a task returns a small result dict and never raises for a bad input,
+so that one unreadable scan is reported and the others go on. Only a model the worker
+cannot load (or a different one than the client's) raises :class:`WorkerModelError`:
+every later task would fail the same way, so the job stops.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import threading
+import time
+from typing import Any, Optional
+
+#: Per worker thread: {(model, sha256, input size, threads): Colorizer} and a load count.
+_LOCAL = threading.local()
+
+
+class WorkerModelError(RuntimeError):
+    """A worker cannot load the job's model (missing there, or another version)."""
+
+
+def dask_setup(worker: object) -> None:
+    """Dask preload hook of the local cluster's workers: Ctrl+C is the client's to handle.
+
+    A terminal sends SIGINT to the whole process group; workers that took it as their own
+    would die mid-task with tracebacks. The client stops them cleanly instead.
+    """
+    import signal
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def worker_name() -> str:
+    """host:pid of this worker process (for the manifest)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def model_loads() -> int:
+    """How many models this worker thread has loaded so far."""
+    return getattr(_LOCAL, "loads", 0)
+
+
+def _colorizer(settings: dict):  # noqa: ANN202 - a Colorizer, imported late
+    """This thread's Colorizer for the job's model, loaded on first use."""
+    key = (settings["model"], settings["model_sha256"], settings["input_size"],
+           settings["threads"])
+    cache = getattr(_LOCAL, "colorizers", None)
+    if cache is None:
+        cache = _LOCAL.colorizers = {}
+    if key not in cache:
+        from algorithms.cnn.colorizer import Colorizer
+        from algorithms.cnn.model_file import load_model
+        from algorithms.cnn.registry import file_sha256, resolve_model
+        from algorithms.errors import ColorizeError
+
+        loading = time.perf_counter()
+        try:
+            path = resolve_model(settings["model"])
+            if file_sha256(path) != settings["model_sha256"]:
+                raise WorkerModelError(f"the model {path} on worker {worker_name()} is not "
+                                       f"the client's (different contents)")
+            model = load_model(path)
+        except ColorizeError as error:
+            raise WorkerModelError(f"worker {worker_name()} cannot load the model: "
+                                   f"{error}") from None
+        for old in cache.values():  # one model per thread: a new job's replaces the last
+            old.close()
+        cache.clear()
+        cache[key] = Colorizer(model, input_size=settings["input_size"],
+                               threads=settings["threads"])
+        _LOCAL.loads = model_loads() + 1
+        _LOCAL.model_path = str(path)
+        _LOCAL.load_seconds = time.perf_counter() - loading  # reported by this task only
+    return cache[key]
+
+
+def _result(status: str, started: float, error: Optional[str] = None,
+            notes: tuple = ()) -> dict:
+    result: dict[str, Any] = {"status": status, "seconds": round(time.perf_counter() - started, 3),
+                              "worker": worker_name(), "model_loads": model_loads()}
+    load_seconds = getattr(_LOCAL, "load_seconds", None)
+    if load_seconds is not None:  # this task loaded the model: its seconds include that
+        result["model_load_s"] = round(load_seconds, 3)
+        _LOCAL.load_seconds = None
+    if error is not None:
+        result["error"] = error
+    if notes:
+        result["notes"] = list(notes)
+    return result
+
+
+def _failure(started: float, error: BaseException) -> dict:
+    """The one-line reason a bad input failed (a bug is named as one)."""
+    from algorithms.errors import ColorizeError
+
+    if isinstance(error, MemoryError):
+        reason = "out of memory"
+    elif isinstance(error, ColorizeError):
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "failed"
+    else:
+        reason = f"internal error ({type(error).__name__}: {error})".splitlines()[0]
+    return _result("failed", started, reason)
+
+
+def colorize_photo(source: str, target: str, settings: dict) -> dict:
+    """Colorize the photo ``source`` into ``target`` (atomic; folders made as needed).
+
+    ``settings``: model (name or absolute path), model_sha256, temperature, input_size
+    (None: native), threads (TensorFlow threads per op, 0: all cores).
+    """
+    started = time.perf_counter()
+    colorizer = _colorizer(settings)  # WorkerModelError stops the job
+    try:
+        from colorize_app import media
+
+        image = media.read_image(source)
+        rgb = colorizer.colorize(image.pixels, settings["temperature"])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        media.write_image(target, rgb, inputs=[source])
+    except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
+        return _failure(started, error)
+    return _result("done", started, notes=image.notes)
+
+
+def colorize_video(source: str, target: str, settings: dict) -> dict:
+    """Colorize the video (or folder of frames) ``source`` into ``target``, as `colorize video`.
+
+    Each frame is colorized by the CNN, then Deep Video Prior refines it shot by shot
+    (``settings["refine"]``, a RefineSettings, or None for per-frame output). Finished
+    shots are checkpointed where `colorize video` keeps them, so a task cut short resumes
+    from its last shot. ``target`` is a video file (or a folder of PNG frames).
+    """
+    import deep_video_prior  # noqa: F401 - first: it picks TensorFlow's back end for training
+
+    started = time.perf_counter()
+    colorizer = _colorizer(settings)
+    notes: list = []
+    try:
+        import shutil
+
+        from colorize_app import media, video_frames
+        from colorize_app.commands import refine
+
+        media.check_not_input(target, [source])
+        frames = media.open_frames(source)
+        gray, colour_notes = video_frames.as_gray(frames.reopened(), source)
+        notes = list(frames.notes) + colour_notes
+        fps = refine.output_fps([frames], target, notes)
+        refine_settings = settings.get("refine")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        temperature = settings["temperature"]
+        with media.FrameWriter(target, fps=fps, audio_from=refine.audio_source([frames]),
+                               inputs=[source], frame_count=len(frames)) as writer:
+            processed = video_frames.MappedFrames(
+                frames, lambda frame: colorizer.colorize(frame, temperature))
+            if refine_settings is None:
+                for index in range(len(processed)):
+                    writer.write(processed[index])
+                checkpoints = None
+            else:
+                from deep_video_prior.pipeline import refine_video
+
+                # The same folder as `colorize video` of this input: either resumes the other
+                # (the thread count is not part of a shot's key).
+                checkpoints = video_frames.checkpoint_dir(
+                    "video", [source, _LOCAL.model_path],
+                    {"settings": repr(refine_settings), "temperature": temperature})
+                refine_settings = dataclasses.replace(refine_settings,
+                                                      threads=settings["threads"])
+
+                def write_frame(index: int, rgb) -> None:  # noqa: ANN001
+                    writer.write(rgb)
+
+                refine_video(gray, processed, write_frame, settings=refine_settings,
+                             checkpoint_dir=checkpoints)
+        if checkpoints is not None:
+            shutil.rmtree(checkpoints, ignore_errors=True)
+        notes += list(writer.notes)
+    except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
+        return _failure(started, error)
+    return _result("done", started, notes=tuple(notes))

@@ -1,0 +1,185 @@
+"""`colorize batch cnn|video`: whole archives, resumably, on this machine or a Dask cluster."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Callable, Optional
+
+from colorize_app.commands import arguments
+
+DESCRIPTION = """\
+Colorize whole archives of photos (batch cnn) or videos (batch video). INPUTS are files,
+folders (searched recursively) and glob patterns ('scans/**/*.tif'); each result keeps its
+path relative to the INPUT it was found through, under OUT_DIR. The work runs on a Dask
+cluster: by default one started on this machine (one worker process per core, each
+loading the model once), or an existing one with --scheduler. The job is resumable:
+OUT_DIR/colorize-batch.jsonl records every input's fingerprint, settings and result; the
+same command run again skips what is done and retries what failed. A bad input is
+reported and skipped; the exit status is 1 when any input failed, 0 when all are done."""
+
+EPILOG = """\
+Examples:
+  colorize batch cnn scans/ -o coloured/ --workers 2
+  colorize batch cnn 'archive/**/*.tif' -o coloured/ --format jpg --temperature 0.3
+  colorize batch cnn scans/ -o /shared/coloured/ --scheduler tcp://10.0.0.5:8786
+  colorize batch video films/ -o coloured_films/ --no-refine
+With --scheduler, every worker must see INPUTS and OUT_DIR at the same paths (a shared
+file system) and have the project installed; --model names a model installed there, or
+a file they can read."""
+
+#: --format choices: the written image's extension.
+FORMATS = ("png", "jpg", "tif", "webp", "bmp")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from colorize_app.commands.refine import add_refine_options
+
+    parser = subparsers.add_parser(
+        "batch", help="colorize whole archives resumably, locally or on a Dask cluster",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND")
+    kinds.required = True
+    photos = kinds.add_parser(
+        "cnn", help="photos, as `colorize cnn`", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common_options(photos, "image files, folders or glob patterns")
+    photos.add_argument("--format", choices=FORMATS, default="png",
+                        help="file type of the results (default png)")
+    size = photos.add_mutually_exclusive_group()
+    size.add_argument("--size", type=arguments.whole_number(8, 8192, multiple_of=8),
+                      default=256, metavar="N",
+                      help="side of the square the network sees, a multiple of 8 (default 256)")
+    size.add_argument("--native", action="store_true",
+                      help="run the network at each photo's own resolution (slower)")
+    photos.set_defaults(func=run_cnn)
+    videos = kinds.add_parser(
+        "video", help="videos, as `colorize video` (results are .mp4)",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common_options(videos, "video files, folders or glob patterns")
+    videos.add_argument("--no-refine", action="store_true",
+                        help="write the per-frame colorization without Deep Video Prior")
+    add_refine_options(videos)
+    videos.set_defaults(func=run_video)
+
+
+def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help=what)
+    parser.add_argument("-o", "--output", required=True, metavar="OUT_DIR",
+                        help="output folder (made if needed); holds the job's manifest")
+    parser.add_argument("--model", metavar="NAME|FILE", help="model name or model file")
+    parser.add_argument("--temperature", type=arguments.temperature, default=0.38,
+                        metavar="T", help="annealed-mean temperature in (0, 10]: lower is "
+                                          "more vivid (default 0.38)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=arguments.whole_number(1, 1024), metavar="N",
+                       help="local worker processes (default: one per core, as memory allows)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on an existing Dask cluster (e.g. tcp://host:8786)")
+
+
+def _model(spec: Optional[str]) -> tuple[str, str, str]:
+    """(what workers resolve, the model file's sha256, its description); checked here first.
+
+    A name stays a name (each worker finds its own installed copy); a file is passed as an
+    absolute path. The checksum makes a worker with another version refuse the job.
+    """
+    from algorithms.cnn.model_file import load_model
+    from algorithms.cnn.registry import file_sha256, installed_models, resolve_model
+
+    path = resolve_model(spec)
+    description = load_model(path).describe()  # a bad model fails here, before any cluster
+    name = {model.path.resolve(): model.name for model in installed_models()}.get(path.resolve())
+    worker_spec = name if name and spec in (None, name) else str(path.resolve())
+    return worker_spec, file_sha256(path), description
+
+
+def _output_folder(path: str) -> str:
+    from algorithms.errors import BadInputError
+
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise BadInputError(f"OUT_DIR must be a folder; {path} is a file")
+    return os.path.abspath(path)
+
+
+def run_cnn(args: argparse.Namespace) -> int:
+    from colorize_app import batch_tasks, media
+
+    out_dir = _output_folder(args.output)
+    model, sha256, description = _model(args.model)
+    input_size = None if args.native else args.size
+    settings = {"model": model, "model_sha256": sha256, "temperature": args.temperature,
+                "input_size": input_size}
+    identity = {"kind": "cnn", "model_sha256": sha256, "temperature": args.temperature,
+                "input_size": input_size, "format": args.format}
+    return _run(args, out_dir, media.IMAGE_EXTENSIONS, f".{args.format}",
+                batch_tasks.colorize_photo, settings, identity, "photos", description)
+
+
+def run_video(args: argparse.Namespace) -> int:
+    from colorize_app import batch_tasks, media
+    from colorize_app.commands import refine
+
+    out_dir = _output_folder(args.output)
+    refine_settings = None if args.no_refine else refine.refine_settings(args)
+    model, sha256, description = _model(args.model)
+    settings = {"model": model, "model_sha256": sha256, "temperature": args.temperature,
+                "input_size": 256, "refine": refine_settings}
+    identity = {"kind": "video", "model_sha256": sha256, "temperature": args.temperature,
+                "refine": repr(refine_settings)}
+    return _run(args, out_dir, media.VIDEO_EXTENSIONS, ".mp4", batch_tasks.colorize_video,
+                settings, identity, "videos", description)
+
+
+def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
+         task: Callable, settings: dict, identity: dict, label: str, model: str) -> int:
+    """Plan, skip what the manifest says is done, run the rest, summarise (exit status)."""
+    from algorithms.errors import BadInputError
+    from colorize_app import batch_job
+    from colorize_app.media_batch import Manifest, find_inputs
+
+    items = batch_job.plan_items(find_inputs(args.inputs, extensions, out_dir), suffix)
+    key = batch_job.settings_key(identity)
+    with Manifest(out_dir) as manifest:
+        pending = batch_job.to_do(items, manifest, key)
+        skipped = len(items) - len(pending)
+        if not pending:
+            print(f"nothing to do: all {len(items)} {label} are done -> {out_dir}")
+            return 0
+        run = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+        if skipped:
+            print(f"colorize: note: {skipped} of {len(items)} {label} already done "
+                  f"(per {manifest.path}); doing the other {len(pending)}", file=sys.stderr)
+        summary = None
+        try:
+            with batch_job.connect(args.workers, args.scheduler) as cluster:
+                manifest.append({"run": run, "command": f"batch {args.kind}",
+                                 "settings": identity, "settings_key": key,
+                                 "inputs": len(items), "to_do": len(pending),
+                                 "cluster": cluster.description})
+                if cluster.dashboard:
+                    print(f"colorize: note: progress dashboard at {cluster.dashboard}",
+                          file=sys.stderr)
+                summary = batch_job.run_items(
+                    cluster, task, pending, dict(settings, threads=cluster.threads_per_task),
+                    key, manifest, out_dir, run=run, label=label)
+        except KeyboardInterrupt:
+            done = sum(1 for record in manifest.records.values() if record.get("run") == run)
+            print(f"colorize: note: stopped after {done} of {len(pending)} {label}; run the "
+                  f"same command again to do the rest", file=sys.stderr)
+            raise
+    rate = summary.done / summary.seconds if summary.seconds > 0 else 0.0
+    print(f"colorized {summary.done} {label} ({skipped} already done, {summary.failed} "
+          f"failed) with {model} on {cluster.description} in {summary.seconds:.1f} s "
+          f"({rate:.2f} {label}/s) -> {out_dir}")
+    if summary.failures:
+        source, _ = summary.failures[0]
+        raise BadInputError(f"{summary.failed} of {len(items)} inputs could not be colorized "
+                            f"(first: {source}); the others were written; the same command "
+                            f"retries them")
+    return 0
