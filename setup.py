@@ -44,6 +44,7 @@ setup(
         "imageio-ffmpeg",
         "pooch",
         "tqdm",
+        "distributed",  # Dask: `colorize batch` runs on a local or remote cluster
         "platformdirs",
         "tensorflow-cpu>=2.16",  # imported only by the commands and windows that need it
     ],
