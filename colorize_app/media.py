@@ -131,15 +131,18 @@ def read_image(path: PathLike) -> LoadedImage:
 def image_size(path: PathLike) -> tuple[int, int]:
     """(width, height) of an image file from its header, nothing decoded (one-line errors).
 
-    EXIF orientations that turn the picture swap the two, as :func:`read_image` does.
+    A PNG or JPEG whose header declares more pixels than its bytes can hold is refused as
+    truncated (:func:`check_data_present`). EXIF orientations that turn the picture swap
+    the two, as :func:`read_image` does.
     """
     path = os.fspath(path)
-    check_input_file(path)
+    file_size = check_input_file(path).st_size
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
                 width, height = image.size
+                check_data_present(path, image, file_size)  # a lying header is named first
                 if image.getexif().get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
                     width, height = height, width
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):

@@ -86,6 +86,21 @@ def project_file(data: bytes) -> None:
     load_project(_file("work.colorize", data))
 
 
+def project_strokes(data: bytes) -> None:
+    """A project's strokes drawn on a 160 x 120 photo (``colorize levin --project``).
+
+    The drawing budget is lowered here as the pixel limit is, so that a mutated stroke
+    cannot make one case take seconds; the check is the same code.
+    """
+    from colorize_app import strokes
+    from colorize_app.project import load_project
+
+    _limited_pixels()
+    strokes.RASTER_WORK_FLOOR = min(strokes.RASTER_WORK_FLOOR, 2e6)
+    loaded = load_project(_file("strokes.colorize", data))
+    strokes.Strokes((120, 160), list(loaded.strokes)).rasterise(np.zeros((120, 160), np.float32))
+
+
 def image(data: bytes) -> None:
     from colorize_app import media
 
@@ -308,6 +323,7 @@ def seeds(name: str) -> list[bytes]:
     table = {
         "region_json": lambda: [_regions_seed(), b'{"pairs": []}'],
         "project_file": lambda: [_project_seed(), _zip({"manifest.json": b"{}"})],
+        "project_strokes": lambda: [_project_seed()],
         "image": lambda: images,
         "marked_image": lambda: [_png(_marked()), _png(_marked(), 16)],
         "hint_mask": lambda: [_png((gray > 0.4).astype(np.float32)), _png(gray)],
@@ -326,6 +342,7 @@ def seeds(name: str) -> list[bytes]:
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "region_json": region_json,
     "project_file": project_file,
+    "project_strokes": project_strokes,
     "image": image,
     "marked_image": marked_image,
     "hint_mask": hint_mask,

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fuzz/ folder
 from fuzz.targets import TARGETS, check, seeds  # noqa: E402
 
 EXAMPLES = 40
-FAST = ["region_json", "project_file", "image", "marked_image", "hint_mask", "model_npz",
-        "model_pth", "bins_npy", "frame_folder"]
+FAST = ["region_json", "project_file", "project_strokes", "image", "marked_image", "hint_mask",
+        "model_npz", "model_pth", "bins_npy", "frame_folder"]
 TENSORFLOW = ["tf_checkpoint_index", "tf_checkpoint_data"]
 
 
@@ -47,10 +47,12 @@ def damaged(draw, seed_list: list[bytes]) -> bytes:
 
 @pytest.fixture(autouse=True)
 def restore_pixel_limit(monkeypatch):
-    """The fuzz targets lower media.MAX_PIXELS for the harness: undo it after each test."""
-    from colorize_app import media
+    """The fuzz targets lower media.MAX_PIXELS (and the strokes' drawing budget) for the
+    harness: undo it after each test."""
+    from colorize_app import media, strokes
 
     monkeypatch.setattr(media, "MAX_PIXELS", media.MAX_PIXELS)
+    monkeypatch.setattr(strokes, "RASTER_WORK_FLOOR", strokes.RASTER_WORK_FLOOR)
 
 
 def fuzz(name: str, examples: int) -> None:
