@@ -18,7 +18,6 @@ names and layouts, validated against the architecture read off the shapes.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -40,6 +39,13 @@ from algorithms.cnn.architecture import (
 )
 from algorithms.cnn.decode import check_bins
 from algorithms.cnn.efficientnet import ENCODER_NAME
+from algorithms.cnn.model_checks import (  # noqa: F401 - part of this module's interface
+    MAX_NPZ_BYTES,
+    MAX_NPZ_MEMBERS,
+    check_npz_sizes,
+    check_regular,
+    validate_metadata,
+)
 from algorithms.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -58,18 +64,6 @@ TORCH_RELEASE_METADATA = {
 }
 #: The PyTorch release predicts ab / 110 (its ``unnormalize_ab``).
 TORCH_AB_SCALE = 110.0
-#: Bounds of a project .npz read: members and their uncompressed bytes (from the zip
-#: directory, before anything is inflated). The shipped models hold under 100 MB.
-MAX_NPZ_MEMBERS = 4096
-MAX_NPZ_BYTES = 2 * 1024**3
-#: Known metadata keys whose values are checked: (type, lowest, highest) for numbers.
-#: Other keys are kept as they are (later versions may add their own).
-_NUMBER_METADATA = {
-    "input_offset": (-1000.0, 1000.0),
-    "input_scale": (1e-6, 1e6),
-    "bn_epsilon": (1e-12, 1.0),
-}
-_TEXT_METADATA = ("padding", "name", "architecture", "source_format", "storage", "notes")
 
 
 @dataclass
@@ -137,37 +131,6 @@ def network_variable_shapes(arch: "Architecture | EncoderHeadArchitecture"
     return variable_shapes(arch)
 
 
-def validate_metadata(metadata: object, source: str) -> dict:
-    """Check the types and finite ranges of the metadata keys this version knows.
-
-    Numbers (input normalisation, batch-norm epsilon) must be finite and in range: a NaN
-    offset or a zero scale would give an all-white picture without any error. Unknown keys
-    are left alone.
-    """
-    if not isinstance(metadata, dict):
-        raise BadInputError(f"{source}: metadata is not a JSON object")
-    for key, (low, high) in _NUMBER_METADATA.items():
-        if key not in metadata:
-            continue
-        value = metadata[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise BadInputError(f"{source}: metadata {key} must be a number, "
-                                f"got {type(value).__name__}")
-        # Compare as Python numbers: a 400-digit integer must not overflow a float cast.
-        if isinstance(value, float) and not np.isfinite(value) or not low <= value <= high:
-            raise BadInputError(f"{source}: metadata {key} must be a finite number in "
-                                f"[{low:g}, {high:g}], got {str(value)[:40]}")
-    for key in _TEXT_METADATA:
-        if key in metadata and not isinstance(metadata[key], str):
-            raise BadInputError(f"{source}: metadata {key} must be text, "
-                                f"got {type(metadata[key]).__name__}")
-    names = metadata.get("source_names", {})
-    if not isinstance(names, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in names.items()):
-        raise BadInputError(f"{source}: metadata source_names must map names to names")
-    return metadata
-
-
 def validate(model: ModelWeights, source: str) -> ModelWeights:
     """Check every variable's presence, shape and values, and the bins; name any culprit."""
     validate_metadata(model.metadata, source)
@@ -215,7 +178,7 @@ def detect_format(path: PathLike) -> str:
     path = Path(path)
     if path.is_dir() or _checkpoint_prefix(path) is not None:
         return "tf_checkpoint"
-    _check_regular(path, "a model file")
+    check_regular(path, "a model file")
     if zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as archive:
@@ -237,25 +200,6 @@ def detect_format(path: PathLike) -> str:
         f"{path.name}: not a model file (expected the project's .npz, a TF checkpoint "
         "or a PyTorch .pth)"
     )
-
-
-def _check_regular(path: Path, what: str) -> None:
-    """Refuse a FIFO, device, /proc file, link loop, missing or empty file (one line)."""
-    import stat
-
-    try:
-        status = os.stat(path)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise BadInputError(f"{path}: too many levels of symbolic links") from None
-        raise BadInputError(f"no such {what.split(' ', 1)[1]}: {path}") from None
-    if not stat.S_ISREG(status.st_mode):
-        raise BadInputError(f"{path} is not a regular file (a FIFO, device or socket), "
-                            f"not {what}")
-    if status.st_size == 0:
-        raise BadInputError(f"{path.name}: the {what.split(' ', 1)[1]} is empty")
-    if str(path.resolve()).startswith(("/proc/", "/sys/")):
-        raise BadInputError(f"{path} is a system file, not {what}")
 
 
 def model_files(source: PathLike, bins_path: Optional[PathLike] = None) -> list[str]:
@@ -308,7 +252,7 @@ def _find_checkpoint(path: Path) -> Path:
 def load_bins(path: PathLike) -> np.ndarray:
     """Read ab bin centres (Q, 2) from a ``.npy`` file (no pickles)."""
     path = Path(path)
-    _check_regular(path, "a bins file")
+    check_regular(path, "a bins file")
     if path.stat().st_size > 1024**2:  # 313 x 2 float64 take 5 kB
         raise BadInputError(f"{path.name}: too large for a bins file")
     try:
@@ -325,7 +269,7 @@ def load_bins(path: PathLike) -> np.ndarray:
 def load_npz(path: PathLike) -> ModelWeights:
     """Read the project's own model file."""
     path = Path(path)
-    _check_npz_sizes(path)
+    check_npz_sizes(path, MAX_NPZ_MEMBERS, MAX_NPZ_BYTES)  # as set here (tests lower them)
     try:
         with np.load(path, allow_pickle=False) as archive:
             files = list(archive.files)
@@ -352,26 +296,6 @@ def load_npz(path: PathLike) -> ModelWeights:
     if version > FORMAT_VERSION:
         raise BadInputError(f"{path.name}: made by a newer version of this program")
     return ModelWeights(weights, bins, metadata, str(path))
-
-
-def _check_npz_sizes(path: Path) -> None:
-    """Refuse an archive whose directory declares too many members or bytes.
-
-    zipfile never inflates a member past its declared size, so checking the directory
-    first bounds the memory (a 4 GiB member of deflated zeros fits in 4 MB).
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        return  # np.load gives its own one-line error below
-    if len(infos) > MAX_NPZ_MEMBERS:
-        raise BadInputError(f"{path.name}: too many members ({len(infos):,}) for a model file")
-    total = sum(info.file_size for info in infos)
-    if total > MAX_NPZ_BYTES:
-        raise BadInputError(f"{path.name}: its members hold {total / 2**30:.1f} GiB "
-                            f"uncompressed, over the {MAX_NPZ_BYTES / 2**30:.0f} GiB limit "
-                            "for a model file")
 
 
 def load_tf_checkpoint(path: PathLike, bins_path: Optional[PathLike] = None) -> ModelWeights:
