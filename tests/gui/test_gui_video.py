@@ -15,7 +15,7 @@ imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 from algorithms.cnn import registry  # noqa: E402
 from algorithms.colorspace import luminance  # noqa: E402
 from colorize_app import media  # noqa: E402
-from colorize_app.gui import video_window  # noqa: E402
+from colorize_app.gui import model_picker, video_window  # noqa: E402
 from colorize_app.gui.video_window import VideoWindow  # noqa: E402
 from deep_video_prior import RefineSettings  # noqa: E402
 
@@ -106,7 +106,7 @@ def test_clip_is_colorized_refined_and_exported_with_its_audio(qtbot, window, tm
 
 def test_cancelled_run_resumes_without_redoing_finished_work(qtbot, window, monkeypatch):
     built, cancel_once = [], [True]
-    real_build = video_window.build_colorizer
+    real_build = model_picker.build_colorizer
 
     def build_and_cancel_after_three_frames(choice):
         colorizer = real_build(choice)
@@ -122,7 +122,8 @@ def test_cancelled_run_resumes_without_redoing_finished_work(qtbot, window, monk
         built.append(colorizer)
         return colorizer
 
-    monkeypatch.setattr(video_window, "build_colorizer", build_and_cancel_after_three_frames)
+    # The window gets its colorizer through model_picker.obtain_colorizer.
+    monkeypatch.setattr(model_picker, "build_colorizer", build_and_cancel_after_three_frames)
     assert wait_job(qtbot, window, window.run) == "cancelled"
     per_frame = window.per_frame_frames()
     assert [per_frame.has(i) for i in range(FRAMES)] == [True] * 4 + [False] * 2
