@@ -132,12 +132,13 @@ def resolve_image(ref: ImageRef, role: str, project_path: PathLike = "",
         if not os.path.isfile(cached) or file_sha256(cached) != digest:
             media.atomic_write_bytes(cached, ref.embedded)
         return cached
-    changed = _regular_file(ref.path)
-    raise MissingImageError(
-        f"the project's {role} image {ref.path} "
-        + ("has changed since the project was saved" if changed else "is missing (moved?)"),
-        role,
-    )
+    if _regular_file(ref.path):
+        state = "has changed since the project was saved"
+    elif os.path.lexists(ref.path):  # a FIFO, device, /proc file...: never read
+        state = "is not a regular file (a FIFO, device or system file)"
+    else:
+        state = "is missing (moved?)"
+    raise MissingImageError(f"the project's {role} image {ref.path} {state}", role)
 
 
 def _regular_file(path: str) -> bool:

@@ -208,8 +208,8 @@ def test_a_project_photo_at_proc_pagemap_is_not_read(tmp_path, capsys):
     code = cli.main(["levin", "--project", str(path), "-o", str(tmp_path / "out.png")])
     assert code == 1
     assert capsys.readouterr().err == (
-        "colorize: error: the project's photo image /proc/self/pagemap is missing (moved?); "
-        "give the photo as GRAY\n")
+        "colorize: error: the project's photo image /proc/self/pagemap is not a regular file "
+        "(a FIFO, device or system file); give the photo as GRAY\n")
 
 
 def test_a_huge_embedded_image_is_refused_and_nothing_is_cached(tmp_path, monkeypatch):
