@@ -116,7 +116,6 @@ def test_unsafe_pth_is_refused_and_nothing_is_written(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["--temperature", "0"], "temperature"),
     (["--model", "nonexistent"], "unknown model"),
     (["--model", "eccv16"], "colorize models download eccv16"),
 ])
@@ -259,11 +258,18 @@ def test_output_folder_that_would_overwrite_an_input_is_refused_up_front(tmp_pat
     assert (folder / "a.png").read_bytes() == before
 
 
-def test_size_must_be_a_multiple_of_8(tmp_path, capsys):
+@pytest.mark.parametrize("option, value, message", [
+    ("--size", "100", "argument --size: must be a multiple of 8, got 100"),
+    ("--temperature", "0", "argument --temperature: must be in (0, 10], got 0"),
+])
+def test_out_of_range_options_are_bad_usage(tmp_path, capsys, option, value, message):
+    # Exit 2, as an out-of-range option of any other command.
     write_gray(tmp_path / "photo.png", 16, 16)
-    assert cli.main(["cnn", str(tmp_path / "photo.png"), "-o", str(tmp_path / "o.png"),
-                     "--size", "100"]) == 1
-    assert "multiple of 8" in one_line_error(capsys)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["cnn", str(tmp_path / "photo.png"), "-o", str(tmp_path / "o.png"),
+                  option, value])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"colorize cnn: error: {message}"
 
 
 def test_models_convert_writes_an_npz_that_loads_the_same(tmp_path, capsys):
