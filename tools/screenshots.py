@@ -126,7 +126,8 @@ def cnn_and_video(app, folder: str, model: str) -> None:
     save(video, folder, "video_window.png")
 
 
-def main(folder: str = os.path.join(ROOT, "docs", "screenshots"), model: str = "") -> None:
+def main(folder: str = os.path.join(ROOT, "docs", "screenshots"), model: str = "",
+         with_cnn_and_video: bool = True) -> None:
     settings.SETTINGS_FILE = os.path.join(folder, ".screenshots-settings.ini")
     app = QApplication.instance() or QApplication(sys.argv)
     app.setStyle("Fusion")
@@ -184,7 +185,8 @@ def main(folder: str = os.path.join(ROOT, "docs", "screenshots"), model: str = "
         view.fit()
     app.processEvents()
     save(swatch, folder, "swatch_window.png")
-    cnn_and_video(app, folder, model or default_model())
+    if with_cnn_and_video:
+        cnn_and_video(app, folder, model or default_model())
     os.remove(settings.SETTINGS_FILE)
 
 
@@ -193,5 +195,7 @@ if __name__ == "__main__":
     parser.add_argument("folder", nargs="?", default=os.path.join(ROOT, "docs", "screenshots"))
     parser.add_argument("--model", default="", help="CNN model file for the CNN and video "
                                                     "windows (default: the installed default)")
+    parser.add_argument("--no-cnn-video", action="store_true",
+                        help="only the menu, scribble and transfer windows (no model needed)")
     arguments = parser.parse_args()
-    main(arguments.folder, arguments.model)
+    main(arguments.folder, arguments.model, not arguments.no_cnn_video)
