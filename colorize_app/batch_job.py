@@ -138,8 +138,10 @@ def connect(workers: Optional[int] = None, scheduler: Optional[str] = None
                 raise BadInputError(f"no Dask worker joined the scheduler at {scheduler} "
                                     f"within {CONNECT_TIMEOUT_S} s (start one with "
                                     f"`dask worker {scheduler}`)") from None
+            # Only a scheduler that serves a dashboard has a link worth printing.
+            has_dashboard = "dashboard" in client.scheduler_info().get("services", {})
             yield Cluster(client, 0, f"the Dask cluster at {scheduler}",
-                          getattr(client, "dashboard_link", None))
+                          client.dashboard_link if has_dashboard else None)
         finally:
             client.close()
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import time
 from typing import Callable, Optional
@@ -151,7 +152,7 @@ def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
         if not pending:
             print(f"nothing to do: all {len(items)} {label} are done -> {out_dir}")
             return 0
-        run = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+        run = time.strftime("%Y%m%dT%H%M%S-") + secrets.token_hex(3)  # unique per run
         if skipped:
             print(f"colorize: note: {skipped} of {len(items)} {label} already done "
                   f"(per {manifest.path}); doing the other {len(pending)}", file=sys.stderr)
