@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -21,11 +23,14 @@ from deep_video_prior import (  # noqa: E402
     pipeline,  # noqa: E402
     refine_video,
 )
+from deep_video_prior.settings import NETWORK  # noqa: E402
 
 #: Small enough to learn the clip below in about 300 steps (the defaults are for real videos).
-QUALITY = RefineSettings(epochs=20, width=8, working_pixels=32 * 64, warmup_epochs=8)
+QUALITY = dataclasses.replace(NETWORK, epochs=20, width=8, working_pixels=32 * 64,
+                              warmup_epochs=8)
 #: For the tests of the plumbing only.
-FAST = RefineSettings(epochs=2, width=4, working_pixels=32 * 64, warmup_epochs=1)
+FAST = dataclasses.replace(NETWORK, epochs=2, width=4, working_pixels=32 * 64,
+                           warmup_epochs=1)
 HEIGHT, WIDTH = 32, 64
 # Light red, dark blue, mid green: the shapes differ from the background in gray too.
 RED, BLUE, GREEN = (0.95, 0.45, 0.4), (0.1, 0.2, 0.7), (0.3, 0.5, 0.25)
@@ -118,7 +123,8 @@ def test_output_luminance_is_exactly_the_gray_input():
 
 def test_rgb_output_and_plain_l1_also_refine():
     gray, processed, _ = clip(frame_count=6)
-    settings = RefineSettings(epochs=3, width=4, working_pixels=32 * 64, irt=False,
+    settings = RefineSettings(method="network", epochs=3, width=4, working_pixels=32 * 64,
+                              irt=False,
                               output="rgb", learning_rate=1e-3)
     refined, report = refine(gray, processed, settings=settings)
     assert report.epochs_run == 3  # no warm-up without IRT
