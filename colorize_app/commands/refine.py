@@ -1,4 +1,4 @@
-"""`colorize refine`: Deep Video Prior refinement of a per-frame processed video.
+"""`colorize refine`: flicker removal (motion filter or Deep Video Prior) of a per-frame video.
 
 Also holds what `colorize video` shares with it: lazy frame sequences, the resume
 checkpoints' folder and the loop that refines into a :class:`media.FrameWriter`.
@@ -15,8 +15,11 @@ from typing import Optional, Sequence
 import numpy as np
 
 DESCRIPTION = """\
-Refine a per-frame processed video with Deep Video Prior (Lei, Xing, Chen, NeurIPS 2020):
-a small network trained on this video alone removes the flicker of per-frame colour.
+Refine a per-frame processed video: the flicker of per-frame colour is removed while each
+object keeps its colour. Each frame's overall colour is steadied, then every pixel's colour
+is averaged along its motion (optical flow) over the frames around it; --preset network
+uses Deep Video Prior (Lei, Xing, Chen, NeurIPS 2020) instead, a small network trained on
+this video alone.
 GRAY holds the original frames and PROCESSED the per-frame results, paired in order; each
 is a video file (.mp4, .mov, .avi, .mkv, .webm) or a folder of frame images (natural order).
 OUTPUT has as many frames as PROCESSED, at its size. An OUTPUT with a video extension is
@@ -25,12 +28,14 @@ folder of PNG frames 00000.png, 00001.png, ... An interrupted run (Ctrl+C) resum
 its per-shot checkpoints when the same command is run again."""
 
 EPILOG = """\
-Example: colorize refine gray_frames/ colorized_frames/ -o refined.mp4 --epochs 20"""
+Examples:
+  colorize refine gray_frames/ colorized_frames/ -o refined.mp4
+  colorize refine gray_frames/ colorized_frames/ -o refined.mp4 --preset network --epochs 20"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "refine", help="remove per-frame flicker with Deep Video Prior (Lei et al. 2020)",
+        "refine", help="remove per-frame flicker, keeping each object's colour",
         description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -44,14 +49,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_refine_options(parser: argparse.ArgumentParser) -> None:
-    """--epochs and --no-irt, shared with `colorize video`."""
+    """--preset, --epochs and --no-irt, shared with `colorize video`."""
     from colorize_app.commands.arguments import whole_number
 
+    parser.add_argument("--preset", choices=PRESET_NAMES, default="balanced",
+                        help="fast, balanced (default) or best: each frame's colour averaged "
+                             "along the motion over the frames around it, at a growing working "
+                             "size; network: Deep Video Prior, a network trained per shot "
+                             "(slower; loses more local colour)")
     # Out of range is bad usage (exit 2), as everywhere.
     parser.add_argument("--epochs", type=whole_number(1, 100_000), metavar="N",
-                        help="training epochs per shot (default: the engine's measured default)")
+                        help="training epochs per shot of the network (implies --preset "
+                             "network; default: its measured default)")
     parser.add_argument("--no-irt", action="store_true",
-                        help="plain L1 training instead of Iteratively Reweighted Training")
+                        help="network: plain L1 training instead of Iteratively Reweighted "
+                             "Training (implies --preset network)")
+
+
+#: --preset names: the engine's presets, lower case, "network" for Deep Video Prior.
+PRESET_NAMES = ("fast", "balanced", "best", "network")
 
 
 def refine_settings(args: argparse.Namespace):  # noqa: ANN201 - RefineSettings, imported late
@@ -59,9 +75,14 @@ def refine_settings(args: argparse.Namespace):  # noqa: ANN201 - RefineSettings,
     import dataclasses
 
     from algorithms.errors import BadInputError
-    from deep_video_prior.settings import RefineSettings
+    from deep_video_prior.settings import PRESETS
 
-    settings = RefineSettings()
+    network = args.epochs is not None or args.no_irt
+    if network and args.preset not in ("balanced", "network"):
+        raise BadInputError(f"--epochs and --no-irt train the network: they do not go with "
+                            f"--preset {args.preset}")
+    name = "network" if network else args.preset
+    settings = PRESETS["Deep Video Prior" if name == "network" else name.capitalize()]
     if args.epochs is not None:
         if args.epochs < 1:
             raise BadInputError(f"--epochs must be at least 1, got {args.epochs}")

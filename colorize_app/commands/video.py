@@ -1,4 +1,4 @@
-"""`colorize video`: per-frame CNN colorization, then Deep Video Prior refinement."""
+"""`colorize video`: per-frame CNN colorization, then flicker removal that keeps local colour."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import sys
 
 DESCRIPTION = """\
 Colorize a gray video: each frame is colorized by the CNN (Zhang et al. 2016), then the
-flicker between frames is removed by Deep Video Prior (Lei et al. 2020), one small network
-trained per shot. INPUT is a video file (.mp4, .mov, .avi, .mkv, .webm) or a folder of
-frame images (natural order). An OUTPUT with a video extension is written as an H.264 video
-with INPUT's audio; any other OUTPUT is a folder of PNG frames 00000.png, 00001.png, ...
-A colour video is recoloured (only its lightness is used). An interrupted run (Ctrl+C)
-resumes from its per-shot checkpoints when the same command is run again."""
+flicker between frames is removed while each object keeps its colour: each frame's overall
+colour is steadied and every pixel's colour averaged along its motion over the frames around
+it (--preset network: Deep Video Prior, Lei et al. 2020, one small network trained per shot).
+INPUT is a video file (.mp4, .mov, .avi, .mkv, .webm) or a folder of frame images (natural
+order). An OUTPUT with a video extension is written as an H.264 video with INPUT's audio;
+any other OUTPUT is a folder of PNG frames 00000.png, 00001.png, ... A colour video is
+recoloured (only its lightness is used). An interrupted run (Ctrl+C) resumes from its
+per-shot checkpoints when the same command is run again."""
 
 EPILOG = """\
 --model takes a name from `colorize models list` or a model file, as `colorize cnn`.
@@ -26,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from colorize_app.commands.refine import add_refine_options
 
     parser = subparsers.add_parser(
-        "video", help="colorize a video: per-frame CNN, then Deep Video Prior",
+        "video", help="colorize a video: per-frame CNN, then flicker removal",
         description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -38,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="CNN annealed-mean temperature in (0, 10]: lower is more vivid "
                              "(default 0.38)")
     parser.add_argument("--no-refine", action="store_true",
-                        help="write the per-frame colorization without Deep Video Prior")
+                        help="write the per-frame colorization without removing its flicker")
     add_refine_options(parser)
     parser.set_defaults(func=run)
 
