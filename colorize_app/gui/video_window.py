@@ -134,18 +134,19 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         options.addWidget(QLabel("  Quality "))
         self.preset_box = QComboBox()
         self.preset_box.addItems(list(PRESETS))
-        self.preset_box.setToolTip("How long and how wide the flicker-removing network trains")
+        self.preset_box.setToolTip("Fast, Balanced, Best: each frame's colour averaged along the "
+                                   "motion, at a growing working size; Deep Video Prior: a "
+                                   "network trained per shot (slower, less local colour)")
         options.addWidget(self.preset_box)
         options.addWidget(QLabel("  Epochs "))
         self.epochs_box = QSpinBox()
         self.epochs_box.setRange(1, 200)
-        self.epochs_box.setToolTip("Passes over every frame of each shot (the preset's, or "
-                                   "your own)")
+        self.epochs_box.setToolTip("Deep Video Prior: passes over every frame of each shot "
+                                   "(the preset's, or your own)")
         options.addWidget(self.epochs_box)
-        self.preset_box.currentTextChanged.connect(
-            lambda name: self.epochs_box.setValue(PRESETS[name].epochs))
+        self.preset_box.currentTextChanged.connect(self._preset_changed)
         self.preset_box.setCurrentText(settings.value("video/preset", "Balanced"))
-        self.epochs_box.setValue(PRESETS[self.preset_box.currentText()].epochs)
+        self._preset_changed(self.preset_box.currentText())
         self.preset_box.currentTextChanged.connect(
             lambda name: settings.set_value("video/preset", name))
         # Other settings, other refined frames (an earlier run's show if there is one).
@@ -172,9 +173,16 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
             per_frame.has(i) for i in range(len(per_frame)))
         self.run_action.setText("Resume" if started and not done else "Colorize and refine")
 
+    def _preset_changed(self, name: str) -> None:
+        # Epochs count only for the network preset.
+        self.epochs_box.setValue(PRESETS[name].epochs)
+        self.epochs_box.setEnabled(PRESETS[name].method == "network")
+
     def refine_settings(self) -> RefineSettings:
-        """The chosen preset with the chosen number of epochs."""
+        """The chosen preset (the network's with the chosen number of epochs)."""
         preset = PRESETS[self.preset_box.currentText()]
+        if preset.method != "network":
+            return preset
         return dataclasses.replace(preset, epochs=self.epochs_box.value())
 
     def per_frame_frames(self) -> Optional[FrameFolder]:

@@ -15,16 +15,12 @@ import numpy as np
 from colorize_app import media
 from colorize_app.gui.model_picker import ModelChoice
 from deep_video_prior import RefineSettings
+from deep_video_prior.settings import PRESETS as ENGINE_PRESETS
 
-#: Quality presets: how long, how wide and at what size the per-video network trains.
-#: Balanced is the engine's measured default; Fast trains half the epochs on two thirds of
-#: the pixels; Best takes the authors' width and epochs. On 16 frames of 340 x 256 (2 loaded
-#: cores) Fast took 0.6 and Best 2.8 times as long as Balanced.
-PRESETS: dict[str, RefineSettings] = {
-    "Fast": RefineSettings(epochs=6, working_pixels=128 * 80),
-    "Balanced": RefineSettings(),
-    "Best": RefineSettings(epochs=25, width=32),
-}
+#: Quality presets, the engine's (measured in the README): Fast, Balanced (the default of
+#: `colorize video`) and Best average colour along the motion at a growing working size;
+#: Deep Video Prior trains a network per shot.
+PRESETS: dict[str, RefineSettings] = dict(ENGINE_PRESETS)
 #: Share of the progress bar that the per-frame colorization takes when no frame is done.
 COLORIZE_SHARE = 0.4
 

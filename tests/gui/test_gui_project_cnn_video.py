@@ -41,7 +41,7 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setattr(project_images, "CACHE_FOLDER", str(tmp_path / "embedded"))
     monkeypatch.setattr(autosave, "DELAY_MS", 50)
     monkeypatch.setitem(video_window.PRESETS, "Fast", RefineSettings(
-        epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0))
+        method="network", epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0))
 
 
 def wait_job(qtbot, window, start) -> str:

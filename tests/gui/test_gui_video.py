@@ -43,7 +43,7 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setattr(registry, "shipped_model_path", lambda: tmp_path / "no_shipped.npz")
     monkeypatch.setenv("COLORIZE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setitem(video_window.PRESETS, "Fast", RefineSettings(
-        epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0))
+        method="network", epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0))
 
 
 @pytest.fixture
