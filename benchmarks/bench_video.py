@@ -20,8 +20,8 @@ per-frame colorization (the true colour frames, each with a random chroma gain i
 Usage::
 
     python benchmarks/bench_video.py [--clips goat ...] [--frames 90] [--upscale]
-        [--epochs N] [--width W] [--working-pixels P] [--output chroma|rgb] [--no-irt]
-        [--no-match-chroma]
+        [--preset Balanced|Fast|Best|"Deep Video Prior"] [--epochs N] [--width W]
+        [--working-pixels P] [--output chroma|rgb] [--no-irt] [--no-match-chroma]
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ from algorithms.metrics import (  # noqa: E402
     temporal_flows,
     warping_error,
 )
-from deep_video_prior import RefineSettings, refine_video  # noqa: E402
+from deep_video_prior import refine_video  # noqa: E402
+from deep_video_prior.settings import PRESETS  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "video"
 UPSCALED = (854, 480)
@@ -105,7 +106,10 @@ def main() -> int:
     parser.add_argument("--clips", nargs="*")
     parser.add_argument("--frames", type=int, default=90)
     parser.add_argument("--upscale", action="store_true", help="resize clips to 854x480")
-    defaults = RefineSettings()
+    parser.add_argument("--preset", choices=list(PRESETS), default="Balanced",
+                        help="the settings the options below change (default Balanced)")
+    known, _ = parser.parse_known_args()
+    defaults = PRESETS[known.preset]
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--width", type=int, default=defaults.width)
     parser.add_argument("--working-pixels", type=int, default=defaults.working_pixels)
@@ -123,7 +127,7 @@ def main() -> int:
         defaults, epochs=args.epochs, width=args.width, working_pixels=args.working_pixels,
         warmup_epochs=args.warmup_epochs, learning_rate=args.learning_rate,
         coarse_fraction=args.coarse_fraction, output=args.output, irt=not args.no_irt,
-        match_chroma=not args.no_match_chroma)
+        match_chroma=defaults.match_chroma and not args.no_match_chroma)
     print(f"settings: {settings}")
     print("(timings on a shared, loaded 2-core machine)")
     print("| clip | frames | size | per-frame colour | shots | time s (CPU s) | E_warp gray |"
