@@ -17,6 +17,8 @@ import threading
 import time
 from typing import Any, Optional
 
+import numpy as np
+
 #: Per worker thread: {(model, sha256, input size, threads): Colorizer} and a load count.
 _LOCAL = threading.local()
 
@@ -73,8 +75,16 @@ def _colorizer(settings: dict):  # noqa: ANN202 - a Colorizer, imported late
         for old in cache.values():  # one model per thread: a new job's replaces the last
             old.close()
         cache.clear()
-        cache[key] = Colorizer(model, input_size=settings["input_size"],
-                               threads=settings["threads"])
+        if settings["threads"] > 0:
+            import cv2
+
+            # OpenCV (decoding, colour conversion) would use every core in every worker.
+            cv2.setNumThreads(settings["threads"])
+        colorizer = Colorizer(model, input_size=settings["input_size"],
+                              threads=settings["threads"])
+        # TensorFlow optimises the graph on its first run: count that as loading.
+        colorizer.predict_logits(np.full((64, 64), 50.0, np.float32))
+        cache[key] = colorizer
         _LOCAL.loads = model_loads() + 1
         _LOCAL.model_path = str(path)
         _LOCAL.load_seconds = time.perf_counter() - loading  # reported by this task only

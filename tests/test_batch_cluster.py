@@ -48,10 +48,11 @@ def scheduler(tmp_path_factory):
     from distributed import Client, LocalCluster
 
     before = descendants()
+    environment = dict(os.environ)  # Dask's nannies set OMP_NUM_THREADS etc. in ours too
     with pytest.MonkeyPatch.context() as patch:
         # Workers inherit the environment: video checkpoints go to a temporary folder.
         patch.setenv("COLORIZE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        batch_job._quiet_dask()
+        batch_job.configure_dask()
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR,
                                preload=["colorize_app.batch_tasks"])
@@ -62,6 +63,8 @@ def scheduler(tmp_path_factory):
         yield cluster.scheduler_address
     finally:
         cluster.close(timeout=60)
+        os.environ.clear()
+        os.environ.update(environment)
         _, alive = psutil.wait_procs(list(workers), timeout=60)
         assert not alive, f"worker processes left running: {alive}"
 
@@ -182,7 +185,7 @@ def test_an_interrupted_job_resumes_with_only_the_rest(
     # A changed scan is done again; the others stay done.
     make_photos(photos, ["f.png"], seed=9)
     assert cli.main(command) == 0
-    assert "colorized 1 photos (5 already done, 0 failed)" in capsys.readouterr().out
+    assert "colorized 1 photo (5 already done, 0 failed)" in capsys.readouterr().out
     assert results(out)[-1]["output"] == "f.png"
 
 
@@ -252,3 +255,25 @@ def test_videos_are_coloured_one_per_task_and_a_broken_one_skipped(
     assert files_under(out) == sorted(["a.mp4", "reel2/b.mp4", MANIFEST_NAME])
     assert len(media.open_frames(str(out / "a.mp4"))) == 8
     assert len(media.open_frames(str(out / "reel2" / "b.mp4"))) == 6
+
+
+def test_a_worker_with_another_model_stops_the_job_in_one_line(
+        tmp_path, scheduler, model_file, data_dir, monkeypatch, capsys):
+    from colorize_app.commands import batch
+
+    photos = tmp_path / "photos"
+    make_photos(photos, PHOTOS[:2])
+    checked = batch._model
+
+    def other_checksum(spec):  # noqa: ANN001, ANN202 - as if the workers' file differed
+        name, _, description = checked(spec)
+        return name, "0" * 64, description
+
+    monkeypatch.setattr(batch, "_model", other_checksum)
+    out = tmp_path / "out"
+    assert cli.main(["batch", "cnn", str(photos), "-o", str(out), "--model", str(model_file),
+                     "--size", "32", "--scheduler", scheduler]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"colorize: error: the batch job stopped: the model {model_file} ")
+    assert last.endswith("is not the client's (different contents)")
+    assert results(out) == [] and files_under(out) == [MANIFEST_NAME]

@@ -175,7 +175,8 @@ def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
                   f"same command again to do the rest", file=sys.stderr)
             raise
     rate = summary.done / summary.seconds if summary.seconds > 0 else 0.0
-    print(f"colorized {summary.done} {label} ({skipped} already done, {summary.failed} "
+    print(f"colorized {summary.done} {label if summary.done != 1 else label[:-1]} "
+          f"({skipped} already done, {summary.failed} "
           f"failed) with {model} on {cluster.description} in {summary.seconds:.1f} s "
           f"({rate:.2f} {label}/s) -> {out_dir}")
     if summary.failures:
