@@ -66,16 +66,28 @@ def test_several_inputs_write_a_folder_of_pngs(tmp_path, model_file):
     assert media.read_image(out / "b.png").pixels.shape == (32, 24, 3)
 
 
-def test_temperature_changes_the_colours(tmp_path, model_file):
+def _mean_chroma(tmp_path, model_file, *options) -> float:
+    out = tmp_path / ("_".join(options) + ".png")
+    assert cli.main(["cnn", str(tmp_path / "photo.png"), "-o", str(out), "--model",
+                     str(model_file), "--size", "64", *options]) == 0
+    lab = rgb_to_lab(media.read_image(out).pixels.astype(np.float64))
+    return float(np.hypot(lab[..., 1], lab[..., 2]).mean())
+
+
+@pytest.mark.parametrize("decoding", ["calibrated", "paper"])
+def test_temperature_changes_the_colours(tmp_path, model_file, decoding):
     write_gray(tmp_path / "photo.png")
-    outputs = {}
-    for temperature in ("0.2", "1.0"):
-        out = tmp_path / f"t{temperature}.png"
-        cli.main(["cnn", str(tmp_path / "photo.png"), "-o", str(out), "--model", str(model_file),
-                  "--temperature", temperature, "--size", "64"])
-        lab = rgb_to_lab(media.read_image(out).pixels.astype(np.float64))
-        outputs[temperature] = np.hypot(lab[..., 1], lab[..., 2]).mean()
-    assert outputs["0.2"] > outputs["1.0"]
+    vivid = _mean_chroma(tmp_path, model_file, "--decoding", decoding, "--temperature", "0.2")
+    dull = _mean_chroma(tmp_path, model_file, "--decoding", decoding, "--temperature", "1.0")
+    assert vivid > dull
+
+
+def test_calibrated_decoding_mutes_the_hesitant_test_model(tmp_path, model_file):
+    """The random test model hesitates everywhere: calibrated colour is the muted one."""
+    write_gray(tmp_path / "photo.png")
+    calibrated = _mean_chroma(tmp_path, model_file, "--temperature", "0.2")
+    paper = _mean_chroma(tmp_path, model_file, "--decoding", "paper", "--temperature", "0.2")
+    assert calibrated < 0.6 * paper
 
 
 def test_release_pth_is_accepted_as_model(tmp_path):

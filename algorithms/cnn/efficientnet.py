@@ -77,12 +77,36 @@ def stage_blocks(stages: list[tuple[int, int, int, int, int]], stem: int) -> tup
     return tuple(blocks)
 
 
-#: EfficientNet-Lite0 (efficientnet_lite_builder.py): 7 stages, 16 blocks, stem 32.
+#: EfficientNet-Lite0's stage table (repeats, kernel, stride, expansion, out): 16 blocks.
+LITE0_STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
+                (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
 LITE0_STEM = 32
-LITE0_BLOCKS = stage_blocks([
-    (1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
-    (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320),
-], LITE0_STEM)
+LITE0_BLOCKS = stage_blocks(LITE0_STAGES, LITE0_STEM)
+#: Width and depth multipliers of the larger Lite models (Lite1: 240 px, Lite2: 260 px input).
+LITE_SCALING = {"efficientnet-lite0": (1.0, 1.0), "efficientnet-lite1": (1.0, 1.1),
+                "efficientnet-lite2": (1.1, 1.2)}
+
+
+def _round_filters(channels: int, width: float, divisor: int = 8) -> int:
+    """Channels scaled by ``width``, to a multiple of 8, never more than 10% below."""
+    scaled = channels * width
+    rounded = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * scaled else rounded
+
+
+def lite_blocks(width: float, depth: float) -> tuple[BlockSpec, ...]:
+    """The blocks of an EfficientNet-Lite scaled by ``width`` and ``depth``.
+
+    The Lite models keep the stem (32) and the first and last stages' repeats fixed; other
+    repeats grow to ceil(repeats * depth), every stage's width to :func:`_round_filters`.
+    """
+    import math
+
+    last = len(LITE0_STAGES) - 1
+    stages = [(repeats if index in (0, last) else math.ceil(repeats * depth), kernel, stride,
+               expansion, _round_filters(out, width))
+              for index, (repeats, kernel, stride, expansion, out) in enumerate(LITE0_STAGES)]
+    return stage_blocks(stages, LITE0_STEM)
 
 
 @dataclass(frozen=True)

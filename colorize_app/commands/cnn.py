@@ -38,9 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="output file (one input) or folder (several)")
     parser.add_argument("--model", metavar="NAME|FILE", help="model name or model file")
     parser.add_argument("--bins", metavar="NPY", help="ab bins (313, 2) for a TF checkpoint")
-    parser.add_argument("--temperature", type=temperature, default=0.38, metavar="T",
+    parser.add_argument("--temperature", type=temperature, default=None, metavar="T",
                         help="annealed-mean temperature in (0, 10]: lower is more vivid, "
-                             "1 is the plain mean (default 0.38, the paper's)")
+                             "1 is the plain mean (default: the decoding's; calibrated "
+                             "uses the shipped model's tuned value, paper uses 0.38)")
+    parser.add_argument("--decoding", choices=["calibrated", "paper"], default="calibrated",
+                        help="calibrated (default): vivid where the network is sure, muted "
+                             "where it hesitates, colour following the photo's edges; "
+                             "paper: the plain annealed mean, bilinear upsampling")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--size", type=whole_number(8, 8192, multiple_of=8), default=256,
                       metavar="N",
@@ -89,14 +94,13 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from algorithms.cnn.decode import check_temperature
+    from algorithms.cnn.decode import Decoding
     from algorithms.cnn.model_file import load_model, model_files
     from algorithms.cnn.registry import resolve_model
     from algorithms.errors import BadInputError, CancelledError, ColorizeError
     from colorize_app import media
     from colorize_app.progress_bar import progress_bar
 
-    temperature = check_temperature(args.temperature)
     pairs = plan_outputs(args.inputs, args.output)
     model_path = resolve_model(args.model)
     for _, target in pairs:  # nor over the model or its bins
@@ -113,7 +117,12 @@ def run(args: argparse.Namespace) -> int:
     input_size = None if args.native else args.size
     inputs = [source for source, _ in pairs]
     failed: list[str] = []
-    with Colorizer(model, input_size=input_size) as colorizer:
+    decoding = Decoding.from_metadata(model.metadata)
+    if args.decoding == "paper":
+        decoding = Decoding.paper()
+    if args.temperature is not None:
+        decoding = decoding.at_temperature(args.temperature)
+    with Colorizer(model, input_size=input_size, decoding=decoding) as colorizer:
         if len(pairs) > 1:
             os.makedirs(args.output, exist_ok=True)
         with progress_bar("cnn") as progress:
@@ -124,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
                         CNN_BYTES_PER_PIXEL if input_size else NATIVE_BYTES_PER_PIXEL),
                         f"colorizing the {width} x {height} photo {source}")
                     image = media.read_image(source)
-                    rgb = colorizer.colorize(image.pixels, temperature)
+                    rgb = colorizer.colorize(image.pixels)
                     media.write_image(target, rgb, inputs=inputs)
                 except CancelledError:
                     raise
