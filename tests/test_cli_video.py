@@ -251,3 +251,19 @@ def test_video_without_a_model_says_how_to_get_one(tmp_path, capsys):
     assert cli.main(["video", str(clip), "-o", str(tmp_path / "out.mp4")]) == 1
     assert "colorize models download eccv16" in one_line_error(capsys)
     assert sorted(os.listdir(tmp_path)) == ["clip.mp4"]
+
+
+def test_refine_default_preset_is_the_filter_and_epochs_go_with_the_network_only(
+        tmp_path, capsys):
+    pytest.importorskip("deep_video_prior.pipeline")
+    gray = save(tmp_path / "gray", gray_frames())
+    processed = save(tmp_path / "processed", tinted(gray_frames()))
+    out = tmp_path / "refined"
+    assert cli.main(["refine", str(gray), str(processed), "-o", str(out),
+                     "--preset", "fast"]) == 0
+    assert len(read_all(out)) == FRAMES
+    capsys.readouterr()
+    assert cli.main(["refine", str(gray), str(processed), "-o", str(tmp_path / "r2"),
+                     "--preset", "best", "--epochs", "2"]) == 1
+    assert one_line_error(capsys) == ("colorize: error: --epochs and --no-irt train the "
+                                      "network: they do not go with --preset best\n")
