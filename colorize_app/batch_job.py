@@ -287,6 +287,6 @@ def _progress(total: int, label: str):  # noqa: ANN202 - a tqdm bar
     from tqdm import tqdm
 
     with tqdm(total=total, desc="batch", unit=f" {label}", file=sys.stderr, disable=None,
-              bar_format="{desc}: {n}/{total} {unit} |{bar}| {elapsed}<{remaining}, "
-                         "{rate_fmt} {postfix}") as bar:
+              bar_format="{desc}: {n}/{total}{unit} |{bar}| {elapsed}<{remaining}, "
+                         "{rate_fmt}{postfix}") as bar:
         yield bar
