@@ -98,6 +98,9 @@ def find_inputs(inputs: Iterable[str], extensions: Sequence[str],
                 elif os.path.splitext(match)[1].lower() in extensions:
                     add(match, os.path.relpath(match, root))
         elif os.path.isdir(name):
+            if os.path.realpath(name) in skip:
+                raise BadInputError(f"OUT_DIR is the input folder {name}: give another "
+                                    f"folder for the results")
             files = _walk(name, extensions, skip)
             if not files:
                 raise BadInputError(f"no {'/'.join(e[1:] for e in extensions[:4])}... "

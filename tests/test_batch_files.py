@@ -47,6 +47,12 @@ def test_the_output_folder_inside_an_input_is_not_an_input(tmp_path):
     assert [entry.relative for entry in found] == ["a.png"]
 
 
+def test_the_input_folder_itself_is_refused_as_the_output_folder(tmp_path):
+    touch(tmp_path / "scans" / "a.png")
+    with pytest.raises(BadInputError, match="^OUT_DIR is the input folder .*scans: give"):
+        find_inputs([str(tmp_path / "scans")], PHOTOS, str(tmp_path / "scans"))
+
+
 def test_missing_inputs_and_empty_folders_are_one_line_errors(tmp_path):
     with pytest.raises(BadInputError, match="^no such file or folder: "):
         find_inputs([str(tmp_path / "missing.png")], PHOTOS)
