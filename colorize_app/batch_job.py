@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence
 
@@ -155,9 +156,12 @@ def connect(workers: Optional[int] = None, scheduler: Optional[str] = None
     count = workers or default_workers()
     threads = max(1, machine_cores() // count)
     dashboard = ":8787" if _has_bokeh() else None
-    cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                           dashboard_address=dashboard, silence_logs=logging.ERROR,
-                           preload=["colorize_app.batch_tasks"])  # its dask_setup
+    with warnings.catch_warnings():
+        # "Port 8787 is already in use" (another job's dashboard): Dask picks another port.
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
+                               dashboard_address=dashboard, silence_logs=logging.ERROR,
+                               preload=["colorize_app.batch_tasks"])  # its dask_setup
     try:
         client = Client(cluster)
         try:

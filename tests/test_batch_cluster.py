@@ -53,6 +53,7 @@ def scheduler(tmp_path_factory):
         # Workers inherit the environment: video checkpoints go to a temporary folder.
         patch.setenv("COLORIZE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
         batch_job.configure_dask()
+        patch.setattr("warnings.showwarning", lambda *args, **kwargs: None)  # port 8787 busy
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR,
                                preload=["colorize_app.batch_tasks"])
