@@ -42,10 +42,26 @@ def rgb_to_ab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[..., 1:]
 
 
+#: Steps of the gray-to-lightness table (L changes by under 0.1 between neighbouring steps).
+_LIGHTNESS_STEPS = 4096
+
+
+def _lightness_table() -> np.ndarray:
+    y = np.linspace(0.0, 1.0, _LIGHTNESS_STEPS, dtype=np.float32)
+    return cv2.cvtColor(np.dstack([y, y, y]), cv2.COLOR_RGB2Lab)[0, :, 0].copy()
+
+
+_LIGHTNESS = _lightness_table()
+
+
 def gray_lightness(y: np.ndarray) -> np.ndarray:
-    """CIELAB L (H, W) float32 in [0, 100] of a gray image (H, W) in [0, 1]."""
-    y = np.clip(np.asarray(y, np.float32), 0.0, 1.0)
-    return cv2.cvtColor(np.dstack([y, y, y]), cv2.COLOR_RGB2Lab)[..., 0]
+    """CIELAB L (H, W) float32 in [0, 100] of a gray image (H, W) in [0, 1].
+
+    Looked up in a table of the neutral colours' L (a full-frame colour conversion
+    per frame cost more than the rest of writing it).
+    """
+    index = np.clip(np.asarray(y, np.float32), 0.0, 1.0) * (_LIGHTNESS_STEPS - 1) + 0.5
+    return _LIGHTNESS[index.astype(np.intp)]
 
 
 def lab_to_rgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:

@@ -29,26 +29,33 @@ def joint_bilateral_upsample(chroma: np.ndarray, small_lightness: np.ndarray,
     the area-downscaled gray frame's; ``lightness`` (H, W) the full-size one.
     Returns (H, W, C) float32.
     """
+    import cv2
+
     chroma = np.asarray(chroma, np.float32)
     small_lightness = np.asarray(small_lightness, np.float32)
     lightness = np.asarray(lightness, np.float32)
     h, w = small_lightness.shape
     height, width = lightness.shape
-    # Position of each full-size pixel centre in small-pixel units.
+    # Position of each full-size pixel centre in small-pixel units, and its nearest pixel.
     ys = (np.arange(height, dtype=np.float32) + 0.5) * (h / height) - 0.5
     xs = (np.arange(width, dtype=np.float32) + 0.5) * (w / width) - 0.5
-    nearest_y, nearest_x = np.round(ys).astype(int), np.round(xs).astype(int)
+    nearest_y, nearest_x = np.floor(ys + 0.5), np.floor(xs + 0.5)
+    stack = np.ascontiguousarray(np.dstack([small_lightness, chroma]))
     total = np.zeros((height, width, chroma.shape[2]), np.float32)
     weights = np.zeros((height, width), np.float32)
     for dy in range(-RADIUS, RADIUS + 1):
-        rows = np.clip(nearest_y + dy, 0, h - 1)
-        spatial_y = np.exp(-((rows - ys) ** 2) / 2.0).astype(np.float32)
+        spatial_y = np.exp(-((nearest_y + dy - ys) ** 2) / 2.0).astype(np.float32)
+        map_y = np.broadcast_to((nearest_y + dy)[:, None], (height, width))
         for dx in range(-RADIUS, RADIUS + 1):
-            columns = np.clip(nearest_x + dx, 0, w - 1)
-            spatial_x = np.exp(-((columns - xs) ** 2) / 2.0).astype(np.float32)
-            sample_l = small_lightness[rows][:, columns]
-            range_weight = np.exp(-((sample_l - lightness) / sigma) ** 2) + _FLOOR
+            spatial_x = np.exp(-((nearest_x + dx - xs) ** 2) / 2.0).astype(np.float32)
+            map_x = np.broadcast_to((nearest_x + dx)[None, :], (height, width))
+            # A gather by OpenCV: whole-pixel coordinates, edge pixels repeated outside.
+            sample = cv2.remap(stack, np.ascontiguousarray(map_x, np.float32),
+                               np.ascontiguousarray(map_y, np.float32), cv2.INTER_NEAREST,
+                               borderMode=cv2.BORDER_REPLICATE)
+            sample = sample.reshape(height, width, -1)
+            range_weight = np.exp(-((sample[..., 0] - lightness) / sigma) ** 2) + _FLOOR
             weight = range_weight * spatial_y[:, None] * spatial_x[None, :]
-            total += weight[..., None] * chroma[rows][:, columns]
+            total += weight[..., None] * sample[..., 1:]
             weights += weight
     return total / weights[..., None]
