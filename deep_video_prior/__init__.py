@@ -1,7 +1,11 @@
-"""Temporal consistency for colorized videos by Deep Video Prior (Lei, Xing, Chen, NeurIPS 2020).
+"""Temporal consistency for colorized videos that keeps each object's colour.
+
+By default each frame's colour is steadied and averaged along the motion (optical flow)
+over the frames around it (:mod:`deep_video_prior.temporal`); the Deep Video Prior
+network (Lei, Xing, Chen, NeurIPS 2020) is the alternative method "network".
 
 An engine like those in ``algorithms``: pure functions on numpy arrays (no Qt, no file
-I/O, no printing), with progress and cancel callbacks for long work. See SPEC section 4.
+I/O, no printing), with progress and cancel callbacks for long work.
 The public API: :class:`RefineSettings`, :class:`RefineReport`, :func:`detect_shots`
 (light) and :func:`refine_video` (imports TensorFlow when first called).
 """

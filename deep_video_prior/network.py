@@ -1,4 +1,4 @@
-"""The Deep Video Prior U-Net and its losses as a ``tf.compat.v1`` graph (SPEC section 4).
+"""The Deep Video Prior U-Net and its losses as a ``tf.compat.v1`` graph.
 
 The authors' network: a 1x1 first convolution, five levels of two 3x3 convolutions
 (widths w, 2w, 4w, 8w, 16w) with 2x2 max pooling between them, then four levels up, each
@@ -18,7 +18,7 @@ tf1 = tf.compat.v1
 
 #: Spatial sides must be multiples of this (four 2x2 poolings).
 SIDE_MULTIPLE = 16
-#: IRT divides errors by (input + this), SPEC section 4.
+#: IRT divides errors by (input + this), as the authors do.
 IRT_OFFSET = 0.1
 #: The warm-up loss weighs the minor output by this (the authors' 0.9).
 WARMUP_MINOR_WEIGHT = 0.9
@@ -87,7 +87,7 @@ def irt_confidence(main: tf.Tensor, minor: tf.Tensor, target: tf.Tensor, gray: t
 
 
 def irt_loss(main: tf.Tensor, minor: tf.Tensor, target: tf.Tensor, gray: tf.Tensor) -> tf.Tensor:
-    """The IRT loss: mean(|main - P| * win) + mean(|minor - P| * (1 - win)) (SPEC section 4).
+    """The IRT loss: mean(|main - P| * win) + mean(|minor - P| * (1 - win)).
 
     The confidence mask is a constant for the gradient (a comparison has none anyway).
     """

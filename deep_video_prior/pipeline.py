@@ -33,7 +33,7 @@ from deep_video_prior.temporal import (
     FLOW_PRESETS,
     flow_filter,
     gray_lightness,
-    lab_to_rgb,
+    join_chroma,
     rgb_to_ab,
     stabilise_chroma,
 )
@@ -106,17 +106,6 @@ def network_chroma(prediction: np.ndarray, output: str, y: np.ndarray) -> np.nda
 
 #: Lightness at which a/b are judged for colourfulness (mid-gray).
 _GAIN_LIGHTNESS = 50.0
-
-
-def join_chroma(y: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """RGB (H, W, 3) float32 from luminance Y (H, W) in [0, 1] and CIELAB a/b (H, W, 2).
-
-    The colour is that of a/b at the gray frame's lightness; its luminance is then set to
-    exactly Y (out-of-gamut colours desaturated at constant luminance, not clipped).
-    """
-    rgb = lab_to_rgb(gray_lightness(y), ab)
-    return join_luminance_chroma_in_gamut(np.asarray(y, np.float32),
-                                          rgb_to_yiq(rgb)[..., 1:]).astype(np.float32)
 
 
 def target_normalisation(targets: Sequence[np.ndarray]) -> tuple[np.ndarray, float]:

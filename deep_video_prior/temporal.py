@@ -21,6 +21,8 @@ from typing import Callable, Optional, Sequence
 import cv2
 import numpy as np
 
+from algorithms.colorspace import join_luminance_chroma_in_gamut, rgb_to_yiq
+
 #: A frame's spread of a/b is scaled by at most this factor (or its inverse) to match.
 MAX_SPREAD_GAIN = 2.0
 #: Spread (a/b units) below which a frame counts as colourless (its spread is not scaled).
@@ -68,6 +70,17 @@ def lab_to_rgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """RGB (H, W, 3) float32 in [0, 1] from CIELAB L (H, W) and a/b (H, W, 2)."""
     lab = np.dstack([np.asarray(lightness, np.float32), np.asarray(ab, np.float32)])
     return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0.0, 1.0)
+
+
+def join_chroma(y: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """RGB (H, W, 3) float32 from luminance Y (H, W) in [0, 1] and CIELAB a/b (H, W, 2).
+
+    The colour is that of a/b at the gray frame's lightness; its luminance is then set to
+    exactly Y (out-of-gamut colours desaturated at constant luminance, not clipped).
+    """
+    rgb = lab_to_rgb(gray_lightness(y), ab)
+    return join_luminance_chroma_in_gamut(np.asarray(y, np.float32),
+                                          rgb_to_yiq(rgb)[..., 1:]).astype(np.float32)
 
 
 def stabilise_chroma(chromas: Sequence[np.ndarray], window: int) -> list[np.ndarray]:

@@ -1,4 +1,4 @@
-"""Training one Deep Video Prior network on one shot (SPEC section 4).
+"""Training one Deep Video Prior network on one shot.
 
 The schedule: with IRT, ``warmup_epochs`` epochs on frame 0 only at the working
 resolution (the authors' IRT initialisation, loss mean|main - P| + 0.9 mean|minor - P|,
