@@ -34,7 +34,8 @@ Usage::
 A decoding is ``calibrated`` (the shipped default: confidence-aware, edge-aware),
 ``paper`` (annealed mean at T = 0.38, bilinear upsampling: the paper's), or a ``+``-joined
 spec: ``T0.5`` temperature, ``mute20`` calibrated with spread scale 20, ``guided`` or
-``global`` edge-aware upsampling, e.g. ``T0.5+mute20+global``.
+``global`` edge-aware upsampling, ``rb0.5`` decode-time class rebalancing of 0.5,
+e.g. ``T0.5+mute20+global+rb0.5``.
 """
 
 from __future__ import annotations
@@ -102,12 +103,14 @@ def parse_decoding(spec: str):
         return Decoding()
     if spec == "paper":
         return Decoding.paper()
-    options = {"temperature": 0.38, "spread_scale": None, "edges": "none"}
+    options = {"temperature": 0.38, "spread_scale": None, "edges": "none", "rebalance": 0.0}
     for part in spec.split("+"):
         if part.startswith("T"):
             options["temperature"] = float(part[1:])
         elif part.startswith("mute"):
             options["spread_scale"] = float(part[4:])
+        elif part.startswith("rb"):
+            options["rebalance"] = float(part[2:])
         elif part in ("guided", "global"):
             options["edges"] = part
         else:
@@ -141,7 +144,13 @@ def load_colorizer(spec: str):
     from algorithms.cnn.model_file import load_model
     from algorithms.cnn.registry import resolve_model
 
-    return Colorizer(load_model(resolve_model(None if spec == "shipped" else spec)))
+    model = load_model(resolve_model(None if spec == "shipped" else spec))
+    prior = Path(spec).with_name("prior.npz")
+    if "bin_prior" not in model.metadata and prior.is_file():
+        # Candidate models of a training run: their bin prior lies beside them.
+        with np.load(prior) as archive:
+            model.metadata["bin_prior"] = archive["distribution"].tolist()
+    return Colorizer(model)
 
 
 def evaluate_set(name: str, truths: list[np.ndarray], files: list[Path], models: list[str],

@@ -148,3 +148,30 @@ def test_decoding_settings_round_trip_and_malformed_ones_are_refused():
         Decoding(0.4, 20.0, "blur")
     with pytest.raises(BadInputError, match="spread scale must be positive"):
         Decoding(0.4, float("nan"))
+
+
+def test_decode_time_rebalancing_favours_rare_colours_only_where_asked():
+    from algorithms.cnn.decode import Decoding, prior_log_weights
+
+    bins = _bins()
+    gray = int(np.argmin(np.hypot(bins[:, 0], bins[:, 1])))
+    vivid = int(np.argmax(bins[:, 0]))  # a = 60: a saturated red
+    prior = np.full(len(bins), 1e-4)
+    prior[gray] = 1.0  # the training photos were mostly gray
+    prior /= prior.sum()
+    log_weights = prior_log_weights({"bin_prior": prior.tolist()}, bins)
+    assert log_weights[vivid] > log_weights[gray]
+    # The network hesitates between gray and the red.
+    logits = np.full((1, 1, len(bins)), -20.0, np.float32)
+    logits[..., gray], logits[..., vivid] = 1.0, 0.0
+    plain = Decoding.paper(0.38).small_ab(logits, bins, log_weights)[0]
+    rebalanced = Decoding(0.38, None, "none", 1.0).small_ab(logits, bins, log_weights)[0]
+    assert abs(plain[0, 0, 0]) < 10 < rebalanced[0, 0, 0]
+    # Without a prior (a model that has none) the strength changes nothing.
+    np.testing.assert_allclose(Decoding(0.38, None, "none", 1.0).small_ab(logits, bins)[0],
+                               plain)
+    assert prior_log_weights({}, bins) is None
+    with pytest.raises(BadInputError, match="bin prior does not match its bins"):
+        prior_log_weights({"bin_prior": [0.5, 0.5]}, bins)
+    with pytest.raises(BadInputError, match=r"rebalance must be in \[0, 2\]"):
+        Decoding(rebalance=3.0)

@@ -114,6 +114,9 @@ def test_training_from_a_feature_cache_encodes_once_and_honours_the_exclude_list
     model = load_model(tmp_path / "b.npz")
     assert model.metadata["training"]["train_photos"] == 4
     assert model.metadata["training"]["rebalance_lambda"] == 1.0
+    # The training colours' distribution travels with the model, for decoding.
+    assert len(model.metadata["bin_prior"]) == len(model.bins)
+    assert abs(sum(model.metadata["bin_prior"]) - 1) < 1e-5
     assert "encoder/block15/project/weights" in model.weights
 
 

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from algorithms.cnn.decode import Decoding, upsample_ab
+from algorithms.cnn.decode import Decoding, prior_log_weights, upsample_ab
 from algorithms.cnn.model_file import ModelWeights
 from algorithms.colorspace import lab_lightness, lab_to_rgb_fast
 from algorithms.errors import BadInputError
@@ -38,6 +38,7 @@ class Prediction:
     native: bool
     bins: np.ndarray  # (Q, 2) ab centre of each bin
     decoding: Decoding = field(default_factory=Decoding)  # used when none is given
+    log_weights: Optional[np.ndarray] = None  # (Q,) the model's rebalancing log-weights
 
     def _full_size(self, small: np.ndarray) -> np.ndarray:
         """Bilinear resize of a map on the logits' grid (h, w[, C]) to the image's size."""
@@ -57,7 +58,7 @@ class Prediction:
         decoding = decoding or self.decoding
         if temperature is not None:
             decoding = decoding.at_temperature(temperature)
-        ab_small, confidence = decoding.small_ab(self.logits, self.bins)
+        ab_small, confidence = decoding.small_ab(self.logits, self.bins, self.log_weights)
         ab = self._full_size(ab_small)
         if decoding.edges == "none":
             return ab
@@ -131,6 +132,7 @@ class Colorizer:
         self.model = model
         self.input_size = input_size
         self.decoding = decoding or Decoding.from_metadata(model.metadata)
+        self.log_weights = prior_log_weights(model.metadata, model.bins)
         self.network = build_network(model.architecture, model.weights, threads=threads)
         self._last: Optional[Prediction] = None
 
@@ -170,7 +172,7 @@ class Colorizer:
         report(0.1, "network")
         logits, network_shape = self.predict_logits(lightness)
         self._last = Prediction(logits, lightness, network_shape, self.input_size is None,
-                                self.model.bins, self.decoding)
+                                self.model.bins, self.decoding, self.log_weights)
         report(0.9, "decoding")
         rgb = self.redecode(temperature)
         report(1.0, "done")

@@ -110,6 +110,10 @@ def upsample_ab(ab: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 #: ab spread (CIELAB units, the standard deviation of ab under the network's distribution)
 #: at which the colour is halfway between the plain mean and the annealed mean.
 DEFAULT_SPREAD_SCALE = 20.0
+#: Strength of the class rebalancing applied at decoding time (see :class:`Decoding`).
+DEFAULT_REBALANCE = 1.0
+#: The paper's mix of the colour prior with a uniform one in the rebalancing weights.
+REBALANCE_LAMBDA = 0.5
 #: Ways of bringing chroma to full size (:class:`Decoding`).
 EDGE_FILTERS = ("global", "guided", "none")
 
@@ -140,7 +144,8 @@ def spread_confidence(spread: np.ndarray, scale: float = DEFAULT_SPREAD_SCALE) -
 
 def calibrated_ab(logits: np.ndarray, bins: np.ndarray,
                   temperature: float = DEFAULT_TEMPERATURE,
-                  spread_scale: float = DEFAULT_SPREAD_SCALE
+                  spread_scale: float = DEFAULT_SPREAD_SCALE,
+                  vivid_logits: Optional[np.ndarray] = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Confidence-aware decoding: ab (..., 2) and the confidence (...,) it used, float32.
 
@@ -152,7 +157,8 @@ def calibrated_ab(logits: np.ndarray, bins: np.ndarray,
     """
     mean, spread = ab_mean_and_spread(logits, bins)
     confidence = spread_confidence(spread, spread_scale)
-    vivid = annealed_mean(logits, bins, temperature)
+    # The vivid colour may come from rebalanced logits; mean and confidence never do.
+    vivid = annealed_mean(logits if vivid_logits is None else vivid_logits, bins, temperature)
     return mean + confidence[..., None] * (vivid - mean), confidence
 
 
@@ -165,6 +171,12 @@ class Decoding:
     spread_scale : float or None
         Calibrated decoding with this ab spread scale (:func:`spread_confidence`);
         ``None`` is the paper's plain annealed mean.
+    rebalance : float
+        Class rebalancing at decoding time, in [0, 2]: the vivid colour is taken from
+        p_q w_q^rebalance, where w are the paper's rebalancing weights of the model's
+        training colours (rare, saturated colours count more). A model trained without
+        rebalancing predicts calibrated but cautious colours; 1 gives roughly what training
+        with the paper's rebalancing would. Ignored for a model that carries no prior.
     edges : str
         How the chroma is brought to full size: ``"global"`` (edge-aware global smoothing
         along the lightness, weighted by the confidence), ``"guided"`` (guided filter, also
@@ -174,9 +186,12 @@ class Decoding:
     temperature: float = DEFAULT_TEMPERATURE
     spread_scale: Optional[float] = DEFAULT_SPREAD_SCALE
     edges: str = "global"
+    rebalance: float = DEFAULT_REBALANCE
 
     def __post_init__(self) -> None:
         check_temperature(self.temperature)
+        if not (math.isfinite(self.rebalance) and 0.0 <= self.rebalance <= 2.0):
+            raise BadInputError(f"rebalance must be in [0, 2], got {self.rebalance}")
         if self.edges not in EDGE_FILTERS:
             raise BadInputError(f"edges must be one of {', '.join(EDGE_FILTERS)}, "
                                 f"got {self.edges!r}")
@@ -187,17 +202,25 @@ class Decoding:
     @classmethod
     def paper(cls, temperature: float = DEFAULT_TEMPERATURE) -> "Decoding":
         """The paper's decoding: annealed mean, bilinear upsampling."""
-        return cls(temperature, None, "none")
+        return cls(temperature, None, "none", 0.0)
 
     def at_temperature(self, temperature: float) -> "Decoding":
         return replace(self, temperature=check_temperature(temperature))
 
-    def small_ab(self, logits: np.ndarray, bins: np.ndarray
+    def small_ab(self, logits: np.ndarray, bins: np.ndarray,
+                 log_weights: Optional[np.ndarray] = None
                  ) -> tuple[np.ndarray, Optional[np.ndarray]]:
-        """ab (h, w, 2) on the logits' grid and the confidence (h, w) (None: paper's)."""
+        """ab (h, w, 2) on the logits' grid and the confidence (h, w) (None: paper's).
+
+        ``log_weights`` (Q,) are the model's class-rebalancing log-weights
+        (:func:`prior_log_weights`); ``None`` (a model without its prior) skips rebalancing.
+        """
+        vivid = logits
+        if log_weights is not None and self.rebalance > 0:
+            vivid = np.asarray(logits, np.float32) + np.float32(self.rebalance) * log_weights
         if self.spread_scale is None:
-            return annealed_mean(logits, bins, self.temperature), None
-        return calibrated_ab(logits, bins, self.temperature, self.spread_scale)
+            return annealed_mean(vivid, bins, self.temperature), None
+        return calibrated_ab(logits, bins, self.temperature, self.spread_scale, vivid)
 
     @classmethod
     def from_metadata(cls, metadata: dict) -> "Decoding":
@@ -209,10 +232,34 @@ class Decoding:
             scale = entry.get("spread_scale", DEFAULT_SPREAD_SCALE)
             return cls(float(entry.get("temperature", DEFAULT_TEMPERATURE)),
                        None if scale is None else float(scale),
-                       str(entry.get("edges", "global")))
+                       str(entry.get("edges", "global")),
+                       float(entry.get("rebalance", DEFAULT_REBALANCE)))
         except (TypeError, ValueError, OverflowError):
             raise BadInputError("the model's decoding settings are malformed") from None
 
     def to_metadata(self) -> dict:
         return {"temperature": self.temperature, "spread_scale": self.spread_scale,
-                "edges": self.edges}
+                "edges": self.edges, "rebalance": self.rebalance}
+
+
+def prior_log_weights(metadata: dict, bins: np.ndarray) -> Optional[np.ndarray]:
+    """Log class-rebalancing weights (Q,) float32 from a model's ``bin_prior``, else None.
+
+    ``bin_prior`` is the training photos' distribution over the bins (Q numbers, sum 1).
+    The weights are the paper's: w proportional to 1 / ((1 - lambda) p~ + lambda / Q) with
+    p~ the prior smoothed over ab (Gaussian, sigma 5) and lambda 0.5, normalised so that
+    sum_q p~_q w_q = 1.
+    """
+    from algorithms.cnn.train import rebalancing_weights
+
+    prior = metadata.get("bin_prior")
+    if prior is None:
+        return None
+    try:
+        distribution = np.asarray(prior, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise BadInputError("the model's bin prior is malformed") from None
+    if distribution.shape != (len(bins),) or not np.all(np.isfinite(distribution)):
+        raise BadInputError("the model's bin prior does not match its bins")
+    weights = rebalancing_weights(distribution, bins, lam=REBALANCE_LAMBDA)
+    return np.log(weights).astype(np.float32)

