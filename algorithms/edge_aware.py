@@ -11,6 +11,13 @@ solves a weighted least-squares problem along rows and columns: it spreads colou
 whole region bounded by lightness edges, and keeps a step at an edge sharper than the
 guided filter's windows can (a window that straddles the edge mixes both sides).
 
+Joint bilateral upsampling (Kopf et al. 2007, :func:`joint_bilateral_upsample`) works from
+the small colour and the small lightness: each full-size pixel takes a weighted mean of the
+nearby small pixels' colours, weighted by distance and by how close each one's lightness is
+to its own. A small pixel that straddles an edge has a lightness between the two sides' and
+is mostly ignored by both, so a colour edge on a lightness edge comes back sharp (the video
+refinement's upsampling).
+
 For chroma predicted at a coarse resolution (the CNN's quarter grid, a video network's
 working size) :func:`guided_upsample` brings it to the guide's full size; a per-pixel
 ``confidence`` turns the filter into a normalised (weighted) one, so that confident colour
@@ -157,3 +164,54 @@ def guided_upsample(chroma: np.ndarray, guide: np.ndarray, radius: Optional[int]
             raise BadInputError(f"confidence {confidence.shape} does not match the chroma")
         weight = cv2.resize(confidence, size, interpolation=cv2.INTER_LINEAR)
     return guided_filter(guide, full, radius, eps, weight)
+
+
+#: Lightness difference (CIELAB L units) at which a small pixel's weight falls to 1/e.
+JOINT_BILATERAL_SIGMA = 6.0
+#: Small pixels either side of the nearest one that contribute.
+JOINT_BILATERAL_RADIUS = 1
+#: Weight of every small pixel whatever its lightness: a pixel unlike all its neighbours
+#: (a highlight) gets their distance-weighted mean rather than nothing.
+_JOINT_BILATERAL_FLOOR = 1e-4
+
+
+def joint_bilateral_upsample(chroma: np.ndarray, small_lightness: np.ndarray,
+                             lightness: np.ndarray,
+                             sigma: float = JOINT_BILATERAL_SIGMA) -> np.ndarray:
+    """Bring ``chroma`` (h, w, C) to the size of ``lightness`` (H, W), following its edges.
+
+    ``small_lightness`` (h, w) is the lightness (CIELAB L, 0..100) at the small size, e.g.
+    the area-downscaled gray frame's; ``lightness`` (H, W) the full-size one.
+    Returns (H, W, C) float32.
+    """
+    import cv2
+
+    chroma = np.asarray(chroma, np.float32)
+    small_lightness = np.asarray(small_lightness, np.float32)
+    lightness = np.asarray(lightness, np.float32)
+    h, w = small_lightness.shape
+    height, width = lightness.shape
+    # Position of each full-size pixel centre in small-pixel units, and its nearest pixel.
+    ys = (np.arange(height, dtype=np.float32) + 0.5) * (h / height) - 0.5
+    xs = (np.arange(width, dtype=np.float32) + 0.5) * (w / width) - 0.5
+    nearest_y, nearest_x = np.floor(ys + 0.5), np.floor(xs + 0.5)
+    stack = np.ascontiguousarray(np.dstack([small_lightness, chroma]))
+    total = np.zeros((height, width, chroma.shape[2]), np.float32)
+    weights = np.zeros((height, width), np.float32)
+    for dy in range(-JOINT_BILATERAL_RADIUS, JOINT_BILATERAL_RADIUS + 1):
+        spatial_y = np.exp(-((nearest_y + dy - ys) ** 2) / 2.0).astype(np.float32)
+        map_y = np.broadcast_to((nearest_y + dy)[:, None], (height, width))
+        for dx in range(-JOINT_BILATERAL_RADIUS, JOINT_BILATERAL_RADIUS + 1):
+            spatial_x = np.exp(-((nearest_x + dx - xs) ** 2) / 2.0).astype(np.float32)
+            map_x = np.broadcast_to((nearest_x + dx)[None, :], (height, width))
+            # A gather by OpenCV: whole-pixel coordinates, edge pixels repeated outside.
+            sample = cv2.remap(stack, np.ascontiguousarray(map_x, np.float32),
+                               np.ascontiguousarray(map_y, np.float32), cv2.INTER_NEAREST,
+                               borderMode=cv2.BORDER_REPLICATE)
+            sample = sample.reshape(height, width, -1)
+            range_weight = np.exp(-((sample[..., 0] - lightness) / sigma) ** 2)
+            range_weight += _JOINT_BILATERAL_FLOOR
+            weight = range_weight * spatial_y[:, None] * spatial_x[None, :]
+            total += weight[..., None] * sample[..., 1:]
+            weights += weight
+    return total / weights[..., None]

@@ -258,8 +258,8 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=["shipped"],
                         help="model names or files ('shipped': the default model)")
     parser.add_argument("--decodings", nargs="+", default=["calibrated", "paper"])
-    parser.add_argument("--sets", nargs="+", default=["val", "dev", "heldout"],
-                        choices=["val", "dev", "heldout"])
+    parser.add_argument("--sets", nargs="*", default=["val", "dev", "heldout"],
+                        choices=["val", "dev", "heldout"], help="photo sets (none: grid only)")
     parser.add_argument("--size", type=int, default=512, help="long side of the photos")
     parser.add_argument("--limit", type=int, default=0, help="at most N photos a set (0: all)")
     parser.add_argument("--csv", metavar="FILE", help="write the per-photo figures")

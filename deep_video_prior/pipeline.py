@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from algorithms.colorspace import join_luminance_chroma_in_gamut, luminance, rgb_to_yiq
+from algorithms.edge_aware import joint_bilateral_upsample
 from algorithms.errors import BadInputError, ColorizeError
 from algorithms.metrics import colourfulness
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
@@ -38,7 +39,6 @@ from deep_video_prior.temporal import (
     stabilise_chroma,
 )
 from deep_video_prior.train import Epoch, shot_cost, train_shot
-from deep_video_prior.upsample import joint_bilateral_upsample
 
 #: Working sides are multiples of this, so that half of them suits the U-Net (16).
 WORKING_MULTIPLE = 32
