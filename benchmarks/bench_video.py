@@ -56,9 +56,10 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "video"
 UPSCALED = (854, 480)
 
 
-def read_frames(folder: Path, gray: bool, size=None) -> list[np.ndarray]:
+def read_frames(folder: Path, gray: bool, size=None, count=None) -> list[np.ndarray]:
+    """The first ``count`` (all) JPEG frames of a folder, float32 in [0, 1], maybe resized."""
     frames = []
-    for path in sorted(folder.glob("*.jpg")):
+    for path in sorted(folder.glob("*.jpg"))[:count]:
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
         if not gray:
             image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)

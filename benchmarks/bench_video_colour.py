@@ -50,21 +50,13 @@ from algorithms.metrics import (  # noqa: E402
 from deep_video_prior import detect_shots, refine_video  # noqa: E402
 from deep_video_prior.settings import PRESETS  # noqa: E402
 
+# The frame reader of the other video benchmark (this folder is on the path when run).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_video import read_frames  # noqa: E402
+
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "video"
 UPSCALED = (854, 480)
 BLOCK = 12
-
-
-def read_frames(folder: Path, gray: bool, count: int, size=None) -> list[np.ndarray]:
-    frames = []
-    for path in sorted(folder.glob("*.jpg"))[:count]:
-        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
-        if not gray:
-            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        if size is not None:
-            image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
-        frames.append(image.astype(np.float32) / 255.0)
-    return frames
 
 
 def lab(rgb: np.ndarray) -> np.ndarray:
@@ -201,8 +193,8 @@ def main() -> int:
     size = UPSCALED if args.upscale else None
     for name in clips:
         clip = args.data / name
-        gray = read_frames(clip / "gray", True, args.frames, size)
-        truth = read_frames(clip / "color", False, len(gray), size)
+        gray = read_frames(clip / "gray", True, size, args.frames)
+        truth = read_frames(clip / "color", False, size, len(gray))
         flows = temporal_flows(gray)
         floor = warping_error([np.dstack([g] * 3) for g in gray], flows=flows)
         shots = detect_shots(gray)
