@@ -2,7 +2,7 @@
 
 The paper's annealed mean: p = softmax(logits); f_T(p) = exp(log p / T) / sum exp(log p / T)
 = softmax(logits / T); ab = sum_q f_T(p)_q bin_q. T = 1 is the plain mean, T -> 0 the mode;
-the paper uses T = 0.38 (docs/methods.md, "Automatic colorization").
+the paper uses T = 0.38 (README, "How colour is decoded").
 
 The calibrated decoding (:func:`calibrated_ab`, the default :class:`Decoding`) takes the
 annealed mean only where the distribution is concentrated on one hue and mutes the colour
