@@ -77,10 +77,16 @@ class Session:
     saved_at: float
 
     def describe(self) -> str:
-        """One line for the restore question, e.g. ``scribble work on photo.png (12:03)``."""
+        """One line for the restore question, e.g. ``scribble colorization work on a.png, ...``."""
         names = ", ".join(os.path.basename(image) for image in self.images) or "no image"
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
-        return f"{self.method} work on {names}, autosaved {when}"
+        what = METHOD_NAMES.get(self.method, self.method)
+        return f"{what} work on {names}, autosaved {when}"
+
+
+#: The windows' method keys as a user reads them (the restore question).
+METHOD_NAMES = {"scribble": "scribble colorization", "transfer": "colour transfer",
+                "cnn": "automatic colorization", "video": "video colorization"}
 
 
 def orphaned_sessions() -> list[Session]:

@@ -274,7 +274,7 @@ def test_after_a_crash_the_next_start_restores_the_strokes(qtbot, photo_file, tm
     offered = []
     restored = autosave.offer_restore(
         menu, ask=lambda parent, found: offered.append(found.describe()) or "restore")
-    assert len(offered) == 1 and offered[0].startswith("scribble work on halves.png")
+    assert len(offered) == 1 and offered[0].startswith("scribble colorization work on halves.png")
     assert len(restored) == 1
     window = restored[0]
     qtbot.addWidget(window)

@@ -132,7 +132,8 @@ def test_cnn_autosave_is_restored_after_a_crash(qtbot, tmp_path, model_file, err
     offered = []
     restored = autosave.offer_restore(
         menu, ask=lambda parent, found: offered.append(found.describe()) or "restore")
-    assert len(offered) == 1 and offered[0].startswith("cnn work on photo0.png, photo1.png")
+    assert len(offered) == 1 and offered[0].startswith(
+        "automatic colorization work on photo0.png, photo1.png")
     assert len(restored) == 1 and errors == []
     qtbot.addWidget(restored[0])
     assert_same_cnn_state(restored[0], window, model_file)
