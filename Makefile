@@ -49,6 +49,12 @@ $(BIN)/python:
 
 $(STAMP): setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test]'
+	@# OpenCV now comes as opencv-contrib-python-headless (ximgproc). An older venv may also hold
+	@# opencv-python-headless, which shares its files: remove it, then restore the contrib files.
+	@if $(BIN)/python -m pip show -q opencv-python-headless >/dev/null 2>&1; then \
+		$(BIN)/python -m pip uninstall -y -q opencv-python-headless && \
+		$(BIN)/python -m pip install -q --force-reinstall --no-deps \
+			'opencv-contrib-python-headless>=4.8,<5'; fi
 	touch $(STAMP)
 
 clean:
