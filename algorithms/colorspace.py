@@ -64,6 +64,19 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
         return np.clip(lab2rgb(_as_rgb(lab, "Lab image")), 0.0, 1.0)
 
 
+def rgb_to_lab_fast(rgb: np.ndarray) -> np.ndarray:
+    """:func:`rgb_to_lab` in float32 through OpenCV, for video frames: CIELAB (H, W, 3).
+
+    Within 0.5 L or ab units of :func:`rgb_to_lab` (OpenCV rounds its constants differently).
+
+    The input is clipped to [0, 1] first (OpenCV's float conversion expects that range).
+    """
+    import cv2
+
+    rgb = np.clip(np.asarray(_as_rgb(rgb, "RGB image"), dtype=np.float32), 0.0, 1.0)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+
+
 def lab_to_rgb_fast(lab: np.ndarray) -> np.ndarray:
     """:func:`lab_to_rgb` in float32 through OpenCV: about 20x faster, equal within 1e-3.
 

@@ -41,6 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from algorithms.colorspace import lab_to_rgb_fast, rgb_to_lab_fast  # noqa: E402
 from algorithms.metrics import (  # noqa: E402
     colourfulness,
     fidelity_psnr,
@@ -59,12 +60,8 @@ UPSCALED = (854, 480)
 BLOCK = 12
 
 
-def lab(rgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(np.clip(rgb, 0, 1).astype(np.float32), cv2.COLOR_RGB2Lab)
-
-
-def rgb_of(lab_image: np.ndarray) -> np.ndarray:
-    return np.clip(cv2.cvtColor(lab_image.astype(np.float32), cv2.COLOR_Lab2RGB), 0, 1)
+lab = rgb_to_lab_fast
+rgb_of = lab_to_rgb_fast
 
 
 def smooth_field(rng: np.random.Generator, height: int, width: int) -> np.ndarray:

@@ -21,7 +21,12 @@ from typing import Callable, Optional, Sequence
 import cv2
 import numpy as np
 
-from algorithms.colorspace import join_luminance_chroma_in_gamut, rgb_to_yiq
+from algorithms.colorspace import (
+    join_luminance_chroma_in_gamut,
+    lab_to_rgb_fast,
+    rgb_to_lab_fast,
+    rgb_to_yiq,
+)
 
 #: A frame's spread of a/b is scaled by at most this factor (or its inverse) to match.
 MAX_SPREAD_GAIN = 2.0
@@ -40,8 +45,7 @@ MATCH_TOLERANCE = 0.08
 
 def rgb_to_ab(rgb: np.ndarray) -> np.ndarray:
     """CIELAB a/b (H, W, 2) float32 of an RGB image (H, W, 3) in [0, 1]."""
-    rgb = np.clip(np.asarray(rgb, np.float32), 0.0, 1.0)
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[..., 1:]
+    return rgb_to_lab_fast(rgb)[..., 1:]
 
 
 #: Steps of the gray-to-lightness table (L changes by under 0.1 between neighbouring steps).
@@ -50,7 +54,7 @@ _LIGHTNESS_STEPS = 4096
 
 def _lightness_table() -> np.ndarray:
     y = np.linspace(0.0, 1.0, _LIGHTNESS_STEPS, dtype=np.float32)
-    return cv2.cvtColor(np.dstack([y, y, y]), cv2.COLOR_RGB2Lab)[0, :, 0].copy()
+    return rgb_to_lab_fast(np.dstack([y, y, y]))[0, :, 0].copy()
 
 
 _LIGHTNESS = _lightness_table()
@@ -68,8 +72,8 @@ def gray_lightness(y: np.ndarray) -> np.ndarray:
 
 def lab_to_rgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """RGB (H, W, 3) float32 in [0, 1] from CIELAB L (H, W) and a/b (H, W, 2)."""
-    lab = np.dstack([np.asarray(lightness, np.float32), np.asarray(ab, np.float32)])
-    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0.0, 1.0)
+    return lab_to_rgb_fast(np.dstack([np.asarray(lightness, np.float32),
+                                      np.asarray(ab, np.float32)]))
 
 
 def join_chroma(y: np.ndarray, ab: np.ndarray) -> np.ndarray:

@@ -98,3 +98,16 @@ def test_is_gray_tells_colour_from_gray():
 def test_wrong_shapes_are_refused(shape, convert):
     with pytest.raises(BadInputError, match=r"\(H, W, 3\)"):
         convert(np.zeros(shape))
+
+
+def test_fast_rgb_to_lab_matches_scikit_image_within_half_a_unit():
+    from algorithms.colorspace import rgb_to_lab, rgb_to_lab_fast
+
+    rgb = np.random.default_rng(5).uniform(0, 1, (32, 40, 3))
+    fast = rgb_to_lab_fast(rgb)
+    assert fast.dtype == np.float32
+    # OpenCV's float conversion rounds its constants differently: under 0.5 L or ab units.
+    np.testing.assert_allclose(fast, rgb_to_lab(rgb), atol=0.5)
+    # Out-of-range input is clipped to [0, 1] first.
+    np.testing.assert_allclose(rgb_to_lab_fast(rgb * 2 - 0.5), rgb_to_lab_fast(
+        np.clip(rgb * 2 - 0.5, 0, 1)), atol=1e-6)

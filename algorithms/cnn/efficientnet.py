@@ -283,24 +283,8 @@ def encoder_features(weights: dict[str, np.ndarray], spec: EncoderSpec,
 
     ``normalised`` is (N, H, W) or (H, W) from :func:`encoder_input`.
     """
-    import tensorflow as tf
+    from algorithms.cnn.feature_cache import FeatureEncoder
 
-    tf1 = tf.compat.v1
     batch = np.asarray(normalised, dtype=np.float32)
-    batch = batch[None] if batch.ndim == 2 else batch
-    graph = tf.Graph()
-    with graph.as_default():
-        placeholder = tf1.placeholder(tf.float32, (None, None, None, 1))
-        outputs = build_encoder(placeholder, spec)
-        variables = {v.op.name: v for v in tf1.global_variables()}
-        shapes = encoder_variable_shapes(spec)
-        for name, shape in shapes.items():
-            if name not in weights:
-                raise BadInputError(f"missing variable {name}")
-            if np.shape(weights[name]) != shape:
-                raise BadInputError(f"variable {name} has shape {np.shape(weights[name])}, "
-                                    f"expected {shape}")
-        assign = [variables[name].assign(weights[name]) for name in shapes]
-    with tf1.Session(graph=graph) as session:
-        session.run(assign)
-        return session.run(outputs, feed_dict={placeholder: batch[..., None]})
+    with FeatureEncoder(weights, spec) as encoder:
+        return encoder.run(batch[None] if batch.ndim == 2 else batch)

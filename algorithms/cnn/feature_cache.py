@@ -47,8 +47,11 @@ class FeatureEncoder:
         tf1 = tf.compat.v1
         shapes = encoder_variable_shapes(spec)
         for name, shape in shapes.items():
-            if name not in weights or np.shape(weights[name]) != shape:
-                raise BadInputError(f"encoder variable {name} is missing or misshapen")
+            if name not in weights:
+                raise BadInputError(f"missing variable {name}")
+            if np.shape(weights[name]) != shape:
+                raise BadInputError(f"variable {name} has shape {np.shape(weights[name])}, "
+                                    f"expected {shape}")
         self.spec = spec
         self.graph = tf.Graph()
         with self.graph.as_default():
@@ -69,7 +72,11 @@ class FeatureEncoder:
         lightness = np.asarray(lightness, dtype=np.float32)
         if lightness.ndim != 3:
             raise BadInputError(f"crops must be (N, H, W), got {lightness.shape}")
-        return self.session.run(self._outputs, {self._input: encoder_input(lightness)[..., None]})
+        return self.run(encoder_input(lightness))
+
+    def run(self, normalised: np.ndarray) -> list[np.ndarray]:
+        """Features of inputs already normalised by ``encoder_input``: (N, H, W) float32."""
+        return self.session.run(self._outputs, {self._input: np.asarray(normalised)[..., None]})
 
     def close(self) -> None:
         self.session.close()
