@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from algorithms.errors import BadInputError
-from colorize_app import media
+from colorize_app import media, paths
 
 PathLike = media.PathLike
 
-#: Where embedded images are unpacked for reading; None: the user cache folder (platformdirs).
+#: Where embedded images are unpacked for reading; None: ``paths.embedded_images_dir()``.
 CACHE_FOLDER: Optional[str] = None
 
 
@@ -95,9 +95,7 @@ def default_cache_folder() -> str:
     """The folder where images embedded in projects are unpacked to be read."""
     if CACHE_FOLDER is not None:
         return CACHE_FOLDER
-    import platformdirs
-
-    return os.path.join(platformdirs.user_cache_dir("colorize-studio", "Colorize"), "embedded")
+    return str(paths.embedded_images_dir())
 
 
 def resolve_image(ref: ImageRef, role: str, project_path: PathLike = "",

@@ -1,6 +1,7 @@
-"""Frame sequences and resume folders shared by `colorize video`, `colorize refine` and the
-video window: lazy per-frame conversions (gray, resized, colorized on access), so that long
-videos are never held in memory, and the cache folder where an interrupted run resumes.
+"""Frame sequences and resume folders of the video job (:mod:`colorize_app.video_job`):
+lazy per-frame conversions (gray, resized, colorized on access), so that long videos are
+never held in memory, a folder of PNG frames read as a sequence, and the cache folder where
+an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-#: Environment variable that moves the folder of resume checkpoints.
-CACHE_DIR_VARIABLE = "COLORIZE_CACHE_DIR"
 #: A first frame whose channels differ by more than this is a colour frame.
 _COLOUR_TOLERANCE = 3.0 / 255.0
 
@@ -72,6 +71,42 @@ def resized_to(frames: Sequence[np.ndarray], width: int, height: int) -> Sequenc
     return MappedFrames(frames, resize)
 
 
+class FrameFolder(collections.abc.Sequence):
+    """The PNG frames ``00000.png ...`` of a folder as a lazy sequence of RGB float32 frames.
+
+    Frames are named as :class:`media.FrameWriter` names them; one may be missing (``has``).
+    """
+
+    def __init__(self, folder: Path, count: int) -> None:
+        self.folder, self.count = Path(folder), count
+        self.digits = max(5, len(str(count - 1)))  # as media.FrameWriter names them
+
+    def path(self, index: int) -> Path:
+        return self.folder / f"{index:0{self.digits}d}.png"
+
+    def __len__(self) -> int:
+        return self.count
+
+    def has(self, index: int) -> bool:
+        return self.path(index).is_file()
+
+    def missing(self) -> list[int]:
+        """Indices of the frames not written yet, in order."""
+        return [index for index in range(self.count) if not self.has(index)]
+
+    def complete(self) -> bool:
+        return all(self.has(index) for index in range(self.count))
+
+    def __getitem__(self, index):  # noqa: ANN001 - int (slices are not needed)
+        """Frame ``index`` (H, W, 3) float32 in [0, 1] (a gray PNG is repeated to RGB)."""
+        from colorize_app import media
+
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        pixels = media.read_image(self.path(index)).pixels
+        return pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
+
+
 def _fingerprint(path: str) -> list:
     """Absolute path, sizes and modification times of a file or a folder's files."""
     path = os.path.abspath(path)
@@ -85,13 +120,8 @@ def _fingerprint(path: str) -> list:
 
 def checkpoint_dir(command: str, inputs: Sequence[str], extra: dict) -> Path:
     """Folder of the resume checkpoints of one job: same inputs and settings, same folder."""
-    override = os.environ.get(CACHE_DIR_VARIABLE)
-    if override:
-        root = Path(override)
-    else:
-        from platformdirs import user_cache_dir
+    from colorize_app.paths import video_checkpoints_dir
 
-        root = Path(user_cache_dir("colorize", appauthor=False))
     key = json.dumps([command, [_fingerprint(path) for path in inputs], extra],
                      sort_keys=True, default=str)
-    return root / "video-checkpoints" / hashlib.sha256(key.encode()).hexdigest()[:20]
+    return video_checkpoints_dir() / hashlib.sha256(key.encode()).hexdigest()[:20]

@@ -11,7 +11,7 @@ import pytest
 
 from algorithms.cnn import registry
 from algorithms.colorspace import lab_lightness
-from colorize_app import cli, media, video_frames
+from colorize_app import cli, media, paths
 from colorize_app.media_video_in import ffmpeg_exe
 
 FRAMES, HEIGHT, WIDTH = 8, 48, 64
@@ -21,7 +21,7 @@ FRAMES, HEIGHT, WIDTH = 8, 48, 64
 def isolated(monkeypatch, tmp_path):
     """Only our commands; checkpoints and models in the test's own folders."""
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["video", "refine"])
-    monkeypatch.setenv(video_frames.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+    monkeypatch.setenv(paths.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
     monkeypatch.setenv(registry.DATA_DIR_VARIABLE, str(tmp_path / "data"))
     monkeypatch.setattr(registry, "shipped_model_path", lambda: tmp_path / "no_shipped.npz")
 

@@ -3,7 +3,7 @@
 Each window owns an :class:`Autosaver`: a few seconds after the last change it asks the
 window for its state (a :class:`~colorize_app.project.Project`, cheap to build on the UI
 thread) and writes it as a project file in a background thread, so painting never waits
-for PNG encoding or the disk. Files live in the user's state folder (platformdirs), named
+for PNG encoding or the disk. Files live in :func:`colorize_app.paths.autosave_dir`, named
 ``<pid>-<start>-<session>.colorize``: the process id and its start time (Linux; a PID can be
 reused by a later process, the pair cannot). A clean close deletes the window's file; a file
 whose process is gone was left by a crash, and :func:`offer_restore` proposes it at the next
@@ -26,7 +26,7 @@ from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QMessageBox, QWidget
 
 from algorithms.errors import ColorizeError
-from colorize_app import media_files
+from colorize_app import media_files, paths
 from colorize_app.project import Project, peek_project, save_project
 
 #: Where autosaves go; None means the platform's user state folder (tests set a temp one).
@@ -39,13 +39,7 @@ PROJECT_FILE_KEY = "project_file"
 
 def autosave_folder() -> str:
     """The folder holding autosaves (created on demand)."""
-    if AUTOSAVE_FOLDER is not None:
-        folder = AUTOSAVE_FOLDER
-    else:
-        import platformdirs
-
-        folder = os.path.join(platformdirs.user_state_dir("colorize-studio", "Colorize"),
-                              "autosave")
+    folder = AUTOSAVE_FOLDER if AUTOSAVE_FOLDER is not None else str(paths.autosave_dir())
     os.makedirs(folder, exist_ok=True)
     return folder
 

@@ -1,4 +1,7 @@
-"""Preferences kept between runs (QSettings): last folders, brush size, options."""
+"""Preferences kept between runs (QSettings): last folders, brush size, options.
+
+They live in an INI file in the user's config folder (:func:`colorize_app.paths.settings_file`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ from typing import Any, Optional
 
 from PyQt5.QtCore import QSettings
 
+from colorize_app import paths
+
+#: Where earlier versions kept the preferences: the platform's own store under these names.
 ORGANISATION = "Colorize"
 APPLICATION = "Colorize Studio"
 
@@ -18,7 +24,22 @@ def open_settings() -> QSettings:
     """The application's QSettings."""
     if SETTINGS_FILE is not None:
         return QSettings(SETTINGS_FILE, QSettings.IniFormat)
-    return QSettings(ORGANISATION, APPLICATION)
+    path = paths.settings_file()
+    fresh = not path.exists()
+    settings = QSettings(str(path), QSettings.IniFormat)
+    if fresh:
+        _copy_legacy_settings(settings)
+    return settings
+
+
+def _copy_legacy_settings(settings: QSettings) -> None:
+    """Carry the preferences of an earlier version over into the new file, once."""
+    legacy = QSettings(ORGANISATION, APPLICATION)
+    keys = legacy.allKeys()
+    for key in keys:
+        settings.setValue(key, legacy.value(key))
+    if keys:
+        settings.sync()
 
 
 def value(key: str, default: Any, kind: type = str) -> Any:
