@@ -60,7 +60,8 @@ def one_megapixel_photo() -> tuple[np.ndarray, str]:
 def worker(width: float, repeat: int, threads: int) -> dict:
     """Measure one width in this process; returns the figures."""
     from algorithms.cnn.architecture import Architecture, random_weights, widths_for_multiplier
-    from algorithms.cnn.model_file import ModelWeights, load_model, save_model
+    from algorithms.cnn.model_file import ModelWeights, load_model
+    from colorize_app.media_models import save_model
 
     arch = Architecture(widths_for_multiplier(width))
     bins = np.random.default_rng(0).uniform(-90, 90, (arch.bins, 2))

@@ -117,7 +117,8 @@ def project_file(name: str, changes: dict, members: dict | None = None) -> str:
 
 
 def npz_model(name: str, change) -> str:
-    from algorithms.cnn.model_file import load_model, save_model
+    from algorithms.cnn.model_file import load_model
+    from colorize_app.media_models import save_model
 
     save_model(name, load_model(TINY_PTH))
     with np.load(name) as archive:

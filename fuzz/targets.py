@@ -252,7 +252,8 @@ def _project_seed() -> bytes:
 @functools.lru_cache(maxsize=None)
 def _model_seed() -> bytes:
     from algorithms.cnn.architecture import Architecture, random_weights
-    from algorithms.cnn.model_file import ModelWeights, save_model
+    from algorithms.cnn.model_file import ModelWeights
+    from colorize_app.media_models import save_model
 
     arch = Architecture(widths=(2, 2, 2, 4, 4, 4, 4, 2))
     bins = np.random.default_rng(3).uniform(-80, 80, (313, 2))

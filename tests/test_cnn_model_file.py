@@ -20,10 +20,10 @@ from algorithms.cnn.model_file import (
     detect_format,
     load_bins,
     load_model,
-    save_model,
 )
 from algorithms.cnn.torch_pickle import LEGACY_MAGIC, UnsafeModelError, load_torch_state_dict
 from algorithms.errors import BadInputError
+from colorize_app.media_models import save_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TORCH_FIXTURES = [FIXTURES / "eccv16_tiny.pth", FIXTURES / "eccv16_tiny_legacy.pth"]

@@ -12,7 +12,6 @@ import pytest
 from algorithms.cnn.efficientnet import (
     ENCODER_NAME,
     EncoderSpec,
-    encoder_features,
     encoder_input,
 )
 from algorithms.cnn.efficientnet_weights import (
@@ -21,10 +20,12 @@ from algorithms.cnn.efficientnet_weights import (
     load_encoder_weights,
     pretrained_weights_path,
 )
+from algorithms.cnn.feature_cache import encoder_features
 from algorithms.cnn.fpn_head import EncoderHeadArchitecture, head_weights
-from algorithms.cnn.model_file import ModelWeights, load_model, save_model
+from algorithms.cnn.model_file import ModelWeights, load_model
 from algorithms.cnn.torch_pickle import load_torch_state_dict
 from algorithms.errors import BadInputError
+from colorize_app.media_models import save_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_PTH = FIXTURES / "efficientnet_lite_tiny.pth"

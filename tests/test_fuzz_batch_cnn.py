@@ -9,8 +9,9 @@ import pytest
 
 from algorithms.cnn import registry
 from algorithms.cnn.architecture import Architecture, random_weights
-from algorithms.cnn.model_file import ModelWeights, save_model
+from algorithms.cnn.model_file import ModelWeights
 from colorize_app import cli, media
+from colorize_app.media_models import save_model
 
 TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
 

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 
 from algorithms.cnn.architecture import Architecture, random_weights
-from algorithms.cnn.model_file import ModelWeights, load_model, save_model
+from algorithms.cnn.model_file import ModelWeights, load_model
 from algorithms.errors import BadInputError
 from colorize_app import cli, media, project
+from colorize_app.media_models import save_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))

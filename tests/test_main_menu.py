@@ -89,3 +89,17 @@ def test_user_errors_escaping_a_window_become_a_dialog(qtbot, dialogs):
 
 def test_application_icon_is_shipped(qtbot):
     assert not QIcon(resource_path("icon.png")).isNull()
+
+
+def test_a_window_brings_back_the_one_main_menu(qtbot, monkeypatch):
+    from colorize_app.gui import window_tools
+
+    monkeypatch.setattr(window_tools, "_MAIN_MENU_FACTORY", [])
+    monkeypatch.setattr(window_tools, "_KEPT", [])
+    assert window_tools.show_main_menu() is None  # a window opened on its own: no menu
+    made = []
+    window_tools.set_main_menu_factory(lambda: made.append(MainMenu(factories={})) or made[-1])
+    first = window_tools.show_main_menu()
+    qtbot.addWidget(first)
+    first.close()  # closed menus come back, not duplicated
+    assert window_tools.show_main_menu() is first and len(made) == 1 and first.isVisible()

@@ -114,6 +114,8 @@ DEFAULT_SPREAD_SCALE = 20.0
 DEFAULT_REBALANCE = 1.0
 #: The paper's mix of the colour prior with a uniform one in the rebalancing weights.
 REBALANCE_LAMBDA = 0.5
+#: Gaussian smoothing of the colour prior over ab before rebalancing (ab units).
+SMOOTHING_SIGMA = 5.0
 #: Ways of bringing chroma to full size (:class:`Decoding`).
 EDGE_FILTERS = ("global", "guided", "none")
 
@@ -242,6 +244,26 @@ class Decoding:
                 "edges": self.edges, "rebalance": self.rebalance}
 
 
+def rebalancing_weights(distribution: np.ndarray, bins: np.ndarray,
+                        lam: float = REBALANCE_LAMBDA,
+                        sigma: float = SMOOTHING_SIGMA) -> np.ndarray:
+    """Class-rebalancing weights w (Q,) float64 (SPEC section 3).
+
+    p~ is ``distribution`` smoothed over ab with a Gaussian of ``sigma``;
+    w is proportional to ((1 - lam) p~ + lam / Q)^-1, scaled so that sum_q p~_q w_q = 1.
+    """
+    p = np.asarray(distribution, dtype=np.float64)
+    bins = np.asarray(bins, dtype=np.float64)
+    if p.shape != (len(bins),) or p.min() < 0 or not p.sum() > 0:
+        raise BadInputError("the bin distribution must be (Q,) non-negative and not all zero")
+    squared = ((bins[:, None, :] - bins[None, :, :]) ** 2).sum(axis=-1)
+    kernel = np.exp(-squared / (2.0 * sigma**2))
+    smoothed = kernel @ (p / p.sum())
+    smoothed /= smoothed.sum()
+    weights = 1.0 / ((1.0 - lam) * smoothed + lam / len(bins))
+    return weights / np.sum(smoothed * weights)
+
+
 def prior_log_weights(metadata: dict, bins: np.ndarray) -> Optional[np.ndarray]:
     """Log class-rebalancing weights (Q,) float32 from a model's ``bin_prior``, else None.
 
@@ -250,8 +272,6 @@ def prior_log_weights(metadata: dict, bins: np.ndarray) -> Optional[np.ndarray]:
     p~ the prior smoothed over ab (Gaussian, sigma 5) and lambda 0.5, normalised so that
     sum_q p~_q w_q = 1.
     """
-    from algorithms.cnn.train import rebalancing_weights
-
     prior = metadata.get("bin_prior")
     if prior is None:
         return None

@@ -275,16 +275,3 @@ def build_encoder(normalised: "tensorflow.Tensor", spec: EncoderSpec,
     if frozen:
         features = [tf.stop_gradient(f) for f in features]
     return features
-
-
-def encoder_features(weights: dict[str, np.ndarray], spec: EncoderSpec,
-                     normalised: np.ndarray) -> list[np.ndarray]:
-    """Run the encoder once: features (N, h, w, C) at strides 4, 8, 16, 32 (checks, benchmarks).
-
-    ``normalised`` is (N, H, W) or (H, W) from :func:`encoder_input`.
-    """
-    from algorithms.cnn.feature_cache import FeatureEncoder
-
-    batch = np.asarray(normalised, dtype=np.float32)
-    with FeatureEncoder(weights, spec) as encoder:
-        return encoder.run(batch[None] if batch.ndim == 2 else batch)

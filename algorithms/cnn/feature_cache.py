@@ -184,3 +184,14 @@ def build_cache(encoder: FeatureEncoder, photos: Sequence[np.ndarray], crop: int
         if progress is not None:
             progress((start + len(chunk)) / len(jobs), f"encoded {start + len(chunk)} crops")
     return FeatureCache(features, ab_quarter, np.array([p for p, _ in jobs], np.int32))
+
+
+def encoder_features(weights: dict[str, np.ndarray], spec: EncoderSpec,
+                     normalised: np.ndarray) -> list[np.ndarray]:
+    """Run the encoder once: features (N, h, w, C) at strides 4, 8, 16, 32 (checks, benchmarks).
+
+    ``normalised`` is (N, H, W) or (H, W) from :func:`encoder_input`.
+    """
+    batch = np.asarray(normalised, dtype=np.float32)
+    with FeatureEncoder(weights, spec) as encoder:
+        return encoder.run(batch[None] if batch.ndim == 2 else batch)

@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
@@ -424,18 +424,16 @@ def load_model(source: PathLike, bins_path: Optional[PathLike] = None) -> ModelW
     return validate(model, path.name)
 
 
-def save_model(path: PathLike, model: ModelWeights, half: bool = False,
-               inputs: Sequence[PathLike] = (), **metadata: object) -> None:
-    """Write ``model`` as the project's ``.npz`` atomically; never over one of ``inputs``.
+def model_arrays(model: ModelWeights, name: str, half: bool = False,
+                 **metadata: object) -> dict[str, np.ndarray]:
+    """The arrays of the project's ``.npz`` for ``model`` (validated; ``name`` for errors).
 
     ``half`` stores a pretrained encoder's weights as float16 (they are read back as
     float32); the head's stay float32. Extra keyword arguments are stored in the
-    metadata (e.g. ``notes="..."``).
+    metadata (e.g. ``notes="..."``). Writing them is the application's
+    (``colorize_app.media_models.save_model``).
     """
-    path = Path(path)
-    if path.suffix != ".npz":
-        raise BadInputError(f"{path.name}: model files are written as .npz")
-    model = validate(model, path.name)
+    model = validate(model, name)
     arch = model.architecture
     meta = {k: v for k, v in model.metadata.items() if k != "source_names"}
     meta.update(metadata)
@@ -450,18 +448,14 @@ def save_model(path: PathLike, model: ModelWeights, half: bool = False,
         meta.setdefault("input_scale", 1.0)
     meta["storage"] = "float16" if half else "float32"
 
-    def stored(name: str, value: np.ndarray) -> np.ndarray:
+    def stored(variable: str, value: np.ndarray) -> np.ndarray:
         # The pretrained encoder holds most of the weights; the trained head, whose
         # last layer sharpens every error, stays float32.
-        return value.astype(np.float16 if half and name.startswith("encoder/") else np.float32)
+        wanted = np.float16 if half and variable.startswith("encoder/") else np.float32
+        return value.astype(wanted)
 
-    arrays = {f"weights/{name}": stored(name, value) for name, value in model.weights.items()}
+    arrays = {f"weights/{variable}": stored(variable, value)
+              for variable, value in model.weights.items()}
     arrays["bins"] = model.bins
     arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
-    # The one atomic writer (random exclusive temporary, fsync, rename, OSError as one
-    # line); imported here because the engines do not otherwise depend on the application.
-    from colorize_app.media import atomic_output, open_temporary
-
-    with atomic_output(path, inputs=inputs) as temporary:
-        with open_temporary(temporary) as handle:
-            np.savez(handle, **arrays)
+    return arrays

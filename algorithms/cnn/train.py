@@ -22,6 +22,7 @@ from typing import Callable, Iterator, Optional
 import numpy as np
 
 from algorithms.cnn.architecture import Architecture, layers
+from algorithms.cnn.decode import rebalancing_weights  # noqa: F401 - lives with decoding
 from algorithms.cnn.fpn_head import EncoderHeadArchitecture, head_weights
 from algorithms.cnn.model_file import network_variable_shapes
 from algorithms.errors import BadInputError, CancelledError
@@ -31,7 +32,6 @@ from algorithms.progress import CancelCheck, ProgressCallback
 NEIGHBOURS = 5
 SIGMA = 5.0
 #: Class rebalancing mixes the smoothed prior with a uniform one by this much.
-REBALANCE_LAMBDA = 0.5
 #: Input normalisation of models trained here: (L - 50) / 100.
 INPUT_OFFSET, INPUT_SCALE = 50.0, 100.0
 
@@ -100,25 +100,6 @@ def bin_distribution(ab_samples: np.ndarray, bins: np.ndarray) -> np.ndarray:
     index = nearest_bins(np.asarray(ab_samples).reshape(-1, 2), bins)
     counts = np.bincount(index.ravel(), minlength=len(bins)).astype(np.float64)
     return counts / counts.sum()
-
-
-def rebalancing_weights(distribution: np.ndarray, bins: np.ndarray,
-                        lam: float = REBALANCE_LAMBDA, sigma: float = SIGMA) -> np.ndarray:
-    """Class-rebalancing weights w (Q,) float64 (SPEC section 3).
-
-    p~ is ``distribution`` smoothed over ab with a Gaussian of ``sigma``;
-    w is proportional to ((1 - lam) p~ + lam / Q)^-1, scaled so that sum_q p~_q w_q = 1.
-    """
-    p = np.asarray(distribution, dtype=np.float64)
-    bins = np.asarray(bins, dtype=np.float64)
-    if p.shape != (len(bins),) or p.min() < 0 or not p.sum() > 0:
-        raise BadInputError("the bin distribution must be (Q,) non-negative and not all zero")
-    squared = ((bins[:, None, :] - bins[None, :, :]) ** 2).sum(axis=-1)
-    kernel = np.exp(-squared / (2.0 * sigma**2))
-    smoothed = kernel @ (p / p.sum())
-    smoothed /= smoothed.sum()
-    weights = 1.0 / ((1.0 - lam) * smoothed + lam / len(bins))
-    return weights / np.sum(smoothed * weights)
 
 
 def quarter_ab(ab: np.ndarray) -> np.ndarray:

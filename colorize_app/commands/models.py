@@ -72,9 +72,10 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from algorithms.cnn.model_file import load_model, model_files, save_model
+    from algorithms.cnn.model_file import load_model, model_files
     from algorithms.cnn.registry import resolve_model
     from colorize_app.media import check_not_input
+    from colorize_app.media_models import save_model
 
     source = resolve_model(args.source)
     inputs = model_files(source, args.bins)  # a checkpoint's .index, .data and bins too

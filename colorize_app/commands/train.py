@@ -209,7 +209,8 @@ def _load_checkpoint(path: str) -> dict:
 
 def _export_model(path: str, trainer, config: dict, notes: dict, half: bool = False,
                   bin_prior=None) -> None:
-    from algorithms.cnn.model_file import ModelWeights, save_model
+    from algorithms.cnn.model_file import ModelWeights
+    from colorize_app.media_models import save_model
     from algorithms.cnn.train import INPUT_OFFSET, INPUT_SCALE
     from colorize_app import media
 

@@ -14,7 +14,7 @@ from PyQt5.QtWidgets import QApplication, QMessageBox
 
 from algorithms.errors import ColorizeError
 from colorize_app import __version__
-from colorize_app.gui import autosave, preload, resource_path
+from colorize_app.gui import autosave, preload, resource_path, window_tools
 from colorize_app.gui.main_menu import MainMenu
 
 APPLICATION_NAME = "Colorize Studio"
@@ -66,8 +66,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     app = create_application(argv)
     sys.excepthook = show_uncaught_error
-    menu = MainMenu()
-    menu.show()
+    window_tools.set_main_menu_factory(MainMenu)
+    menu = window_tools.show_main_menu()
     # Once the menu is on screen: offer the work of sessions that crashed or were killed,
     # and start loading the automatic colorization model for a fast first answer.
     QTimer.singleShot(0, lambda: autosave.offer_restore(menu))

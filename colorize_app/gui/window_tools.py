@@ -3,7 +3,7 @@ undo/redo actions whose text does not change width, and the way back to the main
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from PyQt5 import sip
 from PyQt5.QtCore import QRect, QSize
@@ -96,14 +96,25 @@ def undo_actions(parent: QWidget, stack: QUndoStack) -> tuple[QAction, QAction]:
     return undo, redo
 
 
-def show_main_menu() -> QWidget:
-    """Bring the main menu back (it may have been closed): the existing one, else a new one."""
-    from colorize_app.gui.main_menu import MainMenu
+def set_main_menu_factory(factory: Callable[[], QWidget]) -> None:
+    """Say how the application makes its main menu (``app.main`` gives the MainMenu class).
 
+    Handed in rather than imported: the main menu imports every window, and every window
+    offers the main menu, so importing it here would make a circle.
+    """
+    _MAIN_MENU_FACTORY[:] = [factory]
+
+
+def show_main_menu() -> Optional[QWidget]:
+    """Bring the main menu back (it may have been closed): the existing one, else a new one;
+    None when no main menu was set (a window opened on its own, as in tests)."""
+    if not _MAIN_MENU_FACTORY:
+        return None
     menu = next((widget for widget in QApplication.topLevelWidgets()
-                 if isinstance(widget, MainMenu)), None)
+                 if widget.objectName() == MAIN_MENU_NAME), None)
     if menu is None:
-        menu = MainMenu()
+        menu = _MAIN_MENU_FACTORY[0]()
+        menu.setObjectName(MAIN_MENU_NAME)
         _KEPT.append(menu)  # a top-level window without a reference would be collected
     menu.show()
     menu.raise_()
@@ -111,4 +122,7 @@ def show_main_menu() -> QWidget:
     return menu
 
 
+#: Object name that marks the main menu among the application's top-level windows.
+MAIN_MENU_NAME = "colorize-main-menu"
+_MAIN_MENU_FACTORY: list[Callable[[], QWidget]] = []
 _KEPT: list[QWidget] = []

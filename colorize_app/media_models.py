@@ -1,0 +1,30 @@
+"""Writing model files: the project's ``.npz`` (part of the media module, which does all
+writing of user files). Reading them is the engine's loader, ``algorithms.cnn.model_file``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from algorithms.cnn.model_file import ModelWeights, model_arrays
+from algorithms.errors import BadInputError
+from colorize_app.media_files import PathLike, atomic_output, open_temporary
+
+
+def save_model(path: PathLike, model: ModelWeights, half: bool = False,
+               inputs: Sequence[PathLike] = (), **metadata: object) -> None:
+    """Write ``model`` as the project's ``.npz`` atomically; never over one of ``inputs``.
+
+    ``half`` stores a pretrained encoder's weights as float16 (read back as float32); extra
+    keyword arguments go into the metadata (e.g. ``notes="..."``).
+    """
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise BadInputError(f"{path.name}: model files are written as .npz")
+    arrays = model_arrays(model, path.name, half=half, **metadata)
+    with atomic_output(path, inputs=inputs) as temporary:
+        with open_temporary(temporary) as handle:
+            np.savez(handle, **arrays)

@@ -1,0 +1,155 @@
+"""The layers hold: no import circle in the project, engines never import upwards, sessions
+never reach Qt.
+
+Imports are read from the source (``ast``), so those inside functions and under
+``TYPE_CHECKING`` count too: a circle there is still two modules that cannot be read apart.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("algorithms", "colorize_app", "deep_video_prior", "models")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _project_modules() -> dict[str, Path]:
+    modules = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            modules[_module_name(path)] = path
+    return modules
+
+
+MODULES = _project_modules()
+
+
+def _imported(name: str, path: Path) -> set[str]:
+    """Project modules that module ``name`` imports anywhere in its source.
+
+    ``from package import thing`` is an import of ``package.thing`` when that is a module,
+    else of ``package`` itself.
+    """
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against this module's package
+                base = name.split(".")
+                base = base[: len(base) - node.level + (1 if is_package else 0)]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            for alias in node.names:
+                child = f"{source}.{alias.name}"
+                found.add(child if child in MODULES else source)
+    return {module for module in found if module in MODULES and module != name}
+
+
+GRAPH = {name: _imported(name, path) for name, path in MODULES.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components = []
+    counter = 0
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    components.append(sorted(component))
+    return components
+
+
+def _reachable(start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for child in GRAPH[todo.pop()]:
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
+
+
+def test_the_graph_is_read():
+    # The reader must see real edges, or the tests below pass on nothing.
+    assert "colorize_app.media" in GRAPH["colorize_app.commands.levin"]
+    assert "algorithms.colorspace" in GRAPH["algorithms.scribble"]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_import_circle():
+    assert _cycles(GRAPH) == []
+
+
+@pytest.mark.parametrize("engine", ["algorithms", "deep_video_prior"])
+def test_engines_import_no_app_module(engine):
+    upward = {(name, target) for name, targets in GRAPH.items() if name.startswith(engine)
+              for target in targets if target.startswith("colorize_app")}
+    assert upward == set()
+
+
+def _imports_of_library(name: str, library: str) -> bool:
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            if any(alias.name.split(".")[0] == library for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            if (node.module or "").split(".")[0] == library:
+                return True
+    return False
+
+
+def test_sessions_and_engines_never_reach_qt():
+    roots = [name for name in MODULES
+             if name.startswith(("colorize_app.sessions", "algorithms", "deep_video_prior"))]
+    reaching = {root: sorted(module for module in _reachable(root) | {root}
+                             if _imports_of_library(module, "PyQt5"))
+                for root in roots}
+    assert {root: qt for root, qt in reaching.items() if qt} == {}
