@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Touched after a successful install; reinstall only when setup.py is newer.
+# Touched after a successful install; reinstall only when pyproject.toml is newer.
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench desktop fuzz clean
@@ -19,6 +19,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Fuzz every file parser for FUZZ_SECONDS each (coverage-guided atheris; not part of `test`).
 # Crashing inputs and logs go to build/fuzz/; see docs/robustness.md.
@@ -47,7 +48,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
-$(STAMP): setup.py | $(BIN)/python
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test]'
 	@# OpenCV now comes as opencv-contrib-python-headless (ximgproc). An older venv may also hold
 	@# opencv-python-headless, which shares its files: remove it, then restore the contrib files.

@@ -14,6 +14,7 @@ if [ ! -x .venv/bin/colorize-app ]; then
     echo "First start: setting up .venv (this takes a few minutes)..."
     "$PYTHON" -m venv .venv
     .venv/bin/python -m pip install --upgrade pip
+    # pyproject.toml's markers pick TensorFlow's macOS build (tensorflow-cpu has no macOS wheel).
     .venv/bin/python -m pip install -e .
 fi
 exec .venv/bin/colorize-app "$@"

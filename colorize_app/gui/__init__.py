@@ -7,27 +7,18 @@ that ``resource_path`` can be used anywhere.
 
 from __future__ import annotations
 
-import os
-import sys
-
-_SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-#: Where resources are looked for: the source tree (checkouts, editable installs), then the
-#: data files of a regular install (``<prefix>/share/colorize``, see setup.py).
-RESOURCE_FOLDERS = (
-    os.path.join(_SOURCE_ROOT, "resources"),
-    os.path.join(sys.prefix, "share", "colorize"),
-)
+from importlib.resources import files
 
 
 def resource_path(name: str) -> str:
     """Absolute path of the shipped resource ``name`` (e.g. ``"icon.png"``).
 
-    Raises FileNotFoundError when no resource folder holds it: a broken install, not a
+    Read from the ``resources`` package's data (a checkout, an editable or a regular
+    install alike). Raises FileNotFoundError when it is missing: a broken install, not a
     user error.
     """
-    for folder in RESOURCE_FOLDERS:
-        candidate = os.path.join(folder, name)
-        if os.path.exists(candidate):
-            return candidate
-    raise FileNotFoundError(f"resource {name!r} not found in {', '.join(RESOURCE_FOLDERS)}")
+    resource = files("resources").joinpath(name)
+    if not resource.is_file():
+        raise FileNotFoundError(f"resource {name!r} not found in {resource}")
+    # Packages install as folders (never zipped), so the resource is a real file path.
+    return str(resource)
