@@ -56,8 +56,8 @@ def main() -> int:
     from algorithms.cnn.colorizer import Colorizer
     from algorithms.cnn.decode import Decoding
     from algorithms.cnn.model_file import load_model
-    from algorithms.cnn.registry import resolve_model
     from colorize_app.media import read_image, write_image
+    from colorize_app.model_registry import resolve_model
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:

@@ -142,7 +142,7 @@ def model_label(spec: str) -> str:
 def load_colorizer(spec: str):
     from algorithms.cnn.colorizer import Colorizer
     from algorithms.cnn.model_file import load_model
-    from algorithms.cnn.registry import resolve_model
+    from colorize_app.model_registry import resolve_model
 
     model = load_model(resolve_model(None if spec == "shipped" else spec))
     prior = Path(spec).with_name("prior.npz")

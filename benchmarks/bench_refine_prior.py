@@ -95,7 +95,7 @@ def main() -> None:
         os.path.join(ROOT, "..", "shared", "data", "dev", "dev_00[1-4].jpg")))
     from algorithms.cnn.colorizer import Colorizer
     from algorithms.cnn.model_file import load_model
-    from algorithms.cnn.registry import resolve_model
+    from colorize_app.model_registry import resolve_model
 
     colorizer = Colorizer(load_model(resolve_model(None)))
     print(f"region: share of the stroke's region recoloured (> {CHANGED}); rest: share of "

@@ -102,7 +102,7 @@ def cnn_frames(clip: Path, gray: list[np.ndarray], cache: Path | None, size) -> 
             return [f.astype(np.float32) / 255 for f in np.load(path)]
     from algorithms.cnn.colorizer import Colorizer
     from algorithms.cnn.model_file import load_model
-    from algorithms.cnn.registry import resolve_model
+    from colorize_app.model_registry import resolve_model
 
     with Colorizer(load_model(resolve_model(None))) as colorizer:
         frames = [np.clip(colorizer.colorize(g), 0, 1).astype(np.float32) for g in gray]

@@ -59,8 +59,8 @@ def _colorizer(settings: dict):  # noqa: ANN202 - a Colorizer, imported late
     if key not in cache:
         from algorithms.cnn.colorizer import Colorizer
         from algorithms.cnn.model_file import load_model
-        from algorithms.cnn.registry import file_sha256, resolve_model
         from algorithms.errors import ColorizeError
+        from colorize_app.model_registry import file_sha256, resolve_model
 
         loading = time.perf_counter()
         try:

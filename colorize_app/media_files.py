@@ -135,6 +135,21 @@ def read_input_bytes(path: PathLike, what: str, limit: int,
     return data
 
 
+def file_sha256(path: PathLike, what: str = "a file",
+                missing: str = "cannot read, no such file") -> str:
+    """Hex SHA-256 of a file's bytes (pooch's file hash); one-line BadInputError when the
+    file is not a readable regular file (``what`` names it in the message)."""
+    import pooch
+
+    path = os.fspath(path)
+    # A FIFO would block and a /proc file never end: regular files only.
+    check_input_file(path, what, missing=missing)
+    try:
+        return pooch.file_hash(path, alg="sha256")
+    except OSError as error:
+        raise BadInputError(f"cannot read {path}: {reason(error)}") from None
+
+
 def reason(error: OSError) -> str:
     """An OSError's reason in lower case, e.g. ``no space left on device``."""
     text = error.strerror or str(error) or type(error).__name__

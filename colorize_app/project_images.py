@@ -15,6 +15,7 @@ from typing import Optional
 
 from algorithms.errors import BadInputError
 from colorize_app import media, paths
+from colorize_app.media_files import file_sha256
 
 PathLike = media.PathLike
 
@@ -55,28 +56,6 @@ class ImageRef:
     embedded: Optional[bytes] = None
 
 
-def file_sha256(path: PathLike) -> str:
-    """Hex SHA-256 of a file's bytes; BadInputError when it cannot be read."""
-    path = os.fspath(path)
-    # A FIFO would block and /proc/self/pagemap never end: regular files only, and never
-    # more bytes than the size the file had when checked.
-    size = media.check_input_file(path, "an image file",
-                                  missing="cannot read, no such file").st_size
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as file:
-            left = size
-            while left > 0:
-                block = file.read(min(left, 1 << 20))
-                if not block:
-                    break
-                digest.update(block)
-                left -= len(block)
-    except OSError as error:
-        raise BadInputError(f"cannot read {path}: {error.strerror or error}") from None
-    return digest.hexdigest()
-
-
 def image_ref(path: PathLike, size: tuple[int, int] = (0, 0), embed: bool = False) -> ImageRef:
     """An ImageRef for the image file ``path``; ``embed`` keeps its bytes in the project."""
     path = os.path.abspath(os.fspath(path))
@@ -87,7 +66,8 @@ def image_ref(path: PathLike, size: tuple[int, int] = (0, 0), embed: bool = Fals
                 embedded = file.read()
         except OSError as error:
             raise BadInputError(f"cannot read {path}: {error.strerror or error}") from None
-    return ImageRef(path=path, sha256=file_sha256(path), size=(int(size[0]), int(size[1])),
+    return ImageRef(path=path, sha256=file_sha256(path, "an image file"),
+                    size=(int(size[0]), int(size[1])),
                     embedded=embedded)
 
 

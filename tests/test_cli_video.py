@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from algorithms.cnn import registry
 from algorithms.colorspace import lab_lightness
 from colorize_app import cli, media, paths
+from colorize_app import model_registry as registry
 from colorize_app.media_video_in import ffmpeg_exe
 
 FRAMES, HEIGHT, WIDTH = 8, 48, 64

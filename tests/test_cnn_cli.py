@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from algorithms.cnn import registry
 from algorithms.colorspace import lab_lightness, rgb_to_lab
 from colorize_app import cli, media
+from colorize_app import model_registry as registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPOSITORY = Path(__file__).resolve().parents[1]

@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 
-from algorithms.cnn import registry
 from algorithms.cnn.architecture import Architecture, random_weights
 from algorithms.cnn.model_file import ModelWeights
 from colorize_app import cli, media
+from colorize_app import model_registry as registry
 from colorize_app.media_models import save_model
 
 TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))

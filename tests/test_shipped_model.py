@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from algorithms.cnn.model_file import load_model
-from algorithms.cnn.registry import SHIPPED_NAME, resolve_model, shipped_model_path
 from algorithms.colorspace import rgb_to_lab
+from colorize_app.model_registry import SHIPPED_NAME, resolve_model, shipped_model_path
 
 SHIPPED = shipped_model_path()
 ALL_SHIPPED = sorted(SHIPPED.parent.glob("*.npz"))

@@ -63,7 +63,7 @@ def wait_for_jobs(app, window) -> None:
 
 
 def default_model() -> str:
-    from algorithms.cnn.registry import ModelNotFoundError, resolve_model
+    from colorize_app.model_registry import ModelNotFoundError, resolve_model
 
     try:
         return str(resolve_model(None))

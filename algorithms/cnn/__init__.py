@@ -8,7 +8,6 @@ Modules (TensorFlow is imported only by ``network`` and by ``colorizer`` when a
 - ``decode``: annealed-mean decoding of the 313-bin distribution (numpy);
 - ``model_file``: one loader for the project's .npz, TF checkpoints and the authors' .pth;
 - ``torch_pickle``: the restricted unpickler that reads .pth files without torch;
-- ``registry``: model names, the user's data folder, the checked download;
 - ``colorizer``: the ``Colorizer`` that colorizes photos and re-decodes at a new temperature;
 - ``efficientnet``, ``efficientnet_weights``, ``fpn_head``: the EfficientNet-Lite0 encoder, its
   .pth converter and the multi-scale head of the ``effnet_lite0`` model;

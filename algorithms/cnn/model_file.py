@@ -404,7 +404,7 @@ def load_model(source: PathLike, bins_path: Optional[PathLike] = None) -> ModelW
     source : str or path-like
         The project's ``.npz``, a TF checkpoint (prefix, ``.index`` / ``.data-*`` file or
         folder) or a PyTorch ``.pth``. Registry names are resolved by
-        :func:`algorithms.cnn.registry.resolve_model`, not here.
+        :func:`colorize_app.model_registry.resolve_model`, not here.
     bins_path : path, optional
         ab bins ``.npy`` for a TF checkpoint (default: ``pts_in_hull.npy`` beside it).
 

@@ -91,7 +91,7 @@ def _model(spec: Optional[str]) -> tuple[str, str, str]:
     absolute path. The checksum makes a worker with another version refuse the job.
     """
     from algorithms.cnn.model_file import load_model
-    from algorithms.cnn.registry import file_sha256, installed_models, resolve_model
+    from colorize_app.model_registry import file_sha256, installed_models, resolve_model
 
     path = resolve_model(spec)
     description = load_model(path).describe()  # a bad model fails here, before any cluster

@@ -96,9 +96,9 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
 def run(args: argparse.Namespace) -> int:
     from algorithms.cnn.decode import Decoding
     from algorithms.cnn.model_file import load_model, model_files
-    from algorithms.cnn.registry import resolve_model
     from algorithms.errors import BadInputError, CancelledError, ColorizeError
     from colorize_app import media
+    from colorize_app.model_registry import resolve_model
     from colorize_app.progress_bar import progress_bar
 
     pairs = plan_outputs(args.inputs, args.output)

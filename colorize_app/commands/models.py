@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from algorithms.cnn.registry import (
+    from colorize_app.model_registry import (
         REGISTRY,
         SHIPPED_NAME,
         data_dir,
@@ -62,7 +62,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from algorithms.cnn.registry import download
+    from colorize_app.model_registry import download
     from colorize_app.progress_bar import progress_bar
 
     with progress_bar(f"downloading {args.name}") as progress:
@@ -73,9 +73,9 @@ def run_download(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     from algorithms.cnn.model_file import load_model, model_files
-    from algorithms.cnn.registry import resolve_model
     from colorize_app.media import check_not_input
     from colorize_app.media_models import save_model
+    from colorize_app.model_registry import resolve_model
 
     source = resolve_model(args.source)
     inputs = model_files(source, args.bins)  # a checkpoint's .index, .data and bins too

@@ -49,9 +49,9 @@ def run(args: argparse.Namespace) -> int:
     import deep_video_prior  # noqa: F401 - first: it picks TensorFlow's back end for training
     from algorithms.cnn.decode import check_temperature
     from algorithms.cnn.model_file import load_model, model_files
-    from algorithms.cnn.registry import resolve_model
     from colorize_app import media, video_frames
     from colorize_app.commands import refine
+    from colorize_app.model_registry import resolve_model
 
     temperature = check_temperature(args.temperature)
     settings = None if args.no_refine else refine.refine_settings(args)

@@ -1,6 +1,6 @@
 """A model chooser for the CNN window: installed models, files the user picked, "Model file...".
 
-The list comes from :func:`algorithms.cnn.registry.installed_models` (the shipped model and
+The list comes from :func:`colorize_app.model_registry.installed_models` (the shipped model and
 downloads); files chosen in this session are added under them. The picker only names a
 model; loading it is the window's job (it runs in the job runner).
 """
@@ -67,7 +67,7 @@ class ModelPicker(QComboBox):
 
     def refresh(self, select: Optional[str] = None) -> None:
         """Re-read the installed models; select the one whose file is ``select`` if given."""
-        from algorithms.cnn.registry import installed_models
+        from colorize_app.model_registry import installed_models
 
         keep = select or (self.current().path if self.current() else None)
         self.blockSignals(True)
@@ -177,8 +177,8 @@ def start_download(jobs, picker: ModelPicker, name: str = "eccv16") -> None:
     Cancel stops at the next chunk and keeps the ``.part`` file, which the next download
     resumes. Errors keep the registry's one-line message, worded for the windows.
     """
-    from algorithms.cnn.registry import REGISTRY, ModelDownloadError, download
     from algorithms.errors import CancelledError
+    from colorize_app.model_registry import REGISTRY, ModelDownloadError, download
 
     def task(progress, cancelled):
         def report(fraction: float, message: str) -> None:

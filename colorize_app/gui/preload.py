@@ -26,7 +26,7 @@ def build_default(progress: Callable[[float, str], None]) -> tuple[str, object]:
     """
     import numpy as np
 
-    from algorithms.cnn.registry import resolve_model
+    from colorize_app.model_registry import resolve_model
 
     path = str(resolve_model(None))
     progress(0.0, "importing TensorFlow")

@@ -389,7 +389,7 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
         """Colorize with the CNN; its chroma becomes the prior that strokes correct."""
         if self.photo is None:
             return
-        from algorithms.cnn.registry import resolve_model
+        from colorize_app.model_registry import resolve_model
 
         paths = []
         if not self.guarded("Start from automatic",

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PyQt5.QtWidgets import QFileDialog, QMessageBox
 
-from algorithms.cnn import registry
 from algorithms.colorspace import lab_lightness, rgb_to_lab
 from colorize_app import media
+from colorize_app import model_registry as registry
 
 pytest.importorskip("tensorflow")
 

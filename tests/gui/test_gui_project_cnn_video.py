@@ -15,8 +15,8 @@ from PyQt5.QtWidgets import QAction, QFileDialog, QShortcut
 pytest.importorskip("tensorflow")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
-from algorithms.cnn import registry  # noqa: E402
 from colorize_app import media, project_images  # noqa: E402
+from colorize_app import model_registry as registry  # noqa: E402
 from colorize_app.gui import autosave, video_window  # noqa: E402
 from colorize_app.gui.cnn_window import CnnWindow  # noqa: E402
 from colorize_app.gui.main_menu import MainMenu  # noqa: E402

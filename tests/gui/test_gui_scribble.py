@@ -183,7 +183,7 @@ def test_live_preview_recolours_after_a_stroke(qtbot, window):
 
 
 def test_automatic_start_without_a_model_says_so(qtbot, window, monkeypatch, errors):
-    from algorithms.cnn import registry
+    from colorize_app import model_registry as registry
 
     monkeypatch.setattr(registry, "installed_models", lambda: [])
     window.auto_action.trigger()
@@ -193,8 +193,8 @@ def test_automatic_start_without_a_model_says_so(qtbot, window, monkeypatch, err
 def test_automatic_start_sets_the_prior_that_colorize_uses(qtbot, window, monkeypatch, errors):
     from pathlib import Path
 
-    from algorithms.cnn import registry
     from algorithms.colorspace import rgb_to_yiq
+    from colorize_app import model_registry as registry
 
     tiny_model = Path(__file__).parent.parent / "fixtures" / "eccv16_tiny.pth"
     monkeypatch.setattr(registry, "resolve_model", lambda spec=None: tiny_model)

@@ -12,9 +12,9 @@ import pytest
 pytest.importorskip("tensorflow")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
-from algorithms.cnn import registry  # noqa: E402
 from algorithms.colorspace import luminance  # noqa: E402
 from colorize_app import media  # noqa: E402
+from colorize_app import model_registry as registry  # noqa: E402
 from colorize_app.gui import model_picker, video_window  # noqa: E402
 from colorize_app.gui.video_window import VideoWindow  # noqa: E402
 from deep_video_prior import RefineSettings  # noqa: E402

@@ -2,13 +2,14 @@
 
 The project ships its own models in ``models/``, each named by its file's stem:
 ``effnet_lite0`` (the default, :data:`SHIPPED_NAME`) and ``zhang_small`` (from scratch).
-``eccv16`` is the authors' PyTorch release, downloaded on request into the user's data
-folder (``COLORIZE_DATA_DIR`` overrides it), resumably, and checked against its SHA-256.
+``eccv16`` is the authors' PyTorch release, downloaded on request into
+:func:`colorize_app.paths.models_dir` (``COLORIZE_DATA_DIR`` overrides it), resumably, and
+checked against its SHA-256. The engines in ``algorithms.cnn`` load a model from the file
+this module resolves; they never look for or download one themselves.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,11 @@ from urllib.parse import urlparse
 
 from algorithms.errors import ColorizeError
 from algorithms.progress import ProgressCallback
+from colorize_app import paths
+from colorize_app.media_files import file_sha256
 
 #: Environment variable that overrides the folder holding downloaded models.
-DATA_DIR_VARIABLE = "COLORIZE_DATA_DIR"
+DATA_DIR_VARIABLE = paths.DATA_DIR_VARIABLE
 #: The default model: of the models shipped in models/, the one that scored best on the dev
 #: photos (raw AuC, colourfulness, the look of sky, foliage and skin; see the README).
 #: The other shipped models stay selectable by their file's stem (e.g. "zhang_small").
@@ -74,17 +77,12 @@ class InstalledModel:
         return self.path.stat().st_size
 
     def sha256(self) -> str:
-        return file_sha256(self.path)
+        return file_sha256(self.path, "a model file")
 
 
 def data_dir() -> Path:
     """The folder where downloaded models live (not created here)."""
-    override = os.environ.get(DATA_DIR_VARIABLE)
-    if override:
-        return Path(override)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("colorize", appauthor=False)) / "models"
+    return paths.models_dir()
 
 
 def shipped_model_path() -> Path:
@@ -92,14 +90,6 @@ def shipped_model_path() -> Path:
     import models
 
     return Path(models.__file__).resolve().parent / f"{SHIPPED_NAME}.npz"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def installed_models() -> list[InstalledModel]:
@@ -159,7 +149,12 @@ def resolve_model(spec: Optional[str] = None) -> Path:
 
 
 class ResumableDownloader:
-    """A pooch downloader that keeps a ``.part`` file and resumes it with an HTTP Range."""
+    """A pooch downloader that keeps a ``.part`` file and resumes it with an HTTP Range.
+
+    The ``.part`` file is not a temporary of the atomic writer: it must outlive an
+    interrupted run so that the next one resumes. pooch gives each download its own
+    temporary ``output_file``, checks its hash and only then moves it into place.
+    """
 
     def __init__(self, partial: Path, size: int, progress: Optional[ProgressCallback]) -> None:
         self.partial, self.size, self.progress = partial, size, progress
