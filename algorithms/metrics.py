@@ -91,7 +91,8 @@ def temporal_flows(gray_frames) -> list[tuple[np.ndarray, np.ndarray]]:
 
     from algorithms.colorspace import luminance
 
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    # OpenCV's type stubs lack the DIS factory and remap's optional second map (None).
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # type: ignore[attr-defined]
     results = []
     previous = None
     for frame in gray_frames:
@@ -107,7 +108,7 @@ def temporal_flows(gray_frames) -> list[tuple[np.ndarray, np.ndarray]]:
             columns, rows = np.meshgrid(np.arange(width, dtype=np.float32),
                                         np.arange(height, dtype=np.float32))
             sample = np.dstack([columns + forward[..., 0], rows + forward[..., 1]])
-            backward_warped = cv2.remap(backward, sample, None, cv2.INTER_LINEAR,
+            backward_warped = cv2.remap(backward, sample, None, cv2.INTER_LINEAR,  # type: ignore[call-overload]
                                         borderMode=cv2.BORDER_REPLICATE)
             occluded = _squared_norm(forward + backward_warped) > (
                 0.01 * (_squared_norm(forward) + _squared_norm(backward_warped)) + 0.5)
@@ -159,7 +160,7 @@ def warping_error(frames, gray_frames=None, flows=None) -> float:
             if current.shape[:2] != mask.shape:
                 raise BadInputError(f"frame {index} is {current.shape[:2]}, the flow "
                                     f"{mask.shape}")
-            warped = cv2.remap(current, sample, None, cv2.INTER_LINEAR,
+            warped = cv2.remap(current, sample, None, cv2.INTER_LINEAR,  # type: ignore[call-overload]
                                borderMode=cv2.BORDER_REPLICATE)
             difference = (previous.astype(np.float64) - warped).reshape(mask.shape + (-1,))
             valid = mask.sum()

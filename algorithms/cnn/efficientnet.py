@@ -189,7 +189,7 @@ def encoder_input(lightness: np.ndarray) -> np.ndarray:
     from algorithms.colorspace import lab_to_rgb_fast
 
     lightness = np.asarray(lightness, dtype=np.float32)
-    lab = np.zeros(lightness.shape + (3,), dtype=np.float32)
+    lab: np.ndarray = np.zeros(lightness.shape + (3,), dtype=np.float32)
     lab[..., 0] = np.clip(lightness, 0.0, 100.0)
     flat = lab.reshape(-1, lab.shape[-2], 3)  # (rows, W, 3), whatever the leading axes
     gray = lab_to_rgb_fast(flat)[..., 0].reshape(lightness.shape)
@@ -258,7 +258,7 @@ def build_encoder(normalised: "tensorflow.Tensor", spec: EncoderSpec,
         frozen = trainable_from is None
         x = _conv_bn(tf, x, "stem", (3, 3, 3, spec.stem), 2, trainable=False)
         for i, block in enumerate(spec.blocks):
-            trainable = not frozen and i >= trainable_from
+            trainable = trainable_from is not None and i >= trainable_from
             with tf1.variable_scope(f"block{i}"):
                 y = x
                 if block.expands:

@@ -83,7 +83,7 @@ def _classifier_shapes(spec: EncoderSpec, state: dict[str, np.ndarray]) -> dict[
     """Expected shapes of the unused classifier tensors (their widths are the file's)."""
     head = state.get("_conv_head.weight")
     width = int(head.shape[0]) if head is not None and head.ndim == 4 else 1280
-    shapes = {"_conv_head.weight": (width, spec.blocks[-1].out_channels, 1, 1)}
+    shapes: dict[str, tuple] = {"_conv_head.weight": (width, spec.blocks[-1].out_channels, 1, 1)}
     shapes.update({f"_bn1.{name}": (width,) for name in _BN_NAMES.values()})
     fc = state.get("_fc.weight")
     classes = int(fc.shape[0]) if fc is not None and fc.ndim == 2 else 1000

@@ -198,7 +198,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         """Check the pickle's memo indices (see MAX_MEMO_INDEX), then unpickle it."""
         start = self._file.tell()
         for opcode, argument, _ in pickletools.genops(self._file):
-            if opcode.name in ("LONG_BINPUT", "LONG_BINGET") and argument > MAX_MEMO_INDEX:
+            if (opcode.name in ("LONG_BINPUT", "LONG_BINGET") and isinstance(argument, int)
+                    and argument > MAX_MEMO_INDEX):
                 raise BadInputError(f"the pickle uses an implausible memo index ({argument})")
         self._file.seek(start)
         return super().load()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional, cast
 
 import numpy as np
 
@@ -209,11 +209,12 @@ class Trainer:
         if from_features and (not self.encoder_head or finetune_from is not None):
             raise BadInputError("training from cached features needs a frozen encoder")
         self.from_features = from_features
-        self._encoder_weights = dict(encoder_weights) if from_features else {}
+        self._encoder_weights = dict(encoder_weights or {}) if from_features else {}
         self.graph = tf.Graph()
         with self.graph.as_default():
             self._input = tf1.placeholder(tf.float32, (None, None, None, 1), "normalised_l")
-            channels = arch.encoder.feature_channels() if self.encoder_head else []
+            channels = (arch.encoder.feature_channels()
+                        if isinstance(arch, EncoderHeadArchitecture) else [])
             self._features = [tf1.placeholder(tf.float32, (None, None, None, c), f"feature{i}")
                               for i, c in enumerate(channels)]
             self._index = tf1.placeholder(tf.int32, (None, None, None, None), "target_bins")
@@ -222,7 +223,8 @@ class Trainer:
             self._lr = tf1.placeholder(tf.float32, (), "learning_rate")
             if from_features:
                 # The head has no batch norm: training and inference graphs are the same.
-                train_logits = self._eval_logits = build_head(self._features, arch)
+                train_logits = self._eval_logits = build_head(
+                    self._features, cast(EncoderHeadArchitecture, arch))
             else:
                 train_logits = build_logits(self._input, arch, training=True,
                                             trainable_from=finetune_from)
@@ -317,7 +319,7 @@ class Trainer:
         if isinstance(batch, FeatureBatch) != self.from_features:
             raise BadInputError("this trainer takes " + ("cached features" if self.from_features
                                                          else "photo crops"))
-        if self.from_features:
+        if isinstance(batch, FeatureBatch):  # the same as self.from_features, checked above
             index, soft = soft_encode(np.asarray(batch.ab_quarter, dtype=np.float64), self.bins)
             feed = {placeholder: np.asarray(value, dtype=np.float32)
                     for placeholder, value in zip(self._features, batch.features)}
