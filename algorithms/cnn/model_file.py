@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union, cast
 
 import numpy as np
 
@@ -97,7 +97,7 @@ class ModelWeights:
 
     @property
     def width_multiplier(self) -> float:
-        return self.architecture.widths[3] / FULL_WIDTHS[3]
+        return cast(Architecture, self.architecture).widths[3] / FULL_WIDTHS[3]
 
     def normalise_lightness(self, lightness: np.ndarray) -> np.ndarray:
         """CIELAB L in [0, 100] -> the network's input, float32."""
@@ -110,7 +110,7 @@ class ModelWeights:
         return ((np.asarray(lightness, dtype=np.float32) - offset) / scale).astype(np.float32)
 
     def describe(self) -> str:
-        arch = self.architecture
+        arch: Any = self.architecture  # either kind, told apart by is_encoder_head
         if self.is_encoder_head:
             return (f"{self.metadata.get('name', Path(self.path or 'model').name)}: "
                     f"{ENCODER_NAME} encoder + top-down head (width {arch.width}), "
@@ -343,7 +343,8 @@ def convert_torch_state(state: dict[str, np.ndarray], source: str) -> ModelWeigh
     for block, conv_count in enumerate(CONVS_PER_BLOCK, start=1):
         indices = sorted({int(m.group(1)) for key in state
                           if (m := re.match(rf"model{block}\.(\d+)\.", key))})
-        convs = [i for i in indices if np.ndim(state.get(f"model{block}.{i}.weight")) == 4]
+        convs = [i for i in indices if f"model{block}.{i}.weight" in state
+                 and np.ndim(state[f"model{block}.{i}.weight"]) == 4]
         norms = [i for i in indices if f"model{block}.{i}.running_mean" in state]
         if len(convs) != conv_count or len(norms) != (1 if block <= 7 else 0):
             raise BadInputError(
@@ -434,7 +435,7 @@ def model_arrays(model: ModelWeights, name: str, half: bool = False,
     (``colorize_app.media_models.save_model``).
     """
     model = validate(model, name)
-    arch = model.architecture
+    arch: Any = model.architecture  # either kind, told apart by is_encoder_head
     meta = {k: v for k, v in model.metadata.items() if k != "source_names"}
     meta.update(metadata)
     if model.is_encoder_head:
