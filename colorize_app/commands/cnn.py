@@ -17,14 +17,17 @@ DESCRIPTION = """\
 Colorize gray photos automatically with the Zhang, Isola, Efros (ECCV 2016) network.
 One input: OUT is the output image file. Several inputs (or a folder): OUT is a folder,
 and each result is written there under the input's name with a .png extension.
-Colour photos are re-coloured (only their lightness is used)."""
+Colour photos are re-coloured (only their lightness is used).
+With --project, a project saved by the automatic window (.colorize) gives the photos, the
+model and the temperature; --model and --temperature override the project's."""
 
 EPILOG = """\
 --model takes a name from `colorize models list` or a file: the project's .npz, a
 TensorFlow checkpoint in the colorization-tf layout (with --bins or pts_in_hull.npy
 beside it), or the authors' PyTorch .pth. Without --model the shipped model is used,
 or eccv16 if downloaded (`colorize models download eccv16`).
-Example: colorize cnn old_photo.jpg -o coloured.png --temperature 0.3"""
+Example: colorize cnn old_photo.jpg -o coloured.png --temperature 0.3
+         colorize cnn --project album.colorize -o coloured/"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    parser.add_argument("inputs", nargs="*", metavar="INPUT", help="image files or folders")
+    parser.add_argument("--project", metavar="FILE",
+                        help="an automatic-window project (.colorize) instead of INPUT")
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="output file (one input) or folder (several)")
     parser.add_argument("--model", metavar="NAME|FILE", help="model name or model file")
@@ -52,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="side of the square the network sees, a multiple of 8 (default 256)")
     size.add_argument("--native", action="store_true",
                       help="run the network at the photo's own resolution (slower)")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, usage_error=parser.error)
 
 
 def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
@@ -93,36 +98,78 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _session_from_project(args: argparse.Namespace):
+    """The CnnSession of ``--project`` (photos found as the window finds them, else refused)."""
+    from algorithms.errors import BadInputError
+    from colorize_app import media
+    from colorize_app.project import command_image, load_for_command
+    from colorize_app.sessions.cnn import CnnSession
+
+    project = load_for_command(args.project, "cnn")
+    images = {role: media.read_image(command_image(
+        project, role, args.project, "give the photos as INPUT instead of --project"))
+        for role in project.images}
+    try:
+        return CnnSession.from_project(project, images)
+    except BadInputError as error:
+        raise BadInputError(f"{args.project}: {error}") from None
+
+
+def _model_source(args: argparse.Namespace, session) -> tuple[str, str | None]:
+    """(model file, bins file or None): --model, else the project's model, else the default."""
+    from algorithms.errors import BadInputError
+    from colorize_app.model_registry import resolve_model
+
+    recorded = session.model
+    if args.model or recorded is None:
+        return str(resolve_model(args.model)), args.bins
+    if not recorded.path or not os.path.exists(recorded.path):
+        raise BadInputError(f"{args.project}: the project's model "
+                            f"{recorded.label or recorded.path} is not here; give --model")
+    return recorded.path, args.bins or recorded.bins_path
+
+
 def run(args: argparse.Namespace) -> int:
-    from algorithms.cnn.decode import Decoding
     from algorithms.cnn.model_file import load_model, model_files
     from algorithms.errors import BadInputError, CancelledError, ColorizeError
     from colorize_app import media
-    from colorize_app.model_registry import resolve_model
     from colorize_app.progress_bar import progress_bar
+    from colorize_app.sessions.cnn import CnnSession, ModelChoice, PhotoEntry
 
-    pairs = plan_outputs(args.inputs, args.output)
-    model_path = resolve_model(args.model)
-    for _, target in pairs:  # nor over the model or its bins
-        media.check_not_input(target, model_files(model_path, args.bins))
+    if args.project:
+        if args.inputs:
+            args.usage_error("--project gives the photos: leave out INPUT")
+        session = _session_from_project(args)
+        named = [entry.path for entry in session.photos]
+    else:
+        if not args.inputs:
+            args.usage_error("the following arguments are required: INPUT (or --project)")
+        session = CnnSession()
+        named = args.inputs
+    if args.temperature is not None:
+        session.temperature = args.temperature
+    session.decoding = args.decoding
+    session.input_size = None if args.native else args.size
+    session.check()
+    pairs = plan_outputs(named, args.output)
+    if not args.project:
+        session.photos = [PhotoEntry(source) for source, _ in pairs]
+    model_path, bins_path = _model_source(args, session)
+    session.model = ModelChoice(model_path, bins_path)
+    own = [args.project] if args.project else []
+    for _, target in pairs:  # nor over the model, its bins or the project
+        media.check_not_input(target, model_files(model_path, bins_path) + own)
     from colorize_app.tf_startup import import_tensorflow
 
     # Before anything imports it the usual way: without its Keras start-up, a third less
     # import time (usage errors above are reported before this wait).
     import_tensorflow()
-    model = load_model(model_path, bins_path=args.bins)
+    model = load_model(model_path, bins_path=bins_path)
 
-    from algorithms.cnn.colorizer import Colorizer
-
-    input_size = None if args.native else args.size
-    inputs = [source for source, _ in pairs]
+    input_size = session.input_size
+    inputs = [source for source, _ in pairs] + own
     failed: list[str] = []
-    decoding = Decoding.from_metadata(model.metadata)
-    if args.decoding == "paper":
-        decoding = Decoding.paper()
-    if args.temperature is not None:
-        decoding = decoding.at_temperature(args.temperature)
-    with Colorizer(model, input_size=input_size, decoding=decoding) as colorizer:
+    with session.load_colorizer(model) as colorizer:
         if len(pairs) > 1:
             os.makedirs(args.output, exist_ok=True)
         with progress_bar("cnn") as progress:
@@ -133,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
                         CNN_BYTES_PER_PIXEL if input_size else NATIVE_BYTES_PER_PIXEL),
                         f"colorizing the {width} x {height} photo {source}")
                     image = media.read_image(source)
-                    rgb = colorizer.colorize(image.pixels)
+                    rgb = session.colorize(colorizer, image.pixels)
                     media.write_image(target, rgb, inputs=inputs)
                 except CancelledError:
                     raise

@@ -1,94 +1,77 @@
-"""The automatic (CNN) window's project state (to and from a Project).
+"""The automatic (CNN) window's project state: its widgets bound to a CnnSession.
 
-Kept apart from ``cnn_window`` so that the window module stays about colorizing. A CNN
-project holds the photos by role ``photo_0``, ``photo_1``... (path and checksum), the
-settings ``photos`` (the roles in list order), ``current`` (the shown row),
-``temperature`` and ``model`` (``path``, ``bins_path``, ``label``), and a layer
-``result_<i>`` for each photo whose result is at hand without decoding: the shown
-photo's, and results restored from a project. The network's logits are not kept, so a
-restored result keeps its vividness until the photo is colorized again.
+The project's content is read and checked by
+:meth:`colorize_app.sessions.cnn.CnnSession.from_project` (the same as ``colorize cnn
+--project``); this mixin only shows a session in the window's photo list, model picker and
+vividness slider, and hands the window's session back for saving.
 """
 
 from __future__ import annotations
 
-import math
-import os
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
-from algorithms.errors import BadInputError
-from colorize_app.gui.model_picker import choice_data, select_recorded
+from colorize_app.gui import settings
+from colorize_app.gui.model_picker import select_recorded
 from colorize_app.gui.photo_list import thumbnail
-from colorize_app.project import ImageRef, Project
+from colorize_app.project import Project
+from colorize_app.sessions.cnn import CnnSession
 
-if TYPE_CHECKING:
-    from colorize_app.gui.cnn_window import CnnWindow
+#: The slider runs from T = 1 (plain mean, dull) at 0 to T = 0.05 (near the mode) at 95.
+SLIDER_MAX = 95
+
+
+def temperature_of(slider_value: int) -> float:
+    """Annealed-mean temperature for a vividness slider position (higher: more vivid)."""
+    return round(1.0 - slider_value / 100.0, 2)
+
+
+def slider_value_of(temperature: float) -> int:
+    """The slider position nearest ``temperature`` (clamped by the slider to its range)."""
+    return int(round((1.0 - temperature) * 100))
 
 
 class CnnProjectMixin:
-    """``project_state`` / ``restore_project_state`` of the CNN window."""
+    """``project_state`` / ``restore_project_state`` of the CNN window (``self.session``,
+    ``photo_list``, ``picker``, ``vividness``, ``jobs``, ``show_photo`` are the window's)."""
 
     project_method = "cnn"
 
-    def project_state(self: "CnnWindow") -> Optional[Project]:
-        if not self.photos:
+    def project_state(self) -> Optional[Project]:
+        session: CnnSession = self.session
+        if not session.photos:
             return None
-        current = self.current_entry()
-        images, layers = {}, {}
-        for index, entry in enumerate(self.photos):
-            role = f"photo_{index}"
-            images[role] = entry.ref or ImageRef(entry.path, size=(entry.width, entry.height))
-            # Only results already decoded: decoding every photo here would block the UI.
-            result = self.result if entry is current else entry.saved_result
-            if result is not None:
-                layers[f"result_{index}"] = result
-        settings = {"photos": list(images), "current": self.photo_list.currentRow(),
-                    "temperature": self.temperature, "model": choice_data(self.picker.current())}
-        return Project("cnn", images=images, settings=settings, layers=layers)
+        session.current = self.photo_list.currentRow()
+        choice = self.picker.current()
+        session.model = choice
+        return session.to_project()
 
-    def restore_project_state(self: "CnnWindow", project: Project, images: dict) -> None:
-        from colorize_app.gui.cnn_window import slider_value_of
-
-        settings = project.settings
-        roles = settings.get("photos", list(images))
-        if not isinstance(roles, list) or any(role not in images for role in roles):
-            raise BadInputError("the project's photo list names photos it does not hold")
-        results = {}
-        for index, role in enumerate(roles):
-            result = project.layers.get(f"result_{index}")
-            height, width = images[role].pixels.shape[:2]
-            if result is not None:
-                if result.shape != (height, width, 3):
-                    raise BadInputError(f"the result of {os.path.basename(images[role].path)} "
-                                        "does not match its photo's size")
-                results[index] = result
-        temperature = settings.get("temperature")
-        if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) \
-                or not math.isfinite(temperature) or not 0.0 < temperature <= 1.0:
-            raise BadInputError(f"bad temperature {str(temperature)[:20]} in the project "
-                                "(0 < T <= 1)")
+    def restore_project_state(self, project: Project, images: dict) -> None:
+        session = CnnSession.from_project(project, images)  # every check, before any change
         self.jobs.wait()
         self.photo_list.blockSignals(True)
         self.photo_list.remove_all()
-        self.photo_list.add_loaded([
-            (images[role].path, images[role].pixels.shape, thumbnail(images[role].pixels),
-             project.images[role]) for role in roles])
-        for index, result in results.items():
-            self.photos[index].saved_result = result
-            self.photo_list.refresh(index)
-        current = settings.get("current", 0)
-        row = current if isinstance(current, int) and 0 <= current < len(roles) else 0
-        self.photo_list.setCurrentRow(row if roles else -1)
+        self.session = session
+        pixels = {image.path: image.pixels for image in images.values()}
+        self.photo_list.show_entries(
+            session.photos, [thumbnail(pixels[entry.path]) for entry in session.photos])
+        self.photo_list.setCurrentRow(session.current if session.photos else -1)
         self.photo_list.blockSignals(False)
-        self.select_model(settings.get("model"))
-        self.vividness.setValue(slider_value_of(float(temperature)))
-        self.photo, self.result = None, None
-        if roles:
-            self.show_photo(row)
+        self.select_model(session.model)
+        # The slider shows the nearest position; the session keeps the project's value.
+        self.vividness.blockSignals(True)
+        self.vividness.setValue(slider_value_of(session.temperature))
+        self.vividness.blockSignals(False)
+        settings.set_value("cnn/temperature", session.temperature)
+        self._show_temperature()
+        self.photo, session.result = None, None
+        if session.photos:
+            self.show_photo(session.current)
         self._update_actions()
 
-    def select_model(self: "CnnWindow", model: object) -> None:
-        """Select a project's model; say so when it is not here."""
-        if model is not None and not select_recorded(self.picker, model):
-            name = model.get("label") or model.get("path") if isinstance(model, dict) else ""
+    def select_model(self, model) -> None:
+        """Select a project's model (a ModelChoice or None); say so when it is not here."""
+        if model is not None and not select_recorded(self.picker, model.record()):
+            name = model.label or model.path
             self.statusBar().showMessage(
                 f"The project's model {name} is not here: choose a model", 10000)
+        self.session.model = self.picker.current()

@@ -27,10 +27,14 @@ from algorithms.progress import Reporter
 from colorize_app import media
 from colorize_app.gui import jobs, settings
 from colorize_app.gui.base_window import OPEN_FILTER, MethodWindow
-from colorize_app.gui.cnn_state import CnnProjectMixin
+from colorize_app.gui.cnn_state import (  # noqa: F401 - the slider's scale, kept importable here
+    SLIDER_MAX,
+    CnnProjectMixin,
+    slider_value_of,
+    temperature_of,
+)
 from colorize_app.gui.image_view import ComparisonView
 from colorize_app.gui.model_picker import (
-    ModelChoice,
     ModelPicker,
     ask_model_file,
     ask_to_download,
@@ -39,46 +43,34 @@ from colorize_app.gui.model_picker import (
     start_download,
 )
 from colorize_app.gui.photo_list import (
-    PhotoEntry,
     PhotoList,
     image_files,
     output_names,
     read_thumbnails_task,
     save_results_task,
 )
+from colorize_app.sessions.cnn import CnnSession, ModelChoice, PhotoEntry
 
-#: The slider runs from T = 1 (plain mean, dull) at 0 to T = 0.05 (near the mode) at 95.
-SLIDER_MAX = 95
 #: Windows handed to the scribble window live until closed, whichever window opened them.
 _HANDED_OFF: list[QWidget] = []
-
-
-def temperature_of(slider_value: int) -> float:
-    """Annealed-mean temperature for a vividness slider position (higher: more vivid)."""
-    return round(1.0 - slider_value / 100.0, 2)
-
-
-def slider_value_of(temperature: float) -> int:
-    return int(round((1.0 - temperature) * 100))
 
 
 class CnnWindow(CnnProjectMixin, MethodWindow):
     """Open photos, pick a model, colorize, tune vividness, save or refine with strokes.
 
-    Its project (``colorize_app.gui.cnn_state``) keeps the photo list, model, vividness
-    and the results at hand.
+    ``self.session`` (:class:`~colorize_app.sessions.cnn.CnnSession`) holds the photo list,
+    model, temperature and results; the photo list, picker and vividness slider show it.
     """
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__("Automatic colorization (CNN)", parent)
         self.colorizer = None  # algorithms.cnn.colorizer.Colorizer, built in a job
         self._colorizer_choice: Optional[ModelChoice] = None
+        self.session = CnnSession()
         self.photo: Optional[np.ndarray] = None  # pixels of the shown photo
-        self.result: Optional[np.ndarray] = None  # its colorization at the current temperature
         self._batch: Optional[dict] = None
 
-        self.photo_list = PhotoList()
-        self.photos = self.photo_list.entries  # the same list: PhotoEntry per row
+        self.photo_list = PhotoList(self.session.photos)  # shows the session's own list
         self.photo_list.currentRowChanged.connect(self.show_photo)
         self.result_view = ComparisonView("Before / after")
         self.watch_view(self.result_view.view)
@@ -148,6 +140,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
                                   "right is near the most likely colour (vivid, patchy)")
         stored = settings.value("cnn/temperature", DEFAULT_TEMPERATURE, float)
         self.vividness.setValue(slider_value_of(stored))
+        self.session.temperature = temperature_of(self.vividness.value())
         self.temperature_label = QLabel("")
         self.vividness.valueChanged.connect(self._vividness_moved)
         options.addWidget(self.vividness)
@@ -166,13 +159,24 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         self.download_action.setEnabled(not busy)
 
     @property
+    def photos(self) -> list[PhotoEntry]:
+        """The session's photos, one per row of the list."""
+        return self.session.photos
+
+    @property
+    def result(self) -> Optional[np.ndarray]:
+        """The shown photo's colorization at the current temperature, once decoded."""
+        return self.session.result
+
+    @property
     def temperature(self) -> float:
-        return temperature_of(self.vividness.value())
+        return self.session.temperature
 
     def _show_temperature(self) -> None:
         self.temperature_label.setText(f" T = {self.temperature:.2f}")
 
     def _vividness_moved(self) -> None:
+        self.session.temperature = temperature_of(self.vividness.value())
         self._show_temperature()
         settings.set_value("cnn/temperature", self.temperature)
         self._decode_timer.start()
@@ -234,7 +238,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
             return
         self.photo_list.remove_rows(rows)
         if not self.photos:
-            self.photo, self.result = None, None
+            self.photo, self.session.result = None, None
             self.result_view.show_result(np.zeros((1, 1), np.float32), None)
             self.mark_unchanged()  # nothing left to keep
         else:
@@ -250,10 +254,11 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         if not self.guarded("Open photo", lambda: loaded.append(media.read_image(entry.path))):
             return
         self.photo = loaded[0].pixels
+        self.session.current = row
         self.set_size_text(entry.width, entry.height)
         self.set_title_detail(self.project_name() if self.project_path
                               else os.path.basename(entry.path))
-        self.result = None
+        self.session.result = None
         self.redecode()
         self.result_view.view.fit()
 
@@ -262,12 +267,10 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
 
     def redecode(self) -> None:
         """Decode the shown photo's prediction at the slider's temperature (no network run)."""
-        entry = self.current_entry()
-        if entry is None or self.photo is None:
+        if self.current_entry() is None or self.photo is None:
             return
-        self.result = entry.result(self.temperature)
-        before = self.photo
-        self.result_view.show_result(before, self.result)
+        self.session.current = self.photo_list.currentRow()
+        self.result_view.show_result(self.photo, self.session.decode_current())
         self._update_actions()
 
     # -- model ----------------------------------------------------------------------------
@@ -313,8 +316,10 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
             if ask_to_download(self):
                 self.download_official()
             return False
+        self.session.model = choice
         colorizer = self.colorizer if choice == self._colorizer_choice else None
         entries = [self.photos[row] for row in rows]
+        session = self.session
         batch: dict = {"choice": choice, "colorizer": colorizer, "done": {}}
 
         def task(progress, cancelled):
@@ -326,9 +331,8 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
             for index, entry in enumerate(entries):
                 stage = share.stage(index / len(entries), (index + 1) / len(entries))
                 stage(0.0, f"{os.path.basename(entry.path)} ({index + 1}/{len(entries)})")
-                pixels = media.read_image(entry.path).pixels
-                batch["colorizer"].colorize(pixels, progress=stage, cancelled=cancelled)
-                batch["done"][id(entry)] = batch["colorizer"].last_prediction
+                batch["done"][id(entry)] = session.predict(batch["colorizer"], entry, stage,
+                                                           cancelled)
             return len(entries)
 
         self._batch = batch

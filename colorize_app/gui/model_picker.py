@@ -8,26 +8,18 @@ model; loading it is the window's job (it runs in the job runner).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Optional
 
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QComboBox, QWidget
+
+from colorize_app.sessions.cnn import ModelChoice  # noqa: F401 - where windows find it
 
 #: What the model file dialog offers: the project's .npz, the authors' .pth, a TF checkpoint.
 MODEL_FILTER = ("Model files (*.npz *.pth *.pt *.index);;Project model (*.npz);;"
                 "PyTorch release (*.pth *.pt);;TF checkpoint (*.index)")
 BINS_FILTER = "ab bins (*.npy)"
 _CHOOSE = "choose"
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """A model to load: its file (or TF checkpoint prefix) and, for a checkpoint, its bins."""
-
-    path: str
-    bins_path: Optional[str] = None
-    label: str = ""
 
 
 def needs_bins(path: str) -> bool:
@@ -111,8 +103,7 @@ class ModelPicker(QComboBox):
 
 def choice_data(choice: Optional[ModelChoice]) -> Optional[dict]:
     """A project's record of a chosen model (JSON-ready), None when none is chosen."""
-    return None if choice is None else {
-        "path": choice.path, "bins_path": choice.bins_path, "label": choice.label}
+    return None if choice is None else choice.record()
 
 
 def select_recorded(picker: ModelPicker, model: object) -> bool:

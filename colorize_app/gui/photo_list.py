@@ -1,9 +1,12 @@
-"""The CNN window's list of photos: thumbnails, sizes, and whether each is colorized yet."""
+"""The CNN window's list of photos: thumbnails, sizes, and whether each is colorized yet.
+
+The entries are the window's session's (:class:`~colorize_app.sessions.cnn.PhotoEntry`,
+re-exported here); the list widget shows them.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Optional
 
 import cv2
@@ -16,36 +19,10 @@ from algorithms.errors import BadInputError
 from algorithms.progress import Reporter
 from colorize_app import media
 from colorize_app.gui.image_view import to_qimage
-from colorize_app.project_images import ImageRef, image_ref
+from colorize_app.project_images import image_ref
+from colorize_app.sessions.cnn import PhotoEntry
 
 THUMBNAIL_SIDE = 72
-
-
-@dataclass
-class PhotoEntry:
-    """A photo in the list; ``prediction`` is set once it has been colorized.
-
-    ``ref`` is the project's reference to the file (path and checksum); ``saved_result``
-    a result restored from a project ((H, W, 3) float32), shown until it is colorized again.
-    """
-
-    path: str
-    width: int
-    height: int
-    is_colour: bool
-    prediction: Optional[object] = None  # algorithms.cnn.colorizer.Prediction
-    ref: Optional[ImageRef] = None
-    saved_result: Optional[np.ndarray] = None
-
-    @property
-    def colorized(self) -> bool:
-        return self.prediction is not None or self.saved_result is not None
-
-    def result(self, temperature: float) -> Optional[np.ndarray]:
-        """The colorization at ``temperature`` (a restored result as it was), or None."""
-        if self.prediction is None:
-            return self.saved_result
-        return self.prediction.decode(temperature)
 
 
 def thumbnail(pixels: np.ndarray) -> np.ndarray:
@@ -116,9 +93,10 @@ def output_names(entries: list[PhotoEntry], folder: str) -> list[str]:
 class PhotoList(QListWidget):
     """The photos (``entries``, in list order) with a thumbnail and a state line each."""
 
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, entries: Optional[list[PhotoEntry]] = None,
+                 parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
-        self.entries: list[PhotoEntry] = []
+        self.entries: list[PhotoEntry] = [] if entries is None else entries
         self.setIconSize(QSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE))
         self.setSelectionMode(QListWidget.ExtendedSelection)
         self.setMinimumWidth(200)
@@ -137,13 +115,25 @@ class PhotoList(QListWidget):
             entry = PhotoEntry(path, shape[1], shape[0], len(shape) == 3,
                                ref=ref[0] if ref else None)
             self.entries.append(entry)
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(to_qimage(small))), "")
-            item.setToolTip(path)
-            self.addItem(item)
+            self._add_item(entry, small)
             self.refresh(len(self.entries) - 1)
         if self.currentRow() < 0 and self.entries:
             self.setCurrentRow(0)
         return problems
+
+    def show_entries(self, entries: list[PhotoEntry], thumbnails: list[np.ndarray]) -> None:
+        """Show ``entries`` (a session's list, kept as it is) with their thumbnails, in place
+        of the entries shown so far."""
+        self.clear()
+        self.entries = entries
+        for row, (entry, small) in enumerate(zip(entries, thumbnails)):
+            self._add_item(entry, small)
+            self.refresh(row)
+
+    def _add_item(self, entry: PhotoEntry, small: np.ndarray) -> None:
+        item = QListWidgetItem(QIcon(QPixmap.fromImage(to_qimage(small))), "")
+        item.setToolTip(entry.path)
+        self.addItem(item)
 
     def refresh(self, row: int) -> None:
         """Update the text of ``row`` (name, size, state)."""

@@ -1,0 +1,262 @@
+"""The automatic (CNN) method's document: its photos, model, decoding settings and results.
+
+A CNN project holds the photos by role ``photo_0``, ``photo_1``... (path and checksum), the
+settings ``photos`` (the roles in list order), ``current`` (the shown row), ``temperature``
+and ``model`` (``path``, ``bins_path``, ``label``, or null), and a layer ``result_<i>`` for
+each photo whose result is at hand without decoding: the shown photo's, and results
+restored from a project. The network's logits are not kept, so a restored result keeps its
+vividness until the photo is colorized again.
+
+``colorize cnn`` and the automatic window both hold a :class:`CnnSession`; the window binds
+its photo list, model picker and vividness slider to it.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional, cast
+
+import numpy as np
+
+from algorithms.cnn import decode
+from algorithms.errors import BadInputError
+from algorithms.progress import CancelCheck, ProgressCallback
+from colorize_app import media
+from colorize_app.project import Project
+from colorize_app.project_images import ImageRef
+
+if TYPE_CHECKING:
+    from algorithms.cnn.colorizer import Colorizer, Prediction
+    from algorithms.cnn.model_file import ModelWeights
+
+#: How predictions become colour: the model's calibrated decoding or the paper's plain one.
+DECODINGS = ("calibrated", "paper")
+#: Side of the square the network sees by default (pixels); None runs at the photo's size.
+DEFAULT_INPUT_SIZE = 256
+METHOD = "cnn"
+
+
+def check_temperature(value: object) -> float:
+    """The annealed-mean temperature as a float; BadInputError unless a number in (0, 10].
+
+    One rule for the command line, the window and projects: the engine's
+    (:func:`algorithms.cnn.decode.check_temperature`), whose message every caller shows.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise BadInputError(f"temperature must be in (0, 10], got {str(value)[:20]}")
+    # The value as given (11, not 11.0), so that the message repeats what the user wrote.
+    return decode.check_temperature(cast(float, value))
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model to load: its file (or TF checkpoint prefix) and, for a checkpoint, its bins."""
+
+    path: str
+    bins_path: Optional[str] = None
+    label: str = ""
+
+    def record(self) -> dict:
+        """The project's record of this model (JSON-ready)."""
+        return {"path": self.path, "bins_path": self.bins_path, "label": self.label}
+
+    @staticmethod
+    def from_record(record: object) -> Optional["ModelChoice"]:
+        """The model a project records; None when it records none.
+
+        A record that names no file gives a choice with an empty path: the model is
+        then "not here", as a file that has gone.
+        """
+        if record is None:
+            return None
+        if not isinstance(record, dict) or not isinstance(record.get("path"), str):
+            return ModelChoice("")
+        bins = record.get("bins_path")
+        label = record.get("label")
+        return ModelChoice(record["path"], bins if isinstance(bins, str) else None,
+                           label if isinstance(label, str) else "")
+
+
+@dataclass
+class PhotoEntry:
+    """A photo of the session; ``prediction`` is set once it has been colorized.
+
+    ``width`` and ``height`` are in pixels (0 until known); ``ref`` is the project's
+    reference to the file (path and checksum); ``saved_result`` a result restored from a
+    project ((H, W, 3) float32 in [0, 1]), kept until the photo is colorized again.
+    """
+
+    path: str
+    width: int = 0
+    height: int = 0
+    is_colour: bool = False
+    prediction: Optional["Prediction"] = None
+    ref: Optional[ImageRef] = None
+    saved_result: Optional[np.ndarray] = None
+
+    @property
+    def colorized(self) -> bool:
+        return self.prediction is not None or self.saved_result is not None
+
+    def result(self, temperature: Optional[float]) -> Optional[np.ndarray]:
+        """The colorization at ``temperature`` (a restored result as it was), or None."""
+        if self.prediction is None:
+            return self.saved_result
+        return self.prediction.decode(temperature)
+
+
+@dataclass
+class CnnSession:
+    """Photos, model and decoding settings of automatic colorization, and the results.
+
+    Attributes
+    ----------
+    photos : list of PhotoEntry
+        In list order; each keeps its own prediction or restored result.
+    current : int
+        The shown photo's index.
+    temperature : float or None
+        Annealed-mean temperature in (0, 10] (lower: more vivid); None: the decoding's own.
+    decoding : str
+        One of :data:`DECODINGS`.
+    model : ModelChoice or None
+        The chosen model; None: the default one.
+    input_size : int or None
+        Side of the square the network sees (a multiple of 8); None: the photo's size.
+    result : (H, W, 3) float32 ndarray or None
+        The shown photo's colorization at ``temperature``, once decoded.
+    """
+
+    photos: list[PhotoEntry] = field(default_factory=list)
+    current: int = 0
+    temperature: Optional[float] = None
+    decoding: str = "calibrated"
+    model: Optional[ModelChoice] = None
+    input_size: Optional[int] = DEFAULT_INPUT_SIZE
+    result: Optional[np.ndarray] = None
+
+    # -- projects ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_project(cls, project: Project, images: dict) -> "CnnSession":
+        """The session a CNN project holds; ``images`` maps role -> LoadedImage.
+
+        Raises BadInputError (one line) for a photo list naming photos the project lacks,
+        a result whose size is not its photo's, or a temperature outside (0, 10].
+        """
+        if project.method != METHOD:
+            raise BadInputError(f"a {project.method} project is not a {METHOD} one")
+        settings = project.settings
+        roles = settings.get("photos", list(images))
+        if not isinstance(roles, list) or any(
+                not isinstance(role, str) or role not in images for role in roles):
+            raise BadInputError("the project's photo list names photos it does not hold")
+        photos = []
+        for index, role in enumerate(roles):
+            pixels = images[role].pixels
+            height, width = pixels.shape[:2]
+            entry = PhotoEntry(images[role].path, width, height, pixels.ndim == 3,
+                               ref=project.images.get(role))
+            result = project.layers.get(f"result_{index}")
+            if result is not None:
+                if result.shape != (height, width, 3):
+                    raise BadInputError(f"the result of {os.path.basename(entry.path)} "
+                                        "does not match its photo's size")
+                entry.saved_result = result
+            photos.append(entry)
+        temperature = check_temperature(settings.get("temperature"))
+        current = settings.get("current", 0)
+        if not isinstance(current, int) or not 0 <= current < len(roles):
+            current = 0  # only which photo is shown: not worth refusing the project
+        return cls(photos=photos, current=current, temperature=temperature,
+                   model=ModelChoice.from_record(settings.get("model")))
+
+    def to_project(self) -> Project:
+        """The session as a CNN project; only results already decoded are kept (the shown
+        photo's ``result`` and restored ones), since decoding all could take seconds."""
+        images, layers = {}, {}
+        for index, entry in enumerate(self.photos):
+            role = f"photo_{index}"
+            images[role] = entry.ref or ImageRef(entry.path, size=(entry.width, entry.height))
+            result = self.result if index == self.current else entry.saved_result
+            if result is not None:
+                layers[f"result_{index}"] = result
+        settings = {"photos": list(images), "current": self.current,
+                    "temperature": (decode.DEFAULT_TEMPERATURE if self.temperature is None
+                                    else self.temperature),
+                    "model": None if self.model is None else self.model.record()}
+        return Project(METHOD, images=images, settings=settings, layers=layers)
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Refuse settings the engine cannot use (BadInputError, one line)."""
+        if self.temperature is not None:
+            self.temperature = check_temperature(self.temperature)
+        if self.decoding not in DECODINGS:
+            raise BadInputError(f"decoding must be one of {', '.join(DECODINGS)}, "
+                                f"got {self.decoding}")
+        size = self.input_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int)
+                                 or size < 8 or size % 8):
+            raise BadInputError(f"network input size must be a multiple of 8, got {size}")
+
+    def decoding_for(self, model: "ModelWeights") -> decode.Decoding:
+        """How ``model``'s predictions become colour with these settings."""
+        if self.decoding == "paper":
+            chosen = decode.Decoding.paper()
+        else:
+            chosen = decode.Decoding.from_metadata(model.metadata)
+        if self.temperature is not None:
+            chosen = chosen.at_temperature(self.temperature)
+        return chosen
+
+    # -- the engine -------------------------------------------------------------------------
+
+    def load_colorizer(self, model: Optional["ModelWeights"] = None) -> "Colorizer":
+        """A Colorizer for ``model`` (default: :attr:`model`'s file, read here) with these
+        settings. Slow (seconds: it builds the network); the caller closes it."""
+        from algorithms.cnn.colorizer import Colorizer
+
+        self.check()
+        if model is None:
+            from algorithms.cnn.model_file import load_model
+
+            if self.model is None:
+                raise BadInputError("no model chosen")
+            model = load_model(self.model.path, bins_path=self.model.bins_path)
+        return Colorizer(model, input_size=self.input_size, decoding=self.decoding_for(model))
+
+    def colorize(self, colorizer: "Colorizer", pixels: np.ndarray,
+                 progress: Optional[ProgressCallback] = None,
+                 cancelled: Optional[CancelCheck] = None) -> np.ndarray:
+        """Colorize a gray (H, W) or colour (H, W, 3) photo in [0, 1] at this temperature.
+
+        Returns RGB (H, W, 3) float32 in [0, 1] with the photo's own CIELAB lightness;
+        ``colorizer.last_prediction`` then re-decodes it at any temperature.
+        """
+        return colorizer.colorize(pixels, temperature=self.temperature, progress=progress,
+                                  cancelled=cancelled)
+
+    def predict(self, colorizer: "Colorizer", entry: PhotoEntry,
+                progress: Optional[ProgressCallback] = None,
+                cancelled: Optional[CancelCheck] = None) -> "Prediction":
+        """Run the network on ``entry``'s photo (read from its file); its Prediction.
+
+        The entry is left as it is: a window stores the prediction on its own thread.
+        """
+        pixels = media.read_image(entry.path).pixels
+        self.colorize(colorizer, pixels, progress, cancelled)
+        return colorizer.last_prediction
+
+    def current_entry(self) -> Optional[PhotoEntry]:
+        """The shown photo, None when there is none."""
+        return self.photos[self.current] if 0 <= self.current < len(self.photos) else None
+
+    def decode_current(self) -> Optional[np.ndarray]:
+        """Decode the shown photo at :attr:`temperature` (no network run) into ``result``."""
+        entry = self.current_entry()
+        self.result = None if entry is None else entry.result(self.temperature)
+        return self.result
