@@ -11,7 +11,7 @@ import numpy as np
 
 from algorithms.errors import BadInputError
 
-#: RGB -> YIQ matrix (rows give Y, I, Q), as in SPEC section 1.
+#: RGB -> YIQ matrix (rows give Y, I, Q), MATLAB's rgb2ntsc (docs/methods.md, 'Colour spaces').
 RGB_TO_YIQ = np.array(
     [
         [0.299, 0.587, 0.114],

@@ -2,7 +2,8 @@
 
 Every pixel r that is not a hint satisfies U(r) - sum_s w_rs U(s) = 0 over its
 (2d+1)x(2d+1) window, with w_rs proportional to exp(-(Y(r) - Y(s))^2 / c_r) and
-normalised to sum to 1; c_r follows the authors' reference code (SPEC section 1).
+normalised to sum to 1; c_r follows the authors' reference code (see docs/methods.md,
+'Scribble colorization').
 Hint pixels hold their value exactly. Solving is :mod:`algorithms.scribble`'s job.
 """
 

@@ -1,4 +1,4 @@
-"""Quality metrics of SPEC section 5, on RGB images in [0, 1]."""
+"""Quality metrics on RGB images in [0, 1] (see docs/methods.md, 'Quality metrics')."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def colourfulness(rgb: np.ndarray) -> float:
 
 
 def raw_auc(ab_pred: np.ndarray, ab_true: np.ndarray, max_threshold: int = 150) -> float:
-    """Raw accuracy AuC of Zhang et al. (2016), in [0, 1] (SPEC section 5).
+    """Raw accuracy AuC of Zhang et al. (2016), in [0, 1] (see docs/methods.md, 'Raw accuracy AuC').
 
     For thresholds t = 0, 1, ..., ``max_threshold``, the fraction of pixels whose ab
     (..., 2) lies within L2 distance t of the truth; the AuC is their mean.
@@ -84,7 +84,7 @@ def temporal_flows(gray_frames) -> list[tuple[np.ndarray, np.ndarray]]:
         For each t, the sampling map (H, W, 2) float32 (x + F_fw, in pixels, for
         ``cv2.remap``) that warps frame t+1 onto frame t, and the mask M_t (H, W) bool of
         pixels that pass the forward-backward check and are not on a motion boundary
-        (SPEC section 5) and whose match lies inside the frame. Flows are OpenCV's DIS
+        (docs/methods.md, 'Warping error') and whose match lies inside the frame. Flows are OpenCV's DIS
         (medium preset) on the 8-bit luminance, in both directions.
     """
     import cv2
@@ -122,7 +122,7 @@ def temporal_flows(gray_frames) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def warping_error(frames, gray_frames=None, flows=None) -> float:
-    """Temporal warping error E_warp of a video (Lai et al. 2018; SPEC section 5).
+    """Temporal warping error E_warp of a video (Lai et al. 2018; see docs/methods.md, 'Warping error').
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Colour transfer from a reference photo (Welsh, Ashikhmin, Mueller, SIGGRAPH 2002).
 
 Working space CIELAB (L in [0, 100]): the target keeps its L; only chroma (a, b)
-is copied from the reference. Two modes (SPEC.md section 2):
+is copied from the reference. Two modes (see docs/methods.md, 'Colour transfer'):
 
 - whole image: the reference's L is remapped to the target's mean and standard
   deviation; about ``samples`` reference pixels are drawn by jittered sampling;

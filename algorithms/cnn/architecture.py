@@ -67,7 +67,7 @@ def widths_for_multiplier(multiplier: float) -> tuple[int, ...]:
 
 
 def layers(arch: Architecture) -> Iterator[Layer]:
-    """The network's layers in order (SPEC section 3)."""
+    """The network's layers in order (see docs/methods.md, 'The networks')."""
     conv_number = 0
     in_channels = 1
     for block, (width, count) in enumerate(zip(arch.widths, CONVS_PER_BLOCK), start=1):

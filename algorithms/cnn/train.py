@@ -1,4 +1,6 @@
-"""Training the Zhang et al. (2016) network (SPEC section 3): bins, targets, loss, loop.
+"""Training the Zhang et al. (2016) network: bins, targets, loss, loop.
+
+The method: docs/methods.md, 'Training: soft-encoding and class rebalancing'.
 
 The engine works on in-memory arrays only: lightness L in [0, 100] and ab in CIELAB
 units. It builds the very network that inference uses (:func:`build_logits`), in
