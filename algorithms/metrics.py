@@ -84,8 +84,8 @@ def temporal_flows(gray_frames) -> list[tuple[np.ndarray, np.ndarray]]:
         For each t, the sampling map (H, W, 2) float32 (x + F_fw, in pixels, for
         ``cv2.remap``) that warps frame t+1 onto frame t, and the mask M_t (H, W) bool of
         pixels that pass the forward-backward check and are not on a motion boundary
-        (docs/methods.md, 'Warping error') and whose match lies inside the frame. Flows are OpenCV's DIS
-        (medium preset) on the 8-bit luminance, in both directions.
+        (docs/methods.md, 'Warping error') and whose match lies inside the frame. Flows
+        are OpenCV's DIS (medium preset) on the 8-bit luminance, in both directions.
     """
     import cv2
 
@@ -122,7 +122,7 @@ def temporal_flows(gray_frames) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def warping_error(frames, gray_frames=None, flows=None) -> float:
-    """Temporal warping error E_warp of a video (Lai et al. 2018; see docs/methods.md, 'Warping error').
+    """Temporal warping error E_warp of a video (Lai et al. 2018; docs/methods.md, 'Warping error').
 
     Parameters
     ----------

@@ -247,7 +247,9 @@ class Decoding:
 def rebalancing_weights(distribution: np.ndarray, bins: np.ndarray,
                         lam: float = REBALANCE_LAMBDA,
                         sigma: float = SMOOTHING_SIGMA) -> np.ndarray:
-    """Class-rebalancing weights w (Q,) float64 (docs/methods.md, 'Training', rebalancing).
+    """Class-rebalancing weights w (Q,) float64.
+
+    See docs/methods.md, 'Training: soft-encoding and class rebalancing'.
 
     p~ is ``distribution`` smoothed over ab with a Gaussian of ``sigma``;
     w is proportional to ((1 - lam) p~ + lam / Q)^-1, scaled so that sum_q p~_q w_q = 1.

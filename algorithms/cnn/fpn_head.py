@@ -5,7 +5,8 @@ each get a 1x1 lateral convolution to ``width`` channels. From the coarsest down
 running map is upsampled (bilinear) to the next finer lateral's size, added to it and
 smoothed by a 3x3 convolution + ReLU (a feature pyramid's top-down path). At stride 4 a
 further 3x3 convolution + ReLU and a 1x1 convolution give the logits over the ab bins:
-(N, ceil(H / 4), ceil(W / 4), Q). Decoding is the paper's (docs/methods.md, 'Decoding: annealed mean').
+(N, ceil(H / 4), ceil(W / 4), Q), decoded as the paper's (docs/methods.md, 'Decoding:
+annealed mean').
 
 Variables: ``head/lateral{4,8,16,32}``, ``head/smooth{16,8,4}``, ``head/refine`` and
 ``head/logits``, each ``weights`` (kh, kw, in, out) and ``biases`` (out,).
