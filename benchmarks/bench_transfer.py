@@ -2,7 +2,7 @@
 
 Quality: each dev photo is split down the middle; the left half (in colour) is the
 reference, the right half (made gray: its CIELAB L with a = b = 0) is the target.
-PSNR (8-bit RGB, SPEC.md section 5) against the right half's true colours is printed
+PSNR (8-bit RGB, docs/methods.md) against the right half's true colours is printed
 for the gray image itself, the plain per-pixel transfer and the propagated one.
 
 Speed: a 1-megapixel target with a 0.25-megapixel reference (whole-image mode), and

@@ -1,4 +1,4 @@
-"""Figures for Deep Video Prior refinement (SPEC sections 4 and 5) on the video clips.
+"""Figures for video refinement (docs/methods.md, 'Video refinement') on the video clips.
 
 For each clip of ``../shared/data/video/`` (gray frames + a per-frame colorization) the
 refinement is run at the given settings (default: the shipped defaults) and the script

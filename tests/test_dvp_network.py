@@ -1,4 +1,4 @@
-"""The Deep Video Prior U-Net and its IRT loss (SPEC section 4)."""
+"""The Deep Video Prior U-Net and its IRT loss (docs/methods.md, 'Deep Video Prior')."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from deep_video_prior.network import DvpNetwork, irt_loss  # noqa: E402
 
 
 def irt_loss_numpy(main, minor, target, gray):
-    """SPEC section 4, written out: errors / (input + 0.1), max over channels, main wins."""
+    """IRT written out: errors / (input + 0.1), max over channels, main wins."""
     scale = 1.0 / (gray[..., None] + 0.1)
     main_error = (np.abs(main - target) * scale).max(axis=-1, keepdims=True)
     minor_error = (np.abs(minor - target) * scale).max(axis=-1, keepdims=True)

@@ -1,4 +1,4 @@
-"""Deep Video Prior refinement end to end on small synthetic clips (SPEC section 4)."""
+"""Video refinement end to end on small synthetic clips (docs/methods.md, 'Video refinement')."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Known answers for the quality metrics (SPEC section 5)."""
+"""Known answers for the quality metrics (docs/methods.md, 'Quality metrics')."""
 
 import math
 

@@ -15,7 +15,7 @@ BLUE_IQ = rgb_to_yiq(np.array([[[0.2, 0.3, 0.8]]]))[0, 0, 1:]
 
 
 def reference_weights(luma, radius):
-    """SPEC section 1, pixel by pixel, as the authors' MATLAB loops do it."""
+    """The system of docs/methods.md, 'Scribble colorization', pixel by pixel, as MATLAB loops."""
     height, width = luma.shape
     offsets = window_offsets(radius)
     weights = np.zeros((len(offsets), height, width))

@@ -1,4 +1,4 @@
-"""The temporal warping error and fidelity of SPEC section 5, on videos with known answers."""
+"""The temporal warping error and fidelity (docs/methods.md), on videos with known answers."""
 
 from __future__ import annotations
 
