@@ -19,6 +19,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from colorize_app.tf_startup import configure_tensorflow
+
 #: Per worker thread: {(model, sha256, input size, threads): Colorizer} and a load count.
 _LOCAL = threading.local()
 
@@ -125,6 +127,7 @@ def colorize_photo(source: str, target: str, settings: dict) -> dict:
     ``settings``: model (name or absolute path), model_sha256, temperature, input_size
     (None: native), threads (TensorFlow threads per op, 0: all cores).
     """
+    configure_tensorflow("cnn")  # a remote worker's first task imports TensorFlow
     started = time.perf_counter()
     colorizer = _colorizer(settings)  # WorkerModelError stops the job
     try:
@@ -147,52 +150,34 @@ def colorize_video(source: str, target: str, settings: dict) -> dict:
     shots are checkpointed where `colorize video` keeps them, so a task cut short resumes
     from its last shot. ``target`` is a video file (or a folder of PNG frames).
     """
-    import deep_video_prior  # noqa: F401 - first: it picks TensorFlow's back end for training
-
+    configure_tensorflow("video")  # a remote worker's first task imports TensorFlow
     started = time.perf_counter()
     colorizer = _colorizer(settings)
     notes: list = []
     try:
-        import shutil
-
-        from colorize_app import media, video_frames
-        from colorize_app.commands import refine
+        from colorize_app import media, video_frames, video_job
 
         media.check_not_input(target, [source])
         frames = media.open_frames(source)
         gray, colour_notes = video_frames.as_gray(frames.reopened(), source)
         notes = list(frames.notes) + colour_notes
-        fps = refine.output_fps([frames], target, notes)
+        fps = video_job.output_fps([frames], target, notes)
         refine_settings = settings.get("refine")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         temperature = settings["temperature"]
-        with media.FrameWriter(target, fps=fps, audio_from=refine.audio_source([frames]),
-                               inputs=[source], frame_count=len(frames)) as writer:
-            processed = video_frames.MappedFrames(
-                frames, lambda frame: colorizer.colorize(frame, temperature))
-            if refine_settings is None:
-                for index in range(len(processed)):
-                    writer.write(processed[index])
-                checkpoints = None
-            else:
-                from deep_video_prior.pipeline import refine_video
-
-                # The same folder as `colorize video` of this input: either resumes the other
-                # (the thread count is not part of a shot's key).
-                checkpoints = video_frames.checkpoint_dir(
-                    "video", [source, _LOCAL.model_path],
-                    {"settings": repr(refine_settings), "temperature": temperature})
-                refine_settings = dataclasses.replace(refine_settings,
-                                                      threads=settings["threads"])
-
-                def write_frame(index: int, rgb) -> None:  # noqa: ANN001
-                    writer.write(rgb)
-
-                refine_video(gray, processed, write_frame, settings=refine_settings,
-                             checkpoint_dir=checkpoints)
-        if checkpoints is not None:
-            shutil.rmtree(checkpoints, ignore_errors=True)
-        notes += list(writer.notes)
+        checkpoints = None
+        if refine_settings is not None:
+            # The same folder as `colorize video` of this input: either resumes the other
+            # (the thread count is not part of a shot's key).
+            checkpoints = video_frames.checkpoint_dir(
+                "video", [source, _LOCAL.model_path],
+                {"settings": repr(refine_settings), "temperature": temperature})
+            refine_settings = dataclasses.replace(refine_settings, threads=settings["threads"])
+        report = video_job.VideoJob(
+            gray, target, fps, source=frames, colorizer=lambda _report: colorizer,
+            temperature=temperature, refine=refine_settings, checkpoints=checkpoints,
+            audio_from=video_job.audio_source([frames]), inputs=[source]).run()
+        notes += report.notes
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
         return _failure(started, error)
     return _result("done", started, notes=tuple(notes))

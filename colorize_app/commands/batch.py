@@ -36,7 +36,7 @@ FORMATS = ("png", "jpg", "tif", "webp", "bmp")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from colorize_app.commands.refine import add_refine_options
+    from colorize_app.commands.video_options import add_refine_options
 
     parser = subparsers.add_parser(
         "batch", help="colorize whole archives resumably, locally or on a Dask cluster",
@@ -124,10 +124,10 @@ def run_cnn(args: argparse.Namespace) -> int:
 
 def run_video(args: argparse.Namespace) -> int:
     from colorize_app import batch_tasks, media
-    from colorize_app.commands import refine
+    from colorize_app.commands import video_options
 
     out_dir = _output_folder(args.output)
-    refine_settings = None if args.no_refine else refine.refine_settings(args)
+    refine_settings = None if args.no_refine else video_options.refine_settings(args)
     model, sha256, description = _model(args.model)
     settings = {"model": model, "model_sha256": sha256, "temperature": args.temperature,
                 "input_size": 256, "refine": refine_settings}

@@ -1,16 +1,9 @@
-"""`colorize refine`: flicker removal (motion filter or Deep Video Prior) of a per-frame video.
-
-Also holds what `colorize video` shares with it: lazy frame sequences, the resume
-checkpoints' folder and the loop that refines into a :class:`media.FrameWriter`.
-"""
+"""`colorize refine`: flicker removal (motion filter or Deep Video Prior) of a per-frame video."""
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import sys
-from pathlib import Path
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -34,6 +27,8 @@ Examples:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from colorize_app.commands.video_options import add_refine_options
+
     parser = subparsers.add_parser(
         "refine", help="remove per-frame flicker, keeping each object's colour",
         description=DESCRIPTION, epilog=EPILOG,
@@ -48,124 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def add_refine_options(parser: argparse.ArgumentParser) -> None:
-    """--preset, --epochs and --no-irt, shared with `colorize video`."""
-    from colorize_app.commands.arguments import whole_number
-
-    parser.add_argument("--preset", choices=PRESET_NAMES, default="balanced",
-                        help="fast, balanced (default) or best: each frame's colour averaged "
-                             "along the motion over the frames around it, at a growing working "
-                             "size; network: Deep Video Prior, a network trained per shot "
-                             "(slower; loses more local colour)")
-    # Out of range is bad usage (exit 2), as everywhere.
-    parser.add_argument("--epochs", type=whole_number(1, 100_000), metavar="N",
-                        help="training epochs per shot of the network (implies --preset "
-                             "network; default: its measured default)")
-    parser.add_argument("--no-irt", action="store_true",
-                        help="network: plain L1 training instead of Iteratively Reweighted "
-                             "Training (implies --preset network)")
-
-
-#: --preset names: the engine's presets, lower case, "network" for Deep Video Prior.
-PRESET_NAMES = ("fast", "balanced", "best", "network")
-
-
-def refine_settings(args: argparse.Namespace):  # noqa: ANN201 - RefineSettings, imported late
-    """RefineSettings from the command line options."""
-    import dataclasses
-
-    from algorithms.errors import BadInputError
-    from deep_video_prior.settings import PRESETS
-
-    network = args.epochs is not None or args.no_irt
-    if network and args.preset not in ("balanced", "network"):
-        raise BadInputError(f"--epochs and --no-irt train the network: they do not go with "
-                            f"--preset {args.preset}")
-    name = "network" if network else args.preset
-    settings = PRESETS["Deep Video Prior" if name == "network" else name.capitalize()]
-    if args.epochs is not None:
-        if args.epochs < 1:
-            raise BadInputError(f"--epochs must be at least 1, got {args.epochs}")
-        settings = dataclasses.replace(settings, epochs=args.epochs)
-    if args.no_irt:
-        settings = dataclasses.replace(settings, irt=False)
-    return settings
-
-
-# --------------------------------------------------------------------------------------------
-# Lazy frame sequences
-
-
-# --------------------------------------------------------------------------------------------
-# Resume checkpoints and the refinement loop
-
-
-def print_notes(notes: Sequence[str]) -> None:
-    for note in notes:
-        print(f"colorize: note: {note}", file=sys.stderr)
-
-
-def refine_into(writer, gray: Sequence[np.ndarray], processed: Sequence[np.ndarray],  # noqa: ANN001
-                settings, checkpoints: Path, label: str):  # noqa: ANN001, ANN201
-    """Run refine_video, writing each frame to ``writer``; returns the engine's report.
-
-    Checkpoints are kept in ``checkpoints`` while the job runs (a rerun resumes from
-    them) and removed once the output is complete.
-    """
-    from colorize_app.progress_bar import progress_bar
-    from deep_video_prior.pipeline import refine_video
-
-    if checkpoints.is_dir() and any(checkpoints.iterdir()):
-        print(f"colorize: resuming the interrupted run from its checkpoints in {checkpoints}",
-              file=sys.stderr)
-    checkpoints.mkdir(parents=True, exist_ok=True)
-
-    def write_frame(index: int, rgb: np.ndarray) -> None:
-        if index != writer.frames_written:
-            raise RuntimeError(f"frame {index} written out of order")
-        writer.write(rgb)
-
-    with progress_bar(label) as progress:
-        report = refine_video(gray, processed, write_frame, settings=settings,
-                              checkpoint_dir=checkpoints, progress=progress)
-    return report
-
-
-def finish(report, writer, checkpoints: Path, output: str, label: str) -> None:  # noqa: ANN001
-    """Print the writer's notes and a summary; drop the checkpoints of the finished job."""
-    shutil.rmtree(checkpoints, ignore_errors=True)
-    print_notes(writer.notes)
-    resumed = (f", {len(report.resumed_shots)} resumed from checkpoints"
-               if report.resumed_shots else "")
-    shots = len(report.shots)
-    print(f"{label} {writer.frames_written} frames ({shots} shot{'s' if shots != 1 else ''}"
-          f"{resumed}, {report.seconds:.0f} s) -> {output}", file=sys.stdout)
-
-
-def output_fps(sources: Sequence, output: str, notes: list[str]) -> float:
-    """Frame rate of the output: the first video source's; a note when only folders."""
-    from colorize_app import media
-
-    for source in sources:
-        if not source.is_folder:
-            return source.fps
-    if media.is_video_path(output):
-        notes.append(f"frames from a folder have no frame rate: the video is timed at "
-                     f"{media.FOLDER_FPS:g} fps")
-    return media.FOLDER_FPS
-
-
-def audio_source(sources: Sequence) -> Optional[str]:
-    """Path of the first source that is a video with audio, if any."""
-    return next((source.path for source in sources if source.has_audio), None)
-
-
 def run(args: argparse.Namespace) -> int:
     from algorithms.errors import BadInputError
-    from colorize_app import media
+    from colorize_app import media, video_job
+    from colorize_app.commands import video_options
+    from colorize_app.progress_bar import progress_bar
     from colorize_app.video_frames import as_gray, checkpoint_dir, resized_to
 
-    settings = refine_settings(args)
+    settings = video_options.refine_settings(args)
     inputs = [args.gray, args.processed]
     media.check_not_input(args.output, inputs)
     gray_source = media.open_frames(args.gray)
@@ -181,11 +66,14 @@ def run(args: argparse.Namespace) -> int:
         gray = resized_to(gray_source, processed.width, processed.height)
     gray, colour_notes = as_gray(gray, f"GRAY ({args.gray})")
     notes += colour_notes
-    fps = output_fps([processed, gray_source], args.output, notes)
-    print_notes(notes)
-    checkpoints = checkpoint_dir("refine", inputs, {"settings": repr(settings)})
-    with media.FrameWriter(args.output, fps=fps, audio_from=audio_source([processed, gray_source]),
-                           inputs=inputs, frame_count=len(processed)) as writer:
-        report = refine_into(writer, gray, processed, settings, checkpoints, "refine")
-    finish(report, writer, checkpoints, args.output, "refined")
+    fps = video_job.output_fps([processed, gray_source], args.output, notes)
+    video_options.print_notes(notes)
+    job = video_job.VideoJob(
+        gray, args.output, fps, colour=processed, refine=settings,
+        checkpoints=checkpoint_dir("refine", inputs, {"settings": repr(settings)}),
+        audio_from=video_job.audio_source([processed, gray_source]), inputs=inputs)
+    video_options.print_resuming(job)
+    with progress_bar("refine") as progress:
+        report = job.run(progress)
+    video_options.print_summary(report, args.output, "refined")
     return 0

@@ -25,7 +25,7 @@ Examples:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from colorize_app.commands.arguments import temperature
-    from colorize_app.commands.refine import add_refine_options
+    from colorize_app.commands.video_options import add_refine_options
 
     parser = subparsers.add_parser(
         "video", help="colorize a video: per-frame CNN, then flicker removal",
@@ -46,15 +46,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import deep_video_prior  # noqa: F401 - first: it picks TensorFlow's back end for training
     from algorithms.cnn.decode import check_temperature
     from algorithms.cnn.model_file import load_model, model_files
-    from colorize_app import media, video_frames
-    from colorize_app.commands import refine
+    from colorize_app import media, video_frames, video_job
+    from colorize_app.commands import video_options
     from colorize_app.model_registry import resolve_model
+    from colorize_app.progress_bar import progress_bar
 
     temperature = check_temperature(args.temperature)
-    settings = None if args.no_refine else refine.refine_settings(args)
+    settings = None if args.no_refine else video_options.refine_settings(args)
     model_path = resolve_model(args.model)
     inputs = [args.input, *model_files(model_path)]  # the model is never written over either
     media.check_not_input(args.output, inputs)
@@ -62,37 +62,27 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(model_path)
     gray, notes = video_frames.as_gray(source.reopened(), args.input)
     notes = list(source.notes) + notes
-    fps = refine.output_fps([source], args.output, notes)
-    refine.print_notes(notes)
+    fps = video_job.output_fps([source], args.output, notes)
+    video_options.print_notes(notes)
+    checkpoints = None if settings is None else video_frames.checkpoint_dir(
+        "video", [args.input, str(model_path)],
+        {"settings": repr(settings), "temperature": temperature})
 
     from algorithms.cnn.colorizer import Colorizer
 
-    with Colorizer(model) as colorizer, media.FrameWriter(
-            args.output, fps=fps, audio_from=refine.audio_source([source]),
-            inputs=inputs, frame_count=len(source)) as writer:
-        processed = video_frames.MappedFrames(source, lambda frame: colorizer.colorize(frame,
-                                                                                 temperature))
-        if settings is None:
-            _write_per_frame(writer, processed)
-        else:
-            checkpoints = video_frames.checkpoint_dir("video", [args.input, str(model_path)], {
-                "settings": repr(settings), "temperature": temperature})
-            report = refine.refine_into(writer, gray, processed, settings, checkpoints, "video")
+    with Colorizer(model) as colorizer:
+        job = video_job.VideoJob(
+            gray, args.output, fps, source=source, colorizer=lambda _report: colorizer,
+            temperature=temperature, refine=settings, checkpoints=checkpoints,
+            audio_from=video_job.audio_source([source]), inputs=inputs)
+        video_options.print_resuming(job)
+        with progress_bar("video") as progress:
+            report = job.run(progress)
     if settings is None:
-        refine.print_notes(writer.notes)
-        print(f"colorized {writer.frames_written} frames with {model.describe()} (per frame, "
+        video_options.print_notes(report.notes)
+        print(f"colorized {report.frames} frames with {model.describe()} (per frame, "
               f"not refined) -> {args.output}", file=sys.stdout)
     else:
-        refine.finish(report, writer, checkpoints, args.output,
-                      f"colorized with {model.describe()} and refined")
+        video_options.print_summary(report, args.output,
+                                    f"colorized with {model.describe()} and refined")
     return 0
-
-
-def _write_per_frame(writer, processed) -> None:  # noqa: ANN001
-    from colorize_app.progress_bar import progress_bar
-
-    count = len(processed)
-    with progress_bar("video") as progress:
-        for index in range(count):
-            writer.write(processed[index])
-            progress((index + 1) / count, f"frame {index + 1}/{count}")

@@ -1,20 +1,18 @@
-"""The video window: colorize every frame with the CNN, then remove the flicker (Deep Video Prior).
+"""The video window: colorize every frame with the CNN, then remove the flicker.
 
-A run has two stages in one job: the per-frame colorization, written frame by frame into
-the video's work folder (so an interrupted run keeps them), then
-:func:`deep_video_prior.refine_video`, which trains per shot and keeps a checkpoint per
-finished shot there. Running again with the same video, model and preset resumes: frames
-already colorized and shots already trained are not redone. The refined frames are kept as
-PNG files in the work folder; the scrubber and Play show them, and Export writes an mp4
-with the original audio, or a folder of frames, through ``media.FrameWriter``.
+The window shows a :class:`~colorize_app.sessions.video.VideoSession` (``self.session``):
+the video, model, quality settings and the run's work folder. A run is the session's video
+job in one background job: the per-frame colorization, written frame by frame into the
+work folder (so an interrupted run keeps them), then the refinement, which keeps a
+checkpoint per finished shot there. Running again with the same video, model and preset
+resumes: frames already colorized and shots already trained are not redone. The scrubber
+and Play show the refined frames, and Export writes an mp4 with the original audio, or a
+folder of frames.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import shutil
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -30,9 +28,6 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from algorithms.cnn.decode import DEFAULT_TEMPERATURE
-from algorithms.progress import Reporter
-from colorize_app import media
 from colorize_app.gui import settings
 from colorize_app.gui.base_window import PROJECT_FILTER, MethodWindow
 from colorize_app.gui.frame_scrubber import FrameScrubber
@@ -45,30 +40,23 @@ from colorize_app.gui.model_picker import (
     obtain_colorizer,
     start_download,
 )
-from colorize_app.gui.video_state import VIDEO_FILTER, VideoProjectMixin, fingerprint_or_none
-from colorize_app.gui.video_work import (
-    COLORIZE_SHARE,
-    PRESETS,
-    FrameFolder,
-    duration_text,
-    settings_tag,
-    work_folder,
-)
+from colorize_app.gui.video_state import VIDEO_FILTER, VideoProjectMixin
+from colorize_app.sessions.video import EPOCHS_RANGE, PRESETS, SHOW_CHOICES, VideoSession
+from colorize_app.video_frames import FrameFolder
 from deep_video_prior import RefineSettings
 
 
 class VideoWindow(VideoProjectMixin, MethodWindow):
     """Open a video, colorize and refine it, scrub and play, export.
 
-    Its project (``colorize_app.gui.video_state``) keeps the video, model and settings, and
-    the work folder, so that opening it resumes the run.
+    Its widgets show ``self.session``; its project (``colorize_app.gui.video_state``) keeps
+    the video, model and settings, and the work folder, so that opening it resumes the run.
     """
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__("Video colorization", parent)
-        self.source = None  # media.FrameSource
-        self.video_check: dict = {}  # video_work.video_fingerprint of the source
-        self.work: Optional[Path] = None
+        self.session = VideoSession()
+        self._binding = False  # True while widgets are set from the session
         self.colorizer = None
         self._colorizer_choice: Optional[ModelChoice] = None
         self.last_report = None  # deep_video_prior.RefineReport of the last run
@@ -140,7 +128,7 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         options.addWidget(self.preset_box)
         options.addWidget(QLabel("  Epochs "))
         self.epochs_box = QSpinBox()
-        self.epochs_box.setRange(1, 200)
+        self.epochs_box.setRange(*EPOCHS_RANGE)
         self.epochs_box.setToolTip("Deep Video Prior: passes over every frame of each shot "
                                    "(the preset's, or your own)")
         options.addWidget(self.epochs_box)
@@ -150,57 +138,98 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         self.preset_box.currentTextChanged.connect(
             lambda name: settings.set_value("video/preset", name))
         # Other settings, other refined frames (an earlier run's show if there is one).
-        self.epochs_box.valueChanged.connect(lambda _: self._work_changed())
+        self.epochs_box.valueChanged.connect(self._epochs_changed)
         options.addSeparator()
         options.addWidget(QLabel("  Show "))
         self.show_box = QComboBox()
-        self.show_box.addItems(["Refined", "Per-frame"])
+        self.show_box.addItems(list(SHOW_CHOICES))
         self.show_box.setToolTip("After: the refined frames, or the per-frame colorization "
                                  "(which flickers)")
-        self.show_box.currentTextChanged.connect(lambda _: self.show_frame(self.scrubber.index))
+        self.show_box.currentTextChanged.connect(self._show_changed)
         options.addWidget(self.show_box)
         self.addAction(self.play_action)
 
+    # -- the session ----------------------------------------------------------------------
+
+    @property
+    def source(self):  # noqa: ANN201 - media.FrameSource or None
+        return self.session.source
+
+    @property
+    def work(self) -> Optional[Path]:
+        return self.session.work
+
+    def refine_settings(self) -> RefineSettings:
+        return self.session.refine_settings()
+
+    def per_frame_frames(self) -> Optional[FrameFolder]:
+        return self.session.per_frame_frames()
+
+    def refined_frames(self) -> Optional[FrameFolder]:
+        return self.session.refined_frames()
+
+    def adopt_session(self, session: VideoSession) -> None:
+        """Show ``session`` (a new video, or a restored project) in place of the current one."""
+        self.jobs.cancel()
+        if session is not self.session:
+            self.session.close()
+        self.session = session
+        frame = session.frame
+        self._binding = True
+        try:
+            self.preset_box.setCurrentText(session.preset)
+            self.epochs_box.setValue(session.epochs)
+            self.epochs_box.setEnabled(PRESETS[session.preset].method == "network")
+            self.show_box.setCurrentText(session.show)
+            self.scrubber.set_frames(len(session.source), session.source.fps)
+        finally:
+            self._binding = False
+        self.set_size_text(session.source.width, session.source.height)
+        self.scrubber.set_index(frame)
+        self.show_frame(self.scrubber.index)
+        self.view.view.fit()
+        self._update_actions()
+
     def _update_actions(self) -> None:
-        has_video, busy = self.source is not None, self.jobs.busy
-        self.run_action.setEnabled(has_video and not busy)
-        refined = self.refined_frames()
-        done = refined is not None and refined.complete()
+        busy, session = self.jobs.busy, self.session
+        self.run_action.setEnabled(session.source is not None and not busy)
+        done = session.finished()
         self.export_action.setEnabled(done and not busy)
         self.export_frames_action.setEnabled(done and not busy)
-        per_frame = self.per_frame_frames()
-        started = per_frame is not None and any(
-            per_frame.has(i) for i in range(len(per_frame)))
-        self.run_action.setText("Resume" if started and not done else "Colorize and refine")
+        self.run_action.setText("Resume" if session.started() and not done
+                                else "Colorize and refine")
 
     def _preset_changed(self, name: str) -> None:
         # Epochs count only for the network preset.
-        self.epochs_box.setValue(PRESETS[name].epochs)
+        if self._binding:
+            return
+        self.session.set_preset(name)
+        self._binding = True
+        try:
+            self.epochs_box.setValue(self.session.epochs)
+        finally:
+            self._binding = False
         self.epochs_box.setEnabled(PRESETS[name].method == "network")
+        self._settings_changed()
 
-    def refine_settings(self) -> RefineSettings:
-        """The chosen preset (the network's with the chosen number of epochs)."""
-        preset = PRESETS[self.preset_box.currentText()]
-        if preset.method != "network":
-            return preset
-        return dataclasses.replace(preset, epochs=self.epochs_box.value())
+    def _epochs_changed(self, value: int) -> None:
+        if self._binding:
+            return
+        self.session.epochs = value
+        self._settings_changed()
 
-    def per_frame_frames(self) -> Optional[FrameFolder]:
-        if self.work is None:
-            return None
-        return FrameFolder(self.work / "frames", len(self.source))
-
-    def refined_frames(self) -> Optional[FrameFolder]:
-        if self.work is None:
-            return None
-        tag = settings_tag(self.refine_settings())
-        return FrameFolder(self.work / f"refined-{tag}", len(self.source))
+    def _show_changed(self, name: str) -> None:
+        if not self._binding:
+            self.session.show = name
+            self.show_frame(self.scrubber.index)
 
     def _work_changed(self) -> None:
-        """A new video or model: find its work folder (an earlier run's frames show)."""
-        choice = self.picker.current()
-        self.work = None if self.source is None or choice is None else work_folder(
-            self.source.path, choice, DEFAULT_TEMPERATURE)
+        """A new model: find its work folder (an earlier run's frames show)."""
+        self.session.set_model(self.picker.current())
+        self._settings_changed()
+
+    def _settings_changed(self) -> None:
+        """Other settings, other refined frames (an earlier run's show if there is one)."""
         self.show_frame(self.scrubber.index)
         self._update_actions()
         if self.source is not None:
@@ -242,31 +271,29 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
 
     def open_source(self, path: str) -> None:
         """Open ``path`` (a video file or a folder of frames) as the source."""
-        opened = media.open_frames(path)
-        self.jobs.cancel()
-        if self.source is not None:
-            self.source.close()
-        self.source = opened
-        self.video_check = fingerprint_or_none(path) or {}
-        self.scrubber.set_frames(len(self.source), self.source.fps)
-        self.set_size_text(self.source.width, self.source.height)
-        self._work_changed()
-        self.view.view.fit()
-        audio = "with audio" if self.source.has_audio else "no audio"
-        notes = "; ".join(self.source.notes)
+        session = VideoSession()
+        session.preset, session.epochs = self.session.preset, self.session.epochs
+        session.show = self.session.show
+        session.model = self.picker.current()
+        session.open(path)
+        self.adopt_session(session)
+        self.mark_changed()  # as a new model would: the video is the window's work now
+        source = session.source
+        audio = "with audio" if source.has_audio else "no audio"
+        notes = "; ".join(source.notes)
         self.statusBar().showMessage(
-            f"{len(self.source)} frames at {self.source.fps:.3g} fps, {audio}"
+            f"{len(source)} frames at {source.fps:.3g} fps, {audio}"
             + (f" ({notes})" if notes else ""), 10000)
 
     def show_frame(self, index: int) -> None:
         """Show frame ``index``: the source, and the chosen result where it exists."""
         if self.source is None:
             return
+        self.session.frame = index
         shown = []
         if not self.guarded("Show frame", lambda: shown.append(self.source[index])):
             return
-        frames = (self.refined_frames() if self.show_box.currentText() == "Refined"
-                  else self.per_frame_frames())
+        frames = self.session.shown_frames()
         after = frames[index] if frames is not None and frames.has(index) else None
         self.view.show_result(shown[0], after)
 
@@ -287,33 +314,20 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
             if ask_to_download(self):
                 start_download(self.jobs, self.picker)
             return False
-        per_frame, refined = self.per_frame_frames(), self.refined_frames()
-        refine = self.refine_settings()
-        colorizer = self.colorizer if choice == self._colorizer_choice else None
-        from colorize_app.video_frames import as_gray
+        # The job's cancel check, for a model still loading (set when the job starts).
+        state = {"colorizer": self.colorizer if choice == self._colorizer_choice else None,
+                 "cancelled": None}
 
-        gray, notes = as_gray(self.source.reopened(), os.path.basename(self.source.path))
-        work, fps, source = self.work, self.source.fps, self.source.reopened()
-        checkpoints = work / f"checkpoints-{settings_tag(refine)}"
-        state = {"colorizer": colorizer}
+        def colorizer(report):  # noqa: ANN001, ANN202 - the job's Reporter; a Colorizer
+            if state["colorizer"] is None:  # loaded in the job, only when a frame needs it
+                state["colorizer"] = obtain_colorizer(choice, report, state["cancelled"])
+            return state["colorizer"]
+
+        job, notes = self.session.prepare_run(colorizer)
 
         def task(progress, cancelled):
-            from deep_video_prior import refine_video
-
-            report = Reporter(progress, cancelled)
-            work.mkdir(parents=True, exist_ok=True)
-            missing = [i for i in range(len(per_frame)) if not per_frame.has(i)]
-            share = COLORIZE_SHARE * len(missing) / len(per_frame)
-            if missing:
-                if state["colorizer"] is None:
-                    report(0.0, "loading the model")
-                    state["colorizer"] = obtain_colorizer(choice, report, cancelled)
-                self._colorize_frames(state["colorizer"], source, per_frame, missing,
-                                      report.stage(0.0, share))
-            with media.FrameWriter(refined.folder, fps=fps, frame_count=len(refined)) as writer:
-                return refine_video(gray, per_frame, lambda index, rgb: writer.write(rgb),
-                                    settings=refine, checkpoint_dir=checkpoints,
-                                    progress=report.stage(share, 1.0), cancelled=cancelled)
+            state["cancelled"] = cancelled
+            return job.run(progress, cancelled).refine
 
         def finished(report) -> None:
             self.last_report = report
@@ -340,26 +354,6 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         self._update_actions()
         return started
 
-    @staticmethod
-    def _colorize_frames(colorizer, source, frames: FrameFolder, missing: list[int],
-                         report: Reporter) -> None:
-        """Per-frame CNN colorization of frames ``missing``, each written as it is done."""
-        frames.folder.mkdir(parents=True, exist_ok=True)
-        first_done = 0.0
-        for done, index in enumerate(missing):
-            eta = ""
-            if done == 1:
-                first_done = time.monotonic()
-            elif done >= 2:
-                # From the second frame on: the first one pays the network's warm-up, which
-                # made an estimate right after Resume many times too long.
-                left = (time.monotonic() - first_done) / (done - 1) * (len(missing) - done)
-                eta = f", ETA {duration_text(left)}"
-            report(done / len(missing), f"colorizing frame {index + 1}/{len(frames)}{eta}")
-            rgb = colorizer.colorize(source[index], DEFAULT_TEMPERATURE)
-            media.write_image(frames.path(index), rgb)
-        report(1.0, "frames colorized")
-
     def delete_work_files(self) -> None:
         """Remove the work folder of this video and model (frames and checkpoints)."""
         if self.work is None or self.jobs.busy:
@@ -369,7 +363,7 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
                 f"Delete the colorized frames of this video (in {self.work})? A new run "
                 "starts from the beginning.") != QMessageBox.Yes:
             return
-        shutil.rmtree(self.work, ignore_errors=True)
+        self.session.delete_work()
         self.show_frame(self.scrubber.index)
         self._update_actions()
 
@@ -395,21 +389,12 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
     def export_to(self, path: str) -> bool:
         """Write the refined frames to ``path`` (a video file, with the source's audio, or a
         new folder of PNG frames); nothing is left behind when cancelled."""
-        refined = self.refined_frames()
-        if refined is None or not refined.complete() or self.jobs.busy:
+        if not self.session.finished() or self.jobs.busy:
             return False
-        source = self.source
-        audio = source.path if source.has_audio and not source.is_folder else None
+        export = self.session.exporter(path)
 
         def task(progress, cancelled):
-            report = Reporter(progress, cancelled)
-            with media.FrameWriter(path, fps=source.fps, audio_from=audio, inputs=[source.path],
-                                   frame_count=len(refined)) as writer:
-                for index in range(len(refined)):
-                    report(index / len(refined), f"frame {index + 1}/{len(refined)}")
-                    writer.write(refined[index])
-                report(1.0, "finishing")
-            return writer.notes
+            return export(progress, cancelled)
 
         def done(notes) -> None:
             extra = f" ({'; '.join(notes)})" if notes else ""
@@ -420,7 +405,6 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.scrubber.pause()
         super().closeEvent(event)
-        if self.source is not None:
-            self.source.close()
+        self.session.close()
         if self.colorizer is not None:
             self.colorizer.close()

@@ -1,0 +1,60 @@
+"""Command-line options and messages shared by `colorize video`, `colorize refine` and
+`colorize batch video` (the job itself is :mod:`colorize_app.video_job`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:  # not imported with the parser: deep_video_prior chooses TensorFlow's back end
+    from deep_video_prior.settings import RefineSettings
+
+
+def add_refine_options(parser: argparse.ArgumentParser) -> None:
+    """--preset, --epochs and --no-irt."""
+    from colorize_app.commands.arguments import whole_number
+    from colorize_app.video_job import PRESET_NAMES
+
+    parser.add_argument("--preset", choices=PRESET_NAMES, default="balanced",
+                        help="fast, balanced (default) or best: each frame's colour averaged "
+                             "along the motion over the frames around it, at a growing working "
+                             "size; network: Deep Video Prior, a network trained per shot "
+                             "(slower; loses more local colour)")
+    # Out of range is bad usage (exit 2), as everywhere.
+    parser.add_argument("--epochs", type=whole_number(1, 100_000), metavar="N",
+                        help="training epochs per shot of the network (implies --preset "
+                             "network; default: its measured default)")
+    parser.add_argument("--no-irt", action="store_true",
+                        help="network: plain L1 training instead of Iteratively Reweighted "
+                             "Training (implies --preset network)")
+
+
+def refine_settings(args: argparse.Namespace) -> RefineSettings:
+    """RefineSettings from the options of :func:`add_refine_options`."""
+    from colorize_app.video_job import refine_settings as settings_of
+
+    return settings_of(args.preset, args.epochs, irt=not args.no_irt)
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    for note in notes:
+        print(f"colorize: note: {note}", file=sys.stderr)
+
+
+def print_resuming(job) -> None:  # noqa: ANN001 - a video_job.VideoJob
+    """Say so when ``job`` resumes an interrupted run from its checkpoints."""
+    if job.resuming():
+        print(f"colorize: resuming the interrupted run from its checkpoints in "
+              f"{job.checkpoints}", file=sys.stderr)
+
+
+def print_summary(report, output: str, label: str) -> None:  # noqa: ANN001 - a JobReport
+    """The writer's notes, then one line: frames, shots, resumed shots, seconds, output."""
+    print_notes(report.notes)
+    refined = report.refine
+    resumed = (f", {len(refined.resumed_shots)} resumed from checkpoints"
+               if refined.resumed_shots else "")
+    shots = len(refined.shots)
+    print(f"{label} {report.frames} frames ({shots} shot{'s' if shots != 1 else ''}"
+          f"{resumed}, {refined.seconds:.0f} s) -> {output}", file=sys.stdout)

@@ -1,0 +1,330 @@
+"""The video method's session: a video, a model, quality settings and the run's work folder.
+
+A video project holds the video (or frame folder) as image role ``video`` with no checksum:
+hashing a whole video would take long, so the settings' ``video_check`` holds its size and
+the SHA-256 of its first MiB (a folder: its frame count, see :func:`video_fingerprint`).
+Settings also keep ``preset``, ``epochs``, ``model``, ``show``, ``frame`` and
+``work_folder``: the run's frames and checkpoints live there, so a restored project resumes
+the run, also after the video was moved.
+
+The run (:meth:`VideoSession.colorize`) is a :class:`~colorize_app.video_job.VideoJob` that
+keeps the per-frame colour in the work folder's ``frames/`` and, per set of refine
+settings, ``checkpoints-<tag>/`` and ``refined-<tag>/``; :meth:`VideoSession.export`
+writes the refined frames as a video or a folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Optional, Protocol
+
+from algorithms.cnn.decode import DEFAULT_TEMPERATURE
+from algorithms.errors import BadInputError
+from algorithms.progress import CancelCheck, ProgressCallback, Reporter
+from colorize_app import media
+from colorize_app.project import ImageRef, Project
+from colorize_app.video_frames import FrameFolder, as_gray, checkpoint_dir
+from colorize_app.video_job import FrameColorizer, JobReport, VideoJob, settings_tag
+from deep_video_prior.settings import PRESETS as ENGINE_PRESETS
+from deep_video_prior.settings import RefineSettings
+
+#: Quality presets by the names the window shows, the engine's (measured in the README):
+#: Fast, Balanced and Best average colour along the motion at a growing working size; Deep
+#: Video Prior trains a network per shot.
+PRESETS: dict[str, RefineSettings] = dict(ENGINE_PRESETS)
+DEFAULT_PRESET = "Balanced"
+#: Epochs a project (and the window) may ask of the network preset.
+EPOCHS_RANGE = (1, 200)
+#: What the window shows after the source: the refined frames or the per-frame colour.
+SHOW_CHOICES = ("Refined", "Per-frame")
+#: Bytes of a video file's start hashed to recognise it (hashing gigabytes would take long).
+FINGERPRINT_BYTES = 1 << 20
+
+
+class ModelRef(Protocol):
+    """A chosen model: its file (or TF checkpoint prefix), a checkpoint's bins, a label."""
+
+    path: str
+    bins_path: Optional[str]
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelFile:
+    """A model recorded in a project (see :class:`ModelRef`)."""
+
+    path: str
+    bins_path: Optional[str] = None
+    label: str = ""
+
+
+def video_fingerprint(path: str) -> dict:
+    """What recognises a project's video again: ``{"bytes": size, "head_sha256": SHA-256 of
+    the first MiB}`` for a file, ``{"frames": count}`` for a folder of frames.
+
+    A video re-encoded or cut changes both; one moved or copied keeps them.
+    """
+    if os.path.isdir(path):
+        return {"frames": len(media.list_images(path))}
+    with open(path, "rb") as file:
+        head = file.read(FINGERPRINT_BYTES)
+    return {"bytes": os.path.getsize(path), "head_sha256": hashlib.sha256(head).hexdigest()}
+
+
+def fingerprint_or_none(path: str) -> Optional[dict]:
+    try:
+        return video_fingerprint(path)
+    except OSError:
+        return None
+
+
+def work_folder(source_path: str, model: ModelRef, temperature: float) -> Path:
+    """The work folder of a video colorized with one model.
+
+    It lies beside the command line's resume checkpoints (``colorize video``'s scheme:
+    ``$COLORIZE_CACHE_DIR`` or the user's cache folder), named by the video's and the
+    model's paths, sizes and times.
+    """
+    inputs = [source_path, model.path] + ([model.bins_path] if model.bins_path else [])
+    return checkpoint_dir("video-window", inputs, {"temperature": temperature})
+
+
+def project_video(project: Project) -> ImageRef:
+    """The ImageRef of a project's video (BadInputError when it names none)."""
+    ref = project.images.get("video")
+    if ref is None:
+        raise BadInputError("the project names no video")
+    return ref
+
+
+def locate_video(project: Project, project_path: str) -> tuple[Optional[str], str]:
+    """``(path, "")`` of a project's video where it is and unchanged, else ``(None, why)``.
+
+    The video is looked for at its path, then relative to the project file; one whose
+    fingerprint differs from the project's ``video_check`` is not taken for it.
+    """
+    ref = project_video(project)
+    candidates = [ref.path]
+    if ref.relative_path:
+        folder = os.path.dirname(os.path.abspath(project_path))
+        candidates.append(os.path.normpath(os.path.join(folder, ref.relative_path)))
+    for candidate in candidates:
+        if os.path.exists(candidate) and is_project_video(project, candidate):
+            return os.path.abspath(candidate), ""
+    changed = any(os.path.exists(candidate) for candidate in candidates)
+    return None, ("has changed since the project was saved" if changed
+                  else "is missing (moved?)")
+
+
+def is_project_video(project: Project, path: str) -> bool:
+    """True when ``path`` has the fingerprint the project recorded (or it recorded none)."""
+    expected = project.settings.get("video_check")
+    return not expected or fingerprint_or_none(path) == expected
+
+
+class VideoSession:
+    """The video method's document: the source video, model, settings and work folder.
+
+    ``source`` is a :class:`media.FrameSource` (None until a video is opened); ``preset`` a
+    key of :data:`PRESETS`; ``epochs`` the network preset's epochs; ``show`` and ``frame``
+    what the window shows; ``work`` the folder of this video's run with ``model``.
+    """
+
+    def __init__(self) -> None:
+        self.source: Any = None
+        self.video_check: dict = {}
+        self.preset = DEFAULT_PRESET
+        self.epochs = PRESETS[DEFAULT_PRESET].epochs
+        self.model: Optional[ModelRef] = None
+        self.show = SHOW_CHOICES[0]
+        self.frame = 0
+        self.work: Optional[Path] = None
+        #: The work folder a project named (None: none); see :meth:`resume_stored_work`.
+        self.stored_work: Optional[Path] = None
+        self.temperature = DEFAULT_TEMPERATURE
+
+    # -- document -------------------------------------------------------------------------
+
+    def open(self, path: str) -> None:
+        """Open ``path`` (a video file or a folder of frames) as the source (first frame)."""
+        opened = media.open_frames(path)
+        self.close()
+        self.source = opened
+        self.video_check = fingerprint_or_none(path) or {}
+        self.frame = 0
+        self._find_work()
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
+            self.source = None
+
+    def set_model(self, model: Optional[ModelRef]) -> None:
+        """Choose the model; the work folder becomes this video's with that model."""
+        self.model = model
+        self._find_work()
+
+    def set_preset(self, name: str) -> None:
+        """Choose a preset (its own number of epochs)."""
+        if name not in PRESETS:
+            raise BadInputError(f"unknown quality preset {name[:20]!r}")
+        self.preset, self.epochs = name, PRESETS[name].epochs
+
+    def _find_work(self) -> None:
+        self.work = None if self.source is None or self.model is None else work_folder(
+            self.source.path, self.model, self.temperature)
+
+    def refine_settings(self) -> RefineSettings:
+        """The chosen preset (the network's with the chosen number of epochs)."""
+        preset = PRESETS[self.preset]
+        if preset.method != "network":
+            return preset
+        return dataclasses.replace(preset, epochs=self.epochs)
+
+    def per_frame_frames(self) -> Optional[FrameFolder]:
+        """The per-frame colour in the work folder (some frames may be missing)."""
+        if self.work is None:
+            return None
+        return FrameFolder(self.work / "frames", len(self.source))
+
+    def refined_frames(self) -> Optional[FrameFolder]:
+        """The refined frames of the chosen settings (complete once a run finished)."""
+        if self.work is None:
+            return None
+        tag = settings_tag(self.refine_settings())
+        return FrameFolder(self.work / f"refined-{tag}", len(self.source))
+
+    def shown_frames(self) -> Optional[FrameFolder]:
+        return self.refined_frames() if self.show == "Refined" else self.per_frame_frames()
+
+    def started(self) -> bool:
+        """True when some frame of the run is coloured."""
+        frames = self.per_frame_frames()
+        return frames is not None and any(frames.has(i) for i in range(len(frames)))
+
+    def finished(self) -> bool:
+        """True when every refined frame of the chosen settings is there."""
+        frames = self.refined_frames()
+        return frames is not None and frames.complete()
+
+    def delete_work(self) -> None:
+        """Remove this video's work folder (its frames and checkpoints)."""
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    # -- projects -------------------------------------------------------------------------
+
+    @classmethod
+    def from_project(cls, project: Project, images: dict) -> "VideoSession":
+        """The session of a video project; ``images`` is ``{"video": path}``, the video found
+        (see :func:`locate_video`). Every check of the project happens here."""
+        settings = project.settings
+        project_video(project)
+        preset, epochs = settings.get("preset"), settings.get("epochs")
+        if preset not in PRESETS:
+            raise BadInputError(f"unknown quality preset {str(preset)[:20]!r} in the project")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) \
+                or not EPOCHS_RANGE[0] <= epochs <= EPOCHS_RANGE[1]:
+            raise BadInputError(f"bad number of epochs {str(epochs)[:20]} in the project")
+        session = cls()
+        session.open(images["video"])
+        session.preset, session.epochs = preset, epochs
+        model = settings.get("model")
+        if isinstance(model, dict) and isinstance(model.get("path"), str):
+            bins = model.get("bins_path")
+            label = model.get("label")
+            session.model = ModelFile(model["path"], bins if isinstance(bins, str) else None,
+                                      label if isinstance(label, str) else "")
+        if settings.get("show") in SHOW_CHOICES:
+            session.show = settings["show"]
+        frame = settings.get("frame", 0)
+        if isinstance(frame, int) and not isinstance(frame, bool) \
+                and 0 <= frame < len(session.source):
+            session.frame = frame
+        stored = settings.get("work_folder")
+        session.stored_work = Path(stored) if isinstance(stored, str) and stored else None
+        session._find_work()
+        return session
+
+    def resume_stored_work(self) -> None:
+        """Take the project's work folder when this video's has none: the folder's name
+        comes from the video's path, so a moved video finds its run there."""
+        stored = self.stored_work
+        if stored is not None and stored.is_dir() and self.model is not None and (
+                self.work is None or not self.work.is_dir()):
+            self.work = stored
+
+    def to_project(self) -> Optional[Project]:
+        """The session as a Project (None while no video is open)."""
+        if self.source is None:
+            return None
+        path = os.path.abspath(self.source.path)
+        model = None if self.model is None else {
+            "path": self.model.path, "bins_path": self.model.bins_path,
+            "label": self.model.label}
+        settings = {
+            "video_check": self.video_check,
+            "preset": self.preset,
+            "epochs": self.epochs,
+            "model": model,
+            "show": self.show,
+            "frame": self.frame,
+            "work_folder": "" if self.work is None else str(self.work),
+        }
+        ref = ImageRef(path, size=(self.source.width, self.source.height))
+        return Project("video", images={"video": ref}, settings=settings)
+
+    # -- the run --------------------------------------------------------------------------
+
+    def prepare_run(self, colorizer: Callable[[Reporter], FrameColorizer]
+                    ) -> tuple[VideoJob, list[str]]:
+        """The run of the current settings, as a job to run (in a worker thread), and notes
+        on the source (a colour video is recoloured). See :meth:`colorize`."""
+        if self.source is None or self.work is None:
+            raise BadInputError("open a video and choose a model first")
+        refine = self.refine_settings()
+        gray, notes = as_gray(self.source.reopened(), os.path.basename(self.source.path))
+        job = VideoJob(gray, self.refined_frames().folder, self.source.fps,
+                       source=self.source.reopened(), colorizer=colorizer,
+                       temperature=self.temperature, frames=self.per_frame_frames(),
+                       refine=refine, checkpoints=self.work / f"checkpoints-{settings_tag(refine)}",
+                       keep_checkpoints=True)
+        return job, notes
+
+    def colorize(self, colorizer: Callable[[Reporter], FrameColorizer],
+                 progress: Optional[ProgressCallback] = None,
+                 cancelled: Optional[CancelCheck] = None) -> tuple[JobReport, list[str]]:
+        """Colour the frames still missing, then refine (finished shots are read back).
+
+        ``colorizer(report)`` gives the Colorizer (called only when a frame needs colour).
+        Returns the job's report and notes on the source.
+        """
+        job, notes = self.prepare_run(colorizer)
+        return job.run(progress, cancelled), notes
+
+    def exporter(self, path: str) -> Callable[..., list[str]]:
+        """``export(progress=None, cancelled=None) -> notes``: writes the refined frames to
+        ``path`` (a video file, with the source's audio, or a new folder of PNG frames);
+        nothing is left behind when cancelled. Prepared here, to run in a worker thread."""
+        refined = self.refined_frames()
+        if refined is None or not refined.complete():
+            raise BadInputError("the video is not refined yet: run it first")
+        source = self.source
+        audio = source.path if source.has_audio and not source.is_folder else None
+
+        def export(progress: Optional[ProgressCallback] = None,
+                   cancelled: Optional[CancelCheck] = None) -> list[str]:
+            report = Reporter(progress, cancelled)
+            with media.FrameWriter(path, fps=source.fps, audio_from=audio,
+                                   inputs=[source.path], frame_count=len(refined)) as writer:
+                for index in range(len(refined)):
+                    report(index / len(refined), f"frame {index + 1}/{len(refined)}")
+                    writer.write(refined[index])
+                report(1.0, "finishing")
+            return list(writer.notes)
+
+        return export

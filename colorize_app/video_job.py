@@ -1,0 +1,241 @@
+"""One video job: per-frame colour, refinement, writing and resume, without Qt or printing.
+
+`colorize video`, `colorize refine`, `colorize batch video` and the video window all run a
+:class:`VideoJob`. It colours each frame with the CNN (computed on access, or kept as PNG
+frames in a work folder so that an interrupted run colours only the frames still missing),
+refines the per-frame colour with :func:`deep_video_prior.refine_video` (a checkpoint per
+finished shot, so a rerun does not train those shots again) or writes it as it is, and writes
+the result through :class:`media.FrameWriter` (a video file or a folder of PNG frames; a
+cancelled or interrupted job leaves no partial output). Progress is ``(fraction, message)``;
+``cancelled()`` True stops the job at its next check with ``CancelledError``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence, Union
+
+import numpy as np
+
+from algorithms.progress import CancelCheck, ProgressCallback, Reporter
+from colorize_app.video_frames import FrameFolder, MappedFrames
+
+if TYPE_CHECKING:  # imported late: deep_video_prior sets TensorFlow's back end on import
+    from deep_video_prior.settings import RefineReport, RefineSettings
+
+#: The command line's --preset names: the engine's presets (deep_video_prior.settings.PRESETS,
+#: measured in the README), lower case, "network" for Deep Video Prior.
+PRESET_NAMES = ("fast", "balanced", "best", "network")
+#: Share of the progress bar that the per-frame colorization takes when no frame is done.
+COLORIZE_SHARE = 0.4
+
+
+class FrameColorizer(Protocol):
+    """What the job needs of :class:`algorithms.cnn.colorizer.Colorizer`."""
+
+    def colorize(self, frame: np.ndarray, temperature: float) -> np.ndarray: ...
+
+
+def refine_settings(preset: str = "balanced", epochs: Optional[int] = None,
+                    irt: bool = True) -> RefineSettings:
+    """The settings of a --preset name (see :data:`PRESET_NAMES`), --epochs and --no-irt.
+
+    A number of epochs or ``irt=False`` train the network: they imply ``"network"`` and do
+    not go with the filter's other presets (BadInputError).
+    """
+    from algorithms.errors import BadInputError
+    from deep_video_prior.settings import PRESETS
+
+    network = epochs is not None or not irt
+    if preset not in PRESET_NAMES:
+        raise BadInputError(f"unknown preset {preset[:20]!r}: choose from "
+                            f"{', '.join(PRESET_NAMES)}")
+    if network and preset not in ("balanced", "network"):
+        raise BadInputError(f"--epochs and --no-irt train the network: they do not go with "
+                            f"--preset {preset}")
+    name = "network" if network else preset
+    settings = PRESETS["Deep Video Prior" if name == "network" else name.capitalize()]
+    if epochs is not None:
+        if epochs < 1:
+            raise BadInputError(f"--epochs must be at least 1, got {epochs}")
+        settings = dataclasses.replace(settings, epochs=epochs)
+    if not irt:
+        settings = dataclasses.replace(settings, irt=False)
+    return settings
+
+
+def settings_tag(refine: RefineSettings) -> str:
+    """A short name for the folders of one set of settings (threads do not count)."""
+    fields = {k: v for k, v in dataclasses.asdict(refine).items() if k != "threads"}
+    return hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()[:12]
+
+
+def output_fps(sources: Sequence[Any], output: str, notes: list[str]) -> float:
+    """Frame rate of the output: the first video source's; a note when only folders."""
+    from colorize_app import media
+
+    for source in sources:
+        if not source.is_folder:
+            return source.fps
+    if media.is_video_path(output):
+        notes.append(f"frames from a folder have no frame rate: the video is timed at "
+                     f"{media.FOLDER_FPS:g} fps")
+    return media.FOLDER_FPS
+
+
+def audio_source(sources: Sequence[Any]) -> Optional[str]:
+    """Path of the first source (a media.FrameSource) that is a video with audio, if any."""
+    return next((source.path for source in sources if source.has_audio), None)
+
+
+def duration_text(seconds: float) -> str:
+    """``"1 min 5 s"`` or ``"42 s"``."""
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+@dataclass
+class JobReport:
+    """What a :class:`VideoJob` did: frames written, frames coloured in this run (a folder's
+    missing ones), the writer's notes and the engine's report (None when not refined)."""
+
+    frames: int = 0
+    colorized: int = 0
+    notes: list[str] = field(default_factory=list)
+    refine: Optional[RefineReport] = None
+
+
+@dataclass
+class VideoJob:
+    """One video's run: per-frame colour, then refinement (or not), written to ``output``.
+
+    ``gray`` holds the frames (H, W, 3) float in [0, 1] whose lightness the output keeps.
+    The per-frame colour is ``colour`` when given (`colorize refine`); else each frame of
+    ``source`` is coloured by ``colorizer(report)`` (called once, when a frame needs it; it
+    may load a model) at ``temperature`` (the CNN's, in (0, 10]): on access, or first into
+    ``frames`` when given, where a rerun finds the frames already done. ``refine`` None
+    writes the per-frame colour as it is; else finished shots are kept in ``checkpoints``
+    (removed once the output is complete, unless ``keep_checkpoints``). ``output``,
+    ``fps``, ``audio_from``, ``inputs``: as for :class:`media.FrameWriter`.
+    """
+
+    gray: Sequence[np.ndarray]
+    output: Union[str, Path]
+    fps: float
+    colour: Optional[Sequence[np.ndarray]] = None
+    source: Optional[Sequence[np.ndarray]] = None
+    colorizer: Optional[Callable[[Reporter], FrameColorizer]] = None
+    temperature: Optional[float] = None
+    frames: Optional[FrameFolder] = None
+    refine: Optional[RefineSettings] = None
+    checkpoints: Optional[Path] = None
+    keep_checkpoints: bool = False
+    audio_from: Optional[str] = None
+    inputs: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        colorizes = not (self.source is None or self.colorizer is None
+                         or self.temperature is None)
+        if (self.colour is None) != colorizes:
+            raise ValueError("a video job needs either colour, or a source, a colorizer and "
+                             "a temperature")
+        if self.refine is not None and self.checkpoints is None:
+            raise ValueError("a refined video job needs a checkpoints folder")
+
+    def resuming(self) -> bool:
+        """True when an earlier, interrupted run of this job left checkpoints."""
+        return (self.refine is not None and self.checkpoints is not None
+                and self.checkpoints.is_dir() and any(self.checkpoints.iterdir()))
+
+    def run(self, progress: Optional[ProgressCallback] = None,
+            cancelled: Optional[CancelCheck] = None) -> JobReport:
+        """Run the job; CancelledError (or KeyboardInterrupt) leaves no partial output."""
+        from colorize_app import media
+
+        report = Reporter(progress, cancelled)
+        result = JobReport()
+        colour, share = self._per_frame_colour(report, result)
+        with media.FrameWriter(self.output, fps=self.fps, audio_from=self.audio_from,
+                               inputs=self.inputs, frame_count=len(colour)) as writer:
+            if self.refine is None:
+                _write_all(writer, colour, report.stage(share, 1.0))
+            else:
+                result.refine = self._refine(writer, colour, report.stage(share, 1.0),
+                                             cancelled)
+        if self.refine is not None and not self.keep_checkpoints:
+            shutil.rmtree(self.checkpoints, ignore_errors=True)
+        result.frames, result.notes = writer.frames_written, list(writer.notes)
+        return result
+
+    # -- stages ---------------------------------------------------------------------------
+
+    def _per_frame_colour(self, report: Reporter,
+                          result: JobReport) -> tuple[Sequence[np.ndarray], float]:
+        """The per-frame colour sequence and the progress share spent on it."""
+        if self.colour is not None:
+            return self.colour, 0.0
+        if self.frames is None:  # coloured on access, as the refinement reads each frame
+            colorizer = self.colorizer(report)
+            return MappedFrames(self.source, lambda frame: colorizer.colorize(
+                frame, self.temperature)), 0.0
+        missing = self.frames.missing()
+        share = COLORIZE_SHARE * len(missing) / max(1, len(self.frames))
+        if missing:
+            report(0.0, "loading the model")
+            self._colorize_into_folder(self.colorizer(report), missing,
+                                       report.stage(0.0, share))
+        result.colorized = len(missing)
+        return self.frames, share
+
+    def _colorize_into_folder(self, colorizer: FrameColorizer, missing: list[int],
+                              report: Reporter) -> None:
+        """Colour frames ``missing`` into ``self.frames``, each written as it is done."""
+        from colorize_app import media
+
+        frames = self.frames
+        frames.folder.mkdir(parents=True, exist_ok=True)
+        first_done = 0.0
+        for done, index in enumerate(missing):
+            eta = ""
+            if done == 1:
+                first_done = time.monotonic()
+            elif done >= 2:
+                # From the second frame on: the first one pays the network's warm-up, which
+                # made an estimate right after a resume many times too long.
+                left = (time.monotonic() - first_done) / (done - 1) * (len(missing) - done)
+                eta = f", ETA {duration_text(left)}"
+            report(done / len(missing), f"colorizing frame {index + 1}/{len(frames)}{eta}")
+            rgb = colorizer.colorize(self.source[index], self.temperature)
+            media.write_image(frames.path(index), rgb)
+        report(1.0, "frames colorized")
+
+    def _refine(self, writer: Any, colour: Sequence[np.ndarray], report: Reporter,
+                cancelled: Optional[CancelCheck]) -> RefineReport:
+        from colorize_app.shot_checkpoints import shot_checkpoints
+        from deep_video_prior.pipeline import refine_video
+
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+
+        def write_frame(index: int, rgb: np.ndarray) -> None:
+            if index != writer.frames_written:
+                raise RuntimeError(f"frame {index} written out of order")
+            writer.write(rgb)
+
+        # The engine polls cancelled() itself, between progress reports too.
+        options = {} if cancelled is None else {"cancelled": cancelled}
+        return refine_video(self.gray, colour, write_frame, settings=self.refine,
+                            checkpoints=shot_checkpoints(self.checkpoints), progress=report,
+                            **options)
+
+
+def _write_all(writer: Any, frames: Sequence[np.ndarray], report: Reporter) -> None:
+    """Write every frame of ``frames``, in order."""
+    count = len(frames)
+    for index in range(count):
+        writer.write(frames[index])
+        report((index + 1) / count, f"frame {index + 1}/{count}")
