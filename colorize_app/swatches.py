@@ -47,11 +47,36 @@ def rect_from_corners(
     return Rect(left, top, right - left, bottom - top)
 
 
+def fits(rect: Rect, width: int, height: int) -> bool:
+    """True when ``rect`` lies inside a width x height image (pixels)."""
+    return rect.x >= 0 and rect.y >= 0 and rect.x + rect.width <= width \
+        and rect.y + rect.height <= height
+
+
 def moved(rect: Rect, dx: int, dy: int, width: int, height: int) -> Rect:
     """``rect`` shifted by (dx, dy) pixels, kept inside a width x height image."""
     x = min(max(rect.x + dx, 0), max(width - rect.width, 0))
     y = min(max(rect.y + dy, 0), max(height - rect.height, 0))
     return Rect(x, y, rect.width, rect.height)
+
+
+def corner_hit(entries: Sequence[SwatchEntry], side: str, x: float, y: float, grab: float,
+               first: Optional[int] = None) -> Optional[int]:
+    """The pair whose ``side`` rectangle has its bottom-right corner within ``grab`` image
+    pixels of (x, y), pair ``first`` (the selected one) tried first; None when none has."""
+    order = list(range(len(entries)))
+    if first is not None and first < len(order):
+        order.insert(0, order.pop(first))
+    for index in order:
+        rect = entries[index].get(side)
+        if rect is None:
+            continue
+        # Inside the rectangle at most 40% of its size, so a small one can still move.
+        inside_x, inside_y = min(grab, 0.4 * rect.width), min(grab, 0.4 * rect.height)
+        dx, dy = rect.x + rect.width - x, rect.y + rect.height - y
+        if -grab <= dx <= inside_x and -grab <= dy <= inside_y:
+            return index
+    return None
 
 
 @dataclass

@@ -7,6 +7,12 @@ import os
 import sys
 
 from colorize_app.commands.arguments import whole_number
+from colorize_app.sessions.transfer_settings import (
+    MAX_NEIGHBOURHOOD,
+    MAX_SAMPLES,
+    MAX_SEED,
+    METHODS,
+)
 
 DESCRIPTION = """\
 Colour the gray photo TARGET with the colours of the colour photo REFERENCE
@@ -23,15 +29,13 @@ Region file (JSON, pixels, x = left column, y = top row):
 target's edges with the scribble solver (Irony et al. 2005); plain is the per-pixel
 result of the paper (blocky seams, colour edges that ignore the photo's edges).
 With --project, a project saved by the colour-transfer window (.colorize) gives TARGET,
-REFERENCE and the swatch pairs; TARGET and REFERENCE, if given, replace its images.
+REFERENCE, the swatch pairs and the settings; TARGET and REFERENCE, if given, replace
+its images, and the options given replace its settings.
 Examples:
   colorize transfer old.jpg beach.jpg -o coloured.png --regions swatches.json
   colorize transfer --project holiday.colorize -o coloured.png"""
 
 
-#: Upper bounds: beyond them the work (samples x pixels, window area) is out of reach.
-MAX_SAMPLES = 100_000
-MAX_NEIGHBOURHOOD = 101
 #: Peak bytes per pixel of TARGET and REFERENCE together: measured about 120 (two 1 MP
 #: photos, 343 MB peak including the interpreter); 300 leaves headroom.
 TRANSFER_BYTES_PER_PIXEL = 300
@@ -57,14 +61,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a colour-transfer project (.colorize): images and swatch pairs")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output image file")
     parser.add_argument("--regions", metavar="FILE", help="swatch pairs (JSON) for swatch mode")
-    parser.add_argument("--samples", type=whole_number(1, MAX_SAMPLES), default=200, metavar="N",
+    # No defaults here: an option not given keeps the project's setting, else the session's
+    # default (200, 5, propagated, 0).
+    parser.add_argument("--samples", type=whole_number(1, MAX_SAMPLES), metavar="N",
                         help="jittered samples from the reference, per swatch with --regions "
                              "(default 200, as the paper)")
-    parser.add_argument("--neighbourhood", type=_odd_size, default=5, metavar="N",
+    parser.add_argument("--neighbourhood", type=_odd_size, metavar="N",
                         help="odd window size for the lightness statistics (default 5)")
-    parser.add_argument("--method", choices=("propagated", "plain"), default="propagated",
+    parser.add_argument("--method", choices=METHODS,
                         help="propagated (default) or plain per-pixel matches")
-    parser.add_argument("--seed", type=whole_number(0, 2**63 - 1), default=0,
+    parser.add_argument("--seed", type=whole_number(0, MAX_SEED),
                         help="random seed of the sampling (a whole number >= 0)")
     parser.set_defaults(func=run, usage_error=parser.error)
 
@@ -75,8 +81,6 @@ def _warn(message: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from algorithms.errors import BadInputError
-    from algorithms.regions import validate_regions
-    from algorithms.transfer import transfer_colour
     from colorize_app import media
     from colorize_app.progress_bar import progress_bar
 
@@ -94,15 +98,15 @@ def run(args: argparse.Namespace) -> int:
             f"cannot write {args.output}: unknown image type '{extension or '(no extension)'}'; "
             f"use one of {', '.join(media.WRITE_EXTENSIONS)}"
         )
+    project = None
     if args.project:
-        target_path, reference_path, pairs = _from_project(args)
+        project, target_path, reference_path = _open_project(args)
         inputs = [target_path, reference_path, args.project]
     else:
         target_path, reference_path = args.target, args.reference
-        inputs = [args.target, args.reference, args.regions]
-        media.check_not_input(args.output, inputs)  # the region file too
-        pairs = media.read_regions(args.regions) if args.regions else None
+        inputs = [args.target, args.reference, args.regions]  # the region file too
     media.check_not_input(args.output, inputs)
+    pairs = media.read_regions(args.regions) if args.regions else None
     # From the headers, before anything is decoded.
     sizes = [media.image_size(path) for path in (target_path, reference_path)]
     media.check_memory(sum(w * h for w, h in sizes) * TRANSFER_BYTES_PER_PIXEL,
@@ -110,39 +114,60 @@ def run(args: argparse.Namespace) -> int:
                        f"{target_path}")
     target = media.read_image(target_path)
     reference = media.read_image(reference_path)
-    if pairs is not None:
-        try:
-            validate_regions(pairs, target.pixels.shape, reference.pixels.shape)
-        except BadInputError as error:
-            source = f"project {args.project}" if args.project else f"region file {args.regions}"
-            raise BadInputError(f"bad {source}: {error}") from None
+    session = _session(args, project, target, reference, pairs)
     for image in (target, reference):
         for note in image.notes:
             _warn(f"{image.path}: {note}")
     with progress_bar("transfer") as progress:
-        result = transfer_colour(
-            target.pixels, reference.pixels,
-            samples=args.samples, neighbourhood=args.neighbourhood, pairs=pairs,
-            method=args.method, seed=args.seed, progress=progress,
-        )
+        result = session.transfer(progress=progress)
     for warning in result.warnings:
         _warn(warning)
     media.write_image(args.output, result.rgb, inputs=inputs)
+    pairs = session.pairs()
     mode = f"{len(pairs)} swatch pair{'s' if len(pairs) > 1 else ''}" if pairs else "whole image"
-    detail = (f", {result.hint_fraction:.0%} confident hints"
-              if args.method == "propagated" else "")
-    print(f"transferred colours ({mode}, {args.method}{detail}) -> {args.output}")
+    method = session.settings.method
+    detail = f", {result.hint_fraction:.0%} confident hints" if method == "propagated" else ""
+    print(f"transferred colours ({mode}, {method}{detail}) -> {args.output}")
     return 0
 
 
-def _from_project(args: argparse.Namespace) -> tuple:
-    """(target path, reference path, complete swatch pairs or None) of a transfer project."""
-    from algorithms.regions import SwatchPair
+def _open_project(args: argparse.Namespace) -> tuple:
+    """(project, target path, reference path) of ``--project``; TARGET and REFERENCE, when
+    given, replace its images."""
     from colorize_app.project import command_image, load_for_command
+    from colorize_app.project_images import ImageRef
 
     project = load_for_command(args.project, "transfer")
-    paths = [given or command_image(project, role, args.project, "give TARGET and REFERENCE")
-             for role, given in (("target", args.target), ("reference", args.reference))]
-    pairs = [SwatchPair(reference=entry.reference, target=entry.target)
-             for entry in project.swatches if entry.complete]
-    return paths[0], paths[1], pairs or None
+    paths = []
+    for role, given in (("target", args.target), ("reference", args.reference)):
+        if given:
+            project.images[role] = ImageRef(path=os.path.abspath(given))
+        paths.append(given or command_image(project, role, args.project,
+                                            "give TARGET and REFERENCE"))
+    return project, paths[0], paths[1]
+
+
+def _session(args: argparse.Namespace, project, target, reference, pairs):
+    """The TransferSession of the command: from the project, or from the photos and the
+    region file; the options given on the command line replace the project's settings."""
+    from algorithms.errors import BadInputError
+    from colorize_app.sessions.transfer import TransferSession
+
+    if project is not None:
+        try:
+            session = TransferSession.from_project(
+                project, {"target": target, "reference": reference})
+        except BadInputError as error:
+            raise BadInputError(f"bad project {args.project}: {error}") from None
+    else:
+        session = TransferSession()
+        session.set_photo("target", target.pixels, target.path)
+        session.set_photo("reference", reference.pixels, reference.path)
+        if pairs is not None:
+            try:
+                session.load_regions(pairs)
+            except BadInputError as error:
+                raise BadInputError(f"bad region file {args.regions}: {error}") from None
+    session.with_settings(samples=args.samples, neighbourhood=args.neighbourhood,
+                          method=args.method, seed=args.seed)
+    return session

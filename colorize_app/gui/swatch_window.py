@@ -2,8 +2,8 @@
 
 Rectangles are drawn by dragging on either photo; a click inside one selects it, dragging it
 moves it, dragging its bottom-right corner resizes it, Delete removes its pair. The pairs
-live in a Qt-free :class:`~colorize_app.swatches.SwatchBoard`; the engine is
-``algorithms.transfer.transfer_colour`` run through the job runner.
+live in the window's Qt-free :class:`~colorize_app.sessions.transfer.TransferSession`
+(photos, swatch board, settings, result), which also runs the engine, through the job runner.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from algorithms.regions import validate_regions
-from algorithms.transfer import transfer_colour
 from colorize_app import media
 from colorize_app.gui.base_window import (
     IMAGE_FILTER,
@@ -34,10 +32,18 @@ from colorize_app.gui.base_window import (
     MethodWindow,
 )
 from colorize_app.gui.image_view import ComparisonView, ImageView
-from colorize_app.gui.swatch_state import BoardCommand, SwatchProjectMixin
+from colorize_app.gui.swatch_commands import BoardCommand
 from colorize_app.gui.window_tools import undo_actions
-from colorize_app.project import ImageRef, image_ref
-from colorize_app.swatches import SIDES, SwatchBoard, moved, pair_colour, rect_from_corners
+from colorize_app.project import ImageRef, Project, image_ref
+from colorize_app.sessions.transfer import TransferSession
+from colorize_app.swatches import (
+    SIDES,
+    SwatchBoard,
+    corner_hit,
+    moved,
+    pair_colour,
+    rect_from_corners,
+)
 
 #: Grab distance of a rectangle's resize corner, in screen pixels; its square's side.
 HANDLE_PIXELS = 10
@@ -47,17 +53,15 @@ PANE_TITLES = {"target": "Target (the photo to colour)",
                "reference": "Reference (where the colours come from)"}
 
 
-class SwatchWindow(SwatchProjectMixin, MethodWindow):
+class SwatchWindow(MethodWindow):
     """Open a target and a reference, pair swatches, transfer the colours, save."""
+
+    project_method = "transfer"
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__("Colour transfer", parent)
-        self.images: dict[str, Optional[np.ndarray]] = {side: None for side in SIDES}
-        self.paths: dict[str, str] = {side: "" for side in SIDES}
-        self.refs: dict[str, Optional[ImageRef]] = {side: None for side in SIDES}
-        self.board = SwatchBoard()
+        self.session = TransferSession()
         self.selected: Optional[int] = None
-        self.result: Optional[np.ndarray] = None
         self.undo_stack = QUndoStack(self)
         self._drag: Optional[dict] = None
         self._items: dict[str, list] = {side: [] for side in SIDES}
@@ -128,6 +132,47 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
             self.add_action(f"Fit {side}", self.views[side].fit, None, self.view_menu,
                             toolbar=False)
 
+    # -- the session, as the widgets read it ------------------------------------------------
+
+    @property
+    def board(self) -> SwatchBoard:
+        return self.session.board
+
+    @property
+    def result(self) -> Optional[np.ndarray]:
+        return self.session.result
+
+    @result.setter
+    def result(self, rgb: Optional[np.ndarray]) -> None:
+        self.session.result = rgb
+
+    @property
+    def images(self) -> dict[str, Optional[np.ndarray]]:
+        """Side -> the photo's pixels (None until opened)."""
+        return {side: self.session.pixels(side) for side in SIDES}
+
+    @property
+    def paths(self) -> dict[str, str]:
+        """Side -> the photo's file ("" when none)."""
+        return {side: "" if photo is None else photo.path
+                for side, photo in self.session.photos.items()}
+
+    def project_state(self) -> Optional[Project]:
+        project = self.session.to_project()
+        return project if project.images else None
+
+    def restore_project_state(self, project: Project, images: dict) -> None:
+        session = TransferSession.from_project(project, images)  # raises before any change
+        self.jobs.cancel()
+        self.session = session
+        self.selected = None
+        self.undo_stack.clear()
+        for side in SIDES:
+            if session.photos[side] is not None:
+                self._show_photo(side)
+        self._show_result_view()
+        self.refresh()
+
     # -- files ----------------------------------------------------------------------------
 
     def open_image(self, side: str) -> None:
@@ -160,29 +205,35 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
         ``ref`` is the project's reference to the file ``path`` (made from it when not given).
         """
         self.jobs.cancel()
-        self.images[side] = np.asarray(image, dtype=np.float32)
-        self.paths[side] = path
-        self.views[side].set_image(self.images[side], fit=True)
-        height, width = self.images[side].shape[:2]
+        height, width = np.shape(image)[:2]
         if ref is None and path and os.path.isfile(path):
             found = []
             self.guarded(f"Open {side}", lambda: found.append(image_ref(path, (width, height))))
             ref = found[0] if found else None
-        self.refs[side] = ref
-        for entry in self.board.entries:
-            rect = entry.get(side)
-            if rect is not None and (rect.x + rect.width > width or rect.y + rect.height > height):
-                entry.set(side, None)
-        self.board.entries = [e for e in self.board.entries if e.target or e.reference]
+        has_pairs = self.session.set_photo(side, image, path, ref)
         self.undo_stack.clear()
+        self._show_photo(side)
         if side == "target":
-            self.result = None
-            self.result_view.show_result(self.images[side], None)
-            self.set_size_text(width, height)
-            self.set_title_detail(os.path.basename(path) if path else "untitled")
+            self._show_result_view()
         self.refresh()
-        if self.board.entries:
+        if has_pairs:
             self.mark_changed()
+
+    def _show_photo(self, side: str) -> None:
+        """Show the session's ``side`` photo (the target also names the window)."""
+        photo = self.session.photos[side]
+        self.views[side].set_image(photo.pixels, fit=True)
+        if side == "target":
+            self.set_size_text(*photo.size)
+            self.set_title_detail(os.path.basename(photo.path) if photo.path else "untitled")
+
+    def _show_result_view(self) -> None:
+        """The result pane: the target before, the session's result (if any) after."""
+        target = self.session.pixels("target")
+        if target is None:
+            return
+        before = target if target.ndim == 3 else np.repeat(target[..., None], 3, axis=2)
+        self.result_view.show_result(before, self.result)
 
     def open_dropped(self, paths: list[str], position) -> None:
         if len(paths) >= 2:
@@ -202,13 +253,9 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
 
         def load() -> None:
             pairs = media.read_regions(path)
-            if self.images["target"] is not None and self.images["reference"] is not None:
-                validate_regions(pairs, self.images["target"].shape,
-                                 self.images["reference"].shape)
             before = self.board.snapshot()
-            self.board.load(pairs)
-            self.undo_stack.push(BoardCommand(self, "load regions", before,
-                                              self.board.snapshot()))
+            self.session.load_regions(pairs)
+            self._push("load regions", before)
 
         self.guarded("Load regions", load)
 
@@ -252,22 +299,9 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
         self._drag = {"mode": "new", "start": (x, y), "before": before}
 
     def _corner_hit(self, side: str, x: float, y: float) -> Optional[int]:
-        """The pair whose ``side`` rectangle has its resize corner at image point (x, y)
-        (the selected pair first), or None."""
+        """The pair whose ``side`` rectangle has its resize corner at image point (x, y)."""
         grab = HANDLE_PIXELS / max(self.views[side].zoom(), 1e-6)  # in image pixels
-        order = list(range(len(self.board.entries)))
-        if self.selected is not None:
-            order.insert(0, order.pop(self.selected))
-        for index in order:
-            rect = self.board.entries[index].get(side)
-            if rect is None:
-                continue
-            # Inside the rectangle at most 40% of its size, so a small one can still move.
-            inside_x, inside_y = min(grab, 0.4 * rect.width), min(grab, 0.4 * rect.height)
-            dx, dy = rect.x + rect.width - x, rect.y + rect.height - y
-            if -grab <= dx <= inside_x and -grab <= dy <= inside_y:
-                return index
-        return None
+        return corner_hit(self.board.entries, side, x, y, grab, first=self.selected)
 
     def _move(self, side: str, point: QPointF) -> None:
         if self._drag is None:
@@ -308,8 +342,7 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
             index = drag["index"]
             text = f"{drag['mode']} swatch"
         if self.board.entries != drag["before"]:
-            self.undo_stack.push(BoardCommand(self, text, drag["before"],
-                                              self.board.snapshot()))
+            self._push(text, drag["before"])
         self.select(index)
 
     def _show_rubber_band(self, side: str, rect) -> None:
@@ -338,7 +371,12 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
         before = self.board.snapshot()
         self.board.remove(self.selected)
         self.selected = None
-        self.undo_stack.push(BoardCommand(self, "delete pair", before, self.board.snapshot()))
+        self._push("delete pair", before)
+
+    def _push(self, text: str, before: list) -> None:
+        """Record the board's change from ``before`` to now as one undo step."""
+        self.undo_stack.push(BoardCommand(self.session, text, before, self.board.snapshot(),
+                                          self.board_changed))
 
     def board_changed(self) -> None:
         """The swatch pairs changed (a drawn, moved, deleted or undone rectangle)."""
@@ -385,30 +423,21 @@ class SwatchWindow(SwatchProjectMixin, MethodWindow):
             self.pair_list.item(index).setForeground(QBrush(QColor(*pair_colour(index))))
         self.pair_list.setCurrentRow(-1 if self.selected is None else self.selected)
         self.pair_list.blockSignals(False)
-        ready = all(self.images[side] is not None for side in SIDES)
-        self.transfer_action.setEnabled(ready)
+        self.transfer_action.setEnabled(self.session.ready)
         self.save_action.setEnabled(self.result is not None)
 
     # -- transfer -------------------------------------------------------------------------
 
     def transfer(self) -> None:
         """Transfer through the job runner: swatch mode when complete pairs exist."""
-        target, reference = self.images["target"], self.images["reference"]
-        if target is None or reference is None:
+        if not self.session.ready:
             return
-        pairs = self.board.pairs() or None
-
-        def task(progress, cancelled):
-            return transfer_colour(target, reference, pairs=pairs, progress=progress,
-                                   cancelled=cancelled)
-
-        self.jobs.start(task, self._show_result, "Colour transfer")
+        # The task holds the inputs as they are now: editing swatches meanwhile is safe.
+        self.jobs.start(self.session.transfer_task(), self._show_result, "Colour transfer")
 
     def _show_result(self, outcome) -> None:
-        self.result = outcome.rgb
-        target = self.images["target"]
-        before = target if target.ndim == 3 else np.repeat(target[..., None], 3, axis=2)
-        self.result_view.show_result(before, self.result)
+        self.session.set_result(outcome)
+        self._show_result_view()
         if outcome.warnings:
             self.statusBar().showMessage("; ".join(outcome.warnings), 10000)
         self.refresh()

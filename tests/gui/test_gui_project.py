@@ -20,7 +20,7 @@ from colorize_app import media, project, project_images
 from colorize_app.gui import autosave, base_window, scribble_window
 from colorize_app.gui.main_menu import MainMenu
 from colorize_app.gui.scribble_window import ScribbleWindow
-from colorize_app.gui.swatch_state import BoardCommand
+from colorize_app.gui.swatch_commands import BoardCommand
 from colorize_app.gui.swatch_window import SwatchWindow
 from colorize_app.project import load_project
 from colorize_app.swatches import SwatchEntry
@@ -125,7 +125,7 @@ def test_swatch_project_round_trip(qtbot, tmp_path, monkeypatch, errors):
     window.load_image("target", str(tmp_path / "target.png"))
     window.load_image("reference", str(tmp_path / "reference.png"))
     after = [SwatchEntry(Rect(1, 2, 5, 6), Rect(3, 3, 4, 4)), SwatchEntry(Rect(20, 10, 8, 8))]
-    window.undo_stack.push(BoardCommand(window, "add", [], after))
+    window.undo_stack.push(BoardCommand(window.session, "add", [], after, window.board_changed))
     window.result = rng.random((30, 40, 3)).astype(np.float32)
     assert window.modified
     save_through_dialog(window, monkeypatch, tmp_path / "pairs.colorize")
