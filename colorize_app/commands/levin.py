@@ -76,71 +76,66 @@ def run(args: argparse.Namespace) -> int:
     from colorize_app.media import check_not_input, read_image, write_image
     from colorize_app.progress_bar import progress_bar
 
-    prior_chroma, prior_weight = None, 0.0
+    max_solve_pixels = math.inf if args.exact else MAX_SOLVE_PIXELS
     if args.project:
         if args.marked or args.mask:
             args.usage_error("--project gives the strokes: leave out MARKED and --mask")
-        gray, marked_pixels, mask_pixels, prior_chroma, prior_weight = _from_project(args)
-        inputs = [args.project, gray.path]
-    else:
-        if not args.gray or not args.marked:
-            args.usage_error("give GRAY and MARKED, or --project FILE")
-        inputs = [args.gray, args.marked] + ([args.mask] if args.mask else [])
-        check_not_input(args.output, inputs)  # refuse before any long work
-        _check_memory(args.gray, args)  # from the header, before anything is decoded
-        gray = read_image(args.gray)
-        marked = read_image(args.marked)
-        mask = read_image(args.mask) if args.mask else None
-        for loaded in (marked, mask):
-            for note in loaded.notes if loaded else ():
-                print(f"colorize: note: {loaded.path}: {note}", file=sys.stderr)
-        marked_pixels, mask_pixels = marked.pixels, None if mask is None else mask.pixels
-    for note in gray.notes:
-        print(f"colorize: note: {gray.path}: {note}", file=sys.stderr)
-    hint_chroma, hint_mask = hints_from_marked(gray.pixels, marked_pixels, mask_pixels)
+        inputs, photo_path = _project_inputs(args)
+        with progress_bar("levin") as progress:
+            result = inputs.colorize(radius=args.radius, solver=args.solver,
+                                     max_solve_pixels=max_solve_pixels, progress=progress)
+        write_image(args.output, result, inputs=[args.project, photo_path],
+                    bit_depth=args.bit_depth)
+        print(f"colorized from {int(inputs.hint_mask.sum())} hint pixels -> {args.output}")
+        return 0
+    if not args.gray or not args.marked:
+        args.usage_error("give GRAY and MARKED, or --project FILE")
+    paths = [args.gray, args.marked] + ([args.mask] if args.mask else [])
+    check_not_input(args.output, paths)  # refuse before any long work
+    _check_memory(args.gray, args)  # from the header, before anything is decoded
+    gray = read_image(args.gray)
+    marked = read_image(args.marked)
+    mask = read_image(args.mask) if args.mask else None
+    for loaded in (marked, mask, gray):
+        _print_notes(loaded)
+    hint_chroma, hint_mask = hints_from_marked(
+        gray.pixels, marked.pixels, None if mask is None else mask.pixels)
     with progress_bar("levin") as progress:
-        result = colorize_scribbles(
-            gray.pixels, hint_chroma, hint_mask,
-            prior_chroma=prior_chroma, prior_weight=prior_weight,
-            radius=args.radius, solver=args.solver, progress=progress,
-            max_solve_pixels=math.inf if args.exact else MAX_SOLVE_PIXELS,
-        )
-    write_image(args.output, result, inputs=inputs, bit_depth=args.bit_depth)
+        result = colorize_scribbles(gray.pixels, hint_chroma, hint_mask, radius=args.radius,
+                                    solver=args.solver, progress=progress,
+                                    max_solve_pixels=max_solve_pixels)
+    write_image(args.output, result, inputs=paths, bit_depth=args.bit_depth)
     print(f"colorized from {int(hint_mask.sum())} hint pixels -> {args.output}")
     return 0
 
 
-def _from_project(args: argparse.Namespace) -> tuple:
-    """(photo LoadedImage, marked, mask, prior chroma or None, prior weight) of a project."""
-    from algorithms.colorspace import rgb_to_yiq
+def _print_notes(loaded) -> None:
+    """What reading an image lost or converted, as notes on stderr."""
+    for note in loaded.notes if loaded else ():
+        print(f"colorize: note: {loaded.path}: {note}", file=sys.stderr)
+
+
+def _project_inputs(args: argparse.Namespace) -> tuple:
+    """(ScribbleInputs, photo path) of ``--project``; GRAY, if given, replaces its photo.
+
+    Every check of the project's content is the session's, prefixed with the file's name.
+    """
     from algorithms.errors import BadInputError
     from colorize_app.media import check_not_input, read_image
     from colorize_app.project import command_image, load_for_command
-    from colorize_app.strokes import Strokes
+    from colorize_app.sessions.scribble import ScribbleSession
 
     project = load_for_command(args.project, "scribble")
     path = args.gray or command_image(project, "photo", args.project, "give the photo as GRAY")
     check_not_input(args.output, [args.project, path])
     _check_memory(path, args)
     gray = read_image(path)
-    shape = gray.pixels.shape[:2]
-    for name, layer in project.layers.items():
-        if name in ("hint_marked", "hint_mask", "prior") and layer.shape[:2] != shape:
-            raise BadInputError(f"{args.project}: layer {name} does not match the photo's "
-                                f"size ({shape[1]} x {shape[0]} pixels)")
-    strokes = Strokes(shape, list(project.strokes))
-    if "hint_marked" in project.layers and "hint_mask" in project.layers:
-        strokes.set_base(gray.pixels, project.layers["hint_marked"], project.layers["hint_mask"])
-    prior = project.layers.get("prior")
-    prior_chroma = None if prior is None or prior.ndim != 3 else rgb_to_yiq(prior)[..., 1:]
-    weight = project.settings.get("prior_weight", 0.05)
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
-            or not 0.0 <= weight <= 10.0:
-        raise BadInputError(f"{args.project}: prior_weight must be a number in [0, 10]")
-    if strokes.empty and prior_chroma is None:
-        raise BadInputError(f"{args.project} has no strokes to colorize from")
-    marked, mask = strokes.rasterise(gray.pixels)
-    return gray, marked, mask, prior_chroma, float(weight) if prior_chroma is not None else 0.0
+    _print_notes(gray)
+    try:
+        inputs = ScribbleSession.from_project(project, {"photo": gray}).engine_inputs()
+    except BadInputError as error:
+        raise BadInputError(f"{args.project}: {error}") from None
+    return inputs, path
 
 
 def _check_memory(photo: str, args: argparse.Namespace) -> None:

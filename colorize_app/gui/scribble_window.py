@@ -1,13 +1,14 @@
 """The scribble window: paint colour strokes on a photo, colorize it (Levin et al. 2004).
 
-The strokes live in a Qt-free :class:`~colorize_app.strokes.Strokes` object; undo and redo
-go through a QUndoStack. The engine is ``algorithms.scribble``; it runs in the job runner.
+The window's document is a Qt-free :class:`~colorize_app.sessions.scribble.ScribbleSession`
+(``self.session``: photo, strokes, prior, result); the widgets show it and the undo commands
+(``scribble_state``) change it. Its engine call runs in the job runner.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 from PyQt5.QtCore import QPointF, Qt
@@ -22,47 +23,35 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from algorithms.colorspace import rgb_to_yiq
-from algorithms.scribble import colorize_scribbles, hints_from_marked
+from algorithms.scribble import hints_from_marked
 from colorize_app import media
 from colorize_app.gui import jobs, settings
 from colorize_app.gui.base_window import IMAGE_FILTER, OPEN_FILTER, MethodWindow
 from colorize_app.gui.brush_panel import BrushPanel
 from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.jobs import JobRunner
-from colorize_app.gui.scribble_preview import (
-    DEFAULT_REACH,
-    full_size_preview,
-    preview_task,
-    prior_weight_for_reach,
-)
-from colorize_app.gui.scribble_state import (
-    AddStrokeCommand,
-    ScribbleProjectMixin,
-    SnapshotCommand,
-)
+from colorize_app.gui.scribble_preview import full_size_preview, preview_task
+from colorize_app.gui.scribble_state import AddStrokeCommand, SnapshotCommand, replay
 from colorize_app.gui.window_tools import undo_actions
-from colorize_app.project import ImageRef, image_ref
+from colorize_app.project import ImageRef, Project, image_ref
+from colorize_app.sessions.scribble import DEFAULT_REACH, ScribbleSession
 from colorize_app.strokes import Stroke, Strokes, apply_stroke, as_rgb
 
 
-class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
-    """Open a photo, paint strokes, colorize, save (projects: see ScribbleProjectMixin)."""
+def _from_session(name: str, empty: Callable[[], Any]) -> property:
+    """A window attribute showing ``self.session.<name>`` (``empty()`` while no photo)."""
+    return property(lambda self: empty() if self.session is None
+                    else getattr(self.session, name))
+
+
+class ScribbleWindow(MethodWindow):
+    """Open a photo, paint strokes, colorize, save; the work is ``self.session``."""
+
+    project_method = "scribble"
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__("Scribble colorization", parent)
-        self.photo: Optional[np.ndarray] = None
-        self.photo_path = ""
-        self.strokes = Strokes((0, 0))
-        self.marked = np.zeros((0, 0, 3), np.float32)
-        self.mask = np.zeros((0, 0), bool)
-        self.result: Optional[np.ndarray] = None
-        # True once strokes changed after the last full-resolution result was made.
-        self.result_is_stale = False
-        self.prior_chroma: Optional[np.ndarray] = None
-        self.prior_rgb: Optional[np.ndarray] = None  # the automatic result prior_chroma is from
-        self.prior_model = ""
-        self.photo_ref: Optional[ImageRef] = None  # the photo file, for project files
+        self.session: Optional[ScribbleSession] = None  # None until a photo is open
         self.rebuilding = False  # restoring a project: rasterise once at the end
         self._stroke: Optional[Stroke] = None
         self.undo_stack = QUndoStack(self)
@@ -83,6 +72,16 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
 
         self._build_actions()
         self._update_actions()
+
+    # The session's parts, read-only, as the widgets (and tests) read them.
+    photo = _from_session("photo", lambda: None)
+    photo_path = _from_session("photo_path", str)
+    photo_ref = _from_session("photo_ref", lambda: None)
+    strokes = _from_session("strokes", lambda: Strokes((0, 0)))
+    marked = _from_session("marked", lambda: np.zeros((0, 0, 3), np.float32))
+    mask = _from_session("mask", lambda: np.zeros((0, 0), bool))
+    result = _from_session("result", lambda: None)
+    prior_chroma = _from_session("prior_chroma", lambda: None)
 
     # -- user interface -------------------------------------------------------------------
 
@@ -181,31 +180,59 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
         """
         self.jobs.cancel()
         self.preview_jobs.cancel()
-        self.photo = np.asarray(photo, dtype=np.float32)
-        self.photo_path = path
-        height, width = self.photo.shape[:2]
+        photo = np.asarray(photo, dtype=np.float32)
+        height, width = photo.shape[:2]
         if ref is None and path and os.path.isfile(path):
             found = []
             self.guarded("Open photo", lambda: found.append(image_ref(path, (width, height))))
             ref = found[0] if found else None
-        self.photo_ref = ref
-        self.strokes = Strokes(self.photo.shape[:2])
-        self.result = None
-        self.prior_chroma = self.prior_rgb = None
-        self.prior_model = ""
+        self._bind(ScribbleSession(photo, path, ref, stroke_reach=self.reach))
+
+    def _bind(self, session: ScribbleSession) -> None:
+        """Show ``session`` as the window's work, with a fresh undo history."""
+        self.session = session
         self.undo_stack.clear()
         self.strokes_changed()
         self.view.fit()
-        self.result_view.show_result(self.photo, None)
-        self.set_size_text(width, height)
+        self.result_view.show_result(session.photo, None)
+        self.set_size_text(session.shape[1], session.shape[0])
         self.project_path = ""
-        self.set_title_detail(os.path.basename(path) if path else "untitled")
+        self.set_title_detail(os.path.basename(session.photo_path) if session.photo_path
+                              else "untitled")
         self._update_actions()
         self.mark_unchanged()
 
+    def project_state(self) -> Optional[Project]:
+        if self.session is None or self.session.photo_ref is None:
+            return None
+        return self.session.to_project()
+
+    def restore_project_state(self, project: Project, images: dict) -> None:
+        """Show ``project``; its strokes are replayed as undo commands, so each restored
+        stroke can be undone one by one, as if just painted."""
+        session = ScribbleSession.from_project(project, images, default_reach=self.reach)
+        strokes, base_marked, base_mask = session.strokes.snapshot()
+        session.strokes.clear()
+        result, stale = session.result, session.result_is_stale
+        session.result = None
+        self.jobs.cancel()
+        self.preview_jobs.cancel()
+        self._bind(session)
+        self.rebuilding = True  # one rasterisation at the end, not one per stroke
+        try:
+            replay(self, self.undo_stack, strokes, base_marked, base_mask)
+        finally:
+            self.rebuilding = False
+        self.strokes_changed()
+        self.reach_box.setValue(int(round(session.stroke_reach * 100)))
+        session.stroke_reach = self.reach  # what the box shows, in whole percent
+        if result is not None:
+            self._show_result(result)
+            session.result_is_stale = stale
+
     def load_hints(self) -> None:
         """Load a marked image and, optionally, its mask as the bottom stroke layer."""
-        if self.photo is None:
+        if self.session is None:
             return
         marked_path = self.ask_open("Load hints: marked image", "hints", IMAGE_FILTER)
         if not marked_path:
@@ -215,39 +242,27 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
         def load() -> None:
             marked = media.read_image(marked_path).pixels
             mask = media.read_image(mask_path).pixels if mask_path else None
-            _, hint_mask = hints_from_marked(self.photo, marked, mask)
-            before = self.strokes.snapshot()
-            probe = Strokes(self.strokes.shape)
-            probe.set_base(self.photo, marked, hint_mask)
-            self.undo_stack.push(SnapshotCommand(self, "load hints", before, probe.snapshot()))
+            after = self.session.hint_file_state(marked, mask)
+            self.undo_stack.push(SnapshotCommand(self, "load hints", self.strokes.snapshot(),
+                                                 after))
 
         self.guarded("Load hints", load)
 
     def save_strokes(self) -> None:
         """Save the strokes as a marked image plus ``<name>_mask.png``."""
-        if self.photo is None:
+        if self.session is None:
             return
         path = self.ask_save("Save strokes as marked image", "hints", "PNG (*.png)",
                              "strokes.png")
-        if not path:
-            return
-        root, extension = os.path.splitext(path)
-        if not extension:
-            path, extension = path + ".png", ".png"
-        mask_path = f"{root}_mask.png"
-        inputs = [self.photo_path] if self.photo_path else []
-
-        def save() -> None:
-            media.write_image(path, self.marked, inputs=inputs)
-            media.write_image(mask_path, self.mask.astype(np.float32), inputs=inputs)
-
-        if self.guarded("Save strokes", save):
-            self.statusBar().showMessage(f"Saved {path} and {mask_path}", 5000)
+        saved: list[str] = []
+        if path and self.guarded("Save strokes",
+                                 lambda: saved.extend(self.session.write_strokes(path))):
+            self.statusBar().showMessage(f"Saved {saved[0]} and {saved[1]}", 5000)
 
     def save_result(self) -> None:
         if self.result is None:
             return
-        if self.result_is_stale and QMessageBox.question(
+        if self.session is not None and self.session.result_is_stale and QMessageBox.question(
             self, "Save result",
             "The result does not include your latest strokes (Colorize, Ctrl+R, makes a new "
             "one). Save the older result anyway?",
@@ -255,8 +270,7 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
             return
         stem = os.path.splitext(os.path.basename(self.photo_path or "photo"))[0]
         path = self.ask_save("Save result", "save", suggestion=f"{stem}_colorized.png")
-        if path and self.guarded("Save result", lambda: media.write_image(
-                path, self.result, inputs=[self.photo_path] if self.photo_path else [])):
+        if path and self.guarded("Save result", lambda: self.session.write_result(path)):
             self.statusBar().showMessage(f"Saved {path}", 5000)
 
     # -- painting -------------------------------------------------------------------------
@@ -309,26 +323,22 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
 
     def _reach_changed(self, percent: int) -> None:
         settings.set_value("scribble/stroke_reach", percent)
-        if self.prior_chroma is not None:
-            self._changed()
+        if self.session is not None:
+            self.session.stroke_reach = percent / 100.0
+            if self.session.prior_chroma is not None:
+                self._changed()
 
     @property
     def reach(self) -> float:
         """Stroke reach over a prior, a share of the photo's longer side (0, 1]."""
         return self.reach_box.value() / 100.0
 
-    def prior_weight(self) -> float:
-        """The prior weight lambda of the full-size solve (see prior_weight_for_reach)."""
-        return prior_weight_for_reach(self.reach, self.photo.shape) \
-            if self.photo is not None else 0.0
-
     def strokes_changed(self) -> None:
         """Re-rasterise the strokes (the same code the engine input comes from) and show."""
-        if self.photo is None or self.rebuilding:
+        if self.session is None or self.rebuilding:
             return
         self.mark_changed()  # every stroke, undo and redo comes through here
-        self.marked, self.mask = self.strokes.rasterise(self.photo)
-        self.result_is_stale = self.result is not None
+        self.session.rasterise()
         self.view.set_image(self.marked)
         if self.preview_box.isChecked():
             self.start_preview()
@@ -341,28 +351,27 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
 
     def colorize(self) -> None:
         """Colorize at full resolution through the job runner."""
-        if self.photo is None:
+        session = self.session
+        if session is None:
             return
-        if self.strokes.empty and self.prior_chroma is None:
+        if not session.has_hints:
             jobs.show_error(self, "Colorize",
                             "Paint a few strokes first (or start from automatic).")
             return
-        photo = self.photo
-        hint_chroma, hint_mask = self.hints()
-        prior, weight = self.prior_chroma, self.prior_weight()
+        found = []  # the inputs as the strokes stand now: painting on cannot change them
+        if not self.guarded("Colorize", lambda: found.append(session.engine_inputs())):
+            return
+        inputs = found[0]
 
         def task(progress, cancelled):
-            return colorize_scribbles(
-                photo, hint_chroma, hint_mask,
-                prior_chroma=prior, prior_weight=weight if prior is not None else 0.0,
-                progress=progress, cancelled=cancelled,
-            )
+            return inputs.colorize(progress=progress, cancelled=cancelled)
 
         self.jobs.start(task, self._show_result, "Colorize")
 
     def _show_result(self, rgb: np.ndarray) -> None:
-        self.result = rgb
-        self.result_is_stale = False
+        if self.session is None:
+            return
+        self.session.set_result(rgb)
         self.result_view.show_result(as_rgb(self.photo), rgb)
         self._update_actions()
         self._changed()
@@ -374,9 +383,9 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
 
     def start_preview(self) -> None:
         """Recolour a downscaled copy in the background (a newer stroke replaces it)."""
-        if self.photo is None or (self.strokes.empty and self.prior_chroma is None):
+        if self.session is None or not self.session.has_hints:
             return
-        task = preview_task(self.photo, self.marked, self.mask, self.prior_chroma, self.reach)
+        task = preview_task(self.session)
         self.preview_jobs.start(task, self._show_preview, "Preview")
 
     def _show_preview(self, small_rgb: np.ndarray) -> None:
@@ -396,7 +405,7 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
                             lambda: paths.append(resolve_model(None))):
             return
         photo, model_path = self.photo, paths[0]
-        self.prior_model = os.path.basename(str(model_path))
+        model = os.path.basename(str(model_path))
 
         def task(progress, cancelled):
             from colorize_app.gui.model_picker import ModelChoice, obtain_colorizer
@@ -408,7 +417,8 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
             finally:
                 colorizer.close()
 
-        self.jobs.start(task, self._use_automatic, "Automatic colorization")
+        self.jobs.start(task, lambda rgb: self._use_automatic(rgb, model),
+                        "Automatic colorization")
 
     def start_from(self, photo: np.ndarray, automatic_rgb: np.ndarray, path: str = "") -> None:
         """Open ``photo`` with ``automatic_rgb`` (its CNN colorization, (H, W, 3) in [0, 1])
@@ -416,9 +426,10 @@ class ScribbleWindow(ScribbleProjectMixin, MethodWindow):
         self.set_photo(photo, path)
         self._use_automatic(np.asarray(automatic_rgb, dtype=np.float32))
 
-    def _use_automatic(self, rgb: np.ndarray) -> None:
-        self.prior_rgb = rgb
-        self.prior_chroma = rgb_to_yiq(rgb)[..., 1:].astype(np.float32)
+    def _use_automatic(self, rgb: np.ndarray, model: str = "") -> None:
+        if self.session is None:
+            return
+        self.session.set_prior(rgb, model)
         self._show_result(rgb)
         self.statusBar().showMessage(
             "Automatic colours set as the starting point: paint strokes to correct them, "

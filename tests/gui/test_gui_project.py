@@ -17,12 +17,13 @@ from PyQt5.QtWidgets import QApplication, QFileDialog
 
 from algorithms.regions import Rect
 from colorize_app import media, project, project_images
-from colorize_app.gui import autosave, base_window, scribble_window
+from colorize_app.gui import autosave, base_window
 from colorize_app.gui.main_menu import MainMenu
 from colorize_app.gui.scribble_window import ScribbleWindow
 from colorize_app.gui.swatch_commands import BoardCommand
 from colorize_app.gui.swatch_window import SwatchWindow
 from colorize_app.project import load_project
+from colorize_app.sessions import scribble as sessions_scribble
 from colorize_app.swatches import SwatchEntry
 
 HEIGHT, WIDTH = 40, 60
@@ -185,7 +186,7 @@ def test_saving_while_a_job_runs(qtbot, photo_file, tmp_path, monkeypatch, error
         release.wait(10)
         return np.zeros(photo.shape[:2] + (3,), np.float32)
 
-    monkeypatch.setattr(scribble_window, "colorize_scribbles", slow)
+    monkeypatch.setattr(sessions_scribble, "colorize_scribbles", slow)
     window = scribble(qtbot, photo_file)
     paint_two_strokes(qtbot, window)
     window.colorize_action.trigger()

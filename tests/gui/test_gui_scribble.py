@@ -12,8 +12,8 @@ from PyQt5.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from algorithms.errors import CancelledError
 from colorize_app import media
-from colorize_app.gui import scribble_window
 from colorize_app.gui.scribble_window import ScribbleWindow
+from colorize_app.sessions import scribble as sessions_scribble
 
 HEIGHT, WIDTH = 40, 60
 
@@ -159,7 +159,7 @@ def test_cancel_stops_a_long_colorize_and_leaves_no_output(qtbot, window, tmp_pa
                 raise CancelledError("cancelled")
             progress(0.5, "solving")
 
-    monkeypatch.setattr(scribble_window, "colorize_scribbles", endless)
+    monkeypatch.setattr(sessions_scribble, "colorize_scribbles", endless)
     out = tmp_path / "never.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
     draw(qtbot, window.view, [(5, 5), (30, 5)])
