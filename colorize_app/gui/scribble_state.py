@@ -7,7 +7,7 @@ Each command finds the session through its host (the window, seen only as
 
 from __future__ import annotations
 
-from typing import Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 import numpy as np
 from PyQt5.QtWidgets import QUndoCommand, QUndoStack
@@ -24,40 +24,45 @@ class StrokeHost(Protocol):
     def strokes_changed(self) -> None: ...
 
 
-class AddStrokeCommand(QUndoCommand):
+class _SessionCommand(QUndoCommand):
+    """An undo step that changes the host's session, then tells the host."""
+
+    def __init__(self, host: StrokeHost, text: str) -> None:
+        super().__init__(text)
+        self.host = host
+
+    def change(self, edit: Callable[[ScribbleSession], object]) -> None:
+        if self.host.session is not None:  # none once the undo history is cleared
+            edit(self.host.session)
+            self.host.strokes_changed()
+
+
+class AddStrokeCommand(_SessionCommand):
     """One painted stroke (undo takes it off again)."""
 
     def __init__(self, host: StrokeHost, stroke: Stroke) -> None:
-        super().__init__(f"{stroke.kind} stroke")
-        self.host, self.stroke = host, stroke
+        super().__init__(host, f"{stroke.kind} stroke")
+        self.stroke = stroke
 
     def redo(self) -> None:
-        if self.host.session is not None:
-            self.host.session.add_stroke(self.stroke)
-            self.host.strokes_changed()
+        self.change(lambda session: session.add_stroke(self.stroke))
 
     def undo(self) -> None:
-        if self.host.session is not None:
-            self.host.session.remove_last_stroke()
-            self.host.strokes_changed()
+        self.change(ScribbleSession.remove_last_stroke)
 
 
-class SnapshotCommand(QUndoCommand):
+class SnapshotCommand(_SessionCommand):
     """Clear, or loading a hint file: swap whole stroke states (``Strokes.snapshot()``)."""
 
     def __init__(self, host: StrokeHost, text: str, before: tuple, after: tuple) -> None:
-        super().__init__(text)
-        self.host, self.before, self.after = host, before, after
+        super().__init__(host, text)
+        self.before, self.after = before, after
 
     def redo(self) -> None:
-        if self.host.session is not None:
-            self.host.session.restore_strokes(self.after)
-            self.host.strokes_changed()
+        self.change(lambda session: session.restore_strokes(self.after))
 
     def undo(self) -> None:
-        if self.host.session is not None:
-            self.host.session.restore_strokes(self.before)
-            self.host.strokes_changed()
+        self.change(lambda session: session.restore_strokes(self.before))
 
 
 def replay(host: StrokeHost, stack: QUndoStack, strokes: list[Stroke],
