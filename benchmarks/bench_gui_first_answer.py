@@ -17,6 +17,11 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+
+configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

@@ -51,6 +51,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+
+configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
+
 DATA = ROOT.parent / "shared" / "data"
 SAMPLES = ROOT / "resources" / "samples"
 #: Lightness gradients below this (L units per pixel, after smoothing) count as flat.

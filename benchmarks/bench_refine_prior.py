@@ -23,10 +23,14 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+
+configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
+
 from algorithms.colorspace import luminance, rgb_to_yiq  # noqa: E402
 from algorithms.scribble import colorize_scribbles  # noqa: E402
 from colorize_app import media  # noqa: E402
-from colorize_app.gui.scribble_preview import prior_weight_for_reach  # noqa: E402
+from colorize_app.sessions.scribble import prior_weight_for_reach  # noqa: E402
 
 #: Chroma change (YIQ I, Q distance) that counts as "recoloured" (the stroke is 0.15 away
 #: from the automatic colour or more), and one that counts as clearly recoloured.

@@ -38,6 +38,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+
+configure_tensorflow("video")  # as `colorize video`: before anything imports TensorFlow
+
 from algorithms.colorspace import (  # noqa: E402
     join_luminance_chroma_in_gamut,
     rgb_to_yiq,

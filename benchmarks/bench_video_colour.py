@@ -41,6 +41,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+
+configure_tensorflow("video")  # as `colorize video`: before anything imports TensorFlow
+
 from algorithms.colorspace import lab_to_rgb_fast, rgb_to_lab_fast  # noqa: E402
 from algorithms.metrics import (  # noqa: E402
     colourfulness,

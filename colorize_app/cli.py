@@ -19,6 +19,7 @@ from typing import Iterator, Optional, Sequence
 from algorithms.errors import CancelledError, ColorizeError
 from colorize_app import __version__
 from colorize_app.commands import COMMAND_MODULES
+from colorize_app.tf_startup import configure_for_command
 
 PROG = "colorize"
 
@@ -93,6 +94,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the `colorize` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # TensorFlow reads its settings when imported: chosen here, per command, before any is.
+    configure_for_command(args.command, getattr(args, "kind", None))
     try:
         with signals_as_exceptions():
             return int(args.func(args) or 0)

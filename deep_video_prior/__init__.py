@@ -7,21 +7,14 @@ network (Lei, Xing, Chen, NeurIPS 2020) is the alternative method "network".
 An engine like those in ``algorithms``: pure functions on numpy arrays (no Qt, no file
 I/O, no printing), with progress and cancel callbacks for long work.
 The public API: :class:`RefineSettings`, :class:`RefineReport`, :func:`detect_shots`
-(light) and :func:`refine_video` (imports TensorFlow when first called).
+(light) and :func:`refine_video` (imports TensorFlow when first called). Importing it sets
+nothing global: TensorFlow's environment is chosen by the entry points
+(:mod:`colorize_app.tf_startup`).
 """
 
 from __future__ import annotations
 
-import os as _os
 from typing import TYPE_CHECKING, Any
-
-# As in algorithms.cnn: set before TensorFlow is imported; its C++ start-up notices are noise.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# oneDNN convolutions train this U-Net twice as fast as TensorFlow's Eigen ones on 2 cores
-# (goat at 854x480: 76 against 146 CPU seconds), the opposite of the CNN (algorithms.cnn
-# chooses Eigen). The choice is made once, when TensorFlow is imported: `colorize video`
-# imports this package first so that both video commands train the same way.
-_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 from deep_video_prior.settings import RefineReport, RefineSettings
 

@@ -14,10 +14,8 @@ output), processed frames once, shot by shot.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
-from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Protocol, Sequence
 
 import cv2
 import numpy as np
@@ -160,25 +158,23 @@ def _shot_key(settings: RefineSettings, shot: range, grays: Sequence[np.ndarray]
     return digest.hexdigest()
 
 
-def _checkpoint_path(directory: Path, index: int, shot: range) -> Path:
-    return directory / f"shot{index:04d}_{shot.start:06d}-{shot.stop:06d}.npz"
+class ShotStore(Protocol):
+    """Where finished shots are kept, so that a later run resumes (the caller's storage).
+
+    ``name`` is unique per shot of a video (e.g. ``shot0001_000120-000245``); ``key`` is a
+    hex digest of the shot's inputs and settings. ``chroma`` is the shot's working-size
+    colour (frames, h, w, 2 or 3) float32, ``gain`` its chroma gain.
+    """
+
+    def load(self, name: str, key: str) -> Optional[tuple[np.ndarray, float]]:
+        """The saved (chroma, gain) of shot ``name``, or None if absent or of another key."""
+
+    def save(self, name: str, key: str, chroma: np.ndarray, gain: float) -> None:
+        """Keep a finished shot."""
 
 
-def _load_checkpoint(path: Path, key: str) -> Optional[tuple[np.ndarray, float]]:
-    """The saved chroma and gain of a finished shot, or None if absent or stale."""
-    try:
-        with np.load(path) as saved:
-            if str(saved["key"]) != key:
-                return None
-            return saved["chroma"], float(saved["gain"])
-    except (OSError, KeyError, ValueError):
-        return None
-
-
-def _save_checkpoint(path: Path, key: str, chroma: np.ndarray, gain: float) -> None:
-    temporary = path.with_name(path.name + ".partial.npz")
-    np.savez(temporary, key=np.array(key), chroma=chroma, gain=np.array(gain))
-    os.replace(temporary, path)
+def _checkpoint_name(index: int, shot: range) -> str:
+    return f"shot{index:04d}_{shot.start:06d}-{shot.stop:06d}"
 
 
 class _Progress:
@@ -203,7 +199,7 @@ class _Progress:
 def refine_video(gray_frames: Sequence[np.ndarray], processed_frames: Sequence[np.ndarray],
                  write_frame: Callable[[int, np.ndarray], None], *,
                  settings: RefineSettings = DEFAULT_SETTINGS,
-                 checkpoint_dir: Optional[str | Path] = None,
+                 checkpoints: Optional[ShotStore] = None,
                  progress: Optional[ProgressCallback] = None,
                  cancelled: Optional[CancelCheck] = None) -> RefineReport:
     """Remove the flicker of a per-frame colorized video by Deep Video Prior.
@@ -221,7 +217,7 @@ def refine_video(gray_frames: Sequence[np.ndarray], processed_frames: Sequence[n
         [0, 1], once, in order; its luminance equals the gray frame's.
     settings : RefineSettings
         Network, schedule and working size.
-    checkpoint_dir : str or Path, optional
+    checkpoints : ShotStore, optional
         Where finished shots are saved; a later call with the same inputs and settings
         reads them back instead of training again.
     progress, cancelled : callable, optional
@@ -272,9 +268,6 @@ def refine_video(gray_frames: Sequence[np.ndarray], processed_frames: Sequence[n
     del probes
 
     report = RefineReport(shots=shots, frames=count)
-    directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
     channels = 2 if settings.output == "chroma" else 3
     pixels = small_size[0] * small_size[1]
     costs = [_training_cost(settings, len(shot), pixels) + len(shot) * pixels
@@ -290,8 +283,8 @@ def refine_video(gray_frames: Sequence[np.ndarray], processed_frames: Sequence[n
                 f"{_describe(np.asarray(first).shape[:2])}")
         first_small = _resize(first, small_size)
         key = _shot_key(settings, shot, grays, first_small)
-        path = _checkpoint_path(directory, shot_index, shot) if directory else None
-        saved = _load_checkpoint(path, key) if path is not None else None
+        name = _checkpoint_name(shot_index, shot)
+        saved = checkpoints.load(name, key) if checkpoints is not None else None
         if saved is not None:
             chroma, gain = saved
             report.resumed_shots.append(shot_index)
@@ -306,8 +299,8 @@ def refine_video(gray_frames: Sequence[np.ndarray], processed_frames: Sequence[n
                 raise ColorizeError(
                     f"refinement diverged on shot {shot_index + 1} (non-finite colours): "
                     "try fewer epochs or a lower learning rate")
-            if path is not None:
-                _save_checkpoint(path, key, chroma, gain)
+            if checkpoints is not None:
+                checkpoints.save(name, key, chroma, gain)
         report.chroma_gains.append(gain)
         _write_shot(shot, shot_index, chroma, gain, gray_frames, grays, full_size,
                     write_frame, tracker, pixels)

@@ -8,8 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from colorize_app.tf_startup import configure_tensorflow
+
 # Qt tests must run on machines without a display (CI); set before any Qt import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The tests import the engines directly: TensorFlow gets the settings the `colorize cnn`
+# entry point chooses, whichever test imports it first.
+configure_tensorflow("cnn")
 
 
 @pytest.fixture

@@ -159,11 +159,10 @@ def test_refine_without_output_is_bad_usage(tmp_path):
 
 def fake_engine(calls: list):  # noqa: ANN201
     """A stand-in for refine_video: checkpoints frame 0's shot, then is interrupted once."""
-    def refine_video(gray, processed, write_frame, *, settings, checkpoint_dir, progress):  # noqa: ANN001, ANN202
-        checkpoint = Path(checkpoint_dir) / "shot0.npz"
-        resumed = checkpoint.exists()
+    def refine_video(gray, processed, write_frame, *, settings, checkpoints, progress):  # noqa: ANN001, ANN202
+        resumed = checkpoints.load("shot0", "key") is not None
         calls.append((settings.epochs, resumed))
-        checkpoint.write_bytes(b"done")
+        checkpoints.save("shot0", "key", np.zeros((1, 2, 2, 2), np.float32), 1.0)
         for index in range(len(processed)):
             if index == 3 and not resumed:
                 raise KeyboardInterrupt

@@ -18,6 +18,7 @@ from algorithms.colorspace import (  # noqa: E402
 )
 from algorithms.errors import BadInputError, CancelledError, ColorizeError  # noqa: E402
 from algorithms.metrics import warping_error  # noqa: E402
+from colorize_app.shot_checkpoints import ShotCheckpoints  # noqa: E402
 from deep_video_prior import (  # noqa: E402
     RefineSettings,
     pipeline,  # noqa: E402
@@ -141,7 +142,7 @@ def test_each_shot_is_trained_separately_and_resumed_from_its_checkpoint(tmp_pat
         return real_train_shot(network, grays, targets, settings, on_step)
 
     monkeypatch.setattr(pipeline, "train_shot", counting_train_shot)
-    first, report = refine(gray, processed, settings=FAST, checkpoint_dir=tmp_path)
+    first, report = refine(gray, processed, settings=FAST, checkpoints=ShotCheckpoints(tmp_path))
     assert report.shots == [range(0, 6), range(6, 12)] and trained == [6, 6]
     assert report.resumed_shots == [] and report.epochs_run == 2 * (FAST.epochs + 1)
     assert len(list(tmp_path.glob("*.npz"))) == 2
@@ -149,7 +150,7 @@ def test_each_shot_is_trained_separately_and_resumed_from_its_checkpoint(tmp_pat
     # Shot 2's checkpoint lost (as if interrupted during it): only shot 2 trains again.
     sorted(tmp_path.glob("*.npz"))[1].unlink()
     trained.clear()
-    second, report = refine(gray, processed, settings=FAST, checkpoint_dir=tmp_path)
+    second, report = refine(gray, processed, settings=FAST, checkpoints=ShotCheckpoints(tmp_path))
     assert trained == [6] and report.resumed_shots == [0]
     assert report.epochs_run == FAST.epochs + 1
     np.testing.assert_allclose(second[2], first[2], atol=1e-3)
@@ -157,7 +158,7 @@ def test_each_shot_is_trained_separately_and_resumed_from_its_checkpoint(tmp_pat
     # Other settings do not reuse the checkpoints.
     trained.clear()
     refine(gray, processed, settings=RefineSettings(**{**vars(FAST), "epochs": 1}),
-           checkpoint_dir=tmp_path)
+           checkpoints=ShotCheckpoints(tmp_path))
     assert trained == [6, 6]
 
 
@@ -171,7 +172,7 @@ def test_a_diverged_shot_is_neither_checkpointed_nor_written(tmp_path, monkeypat
     written = []
     with pytest.raises(ColorizeError, match="^refinement diverged on shot 1"):
         refine_video(gray, processed, lambda i, f: written.append(i), settings=FAST,
-                     checkpoint_dir=tmp_path)
+                     checkpoints=ShotCheckpoints(tmp_path))
     assert written == [] and list(tmp_path.iterdir()) == []
 
 

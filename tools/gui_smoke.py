@@ -24,6 +24,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+
+configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
+
 
 def start_display(size: str) -> tuple[str, list[subprocess.Popen]]:
     """Start Xvfb (and openbox when installed); returns (DISPLAY, processes to stop)."""

@@ -23,6 +23,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
 sys.path.insert(0, ROOT)
 
+from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+
+configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
+
 from PyQt5.QtGui import QColor  # noqa: E402
 from PyQt5.QtWidgets import QApplication  # noqa: E402
 

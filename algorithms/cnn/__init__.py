@@ -12,14 +12,9 @@ Modules (TensorFlow is imported only by ``network`` and by ``colorizer`` when a
 - ``efficientnet``, ``efficientnet_weights``, ``fpn_head``: the EfficientNet-Lite0 encoder, its
   .pth converter and the multi-scale head of the ``effnet_lite0`` model;
 - ``train``, ``training_data``: the training loop (soft encoding, rebalancing) and its batches.
+
+Importing the package changes nothing global: TensorFlow's environment settings (oneDNN or
+Eigen convolutions, log level) are chosen by the entry points
+(:mod:`colorize_app.tf_startup`). Model names and downloads are the application's
+(:mod:`colorize_app.model_registry`).
 """
-
-import os as _os
-
-# Set before any module of this package imports TensorFlow (they act at its import only).
-# Its C++ start-up notices (oneDNN, CPU features) are noise for a command-line user.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# TensorFlow's own (Eigen) convolutions run this network about 1.6x faster than its oneDNN
-# ones on the project's 2-core machines (benchmarks/bench_cnn.py); export the variable as 1
-# to choose oneDNN.
-_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

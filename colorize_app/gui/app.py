@@ -16,6 +16,7 @@ from algorithms.errors import ColorizeError
 from colorize_app import __version__
 from colorize_app.gui import autosave, preload, resource_path, window_tools
 from colorize_app.gui.main_menu import MainMenu
+from colorize_app.tf_startup import configure_tensorflow
 
 APPLICATION_NAME = "Colorize Studio"
 ORGANISATION_NAME = "Colorize"  # with the name above, where QSettings keeps preferences
@@ -60,6 +61,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     missing libraries named, when Qt's X11 plugin cannot load)."""
     from colorize_app.gui import qt_check
 
+    # One TensorFlow for every window, imported later by the preload: the CNN's settings,
+    # since the automatic model is what the application loads first and uses most.
+    configure_tensorflow("cnn")
     problem = qt_check.problem()
     if problem:  # Qt itself would abort with a core dump
         print(problem, file=sys.stderr)
