@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 DESCRIPTION = """\
@@ -14,13 +15,16 @@ INPUT is a video file (.mp4, .mov, .avi, .mkv, .webm) or a folder of frame image
 order). An OUTPUT with a video extension is written as an H.264 video with INPUT's audio;
 any other OUTPUT is a folder of PNG frames 00000.png, 00001.png, ... A colour video is
 recoloured (only its lightness is used). An interrupted run (Ctrl+C) resumes from its
-per-shot checkpoints when the same command is run again."""
+per-shot checkpoints when the same command is run again. With --project, a project saved
+by the video window (.colorize) gives the video, the model and the quality preset (--model,
+--preset, --epochs and --no-irt, when given, replace the project's)."""
 
 EPILOG = """\
 --model takes a name from `colorize models list` or a model file, as `colorize cnn`.
 Examples:
   colorize video old_film.mp4 -o coloured.mp4
-  colorize video old_film.mp4 -o frames/ --no-refine --temperature 0.3"""
+  colorize video old_film.mp4 -o frames/ --no-refine --temperature 0.3
+  colorize video --project old_film.colorize -o coloured.mp4"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("input", metavar="INPUT", help="video file or folder of frames")
+    parser.add_argument("input", nargs="?", metavar="INPUT",
+                        help="video file or folder of frames")
+    parser.add_argument("--project", metavar="FILE",
+                        help="a video-window project (.colorize) instead of INPUT")
     parser.add_argument("-o", "--output", required=True, metavar="OUTPUT",
                         help="video file (.mp4, ...) or folder of PNG frames")
     parser.add_argument("--model", metavar="NAME|FILE", help="CNN model name or model file")
@@ -42,7 +49,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-refine", action="store_true",
                         help="write the per-frame colorization without removing its flicker")
     add_refine_options(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, usage_error=parser.error)
+
+
+def _from_project(args: argparse.Namespace) -> tuple:
+    """(video path, model path, refine settings or None) of --project, refused in one line
+    with the session's words where the window would refuse it."""
+    from algorithms.errors import BadInputError
+    from colorize_app.commands import video_options
+    from colorize_app.model_registry import resolve_model
+    from colorize_app.project import load_for_command
+    from colorize_app.sessions.video import VideoSession, locate_video, project_video
+
+    project = load_for_command(args.project, "video")
+    try:
+        path, why = locate_video(project, args.project)
+        if path is None:
+            raise BadInputError(f"the project's video {project_video(project).path} {why}; "
+                                "give the video as INPUT instead of --project")
+        session = VideoSession.from_project(project, {"video": path})
+    except BadInputError as error:
+        raise BadInputError(f"{args.project}: {error}") from None
+    session.close()  # the command opens the video itself, as for INPUT
+    if args.model or session.model is None:
+        model = resolve_model(args.model)
+    elif not session.model.path or not os.path.exists(session.model.path):
+        raise BadInputError(f"{args.project}: the project's model "
+                            f"{session.model.label or session.model.path} is not here; "
+                            "give --model")
+    else:
+        model = session.model.path
+    own = args.preset is not None or args.epochs is not None or args.no_irt
+    settings = None if args.no_refine else (
+        video_options.refine_settings(args) if own else session.refine_settings())
+    return path, model, settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,8 +94,15 @@ def run(args: argparse.Namespace) -> int:
     from colorize_app.progress_bar import progress_bar
 
     temperature = check_temperature(args.temperature)
-    settings = None if args.no_refine else video_options.refine_settings(args)
-    model_path = resolve_model(args.model)
+    if args.project:
+        if args.input:
+            args.usage_error("--project gives the video: leave out INPUT")
+        args.input, model_path, settings = _from_project(args)
+    elif not args.input:
+        args.usage_error("the following arguments are required: INPUT (or --project)")
+    else:
+        settings = None if args.no_refine else video_options.refine_settings(args)
+        model_path = resolve_model(args.model)
     inputs = [args.input, *model_files(model_path)]  # the model is never written over either
     media.check_not_input(args.output, inputs)
     source = media.open_frames(args.input)

@@ -16,7 +16,8 @@ def add_refine_options(parser: argparse.ArgumentParser) -> None:
     from colorize_app.commands.arguments import whole_number
     from colorize_app.video_job import PRESET_NAMES
 
-    parser.add_argument("--preset", choices=PRESET_NAMES, default="balanced",
+    # No default here: `colorize video --project` tells a chosen preset from the project's.
+    parser.add_argument("--preset", choices=PRESET_NAMES, default=None,
                         help="fast, balanced (default) or best: each frame's colour averaged "
                              "along the motion over the frames around it, at a growing working "
                              "size; network: Deep Video Prior, a network trained per shot "
@@ -34,7 +35,7 @@ def refine_settings(args: argparse.Namespace) -> RefineSettings:
     """RefineSettings from the options of :func:`add_refine_options`."""
     from colorize_app.video_job import refine_settings as settings_of
 
-    return settings_of(args.preset, args.epochs, irt=not args.no_irt)
+    return settings_of(args.preset or "balanced", args.epochs, irt=not args.no_irt)
 
 
 def print_notes(notes: Sequence[str]) -> None:

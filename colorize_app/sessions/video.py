@@ -20,13 +20,14 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Callable, Optional
 
 from algorithms.cnn.decode import DEFAULT_TEMPERATURE
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 from colorize_app import media
 from colorize_app.project import ImageRef, Project
+from colorize_app.sessions.cnn import ModelChoice
 from colorize_app.video_frames import FrameFolder, as_gray, checkpoint_dir
 from colorize_app.video_job import FrameColorizer, JobReport, VideoJob, settings_tag
 from deep_video_prior.settings import PRESETS as ENGINE_PRESETS
@@ -43,23 +44,6 @@ EPOCHS_RANGE = (1, 200)
 SHOW_CHOICES = ("Refined", "Per-frame")
 #: Bytes of a video file's start hashed to recognise it (hashing gigabytes would take long).
 FINGERPRINT_BYTES = 1 << 20
-
-
-class ModelRef(Protocol):
-    """A chosen model: its file (or TF checkpoint prefix), a checkpoint's bins, a label."""
-
-    path: str
-    bins_path: Optional[str]
-    label: str
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelFile:
-    """A model recorded in a project (see :class:`ModelRef`)."""
-
-    path: str
-    bins_path: Optional[str] = None
-    label: str = ""
 
 
 def video_fingerprint(path: str) -> dict:
@@ -82,7 +66,7 @@ def fingerprint_or_none(path: str) -> Optional[dict]:
         return None
 
 
-def work_folder(source_path: str, model: ModelRef, temperature: float) -> Path:
+def work_folder(source_path: str, model: ModelChoice, temperature: float) -> Path:
     """The work folder of a video colorized with one model.
 
     It lies beside the command line's resume checkpoints (``colorize video``'s scheme:
@@ -139,7 +123,7 @@ class VideoSession:
         self.video_check: dict = {}
         self.preset = DEFAULT_PRESET
         self.epochs = PRESETS[DEFAULT_PRESET].epochs
-        self.model: Optional[ModelRef] = None
+        self.model: Optional[ModelChoice] = None
         self.show = SHOW_CHOICES[0]
         self.frame = 0
         self.work: Optional[Path] = None
@@ -163,7 +147,7 @@ class VideoSession:
             self.source.close()
             self.source = None
 
-    def set_model(self, model: Optional[ModelRef]) -> None:
+    def set_model(self, model: Optional[ModelChoice]) -> None:
         """Choose the model; the work folder becomes this video's with that model."""
         self.model = model
         self._find_work()
@@ -175,8 +159,12 @@ class VideoSession:
         self.preset, self.epochs = name, PRESETS[name].epochs
 
     def _find_work(self) -> None:
-        self.work = None if self.source is None or self.model is None else work_folder(
-            self.source.path, self.model, self.temperature)
+        self.work = None
+        if self.source is not None and self.model is not None:
+            try:
+                self.work = work_folder(self.source.path, self.model, self.temperature)
+            except OSError:  # the model file is gone: a project's, not here any more
+                pass
 
     def refine_settings(self) -> RefineSettings:
         """The chosen preset (the network's with the chosen number of epochs)."""
@@ -233,12 +221,7 @@ class VideoSession:
         session = cls()
         session.open(images["video"])
         session.preset, session.epochs = preset, epochs
-        model = settings.get("model")
-        if isinstance(model, dict) and isinstance(model.get("path"), str):
-            bins = model.get("bins_path")
-            label = model.get("label")
-            session.model = ModelFile(model["path"], bins if isinstance(bins, str) else None,
-                                      label if isinstance(label, str) else "")
+        session.model = ModelChoice.from_record(settings.get("model"))
         if settings.get("show") in SHOW_CHOICES:
             session.show = settings["show"]
         frame = settings.get("frame", 0)
@@ -263,9 +246,7 @@ class VideoSession:
         if self.source is None:
             return None
         path = os.path.abspath(self.source.path)
-        model = None if self.model is None else {
-            "path": self.model.path, "bins_path": self.model.bins_path,
-            "label": self.model.label}
+        model = None if self.model is None else self.model.record()
         settings = {
             "video_check": self.video_check,
             "preset": self.preset,

@@ -1,0 +1,256 @@
+"""The video session and job, without Qt: projects to and fro, refusals, a run that resumes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from algorithms.colorspace import lab_lightness
+from algorithms.errors import BadInputError, CancelledError
+from colorize_app import cli, media, paths
+from colorize_app.project import load_project, save_project
+from colorize_app.sessions import video as video_session
+from colorize_app.sessions.cnn import ModelChoice
+from colorize_app.sessions.video import VideoSession
+from colorize_app.video_job import VideoJob, refine_settings
+from deep_video_prior.settings import RefineSettings
+
+FRAMES, SIDE = 5, 32
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """Work folders in the test's own cache; a tiny network preset (1 epoch, width 4)."""
+    monkeypatch.setenv(paths.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["video"])
+    monkeypatch.setitem(video_session.PRESETS, "Fast", RefineSettings(
+        method="network", epochs=1, width=4, working_pixels=SIDE * SIDE, warmup_epochs=0))
+
+
+@pytest.fixture
+def clip(tmp_path) -> Path:
+    """A folder of 5 gray 32 x 32 frames: a bright square moving right over a gradient."""
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    columns = np.arange(SIDE) / SIDE
+    for index in range(FRAMES):
+        gray = np.tile(0.2 + 0.5 * columns, (SIDE, 1))
+        gray[10:20, 4 + 3 * index:14 + 3 * index] = 0.9
+        media.write_image(folder / f"{index:03d}.png", np.repeat(gray[..., None], 3, axis=2))
+    return folder
+
+
+def tinted(frame: np.ndarray) -> np.ndarray:
+    return np.clip(frame * np.array([1.2, 1.0, 0.7], np.float32), 0, 1)
+
+
+class CountingColorizer:
+    """Counts the frames it colours: with ``inner`` (a Colorizer) or a warm tint;
+    ``cancel_after`` frames in, it asks the job to stop (as the window's Cancel button does)."""
+
+    def __init__(self, cancel_after: int = -1, inner=None) -> None:  # noqa: ANN001
+        self.frames = 0
+        self.cancel_after = cancel_after
+        self.inner = inner
+
+    def colorize(self, frame: np.ndarray, temperature: float) -> np.ndarray:
+        self.frames += 1
+        if self.inner is not None:
+            return self.inner.colorize(frame, temperature)
+        return tinted(frame)
+
+    def cancelled(self) -> bool:
+        return self.frames == self.cancel_after
+
+
+def opened(clip: Path, model: Path, **settings) -> VideoSession:  # noqa: ANN003
+    """A session of ``clip`` with the model file ``model`` (made when missing)."""
+    if not model.exists():
+        model.write_bytes(b"weights")  # only named: the test colorizers load nothing
+    session = VideoSession()
+    session.open(str(clip))
+    session.set_model(ModelChoice(str(model), label="tiny"))
+    for name, value in settings.items():
+        setattr(session, name, value)
+    return session
+
+
+# --------------------------------------------------------------------------------------------
+# Projects
+
+
+def test_a_project_round_trip_keeps_every_setting(tmp_path, clip):
+    model = tmp_path / "model.npz"
+    session = opened(clip, model)
+    session.set_preset("Deep Video Prior")
+    session.epochs, session.show, session.frame = 7, "Per-frame", 3
+    save_project(tmp_path / "film.colorize", session.to_project())
+
+    project = load_project(tmp_path / "film.colorize")
+    assert video_session.locate_video(project, str(tmp_path / "film.colorize")) == (
+        str(clip), "")
+    restored = VideoSession.from_project(project, {"video": str(clip)})
+    assert (restored.preset, restored.epochs, restored.show, restored.frame) == (
+        "Deep Video Prior", 7, "Per-frame", 3)
+    assert restored.model == ModelChoice(str(model), None, "tiny")
+    assert restored.video_check == {"frames": FRAMES} and len(restored.source) == FRAMES
+    assert restored.work == session.work and restored.work is not None
+    assert restored.refine_settings().epochs == 7
+    assert restored.to_project().settings == session.to_project().settings
+
+    # The project's model is gone: the session opens, without a work folder.
+    model.unlink()
+    assert VideoSession.from_project(project, {"video": str(clip)}).work is None
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"preset": "Vivid"}, "unknown quality preset 'Vivid' in the project"),
+    ({"epochs": 201}, "bad number of epochs 201 in the project"),
+    ({"epochs": True}, "bad number of epochs True in the project"),
+    ({"epochs": "3"}, "bad number of epochs 3 in the project"),
+])
+def test_a_bad_project_is_refused_in_one_line(tmp_path, clip, change, message):
+    project = opened(clip, tmp_path / "model.npz").to_project()
+    project.settings.update(change)
+    with pytest.raises(BadInputError) as raised:
+        VideoSession.from_project(project, {"video": str(clip)})
+    assert str(raised.value) == message
+
+
+def test_a_project_without_a_video_or_with_another_video_is_told_apart(tmp_path, clip):
+    project = opened(clip, tmp_path / "model.npz").to_project()
+    (clip / "004.png").unlink()  # the folder now has another frame count
+    assert video_session.locate_video(project, str(tmp_path / "p.colorize")) == (
+        None, "has changed since the project was saved")
+    del project.images["video"]
+    with pytest.raises(BadInputError, match="^the project names no video$"):
+        VideoSession.from_project(project, {"video": str(clip)})
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"preset": "Vivid"}, "unknown quality preset 'Vivid' in the project"),
+    ({"epochs": 0}, "bad number of epochs 0 in the project"),
+])
+def test_the_command_line_refuses_a_bad_project_with_the_sessions_words(
+        tmp_path, clip, capsys, change, message):
+    project = opened(clip, tmp_path / "model.npz").to_project()
+    project.settings.update(change)
+    save_project(tmp_path / "film.colorize", project)
+    with pytest.raises(BadInputError) as raised:
+        VideoSession.from_project(load_project(tmp_path / "film.colorize"),
+                                  {"video": str(clip)})
+    assert str(raised.value) == message
+    code = cli.main(["video", "--project", str(tmp_path / "film.colorize"), "-o",
+                     str(tmp_path / "out")])
+    assert code == 1 and not (tmp_path / "out").exists()
+    assert capsys.readouterr().err == (
+        f"colorize: error: {tmp_path / 'film.colorize'}: {message}\n")
+
+
+def test_the_command_line_runs_a_project_with_its_model_and_preset(
+        tmp_path, clip, capsys, model_file):
+    session = opened(clip, model_file)
+    session.set_preset("Fast")  # the tiny network preset of this module
+    save_project(tmp_path / "film.colorize", session.to_project())
+    out = tmp_path / "out"
+    assert cli.main(["video", "--project", str(tmp_path / "film.colorize"), "-o",
+                     str(out)]) == 0
+    assert sorted(os.listdir(out)) == [f"{i:05d}.png" for i in range(FRAMES)]
+    assert "1 shot" in capsys.readouterr().out
+
+    with pytest.raises(SystemExit) as raised:  # the project gives the video: no INPUT
+        cli.main(["video", str(clip), "--project", str(tmp_path / "film.colorize"), "-o",
+                  str(tmp_path / "again")])
+    assert raised.value.code == 2
+
+
+# --------------------------------------------------------------------------------------------
+# The job
+
+
+@pytest.fixture(scope="module")
+def tiny_colorizer(model_file):  # noqa: ANN001, ANN201
+    """The tiny test model's Colorizer (random weights: some colour, the input's lightness)."""
+    from algorithms.cnn.colorizer import Colorizer
+    from algorithms.cnn.model_file import load_model
+
+    with Colorizer(load_model(model_file)) as colorizer:
+        yield colorizer
+
+
+def test_a_cancelled_run_resumes_with_only_the_missing_frames(clip, tmp_path, model_file,
+                                                              tiny_colorizer):
+    session = opened(clip, model_file)
+    session.set_preset("Fast")
+    first = CountingColorizer(cancel_after=3, inner=tiny_colorizer)
+    with pytest.raises(CancelledError):
+        session.colorize(lambda report: first, cancelled=first.cancelled)
+    per_frame = session.per_frame_frames()
+    assert [per_frame.has(i) for i in range(FRAMES)] == [True] * 3 + [False] * 2
+    assert not session.refined_frames().folder.exists() and not session.finished()
+    assert session.started()
+
+    again = CountingColorizer(inner=tiny_colorizer)
+    seen: list = []
+    report, notes = session.colorize(lambda report: again,
+                                     progress=lambda fraction, text: seen.append(fraction))
+    assert again.frames == 2 and report.colorized == 2 and notes == []
+    assert report.frames == FRAMES and session.finished()
+    assert report.refine.resumed_shots == [] and report.refine.epochs_run == 1
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+    refined = session.refined_frames()
+    for index in range(FRAMES):  # each frame keeps its own lightness (8-bit files both ways)
+        frame, gray = refined[index], media.read_image(clip / f"{index:03d}.png").pixels
+        assert frame.shape == (SIDE, SIDE, 3)
+        assert np.abs(lab_lightness(frame) - lab_lightness(gray)).max() < 1.5
+    assert np.mean([np.ptp(refined[i], axis=2).mean() for i in range(FRAMES)]) > 0.01  # colour
+
+    # Once more: nothing to colour, the shot is read back from its checkpoint.
+    report, _ = session.colorize(lambda report: pytest.fail("no frame needs colour"))
+    assert report.colorized == 0 and report.refine.resumed_shots == [0]
+
+    exported = tmp_path / "out"
+    assert session.exporter(str(exported))() == []
+    assert sorted(os.listdir(exported)) == [f"{i:05d}.png" for i in range(FRAMES)]
+
+
+def test_a_streamed_job_writes_every_frame_in_order(clip, tmp_path):
+    source = media.open_frames(clip)
+    colorizer = CountingColorizer()
+    out = tmp_path / "frames"
+    report = VideoJob(source, out, source.fps, source=source.reopened(),
+                      colorizer=lambda report: colorizer, temperature=0.38).run()
+    assert report.frames == FRAMES and colorizer.frames == FRAMES and report.refine is None
+    for index in range(FRAMES):
+        written = media.read_image(out / f"{index:05d}.png").pixels
+        assert np.abs(written - tinted(source[index])).max() < 1.5 / 255  # 8-bit PNG
+
+
+def test_a_job_needs_its_colour_and_a_refined_job_its_checkpoints(clip, tmp_path):
+    source = media.open_frames(clip)
+    with pytest.raises(ValueError):
+        VideoJob(source, tmp_path / "o", 25.0)
+    with pytest.raises(ValueError):
+        VideoJob(source, tmp_path / "o", 25.0, colour=source, refine=RefineSettings())
+
+
+@pytest.mark.parametrize("preset, epochs, irt, method, expected_epochs", [
+    ("balanced", None, True, "filter", None),
+    ("balanced", 5, True, "network", 5),
+    ("network", None, False, "network", None),
+])
+def test_command_line_presets(preset, epochs, irt, method, expected_epochs):
+    settings = refine_settings(preset, epochs, irt)
+    assert settings.method == method and settings.irt == irt
+    if expected_epochs is not None:
+        assert settings.epochs == expected_epochs
+
+
+def test_command_line_preset_refusals():
+    with pytest.raises(BadInputError, match="do not go with --preset fast"):
+        refine_settings("fast", 3)
+    with pytest.raises(BadInputError, match="unknown preset 'vivid'"):
+        refine_settings("vivid")
