@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QIcon
-from PyQt5.QtWidgets import QMessageBox, QWidget
+from PyQt5.QtWidgets import QApplication, QMessageBox, QWidget
 
 from algorithms.errors import BadInputError
 from colorize_app.gui import resource_path
@@ -96,6 +96,9 @@ def test_a_window_brings_back_the_one_main_menu(qtbot, monkeypatch):
 
     monkeypatch.setattr(window_tools, "_MAIN_MENU_FACTORY", [])
     monkeypatch.setattr(window_tools, "_KEPT", [])
+    for widget in QApplication.topLevelWidgets():
+        if widget.objectName() == window_tools.MAIN_MENU_NAME:
+            widget.setObjectName("")  # other tests' menus are not this application's
     assert window_tools.show_main_menu() is None  # a window opened on its own: no menu
     made = []
     window_tools.set_main_menu_factory(lambda: made.append(MainMenu(factories={})) or made[-1])
@@ -103,3 +106,4 @@ def test_a_window_brings_back_the_one_main_menu(qtbot, monkeypatch):
     qtbot.addWidget(first)
     first.close()  # closed menus come back, not duplicated
     assert window_tools.show_main_menu() is first and len(made) == 1 and first.isVisible()
+    first.setObjectName("")  # leave no application menu behind for other tests

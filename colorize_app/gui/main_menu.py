@@ -16,6 +16,7 @@ from PyQt5.QtWidgets import (
 )
 
 from algorithms.errors import ColorizeError
+from colorize_app.gui import window_tools
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class MainMenu(QMainWindow):
         parent: Optional[QWidget] = None,
     ) -> None:
         super().__init__(parent)
+        self.setObjectName(window_tools.MAIN_MENU_NAME)  # how windows find it again
         self._factories = WINDOW_FACTORIES if factories is None else factories
         self._open_windows: list[QWidget] = []
         self.setWindowTitle("Colorize")

@@ -108,13 +108,12 @@ def set_main_menu_factory(factory: Callable[[], QWidget]) -> None:
 def show_main_menu() -> Optional[QWidget]:
     """Bring the main menu back (it may have been closed): the existing one, else a new one;
     None when no main menu was set (a window opened on its own, as in tests)."""
-    if not _MAIN_MENU_FACTORY:
-        return None
     menu = next((widget for widget in QApplication.topLevelWidgets()
                  if widget.objectName() == MAIN_MENU_NAME), None)
     if menu is None:
+        if not _MAIN_MENU_FACTORY:
+            return None
         menu = _MAIN_MENU_FACTORY[0]()
-        menu.setObjectName(MAIN_MENU_NAME)
         _KEPT.append(menu)  # a top-level window without a reference would be collected
     menu.show()
     menu.raise_()

@@ -106,8 +106,11 @@ def test_tools_have_tooltips_with_their_shortcut(scribble):
             button.toolTip()
 
 
-def test_file_menu_ends_with_close_and_quit_and_window_menu_brings_the_menu_back(qtbot,
-                                                                                 scribble):
+def test_file_menu_ends_with_close_and_quit_and_window_menu_brings_the_menu_back(
+        qtbot, scribble, monkeypatch):
+    from colorize_app.gui import window_tools
+
+    monkeypatch.setattr(window_tools, "_MAIN_MENU_FACTORY", [MainMenu])  # as app.main does
     texts = [action.text() for action in scribble.file_menu.actions() if action.text()]
     assert texts[-2:] == ["Close", "Quit"]
     assert scribble.close_action.shortcut().toString() == "Ctrl+W"
