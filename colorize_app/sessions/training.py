@@ -1,0 +1,368 @@
+"""One training run of the colorization network: photos, bins, trainer loop, checkpoints, model.
+
+:class:`TrainingRun` reads the training (and validation) folders, derives the ab bins and
+the class-rebalancing weights, trains with :func:`algorithms.cnn.train.run_training`
+(checkpoints and a CSV log in the checkpoint folder, resumable), and writes the model file
+with its metadata. It prints nothing: lines for the user go to its ``report`` and ``note``
+callbacks, progress to its ``progress`` factory, and a ``cancelled`` check stops it (after
+a checkpoint). ``colorize train`` is a thin layer over it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, ContextManager, Iterator, Optional
+
+import numpy as np
+
+from algorithms.errors import BadInputError
+from algorithms.progress import CancelCheck, ProgressCallback
+from colorize_app.sessions.training_files import (
+    ENCODER_CHOICE,
+    encoder_setup,
+    export_model,
+    initial_model,
+    load_checkpoint,
+    save_checkpoint,
+)
+
+CHECKPOINT_NAME = "checkpoint.npz"
+LOG_NAME = "train_log.csv"
+LOG_FIELDS = ["step", "elapsed_s", "train_loss", "learning_rate", "images_per_s",
+              "val_loss", "val_raw_auc"]
+VALIDATION_PHOTOS = 12
+VALIDATION_SIZE = 256
+CACHE_NAME = "features.npz"
+#: Default class-rebalancing lambda: 1 = none (the calibrated decoding does the rest).
+REBALANCE_DEFAULT = 1.0
+
+#: ``progress(stage)`` gives a context manager yielding that stage's progress callback.
+ProgressFactory = Callable[[str], ContextManager[ProgressCallback]]
+
+
+@contextlib.contextmanager
+def no_progress(stage: str) -> Iterator[ProgressCallback]:
+    """A progress factory that shows nothing."""
+    def nothing(fraction: float, message: str = "") -> None:
+        return None
+
+    yield nothing
+
+
+def _ignore(line: str) -> None:
+    return None
+
+
+@dataclass
+class TrainingSettings:
+    """What to train on and how; the names are ``colorize train``'s options.
+
+    ``images``: folders of colour photos; ``out``: the model file to write (.npz); ``crop``
+    (pixels) a multiple of 8 in [8, 256]; ``rebalance`` in [0, 1]; ``checkpoint_minutes``
+    between checkpoints. The encoder options apply with ``encoder="efficientnet-lite0"``.
+    """
+
+    images: list[str]
+    out: str
+    val: Optional[str] = None
+    exclude: Optional[str] = None
+    width: float = 0.25
+    encoder: str = "zhang"
+    finetune_blocks: int = 0
+    finetune_lr: Optional[float] = None
+    init: Optional[str] = None
+    half: bool = False
+    cache: Optional[str] = None
+    views: int = 2
+    rebalance: float = REBALANCE_DEFAULT
+    encoder_weights: Optional[str] = None
+    steps: int = 2000
+    crop: int = 176
+    batch: int = 16
+    lr: float = 3e-4
+    seed: int = 0
+    checkpoint_dir: Optional[str] = None
+    checkpoint_minutes: float = 5.0
+    resume: bool = False
+
+    def check(self) -> None:
+        """Refuse settings that cannot train (BadInputError naming the option)."""
+        if not self.out.endswith(".npz"):
+            raise BadInputError(f"--out must be a .npz model file, got {self.out}")
+        if self.crop < 8 or self.crop % 8 or self.crop > 256:
+            raise BadInputError(
+                f"--crop must be a multiple of 8 between 8 and 256, got {self.crop}")
+        for name in ("steps", "batch"):
+            if getattr(self, name) < 1:
+                raise BadInputError(f"--{name} must be at least 1")
+        if not self.lr > 0 or not self.checkpoint_minutes > 0:
+            raise BadInputError("--lr and --checkpoint-minutes must be positive")
+        if self.encoder == "zhang" and (self.finetune_blocks or self.finetune_lr is not None
+                                        or self.encoder_weights or self.init):
+            raise BadInputError(f"--finetune-blocks, --finetune-lr, --init and "
+                                f"--encoder-weights need --encoder {ENCODER_CHOICE}")
+        if not 0 <= self.finetune_blocks <= 16:
+            raise BadInputError("--finetune-blocks must be between 0 and 16")
+        if self.finetune_lr is not None and not self.finetune_lr > 0:
+            raise BadInputError("--finetune-lr must be positive")
+        if not 0.0 <= self.rebalance <= 1.0:
+            raise BadInputError(f"--rebalance must be between 0 and 1, got {self.rebalance}")
+        if self.cache and (self.encoder != ENCODER_CHOICE or self.finetune_blocks):
+            raise BadInputError(f"--cache needs --encoder {ENCODER_CHOICE} with a frozen encoder")
+        if self.cache and self.crop % 32:
+            raise BadInputError(f"--cache needs --crop a multiple of 32, got {self.crop}")
+        if not 1 <= self.views <= 64:
+            raise BadInputError("--views must be between 1 and 64")
+        folder = os.path.dirname(os.path.abspath(self.out))
+        if not os.path.isdir(folder):
+            raise BadInputError(f"output folder does not exist: {folder}")
+
+    @property
+    def checkpoint_folder(self) -> str:
+        return self.checkpoint_dir or f"{self.out}.checkpoints"
+
+
+def read_photos(folders: str | list[str], what: str, limit: Optional[int] = None,
+                exclude: frozenset[str] | set[str] = frozenset(),
+                note: Callable[[str], None] = _ignore) -> list:
+    """Colour photos of ``folders`` as uint8 RGB at short side 256; ``note`` hears of the
+    photos skipped for having no colour."""
+    from algorithms.cnn.training_data import has_colour, prepare_photo
+    from colorize_app import media
+
+    folders = [folders] if isinstance(folders, str) else folders
+    files = [f for folder in folders for f in media.list_images(folder)
+             if os.path.basename(f) not in exclude]
+    if not files:
+        raise BadInputError(f"no images in folder {', '.join(folders)}")
+    photos: list[np.ndarray] = []
+    skipped: list[str] = []
+    for path in files:
+        if limit is not None and len(photos) >= limit:
+            break
+        pixels = media.read_image(path).pixels
+        if pixels.ndim != 3 or not has_colour(pixels):
+            skipped.append(os.path.basename(path))
+            continue
+        photos.append(prepare_photo(pixels))
+    if skipped:
+        shown = ", ".join(skipped[:3]) + (" ..." if len(skipped) > 3 else "")
+        note(f"note: skipped {len(skipped)} {what} photo(s) with no colour: {shown}")
+    if not photos:
+        raise BadInputError(f"no colour photos in folder {', '.join(folders)}")
+    return photos
+
+
+class TrainingRun:
+    """One run of ``colorize train``: :meth:`prepare` (photos, bins, network), then
+    :meth:`train` (the loop, checkpoints, the model file). :meth:`run` does both.
+
+    Parameters
+    ----------
+    settings : TrainingSettings
+    report, note : callable(str)
+        Lines for the user: progress news (checkpoints, the feature cache) and notes
+        (skipped photos).
+    progress : callable(stage) -> context manager yielding ``progress(fraction, message)``
+        One per stage: ``"encode"`` (building the feature cache) and ``"train"``.
+    cancelled : callable() -> bool
+        Checked before every step; when true, a checkpoint is saved and CancelledError
+        raised (:attr:`step` tells where).
+    """
+
+    def __init__(self, settings: TrainingSettings, *,
+                 report: Callable[[str], None] = _ignore, note: Callable[[str], None] = _ignore,
+                 progress: ProgressFactory = no_progress,
+                 cancelled: Optional[CancelCheck] = None) -> None:
+        self.settings = settings
+        self.report, self.note, self.progress = report, note, progress
+        self.cancelled = cancelled
+        self.step = 0
+        self._prepared: Optional[dict] = None
+
+    @property
+    def checkpoint_folder(self) -> str:
+        return self.settings.checkpoint_folder
+
+    def run(self) -> str:
+        """Prepare and train; returns the summary line."""
+        self.prepare()
+        return self.train()
+
+    def prepare(self) -> None:
+        """Check the settings, read the photos (and the checkpoint when resuming), derive
+        the bins and rebalancing weights, choose the network. No training yet."""
+        from algorithms.cnn.architecture import Architecture, widths_for_multiplier
+        from algorithms.cnn.train import bin_distribution, derive_bins, rebalancing_weights
+        from algorithms.cnn.training_data import ab_samples, centre_crops
+        from colorize_app import media
+
+        settings = self.settings
+        settings.check()
+        folder = settings.checkpoint_folder
+        resumed = (load_checkpoint(os.path.join(folder, CHECKPOINT_NAME))
+                   if settings.resume else None)
+        initial = initial_model(settings.init) if resumed is None and settings.init else None
+        exclude = (set(media.read_name_list(settings.exclude, "photo list"))
+                   if settings.exclude else set())
+        photos = read_photos(settings.images, "training", exclude=exclude, note=self.note)
+        validation = None
+        if settings.val:
+            val_photos = read_photos(settings.val, "validation", limit=VALIDATION_PHOTOS,
+                                     note=self.note)
+            validation = centre_crops(val_photos, VALIDATION_SIZE)
+
+        samples = ab_samples(photos)
+        config: dict[str, Any]
+        if resumed is None:
+            bins = derive_bins(samples) if initial is None else initial.bins
+            class_weights = rebalancing_weights(bin_distribution(samples, bins), bins,
+                                                lam=settings.rebalance)
+            config = {"width": settings.width, "crop": settings.crop, "batch": settings.batch,
+                      "rebalance_lambda": settings.rebalance,
+                      "cache_views": settings.views if settings.cache else None,
+                      "steps": settings.steps, "lr": settings.lr, "seed": settings.seed,
+                      "train_photos": len(photos), "encoder": settings.encoder,
+                      "finetune_blocks": settings.finetune_blocks,
+                      "finetune_lr": settings.finetune_lr or settings.lr / 10,
+                      "init": os.path.basename(settings.init) if settings.init else None}
+            rng = np.random.default_rng(settings.seed)
+        else:
+            bins, class_weights = resumed["bins"], resumed["class_weights"]
+            # The network, schedule and batches are the checkpoint's; only steps may grow.
+            config = dict(resumed["config"], steps=settings.steps)
+            rng = np.random.default_rng()
+            rng.bit_generator.state = resumed["rng"]
+        encoder_options: dict = {}
+        if config.get("encoder", "zhang") == ENCODER_CHOICE:
+            arch, encoder_options = encoder_setup(settings, config, len(bins))
+            encoder_options["from_features"] = bool(config.get("cache_views"))
+        else:
+            arch = Architecture(widths=widths_for_multiplier(config["width"]), bins=len(bins))
+        os.makedirs(folder, exist_ok=True)
+        log_path = os.path.join(folder, LOG_NAME)
+        self._prepared = {
+            "resumed": resumed, "initial": initial, "photos": photos,
+            "validation": validation, "samples": samples, "bins": bins,
+            "class_weights": class_weights, "config": config, "rng": rng, "arch": arch,
+            "encoder_options": encoder_options, "log_path": log_path,
+            "new_log": not (settings.resume and os.path.isfile(log_path))}
+
+    def train(self) -> str:
+        """Train (after :meth:`prepare`) and write the model file; returns the summary line.
+
+        Raises CancelledError when ``cancelled`` turned true (a checkpoint is saved first).
+        """
+        from algorithms.cnn.train import Trainer, bin_distribution, run_training
+        from algorithms.cnn.training_data import random_batches
+
+        if self._prepared is None:
+            raise BadInputError("prepare the training run first")
+        p = self._prepared
+        settings, config, rng = self.settings, p["config"], p["rng"]
+        photos, validation = p["photos"], p["validation"]
+        batches = random_batches(photos, config["crop"], config["batch"], rng)
+        if config.get("cache_views"):
+            if not settings.cache:
+                raise BadInputError("this checkpoint trained from a feature cache: give --cache")
+            cache, validation = self._feature_cache(config, photos, validation,
+                                                    p["encoder_options"])
+            batches = cache.batches(config["batch"], rng)
+        checkpoint_path = os.path.join(settings.checkpoint_folder, CHECKPOINT_NAME)
+        started = time.monotonic()
+        with Trainer(p["arch"], p["bins"], p["class_weights"], config["lr"], config["steps"],
+                     seed=config["seed"], **p["encoder_options"]) as trainer, \
+                open(p["log_path"], "a", newline="") as log_file:
+            if p["resumed"] is not None:
+                trainer.restore(p["resumed"]["state"])
+            elif p["initial"] is not None:
+                trainer.set_weights(p["initial"].weights)
+            self.step = trainer.step
+            log = csv.DictWriter(log_file, LOG_FIELDS)
+            if p["new_log"]:
+                log.writeheader()
+            recent: list[float] = []
+            marks = {"time": time.monotonic(), "step": trainer.step}
+
+            def on_step(step: int, loss: float) -> None:
+                self.step = step
+                recent.append(loss)
+                if step % 10 == 0:
+                    now = time.monotonic()
+                    rate = ((step - marks["step"]) * config["batch"]
+                            / max(now - marks["time"], 1e-9))
+                    log.writerow({"step": step, "elapsed_s": round(now - started, 1),
+                                  "train_loss": round(float(np.mean(recent)), 4),
+                                  "learning_rate": f"{trainer.current_learning_rate(step):.3g}",
+                                  "images_per_s": round(rate, 2)})
+                    log_file.flush()
+                    recent.clear()
+                    marks.update(time=now, step=step)
+
+            def checkpoint() -> None:
+                save_checkpoint(checkpoint_path, trainer, rng, config)
+                line = f"step {trainer.step}/{config['steps']}: checkpoint saved"
+                if validation is not None:
+                    evaluate = (trainer.evaluate_features if trainer.from_features
+                                else trainer.evaluate)
+                    val_loss, val_auc = evaluate(validation)
+                    log.writerow({"step": trainer.step,
+                                  "elapsed_s": round(time.monotonic() - started, 1),
+                                  "val_loss": round(val_loss, 4),
+                                  "val_raw_auc": round(val_auc, 4)})
+                    log_file.flush()
+                    line += f", validation loss {val_loss:.3f}, raw AuC {val_auc:.4f}"
+                self.report(line)
+
+            with self.progress("train") as progress:
+                run_training(trainer, batches, config["steps"], checkpoint,
+                             settings.checkpoint_minutes * 60.0, on_step=on_step,
+                             progress=progress, cancelled=self.cancelled)
+            notes = {"bins_from": "training photos (ab grid 10)",
+                     "rebalance_lambda": config.get("rebalance_lambda", 0.5)}
+            export_model(settings.out, trainer, config, notes, half=settings.half,
+                          bin_prior=bin_distribution(p["samples"], p["bins"]))
+        network = (f"{ENCODER_CHOICE} encoder" if trainer.encoder_head
+                   else f"width x{config['width']:g}")
+        return (f"trained {config['steps']} steps on {len(photos)} photos: "
+                f"{len(p['bins'])} bins, {network} -> {settings.out}")
+
+    def _feature_cache(self, config: dict, photos: list, validation: Any,
+                       encoder_options: dict) -> tuple:
+        """The training crops' features (from the cache folder when it matches, else encoded
+        and saved there) and the validation crops' features (or None)."""
+        from algorithms.cnn.efficientnet_weights import LITE0
+        from algorithms.cnn.feature_cache import FeatureCache, FeatureEncoder, build_cache
+        from algorithms.cnn.train import FeatureBatch, quarter_ab
+        from colorize_app import media
+
+        folder = self.settings.cache
+        assert folder is not None  # train() checked
+        key = {"crop": config["crop"], "views": config["cache_views"], "seed": config["seed"],
+               "photos": len(photos), "encoder": ENCODER_CHOICE}
+        path = os.path.join(folder, CACHE_NAME)
+        cache = None
+        if os.path.isfile(path):
+            with np.load(path, allow_pickle=False) as archive:
+                if "key" in archive.files and json.loads(str(archive["key"])) == key:
+                    cache = FeatureCache.from_arrays(archive, LITE0)
+                    self.report(f"feature cache: {len(cache)} crops from {path}")
+        with FeatureEncoder(encoder_options["encoder_weights"], LITE0) as encoder:
+            if cache is None:
+                os.makedirs(folder, exist_ok=True)
+                with self.progress("encode") as progress:
+                    cache = build_cache(encoder, photos, config["crop"], config["cache_views"],
+                                        np.random.default_rng(config["seed"] + 1), progress)
+                arrays: dict[str, Any] = {"key": np.array(json.dumps(key)), **cache.arrays()}
+                with media.atomic_output(path) as temporary:
+                    with open(temporary, "wb") as handle:
+                        np.savez(handle, **arrays)
+            if validation is not None:
+                validation = FeatureBatch(encoder.features(validation.lightness),
+                                          quarter_ab(validation.ab.astype(np.float64)))
+        return cache, validation
