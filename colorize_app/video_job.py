@@ -160,15 +160,16 @@ class VideoJob:
         report = Reporter(progress, cancelled)
         result = JobReport()
         colour, share = self._per_frame_colour(report, result)
+        refine, checkpoints = self.refine, self.checkpoints  # both or neither (__post_init__)
         with media.FrameWriter(self.output, fps=self.fps, audio_from=self.audio_from,
                                inputs=self.inputs, frame_count=len(colour)) as writer:
-            if self.refine is None:
+            if refine is None or checkpoints is None:
                 _write_all(writer, colour, report.stage(share, 1.0))
             else:
-                result.refine = self._refine(writer, colour, report.stage(share, 1.0),
-                                             cancelled)
-        if self.refine is not None and not self.keep_checkpoints:
-            shutil.rmtree(self.checkpoints, ignore_errors=True)
+                result.refine = self._refine(writer, self.gray, colour, refine, checkpoints,
+                                             report.stage(share, 1.0), cancelled)
+        if checkpoints is not None and refine is not None and not self.keep_checkpoints:
+            shutil.rmtree(checkpoints, ignore_errors=True)
         result.frames, result.notes = writer.frames_written, list(writer.notes)
         return result
 
@@ -179,47 +180,30 @@ class VideoJob:
         """The per-frame colour sequence and the progress share spent on it."""
         if self.colour is not None:
             return self.colour, 0.0
+        source, make, temperature = self.source, self.colorizer, self.temperature
+        if source is None or make is None or temperature is None:  # as __post_init__ said
+            raise ValueError("a video job without colour needs a source and a colorizer")
         if self.frames is None:  # coloured on access, as the refinement reads each frame
-            colorizer = self.colorizer(report)
-            return MappedFrames(self.source, lambda frame: colorizer.colorize(
-                frame, self.temperature)), 0.0
+            colorizer = make(report)
+            return MappedFrames(source, lambda frame: colorizer.colorize(
+                frame, temperature)), 0.0
         missing = self.frames.missing()
         share = COLORIZE_SHARE * len(missing) / max(1, len(self.frames))
         if missing:
             report(0.0, "loading the model")
-            self._colorize_into_folder(self.colorizer(report), missing,
-                                       report.stage(0.0, share))
+            colorize_into_folder(make(report), source, temperature, self.frames, missing,
+                                 report.stage(0.0, share))
         result.colorized = len(missing)
         return self.frames, share
 
-    def _colorize_into_folder(self, colorizer: FrameColorizer, missing: list[int],
-                              report: Reporter) -> None:
-        """Colour frames ``missing`` into ``self.frames``, each written as it is done."""
-        from colorize_app import media
-
-        frames = self.frames
-        frames.folder.mkdir(parents=True, exist_ok=True)
-        first_done = 0.0
-        for done, index in enumerate(missing):
-            eta = ""
-            if done == 1:
-                first_done = time.monotonic()
-            elif done >= 2:
-                # From the second frame on: the first one pays the network's warm-up, which
-                # made an estimate right after a resume many times too long.
-                left = (time.monotonic() - first_done) / (done - 1) * (len(missing) - done)
-                eta = f", ETA {duration_text(left)}"
-            report(done / len(missing), f"colorizing frame {index + 1}/{len(frames)}{eta}")
-            rgb = colorizer.colorize(self.source[index], self.temperature)
-            media.write_image(frames.path(index), rgb)
-        report(1.0, "frames colorized")
-
-    def _refine(self, writer: Any, colour: Sequence[np.ndarray], report: Reporter,
+    @staticmethod
+    def _refine(writer: Any, gray: Sequence[np.ndarray], colour: Sequence[np.ndarray],
+                settings: RefineSettings, checkpoints: Path, report: Reporter,
                 cancelled: Optional[CancelCheck]) -> RefineReport:
         from colorize_app.shot_checkpoints import shot_checkpoints
         from deep_video_prior.pipeline import refine_video
 
-        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        checkpoints.mkdir(parents=True, exist_ok=True)
 
         def write_frame(index: int, rgb: np.ndarray) -> None:
             if index != writer.frames_written:
@@ -228,9 +212,32 @@ class VideoJob:
 
         # The engine polls cancelled() itself, between progress reports too.
         options = {} if cancelled is None else {"cancelled": cancelled}
-        return refine_video(self.gray, colour, write_frame, settings=self.refine,
-                            checkpoints=shot_checkpoints(self.checkpoints), progress=report,
+        return refine_video(gray, colour, write_frame, settings=settings,
+                            checkpoints=shot_checkpoints(checkpoints), progress=report,
                             **options)
+
+
+def colorize_into_folder(colorizer: FrameColorizer, source: Sequence[np.ndarray],
+                         temperature: float, frames: FrameFolder, missing: list[int],
+                         report: Reporter) -> None:
+    """Colour the frames ``missing`` of ``source`` into ``frames``, each written when done."""
+    from colorize_app import media
+
+    frames.folder.mkdir(parents=True, exist_ok=True)
+    first_done = 0.0
+    for done, index in enumerate(missing):
+        eta = ""
+        if done == 1:
+            first_done = time.monotonic()
+        elif done >= 2:
+            # From the second frame on: the first one pays the network's warm-up, which
+            # made an estimate right after a resume many times too long.
+            left = (time.monotonic() - first_done) / (done - 1) * (len(missing) - done)
+            eta = f", ETA {duration_text(left)}"
+        report(done / len(missing), f"colorizing frame {index + 1}/{len(frames)}{eta}")
+        rgb = colorizer.colorize(source[index], temperature)
+        media.write_image(frames.path(index), rgb)
+    report(1.0, "frames colorized")
 
 
 def _write_all(writer: Any, frames: Sequence[np.ndarray], report: Reporter) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
+from algorithms.errors import BadInputError
 from colorize_app import media
 from colorize_app.gui import jobs
 from colorize_app.gui.model_picker import select_recorded
@@ -39,7 +40,7 @@ class VideoProjectMixin:
         """{"video": path} of a project's video, asking for it when it moved or changed."""
         try:
             ref = project_video(project)
-        except Exception as error:  # noqa: BLE001 - BadInputError: shown, not raised
+        except BadInputError as error:
             jobs.show_error(self, "Open project", str(error))
             return None
         path, changed = locate_video(project, project_path)

@@ -267,13 +267,14 @@ class VideoSession:
         on the source (a colour video is recoloured). See :meth:`colorize`."""
         if self.source is None or self.work is None:
             raise BadInputError("open a video and choose a model first")
-        refine = self.refine_settings()
+        refine, tag = self.refine_settings(), settings_tag(self.refine_settings())
+        count = len(self.source)
         gray, notes = as_gray(self.source.reopened(), os.path.basename(self.source.path))
-        job = VideoJob(gray, self.refined_frames().folder, self.source.fps,
+        job = VideoJob(gray, self.work / f"refined-{tag}", self.source.fps,
                        source=self.source.reopened(), colorizer=colorizer,
-                       temperature=self.temperature, frames=self.per_frame_frames(),
-                       refine=refine, checkpoints=self.work / f"checkpoints-{settings_tag(refine)}",
-                       keep_checkpoints=True)
+                       temperature=self.temperature,
+                       frames=FrameFolder(self.work / "frames", count), refine=refine,
+                       checkpoints=self.work / f"checkpoints-{tag}", keep_checkpoints=True)
         return job, notes
 
     def colorize(self, colorizer: Callable[[Reporter], FrameColorizer],
