@@ -247,3 +247,23 @@ def test_shipped_model_is_listed_first_and_used_without_asking(qtbot, monkeypatc
     assert wait_job(qtbot, window, window.colorize_selected) == "done" and errors == []
     assert window.colorizer.model.path == str(model_file)
     assert window.photos[0].prediction is not None and window.result.shape == (40, 56, 3)
+
+
+@pytest.mark.parametrize("temperature, refused", [(2.5, False), (11, True)])
+def test_a_projects_temperature_has_the_command_lines_rule(qtbot, window, tmp_path, errors,
+                                                            temperature, refused):
+    from colorize_app.project import save_project
+    from colorize_app.project_images import image_ref
+    from colorize_app.sessions.cnn import CnnSession, PhotoEntry
+
+    path = write_gray(tmp_path / "photo.png")
+    session = CnnSession(photos=[PhotoEntry(str(path), 56, 40, ref=image_ref(path, (56, 40)))],
+                         temperature=temperature)
+    save_project(tmp_path / "p.colorize", session.to_project())
+    shown = window.open_project_file(str(tmp_path / "p.colorize"))
+    if refused:  # the words of `colorize cnn --temperature` and of --project
+        assert shown is None and not window.photos
+        assert errors[-1][1].endswith("temperature must be in (0, 10], got 11")
+    else:  # beyond the slider's range: kept as it is, the slider at its dull end
+        assert errors == [] and window.temperature == 2.5 and window.vividness.value() == 0
+        assert window.temperature_label.text() == " T = 2.50"
