@@ -1,4 +1,5 @@
-"""Automatic colorization with the Zhang, Isola, Efros (ECCV 2016) network (SPEC section 3).
+"""Automatic colorization with the Zhang, Isola, Efros (ECCV 2016) network
+(see docs/methods.md, "Automatic colorization").
 
 Modules (TensorFlow is imported only by ``network`` and by ``colorizer`` when a
 :class:`~algorithms.cnn.colorizer.Colorizer` is built):
