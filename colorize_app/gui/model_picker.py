@@ -127,11 +127,11 @@ def select_recorded(picker: ModelPicker, model: object) -> bool:
 
 
 def build_colorizer(choice: ModelChoice):
-    """Load ``choice`` and build its Colorizer (slow: run it in the job runner)."""
-    from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.model_file import load_model
+    """Load ``choice`` and build its Colorizer with a session's default settings (256 x 256
+    input, the model's own decoding). Slow: run it in the job runner."""
+    from colorize_app.sessions.cnn import CnnSession
 
-    return Colorizer(load_model(choice.path, bins_path=choice.bins_path))
+    return CnnSession(model=choice).load_colorizer()
 
 
 def obtain_colorizer(choice: ModelChoice, progress=None, cancelled=None):
