@@ -153,3 +153,29 @@ def test_sessions_and_engines_never_reach_qt():
                              if _imports_of_library(module, "PyQt5"))
                 for root in roots}
     assert {root: qt for root, qt in reaching.items() if qt} == {}
+
+
+#: The layers, bottom up (README, "How the code is laid out"): module-name prefixes; a
+#: colorize_app module that no prefix names belongs to the files layer.
+LAYERS = {
+    "engines": ("algorithms", "deep_video_prior", "models"),
+    "sessions": ("colorize_app.sessions", "colorize_app.video_job", "colorize_app.batch_"),
+    "fronts": ("colorize_app.cli", "colorize_app.commands", "colorize_app.gui"),
+}
+RANKS = {"engines": 0, "files": 1, "sessions": 2, "fronts": 3}
+
+
+def _layer(module: str) -> str:
+    for layer, prefixes in LAYERS.items():
+        if module.startswith(prefixes):
+            return layer
+    return "files"
+
+
+def test_every_import_points_down_the_layers():
+    assert _layer("colorize_app.media") == "files"
+    assert _layer("colorize_app.gui.cnn_window") == "fronts"
+    upward = sorted(f"{name} ({_layer(name)}) -> {target} ({_layer(target)})"
+                    for name, targets in GRAPH.items() for target in targets
+                    if RANKS[_layer(target)] > RANKS[_layer(name)])
+    assert upward == []
