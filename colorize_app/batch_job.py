@@ -2,10 +2,11 @@
 
 The client side of `colorize batch`. The job runs on a Dask ``distributed`` cluster: a
 ``LocalCluster`` sized to this machine by default, or an existing cluster's scheduler.
-Every task is one input (:mod:`colorize_app.batch_tasks`); at most a few tasks per worker
-thread are in flight, so a job of 100,000 inputs holds little memory and Ctrl+C has little
-to cancel. Each result is appended to the manifest as it arrives; a rerun skips inputs
-whose record says done with the same fingerprint and settings, and retries the rest.
+Every task is one photo, or one stage of a video (:mod:`colorize_app.batch_video`); at
+most a few tasks per worker thread are in flight, so a job of 100,000 inputs holds little
+memory and Ctrl+C has little to cancel. Each result is appended to the manifest as it
+arrives; a rerun skips inputs whose record says done with the same fingerprint and
+settings, and retries the rest.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ IN_FLIGHT_PER_THREAD = 4
 
 @dataclass(frozen=True)
 class BatchItem:
-    """One input of a job: the file, its output (relative to OUT_DIR) and its fingerprint."""
+    """One task of a job: the input file, its output (relative to OUT_DIR), the input's
+    fingerprint, and ``extra`` keyword arguments of the task (recorded with its result)."""
 
     source: str
     output: str
     fingerprint: list
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -211,7 +214,7 @@ def to_do(items: Sequence[BatchItem], manifest: Manifest, key: str) -> list[Batc
 def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem], settings: dict,
               key: str, manifest: Manifest, out_dir: str, *, run: str, label: str = "photos",
               on_result: Optional[Callable[[BatchItem, dict], None]] = None) -> BatchSummary:
-    """Run ``task(source, target, settings)`` for every item; record each result.
+    """Run ``task(source, target, settings, **extra)`` for every item; record each result.
 
     ``items`` are those :func:`to_do` left; ``key`` is the settings' :func:`settings_key`,
     recorded with each result. Results are appended to ``manifest`` as they arrive,
@@ -239,7 +242,8 @@ def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem], sett
         if item is not None:
             target = os.path.join(out_dir, item.output)
             # pure=False: a fresh key per submission (the dashboard groups them by task name).
-            future = cluster.client.submit(task, item.source, target, settings, pure=False)
+            future = cluster.client.submit(task, item.source, target, settings, **item.extra,
+                                           pure=False)
             in_flight[future] = item
             completed.add(future)
 
@@ -260,7 +264,8 @@ def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem], sett
                     raise ColorizeError(f"the batch job stopped: {_reason_line(error)}") from None
                 future.release()
                 record = {"output": item.output, "input": item.source, "run": run,
-                          "fingerprint": item.fingerprint, "settings": key, **result}
+                          "fingerprint": item.fingerprint, "settings": key, **item.extra,
+                          **result}
                 manifest.append(record)
                 if result["status"] == "done":
                     summary.done += 1

@@ -1,4 +1,4 @@
-"""The work a batch job sends to its Dask workers: one photo, or one video, per task.
+"""The work a batch job sends to its Dask workers: one photo, or one shot of a video, per task.
 
 Runs in the worker processes (any machine with the project installed and the same files
 in reach). Each worker thread loads the model once, on its first task, and keeps it for
@@ -142,42 +142,80 @@ def colorize_photo(source: str, target: str, settings: dict) -> dict:
     return _result("done", started, notes=image.notes)
 
 
-def colorize_video(source: str, target: str, settings: dict) -> dict:
-    """Colorize the video (or folder of frames) ``source`` into ``target``, as `colorize video`.
+def find_shots(source: str, target: str, settings: dict) -> dict:
+    """The shots of the video (or folder of frames) ``source``: ``shots`` [[start, stop],
+    ...] and ``frames``, the count. Reads every frame once; loads no model."""
+    started = time.perf_counter()
+    try:
+        from colorize_app import media
+        from deep_video_prior.shots import detect_shots
 
-    Each frame is colorized by the CNN, then Deep Video Prior refines it shot by shot
-    (``settings["refine"]``, a RefineSettings, or None for per-frame output). Finished
-    shots are checkpointed where `colorize video` keeps them, so a task cut short resumes
-    from its last shot. ``target`` is a video file (or a folder of PNG frames).
-    """
+        frames = media.open_frames(source)
+        shots = detect_shots(frames)
+    except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
+        return _failure(started, error)
+    return dict(_result("done", started), shots=[[shot.start, shot.stop] for shot in shots],
+                frames=len(frames))
+
+
+def colorize_video_shot(source: str, target: str, settings: dict, shot: list) -> dict:
+    """Colorize frames ``shot`` = [start, stop) of ``source`` into the folder ``target``, as
+    `colorize video` does (per-frame CNN, then the refinement ``settings["refine"]``, a
+    RefineSettings, or None); the folder appears only once complete."""
     configure_tensorflow("video")  # a remote worker's first task imports TensorFlow
     started = time.perf_counter()
-    colorizer = _colorizer(settings)
+    colorizer = _colorizer(settings)  # WorkerModelError stops the job
+    notes: list = []
+    try:
+        from colorize_app import media, video_frames, video_job
+
+        frames = media.open_frames(source)
+        span = range(*shot)
+        gray, notes = video_frames.as_gray(
+            video_frames.FrameRange(frames.reopened(), span), source)
+        refine, temperature = settings.get("refine"), settings["temperature"]
+        checkpoints = None
+        if refine is not None:
+            # A shot cut short resumes from what the engine checkpointed (threads apart).
+            checkpoints = video_frames.checkpoint_dir(
+                "batch-shot", [source, _LOCAL.model_path],
+                {"settings": repr(refine), "temperature": temperature, "shot": shot})
+            refine = dataclasses.replace(refine, threads=settings["threads"])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        video_job.VideoJob(
+            gray, target, frames.fps, source=video_frames.FrameRange(frames, span),
+            colorizer=lambda _report: colorizer, temperature=temperature, refine=refine,
+            checkpoints=checkpoints).run()
+    except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
+        return _failure(started, error)
+    return _result("done", started, notes=tuple(notes))
+
+
+def assemble_video(source: str, target: str, settings: dict, shots: list, parts: str) -> dict:
+    """Write ``target`` (a video with ``source``'s audio, or a folder of PNG frames) from the
+    shot folders ``parts``/shot-0000, ... that :func:`colorize_video_shot` wrote."""
+    started = time.perf_counter()
     notes: list = []
     try:
         from colorize_app import media, video_frames, video_job
 
         media.check_not_input(target, [source])
         frames = media.open_frames(source)
-        gray, colour_notes = video_frames.as_gray(frames.reopened(), source)
-        notes = list(frames.notes) + colour_notes
+        notes = list(frames.notes)
         fps = video_job.output_fps([frames], target, notes)
-        refine_settings = settings.get("refine")
+        joined = video_frames.Concatenated([
+            video_frames.FrameFolder(shot_folder(parts, index), stop - start)
+            for index, (start, stop) in enumerate(shots)])
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        temperature = settings["temperature"]
-        checkpoints = None
-        if refine_settings is not None:
-            # The same folder as `colorize video` of this input: either resumes the other
-            # (the thread count is not part of a shot's key).
-            checkpoints = video_frames.checkpoint_dir(
-                "video", [source, _LOCAL.model_path],
-                {"settings": repr(refine_settings), "temperature": temperature})
-            refine_settings = dataclasses.replace(refine_settings, threads=settings["threads"])
-        report = video_job.VideoJob(
-            gray, target, fps, source=frames, colorizer=lambda _report: colorizer,
-            temperature=temperature, refine=refine_settings, checkpoints=checkpoints,
-            audio_from=video_job.audio_source([frames]), inputs=[source]).run()
+        report = video_job.VideoJob(joined, target, fps, colour=joined,
+                                    audio_from=video_job.audio_source([frames]),
+                                    inputs=[source]).run()
         notes += report.notes
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
         return _failure(started, error)
     return _result("done", started, notes=tuple(notes))
+
+
+def shot_folder(parts: str, index: int) -> str:
+    """The folder of shot ``index`` among a video's ``parts``."""
+    return os.path.join(parts, f"shot-{index:04d}")

@@ -71,6 +71,39 @@ def resized_to(frames: Sequence[np.ndarray], width: int, height: int) -> Sequenc
     return MappedFrames(frames, resize)
 
 
+class FrameRange(collections.abc.Sequence):
+    """Frames ``frames[span.start:span.stop]``, read on access (one shot of a longer video)."""
+
+    def __init__(self, frames: Sequence[np.ndarray], span: range) -> None:
+        self._frames, self._span = frames, span
+
+    def __len__(self) -> int:
+        return len(self._span)
+
+    def __getitem__(self, index):  # noqa: ANN001 - int or slice, as for any Sequence
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        return self._frames[self._span[index]]
+
+
+class Concatenated(collections.abc.Sequence):
+    """Several frame sequences read as one, in order (a video's shots joined again)."""
+
+    def __init__(self, parts: Sequence[Sequence[np.ndarray]]) -> None:
+        self._parts = list(parts)
+        self._starts = np.cumsum([0] + [len(part) for part in self._parts])
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    def __getitem__(self, index):  # noqa: ANN001 - int or slice, as for any Sequence
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        index = range(len(self))[index]
+        part = int(np.searchsorted(self._starts, index, side="right")) - 1
+        return self._parts[part][index - int(self._starts[part])]
+
+
 class FrameFolder(collections.abc.Sequence):
     """The PNG frames ``00000.png ...`` of a folder as a lazy sequence of RGB float32 frames.
 

@@ -278,3 +278,57 @@ def test_a_worker_with_another_model_stops_the_job_in_one_line(
     assert last.startswith(f"colorize: error: the batch job stopped: the model {model_file} ")
     assert last.endswith("is not the client's (different contents)")
     assert results(out) == [] and files_under(out) == [MANIFEST_NAME]
+
+
+def make_two_shot_video(path) -> None:
+    """16 frames: 8 of a dark scene, a hard cut, 8 of a bright one (a disc moving in each)."""
+    rows, columns = np.mgrid[0:48, 0:64]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with media.FrameWriter(str(path), fps=10) as writer:
+        for cut in (False, True):
+            for index in range(8):
+                disc = (rows - 24) ** 2 + (columns - 10 - 3 * index) ** 2 < 64
+                gray = (0.85 - 0.3 * rows / 48 - 0.3 * disc) if cut else \
+                    (0.15 + 0.25 * columns / 64 + 0.3 * disc)
+                writer.write(np.repeat(gray[..., None], 3, axis=2))
+
+
+def test_video_shots_are_the_unit_of_work_and_a_rerun_does_only_the_missing_shot(
+        tmp_path, scheduler, model_file, data_dir, monkeypatch, capsys):
+    from colorize_app.batch_video import PARTS_FOLDER
+
+    films = tmp_path / "films"
+    make_two_shot_video(films / "cut.mp4")
+    out = tmp_path / "out"
+    command = ["batch", "video", str(films), "-o", str(out), "--model", str(model_file),
+               "--epochs", "1", "--scheduler", scheduler]
+    run_items = batch_job.run_items
+
+    def stopped_after_one_shot(*args, **kwargs):  # noqa: ANN002, ANN003
+        def on_result(item, record) -> None:  # noqa: ANN001
+            if kwargs["label"] == "shots":
+                raise KeyboardInterrupt  # Ctrl+C with one shot on record
+
+        return run_items(*args, **kwargs, on_result=on_result)
+
+    monkeypatch.setattr(batch_job, "run_items", stopped_after_one_shot)
+    assert cli.main(command) == 130
+    first = results(out)
+    shots = os.path.join(PARTS_FOLDER, "cut.mp4", "shots")
+    assert [record["output"] for record in first][0] == shots
+    assert first[0]["shots"] == [[0, 8], [8, 16]]
+    assert len(first) == 2 and first[1]["status"] == "done"
+    done_shot = first[1]["output"]
+    assert not (out / "cut.mp4").exists() and (out / done_shot).is_dir()
+    capsys.readouterr()
+
+    monkeypatch.setattr(batch_job, "run_items", run_items)
+    assert cli.main(command) == 0
+    assert "colorized 1 video (0 already done, 0 failed)" in capsys.readouterr().out
+    second = results(out)[2:]
+    missing = ({os.path.join(PARTS_FOLDER, "cut.mp4", f"shot-000{i}") for i in (0, 1)}
+               - {done_shot})
+    assert [record["output"] for record in second] == [*missing, "cut.mp4"]  # not found again
+    assert second[-1]["shots"] == [[0, 8], [8, 16]] and second[-1]["status"] == "done"
+    assert files_under(out) == sorted(["cut.mp4", MANIFEST_NAME])  # the parts are gone
+    assert len(media.open_frames(str(out / "cut.mp4"))) == 16

@@ -18,8 +18,10 @@ path relative to the INPUT it was found through, under OUT_DIR. The work runs on
 cluster: by default one started on this machine (one worker process per core, each
 loading the model once), or an existing one with --scheduler. The job is resumable:
 OUT_DIR/colorize-batch.jsonl records every input's fingerprint, settings and result; the
-same command run again skips what is done and retries what failed. A bad input is
-reported and skipped; the exit status is 1 when any input failed, 0 when all are done."""
+same command run again skips what is done and retries what failed. A video's unit of
+work is one shot: its shots run in parallel and a rerun redoes only the shots not done.
+A bad input is reported and skipped; the exit status is 1 when any input failed, 0 when
+all are done."""
 
 EPILOG = """\
 Examples:
@@ -123,7 +125,7 @@ def run_cnn(args: argparse.Namespace) -> int:
 
 
 def run_video(args: argparse.Namespace) -> int:
-    from colorize_app import batch_tasks, media
+    from colorize_app import batch_video, media
     from colorize_app.commands import video_options
 
     out_dir = _output_folder(args.output)
@@ -133,13 +135,18 @@ def run_video(args: argparse.Namespace) -> int:
                 "input_size": 256, "refine": refine_settings}
     identity = {"kind": "video", "model_sha256": sha256, "temperature": args.temperature,
                 "refine": repr(refine_settings)}
-    return _run(args, out_dir, media.VIDEO_EXTENSIONS, ".mp4", batch_tasks.colorize_video,
-                settings, identity, "videos", description)
+    return _run(args, out_dir, media.VIDEO_EXTENSIONS, ".mp4", None, settings, identity,
+                "videos", description, runner=batch_video.run_videos)
 
 
 def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
-         task: Callable, settings: dict, identity: dict, label: str, model: str) -> int:
-    """Plan, skip what the manifest says is done, run the rest, summarise (exit status)."""
+         task: Optional[Callable], settings: dict, identity: dict, label: str, model: str,
+         runner: Optional[Callable] = None) -> int:
+    """Plan, skip what the manifest says is done, run the rest, summarise (exit status).
+
+    Each input is one ``task``, or ``runner`` (as :func:`batch_job.run_items` without the
+    task) does the inputs its own way: videos shot by shot.
+    """
     from algorithms.errors import BadInputError
     from colorize_app import batch_job
     from colorize_app.media_batch import Manifest, find_inputs
@@ -166,11 +173,16 @@ def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
                 if cluster.dashboard:
                     print(f"colorize: note: progress dashboard at {cluster.dashboard}",
                           file=sys.stderr)
-                summary = batch_job.run_items(
-                    cluster, task, pending, dict(settings, threads=cluster.threads_per_task),
-                    key, manifest, out_dir, run=run, label=label)
+                job_settings = dict(settings, threads=cluster.threads_per_task)
+                if runner is not None:
+                    summary = runner(cluster, pending, job_settings, key, manifest, out_dir,
+                                     run=run, label=label)
+                else:
+                    summary = batch_job.run_items(cluster, task, pending, job_settings, key,
+                                                  manifest, out_dir, run=run, label=label)
         except KeyboardInterrupt:
-            done = sum(1 for record in manifest.records.values() if record.get("run") == run)
+            done = sum(1 for item in pending
+                       if manifest.records.get(item.output, {}).get("run") == run)
             print(f"colorize: note: stopped after {done} of {len(pending)} {label}; run the "
                   f"same command again to do the rest", file=sys.stderr)
             raise

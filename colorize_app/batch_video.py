@@ -1,0 +1,131 @@
+"""`colorize batch video`: shots are the unit of work.
+
+A video goes through three kinds of Dask task (:mod:`colorize_app.batch_tasks`): its shots
+are found (``find_shots``), each shot is colorized and refined on its own
+(``colorize_video_shot``, into ``OUT_DIR/.colorize-parts/<output>/shot-NNNN/``), and once all
+its shots are done the file is assembled (``assemble_video``) and its parts removed. The
+manifest records every stage: ``<parts>/shots`` (the shots found), ``<parts>/shot-NNNN``
+(each shot, with its frame range) and the video itself (with its shots). A rerun skips what
+is recorded as done, so an interrupted job redoes only the shots it had not finished; a
+video whose shot failed is recorded as failed and retried by the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from typing import Optional, Sequence
+
+from colorize_app import batch_job
+from colorize_app.batch_job import BatchItem, BatchSummary, Cluster
+from colorize_app.media_batch import Manifest
+
+#: Folder of OUT_DIR that holds the shots of videos not assembled yet.
+PARTS_FOLDER = ".colorize-parts"
+
+
+def parts_of(output: str) -> str:
+    """The parts folder (relative to OUT_DIR) of the video written to ``output``."""
+    return os.path.join(PARTS_FOLDER, output)
+
+
+def _done(manifest: Manifest, output: str, key: str, item: BatchItem) -> Optional[dict]:
+    """The record of ``output`` when it is done with these settings from this input."""
+    record = manifest.records.get(output)
+    if (record and record.get("status") == "done" and record.get("settings") == key
+            and record.get("fingerprint") == item.fingerprint):
+        return record
+    return None
+
+
+def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: dict, key: str,
+               manifest: Manifest, out_dir: str, *, run: str,
+               label: str = "videos") -> BatchSummary:
+    """Colorize the videos ``items`` (those :func:`batch_job.to_do` left), shot by shot.
+
+    Returns one summary per video: done when assembled, failed (with the first reason) when
+    any of its stages failed; each failure is also recorded under the video's output.
+    """
+    from colorize_app import batch_tasks
+
+    summary = BatchSummary(total=len(items))
+    started = time.perf_counter()
+
+    def stage(task, stage_items: list, what: str) -> None:  # noqa: ANN001
+        if stage_items:
+            batch_job.run_items(cluster, task, stage_items, settings, key, manifest, out_dir,
+                                run=run, label=what)
+
+    # 1. The shots of each video (a rerun reads them from the manifest).
+    def shots_record(item: BatchItem) -> Optional[dict]:
+        return _done(manifest, os.path.join(parts_of(item.output), "shots"), key, item)
+
+    stage(batch_tasks.find_shots, [
+        BatchItem(item.source, os.path.join(parts_of(item.output), "shots"), item.fingerprint)
+        for item in items if shots_record(item) is None], f"{label}: finding shots")
+
+    # 2. Every shot not done yet, of every video whose shots are known.
+    shot_items = []
+    for item in items:
+        found = shots_record(item)
+        for index, shot in enumerate(found["shots"] if found else []):
+            part = BatchItem(item.source, _shot_output(item, index), item.fingerprint,
+                             {"shot": shot})
+            if not manifest.is_done(part.output, key, part.fingerprint):
+                shot_items.append(part)
+    stage(batch_tasks.colorize_video_shot, shot_items, "shots")
+
+    # 3. Each video whose shots are all done: its file, then its parts go.
+    to_assemble = []
+    for item in items:
+        found = shots_record(item)
+        reason = _failure(manifest, item, found)
+        if reason is None:
+            to_assemble.append(BatchItem(item.source, item.output, item.fingerprint, {
+                "shots": found["shots"],
+                "parts": os.path.join(out_dir, parts_of(item.output))}))
+        else:
+            manifest.append({"output": item.output, "input": item.source, "run": run,
+                             "fingerprint": item.fingerprint, "settings": key,
+                             "status": "failed", "error": reason})
+    stage(batch_tasks.assemble_video, to_assemble, label)
+
+    for item in items:
+        record = manifest.records.get(item.output, {})
+        if record.get("run") == run and record.get("status") == "done":
+            summary.done += 1
+            shutil.rmtree(os.path.join(out_dir, parts_of(item.output)), ignore_errors=True)
+        else:
+            summary.failed += 1
+            summary.failures.append((item.source, record.get("error", "failed")))
+    _remove_empty_folders(os.path.join(out_dir, PARTS_FOLDER))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _shot_output(item: BatchItem, index: int) -> str:
+    return os.path.join(parts_of(item.output), f"shot-{index:04d}")
+
+
+def _failure(manifest: Manifest, item: BatchItem, found: Optional[dict]) -> Optional[str]:
+    """Why ``item`` cannot be assembled (its first failed stage), None when it can."""
+    if found is None:
+        record = manifest.records.get(os.path.join(parts_of(item.output), "shots"), {})
+        return record.get("error", "its shots were not found")
+    for index in range(len(found["shots"])):
+        record = manifest.records.get(_shot_output(item, index), {})
+        if record.get("status") != "done":
+            return f"shot {index + 1}: {record.get('error', 'not done')}"
+    return None
+
+
+def _remove_empty_folders(folder: str) -> None:
+    """Remove ``folder`` and the folders below it that hold no file."""
+    if not os.path.isdir(folder):
+        return
+    for root, _, _ in sorted(os.walk(folder), key=lambda entry: -len(entry[0])):
+        try:
+            os.rmdir(root)
+        except OSError:  # not empty: a shot of a video still to assemble
+            pass
