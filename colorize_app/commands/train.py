@@ -10,7 +10,7 @@ import argparse
 import signal
 import sys
 
-from colorize_app.sessions.training import ENCODER_CHOICE, REBALANCE_DEFAULT
+from colorize_app.sessions.training_settings import ENCODER_CHOICE, REBALANCE_DEFAULT
 
 DESCRIPTION = """\
 Train the automatic-colorization network (Zhang, Isola, Efros 2016) on your own colour
@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
 
     from algorithms.errors import CancelledError
     from colorize_app.progress_bar import progress_bar
-    from colorize_app.sessions.training import TrainingRun, TrainingSettings
+    from colorize_app.sessions.training import TrainingRun
+    from colorize_app.sessions.training_settings import TrainingSettings
 
     settings = TrainingSettings(**{f.name: getattr(args, f.name)
                                    for f in fields(TrainingSettings)})

@@ -15,7 +15,6 @@ import csv
 import json
 import os
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, ContextManager, Iterator, Optional
 
 import numpy as np
@@ -23,12 +22,16 @@ import numpy as np
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback
 from colorize_app.sessions.training_files import (
-    ENCODER_CHOICE,
     encoder_setup,
     export_model,
     initial_model,
     load_checkpoint,
     save_checkpoint,
+)
+from colorize_app.sessions.training_settings import (  # noqa: F401 - offered here too
+    ENCODER_CHOICE,
+    REBALANCE_DEFAULT,
+    TrainingSettings,
 )
 
 CHECKPOINT_NAME = "checkpoint.npz"
@@ -38,8 +41,6 @@ LOG_FIELDS = ["step", "elapsed_s", "train_loss", "learning_rate", "images_per_s"
 VALIDATION_PHOTOS = 12
 VALIDATION_SIZE = 256
 CACHE_NAME = "features.npz"
-#: Default class-rebalancing lambda: 1 = none (the calibrated decoding does the rest).
-REBALANCE_DEFAULT = 1.0
 
 #: ``progress(stage)`` gives a context manager yielding that stage's progress callback.
 ProgressFactory = Callable[[str], ContextManager[ProgressCallback]]
@@ -56,75 +57,6 @@ def no_progress(stage: str) -> Iterator[ProgressCallback]:
 
 def _ignore(line: str) -> None:
     return None
-
-
-@dataclass
-class TrainingSettings:
-    """What to train on and how; the names are ``colorize train``'s options.
-
-    ``images``: folders of colour photos; ``out``: the model file to write (.npz); ``crop``
-    (pixels) a multiple of 8 in [8, 256]; ``rebalance`` in [0, 1]; ``checkpoint_minutes``
-    between checkpoints. The encoder options apply with ``encoder="efficientnet-lite0"``.
-    """
-
-    images: list[str]
-    out: str
-    val: Optional[str] = None
-    exclude: Optional[str] = None
-    width: float = 0.25
-    encoder: str = "zhang"
-    finetune_blocks: int = 0
-    finetune_lr: Optional[float] = None
-    init: Optional[str] = None
-    half: bool = False
-    cache: Optional[str] = None
-    views: int = 2
-    rebalance: float = REBALANCE_DEFAULT
-    encoder_weights: Optional[str] = None
-    steps: int = 2000
-    crop: int = 176
-    batch: int = 16
-    lr: float = 3e-4
-    seed: int = 0
-    checkpoint_dir: Optional[str] = None
-    checkpoint_minutes: float = 5.0
-    resume: bool = False
-
-    def check(self) -> None:
-        """Refuse settings that cannot train (BadInputError naming the option)."""
-        if not self.out.endswith(".npz"):
-            raise BadInputError(f"--out must be a .npz model file, got {self.out}")
-        if self.crop < 8 or self.crop % 8 or self.crop > 256:
-            raise BadInputError(
-                f"--crop must be a multiple of 8 between 8 and 256, got {self.crop}")
-        for name in ("steps", "batch"):
-            if getattr(self, name) < 1:
-                raise BadInputError(f"--{name} must be at least 1")
-        if not self.lr > 0 or not self.checkpoint_minutes > 0:
-            raise BadInputError("--lr and --checkpoint-minutes must be positive")
-        if self.encoder == "zhang" and (self.finetune_blocks or self.finetune_lr is not None
-                                        or self.encoder_weights or self.init):
-            raise BadInputError(f"--finetune-blocks, --finetune-lr, --init and "
-                                f"--encoder-weights need --encoder {ENCODER_CHOICE}")
-        if not 0 <= self.finetune_blocks <= 16:
-            raise BadInputError("--finetune-blocks must be between 0 and 16")
-        if self.finetune_lr is not None and not self.finetune_lr > 0:
-            raise BadInputError("--finetune-lr must be positive")
-        if not 0.0 <= self.rebalance <= 1.0:
-            raise BadInputError(f"--rebalance must be between 0 and 1, got {self.rebalance}")
-        if self.cache and (self.encoder != ENCODER_CHOICE or self.finetune_blocks):
-            raise BadInputError(f"--cache needs --encoder {ENCODER_CHOICE} with a frozen encoder")
-        if self.cache and self.crop % 32:
-            raise BadInputError(f"--cache needs --crop a multiple of 32, got {self.crop}")
-        if not 1 <= self.views <= 64:
-            raise BadInputError("--views must be between 1 and 64")
-        folder = os.path.dirname(os.path.abspath(self.out))
-        if not os.path.isdir(folder):
-            raise BadInputError(f"output folder does not exist: {folder}")
-
-    @property
-    def checkpoint_folder(self) -> str:
-        return self.checkpoint_dir or f"{self.out}.checkpoints"
 
 
 def read_photos(folders: str | list[str], what: str, limit: Optional[int] = None,

@@ -12,9 +12,9 @@ from typing import Any, Optional
 import numpy as np
 
 from algorithms.errors import BadInputError
+from colorize_app.sessions.training_settings import ENCODER_CHOICE
 
 #: The network that ``encoder`` names besides the paper's ("zhang").
-ENCODER_CHOICE = "efficientnet-lite0"
 
 
 def save_checkpoint(path: str, trainer: Any, rng: np.random.Generator, config: dict) -> None:
