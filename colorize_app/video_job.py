@@ -24,13 +24,11 @@ import numpy as np
 
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 from colorize_app.video_frames import FrameFolder, MappedFrames
+from deep_video_prior.settings import PRESET_NAMES
 
-if TYPE_CHECKING:  # imported late: deep_video_prior sets TensorFlow's back end on import
+if TYPE_CHECKING:
     from deep_video_prior.settings import RefineReport, RefineSettings
 
-#: The command line's --preset names: the engine's presets (deep_video_prior.settings.PRESETS,
-#: measured in the README), lower case, "network" for Deep Video Prior.
-PRESET_NAMES = ("fast", "balanced", "best", "network")
 #: Share of the progress bar that the per-frame colorization takes when no frame is done.
 COLORIZE_SHARE = 0.4
 

@@ -78,6 +78,8 @@ PRESETS: dict[str, RefineSettings] = {
     "Best": RefineSettings(working_pixels=480 * 288, flow_preset="medium"),
     "Deep Video Prior": NETWORK,
 }
+#: The same presets as the command line names them (``--preset``), "network" for the last.
+PRESET_NAMES = ("fast", "balanced", "best", "network")
 
 
 @dataclass

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads with the work, not with the parser
+    import numpy as np
 
 DESCRIPTION = """\
 Refine a per-frame processed video: the flicker of per-frame colour is removed while each

@@ -7,14 +7,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Sequence
 
-if TYPE_CHECKING:  # not imported with the parser: deep_video_prior chooses TensorFlow's back end
+if TYPE_CHECKING:
     from deep_video_prior.settings import RefineSettings
 
 
 def add_refine_options(parser: argparse.ArgumentParser) -> None:
     """--preset, --epochs and --no-irt."""
     from colorize_app.commands.arguments import whole_number
-    from colorize_app.video_job import PRESET_NAMES
+    from deep_video_prior.settings import PRESET_NAMES
 
     # No default here: `colorize video --project` tells a chosen preset from the project's.
     parser.add_argument("--preset", choices=PRESET_NAMES, default=None,
