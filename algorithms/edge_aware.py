@@ -26,8 +26,6 @@ spreads into uncertain pixels rather than the other way round.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from algorithms.errors import BadInputError
@@ -46,7 +44,7 @@ def _check_guide(guide: np.ndarray) -> np.ndarray:
 
 
 def _filter_layers(smoother, guide: np.ndarray, source: np.ndarray,
-                   confidence: Optional[np.ndarray]) -> np.ndarray:
+                   confidence: np.ndarray | None) -> np.ndarray:
     """Apply an OpenCV filter object to each channel; normalised by the confidence if given."""
     flat = source if source.ndim == 3 else source[..., None]
     if confidence is None:
@@ -67,7 +65,7 @@ def _filter_layers(smoother, guide: np.ndarray, source: np.ndarray,
 
 def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int,
                   eps: float = DEFAULT_EPS,
-                  confidence: Optional[np.ndarray] = None) -> np.ndarray:
+                  confidence: np.ndarray | None = None) -> np.ndarray:
     """Filter ``source`` edge-aware, following the edges of ``guide``.
 
     Parameters
@@ -105,7 +103,7 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int,
 
 def global_smooth(guide: np.ndarray, source: np.ndarray, strength: float,
                   sigma_color: float = 4.0,
-                  confidence: Optional[np.ndarray] = None) -> np.ndarray:
+                  confidence: np.ndarray | None = None) -> np.ndarray:
     """Edge-aware global smoothing of ``source`` along the edges of ``guide`` (L in [0, 100]).
 
     Parameters
@@ -135,9 +133,9 @@ def global_smooth(guide: np.ndarray, source: np.ndarray, strength: float,
     return _filter_layers(smoother, guide, source, confidence)
 
 
-def guided_upsample(chroma: np.ndarray, guide: np.ndarray, radius: Optional[int] = None,
+def guided_upsample(chroma: np.ndarray, guide: np.ndarray, radius: int | None = None,
                     eps: float = DEFAULT_EPS,
-                    confidence: Optional[np.ndarray] = None) -> np.ndarray:
+                    confidence: np.ndarray | None = None) -> np.ndarray:
     """Bring coarse chroma (h, w, C) to the guide's size (H, W), following its edges.
 
     The chroma (and the confidence, at the chroma's size) is resized bilinearly and then

@@ -10,7 +10,6 @@ Hint pixels hold their value exactly. Solving is :mod:`algorithms.scribble`'s jo
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 import scipy.sparse as sparse
@@ -135,7 +134,7 @@ def levin_matrix(
 def right_hand_side(
     hint_values: np.ndarray,
     hint_mask: np.ndarray,
-    prior: Optional[np.ndarray],
+    prior: np.ndarray | None,
     prior_weight: float,
 ) -> np.ndarray:
     """(H*W, C) right-hand side: hints at hint rows, lambda x prior elsewhere."""

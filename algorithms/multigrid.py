@@ -14,7 +14,6 @@ sparse products release the GIL.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional
 
 import numpy as np
 import scipy.sparse as sparse
@@ -74,11 +73,11 @@ class AlgebraicMultigrid:
         self,
         rhs: np.ndarray,
         *,
-        guess: Optional[np.ndarray] = None,
+        guess: np.ndarray | None = None,
         tolerance: float = 1e-3,
         max_iterations: int = 40,
         krylov_vectors: int = 20,
-        reporter: Optional[Reporter] = None,
+        reporter: Reporter | None = None,
     ) -> np.ndarray:
         """Solve ``matrix @ x = rhs`` for each column of ``rhs`` (N, C), concurrently.
 

@@ -7,7 +7,7 @@ raises :class:`~algorithms.errors.CancelledError` at its next check.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from algorithms.errors import CancelledError
 
@@ -24,8 +24,8 @@ class Reporter:
 
     def __init__(
         self,
-        progress: Optional[ProgressCallback] = None,
-        cancelled: Optional[CancelCheck] = None,
+        progress: ProgressCallback | None = None,
+        cancelled: CancelCheck | None = None,
         span: tuple[float, float] = (0.0, 1.0),
     ) -> None:
         self._progress = progress
@@ -40,7 +40,7 @@ class Reporter:
             clipped = min(max(fraction, 0.0), 1.0)
             self._progress(self._start + (self._stop - self._start) * clipped, message)
 
-    def stage(self, start: float, stop: float) -> "Reporter":
+    def stage(self, start: float, stop: float) -> Reporter:
         """A reporter for the sub-range [start, stop] of this one."""
         width = self._stop - self._start
         return Reporter(

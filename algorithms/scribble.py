@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Optional
 
 import numpy as np
 import scipy.sparse as sparse
@@ -67,7 +66,7 @@ def estimate_memory(
     return int(solved * (_BYTES_PER_PIXEL + per_entry) + full_size)
 
 
-def available_memory() -> Optional[int]:
+def available_memory() -> int | None:
     """Bytes of memory available to this process now, or None where unknown."""
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
@@ -83,7 +82,7 @@ def available_memory() -> Optional[int]:
 
 
 def _check_memory(
-    shape: tuple[int, ...], radius: int, budget: Optional[int], max_solve_pixels: float
+    shape: tuple[int, ...], radius: int, budget: int | None, max_solve_pixels: float
 ) -> None:
     needed = estimate_memory(shape, radius, max_solve_pixels)
     budget = available_memory() if budget is None else budget
@@ -101,14 +100,14 @@ def propagate(
     hint_mask: np.ndarray,
     *,
     radius: int = 1,
-    prior: Optional[np.ndarray] = None,
+    prior: np.ndarray | None = None,
     prior_weight: float = 0.0,
     solver: str = "multigrid",
     tolerance: float = DEFAULT_TOLERANCE,
-    memory_budget: Optional[int] = None,
+    memory_budget: int | None = None,
     max_solve_pixels: float = MAX_SOLVE_PIXELS,
-    progress: Optional[ProgressCallback] = None,
-    cancelled: Optional[CancelCheck] = None,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> np.ndarray:
     """Spread hinted values over an image along its luminance (Levin et al.).
 
@@ -229,8 +228,8 @@ def _downsized_problem(
     luma: np.ndarray,
     hint_values: np.ndarray,
     hint_mask: np.ndarray,
-    prior: Optional[np.ndarray],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
+    prior: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """The same problem at ``size`` = (width, height), by area averaging.
 
     A small pixel is a hint where any hint pixel falls in it, with their mean value,
@@ -274,7 +273,7 @@ def _coarse_to_fine_guess(
     hint_values: np.ndarray,
     hint_mask: np.ndarray,
     radius: int,
-    prior: Optional[np.ndarray],
+    prior: np.ndarray | None,
     prior_weight: float,
 ) -> np.ndarray:
     """A cheap first guess (H*W, C): the same method solved at half size, upsampled.
@@ -301,7 +300,7 @@ def _coarse_to_fine_guess(
 def hints_from_marked(
     image: np.ndarray,
     marked: np.ndarray,
-    mask: Optional[np.ndarray] = None,
+    mask: np.ndarray | None = None,
     threshold: float = MARK_THRESHOLD,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hints from a marked image (the authors' convention) and/or an explicit mask.
@@ -357,12 +356,12 @@ def colorize_scribbles(
     hint_mask: np.ndarray,
     *,
     radius: int = 1,
-    prior_chroma: Optional[np.ndarray] = None,
+    prior_chroma: np.ndarray | None = None,
     prior_weight: float = 0.0,
     solver: str = "multigrid",
     max_solve_pixels: float = MAX_SOLVE_PIXELS,
-    progress: Optional[ProgressCallback] = None,
-    cancelled: Optional[CancelCheck] = None,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> np.ndarray:
     """Colorize (or recolour) a photo from chroma hints, Levin et al. 2004.
 

@@ -19,8 +19,8 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional, Sequence
 
 from algorithms.errors import BadInputError, ColorizeError
 from colorize_app.media_batch import FoundInput, Manifest, fingerprint
@@ -56,7 +56,7 @@ class BatchSummary:
     seconds: float = 0.0
 
 
-def plan_items(found: Sequence[FoundInput], suffix: Optional[str]) -> list[BatchItem]:
+def plan_items(found: Sequence[FoundInput], suffix: str | None) -> list[BatchItem]:
     """Items with their output names: the relative path, its extension replaced by ``suffix``.
 
     ``suffix`` None keeps the input's extension (videos). Refuses, before any work, two
@@ -105,7 +105,7 @@ class Cluster:
     client: object
     threads_per_task: int
     description: str
-    dashboard: Optional[str] = None
+    dashboard: str | None = None
 
 
 def configure_dask() -> None:
@@ -124,7 +124,7 @@ def configure_dask() -> None:
 
 
 @contextlib.contextmanager
-def connect(workers: Optional[int] = None, scheduler: Optional[str] = None
+def connect(workers: int | None = None, scheduler: str | None = None
             ) -> Iterator[Cluster]:
     """A Dask client on a new local cluster of ``workers`` processes, or on ``scheduler``.
 
@@ -213,7 +213,7 @@ def to_do(items: Sequence[BatchItem], manifest: Manifest, key: str) -> list[Batc
 
 def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem], settings: dict,
               key: str, manifest: Manifest, out_dir: str, *, run: str, label: str = "photos",
-              on_result: Optional[Callable[[BatchItem, dict], None]] = None) -> BatchSummary:
+              on_result: Callable[[BatchItem, dict], None] | None = None) -> BatchSummary:
     """Run ``task(source, target, settings, **extra)`` for every item; record each result.
 
     ``items`` are those :func:`to_do` left; ``key`` is the settings' :func:`settings_key`,
@@ -291,7 +291,7 @@ def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem], sett
 
 
 @contextlib.contextmanager
-def _progress(total: int, label: str):  # noqa: ANN202 - a tqdm bar
+def _progress(total: int, label: str):
     """A bar on stderr: items finished, the rate per second, and done / failed / remaining."""
     from tqdm import tqdm
 

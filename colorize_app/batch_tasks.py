@@ -15,7 +15,7 @@ import os
 import socket
 import threading
 import time
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +51,7 @@ def model_loads() -> int:
     return getattr(_LOCAL, "loads", 0)
 
 
-def _colorizer(settings: dict):  # noqa: ANN202 - a Colorizer, imported late
+def _colorizer(settings: dict):
     """This thread's Colorizer for the job's model, loaded on first use."""
     key = (settings["model"], settings["model_sha256"], settings["input_size"],
            settings["threads"])
@@ -93,7 +93,7 @@ def _colorizer(settings: dict):  # noqa: ANN202 - a Colorizer, imported late
     return cache[key]
 
 
-def _result(status: str, started: float, error: Optional[str] = None,
+def _result(status: str, started: float, error: str | None = None,
             notes: tuple = ()) -> dict:
     result: dict[str, Any] = {"status": status, "seconds": round(time.perf_counter() - started, 3),
                               "worker": worker_name(), "model_loads": model_loads()}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from colorize_app import batch_job
 from colorize_app.batch_job import BatchItem, BatchSummary, Cluster
@@ -30,7 +30,7 @@ def parts_of(output: str) -> str:
     return os.path.join(PARTS_FOLDER, output)
 
 
-def _done(manifest: Manifest, output: str, key: str, item: BatchItem) -> Optional[dict]:
+def _done(manifest: Manifest, output: str, key: str, item: BatchItem) -> dict | None:
     """The record of ``output`` when it is done with these settings from this input."""
     record = manifest.records.get(output)
     if (record and record.get("status") == "done" and record.get("settings") == key
@@ -52,13 +52,13 @@ def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: dict, key
     summary = BatchSummary(total=len(items))
     started = time.perf_counter()
 
-    def stage(task, stage_items: list, what: str) -> None:  # noqa: ANN001
+    def stage(task, stage_items: list, what: str) -> None:
         if stage_items:
             batch_job.run_items(cluster, task, stage_items, settings, key, manifest, out_dir,
                                 run=run, label=what)
 
     # 1. The shots of each video (a rerun reads them from the manifest).
-    def shots_record(item: BatchItem) -> Optional[dict]:
+    def shots_record(item: BatchItem) -> dict | None:
         return _done(manifest, os.path.join(parts_of(item.output), "shots"), key, item)
 
     stage(batch_tasks.find_shots, [
@@ -108,7 +108,7 @@ def _shot_output(item: BatchItem, index: int) -> str:
     return os.path.join(parts_of(item.output), f"shot-{index:04d}")
 
 
-def _failure(manifest: Manifest, item: BatchItem, found: Optional[dict]) -> Optional[str]:
+def _failure(manifest: Manifest, item: BatchItem, found: dict | None) -> str | None:
     """Why ``item`` cannot be assembled (its first failed stage), None when it can."""
     if found is None:
         record = manifest.records.get(os.path.join(parts_of(item.output), "shots"), {})

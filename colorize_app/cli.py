@@ -14,7 +14,7 @@ import importlib
 import signal
 import sys
 import threading
-from typing import Iterator, Optional, Sequence
+from collections.abc import Iterator, Sequence
 
 from algorithms.errors import CancelledError, ColorizeError
 from colorize_app import __version__
@@ -90,7 +90,7 @@ def _os_error_message(error: OSError) -> str:
     return reason
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `colorize` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -114,7 +114,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.debug:
             raise
         return fail(_os_error_message(error))
-    except Exception as error:  # noqa: BLE001 - a bug must still not show a user a traceback
+    except Exception as error:
         if args.debug:
             raise
         return fail(f"internal error ({type(error).__name__}: {error}); rerun with --debug")

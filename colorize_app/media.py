@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from algorithms.errors import BadInputError
 from colorize_app.media_files import (  # noqa: F401 - part of the media module's interface
+    PathLike,
     atomic_output,
     atomic_write_bytes,
     available_memory,
@@ -29,8 +30,6 @@ from colorize_app.media_files import (  # noqa: F401 - part of the media module'
     open_temporary,
     read_input_bytes,
 )
-
-PathLike = Union[str, "os.PathLike[str]"]
 
 #: Largest image (width x height) read; larger ones are refused from the header, before decoding.
 MAX_PIXELS = 250_000_000
@@ -469,7 +468,7 @@ _VIDEO_NAMES = {
 }
 
 
-def __getattr__(name: str):  # noqa: ANN202 - PEP 562 module attribute hook
+def __getattr__(name: str):
     if name in _VIDEO_NAMES:
         import importlib
 

@@ -14,8 +14,9 @@ import glob
 import json
 import os
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import IO, Iterable, Optional, Sequence
+from typing import IO
 
 from algorithms.errors import BadInputError
 
@@ -66,7 +67,7 @@ def _pattern_root(pattern: str) -> str:
 
 
 def find_inputs(inputs: Iterable[str], extensions: Sequence[str],
-                output_folder: Optional[str] = None) -> list[FoundInput]:
+                output_folder: str | None = None) -> list[FoundInput]:
     """Every input file named by ``inputs`` (files, folders, glob patterns), once each.
 
     A file keeps its own name; a folder's files keep their path below the folder; a
@@ -141,7 +142,7 @@ class Manifest:
         self.path = os.path.join(folder, MANIFEST_NAME)
         self.records: dict[str, dict] = {}
         self.torn_lines = 0
-        self._file: Optional[IO[str]] = None
+        self._file: IO[str] | None = None
         os.makedirs(folder, exist_ok=True)
         try:
             self._file = open(self.path, "a+", encoding="utf-8")
@@ -204,7 +205,7 @@ class Manifest:
             self._file.close()  # releases the lock
             self._file = None
 
-    def __enter__(self) -> "Manifest":
+    def __enter__(self) -> Manifest:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -23,7 +23,8 @@ import secrets
 import shutil
 import stat
 import time
-from typing import Iterable, Iterator, Optional, Union
+from collections.abc import Iterable, Iterator
+from typing import Union
 
 from algorithms.errors import BadInputError, MemoryBudgetError
 
@@ -54,7 +55,7 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pseudo_devices() -> frozenset:
     devices = set()
     for root in PSEUDO_FILESYSTEMS:
@@ -160,7 +161,7 @@ def reason(error: OSError) -> str:
 # Output never an input
 
 
-def check_not_input(path: PathLike, inputs: Iterable[Optional[PathLike]]) -> None:
+def check_not_input(path: PathLike, inputs: Iterable[PathLike | None]) -> None:
     """Raise BadInputError when ``path`` names the same file as one of ``inputs``.
 
     Symbolic links and hard links count as the same file; None entries are skipped.
@@ -243,7 +244,7 @@ def check_output_path(path: PathLike) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def atomic_output(path: PathLike, *, inputs: Iterable[Optional[PathLike]] = ()
+def atomic_output(path: PathLike, *, inputs: Iterable[PathLike | None] = ()
                   ) -> Iterator[str]:
     """Yield a temporary path next to ``path``; on success move it onto ``path``.
 
@@ -291,14 +292,14 @@ def _remove_quietly(path: str) -> None:
         os.remove(path)
 
 
-def open_temporary(temporary: str):  # noqa: ANN201 - a binary file object
+def open_temporary(temporary: str):
     """Open a temporary from :func:`atomic_output` for writing, never through a link."""
     descriptor = os.open(temporary, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0))
     return os.fdopen(descriptor, "wb")
 
 
 def atomic_write_bytes(path: PathLike, data: bytes, *,
-                       inputs: Iterable[Optional[PathLike]] = ()) -> None:
+                       inputs: Iterable[PathLike | None] = ()) -> None:
     """Write ``data`` to ``path`` so that ``path`` is either untouched or complete."""
     with atomic_output(path, inputs=inputs) as temporary:
         with open_temporary(temporary) as file:
@@ -325,7 +326,7 @@ def _sync_folder(folder: str) -> None:
 # Processes and memory
 
 
-def process_start_time(pid: int) -> Optional[int]:
+def process_start_time(pid: int) -> int | None:
     """When process ``pid`` started (clock ticks since boot, Linux), None where unknown.
 
     With the PID it identifies a process: a PID reused by a new process starts later.
@@ -338,7 +339,7 @@ def process_start_time(pid: int) -> Optional[int]:
         return None
 
 
-def process_alive(pid: int, start_time: Optional[int] = None) -> bool:
+def process_alive(pid: int, start_time: int | None = None) -> bool:
     """True when process ``pid`` runs (and, given ``start_time``, is the same process)."""
     if pid == os.getpid():
         alive = True
@@ -356,7 +357,7 @@ def process_alive(pid: int, start_time: Optional[int] = None) -> bool:
     return alive
 
 
-def _read_number(path: str) -> Optional[int]:
+def _read_number(path: str) -> int | None:
     try:
         with open(path, encoding="ascii") as file:
             text = file.read().strip()
@@ -365,7 +366,7 @@ def _read_number(path: str) -> Optional[int]:
     return int(text) if text.isdigit() else None
 
 
-def cgroup_memory_left() -> Optional[int]:
+def cgroup_memory_left() -> int | None:
     """Bytes this process's cgroup (container) may still allocate, None without a limit.
 
     cgroup v2 (``memory.max`` - ``memory.current``, the tightest along the hierarchy) or
@@ -380,7 +381,7 @@ def cgroup_memory_left() -> Optional[int]:
                     relative = parts[2] or "/"
     except OSError:
         pass
-    best: Optional[int] = None
+    best: int | None = None
     folder = os.path.normpath(os.path.join(CGROUP_ROOT, relative.lstrip("/")))
     while True:
         limit = _read_number(os.path.join(folder, "memory.max"))
@@ -400,7 +401,7 @@ def cgroup_memory_left() -> Optional[int]:
     return best
 
 
-def available_memory() -> Optional[int]:
+def available_memory() -> int | None:
     """Bytes this process can still allocate: the machine's and the container's, the lower."""
     machine = None
     try:
@@ -419,7 +420,7 @@ def available_memory() -> Optional[int]:
     return min(known) if known else None
 
 
-def check_memory(needed: int, what: str, budget: Optional[int] = None) -> None:
+def check_memory(needed: int, what: str, budget: int | None = None) -> None:
     """MemoryBudgetError (one line) when ``needed`` bytes exceed what is available."""
     budget = available_memory() if budget is None else budget
     if budget is not None and needed > budget:

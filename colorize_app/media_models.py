@@ -4,8 +4,8 @@ writing of user files). Reading them is the engine's loader, ``algorithms.cnn.mo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

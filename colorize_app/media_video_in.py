@@ -13,15 +13,14 @@ import logging
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterator, Optional, Union
 
 import numpy as np
 
 from algorithms.errors import BadInputError
-
-PathLike = Union[str, "os.PathLike[str]"]
+from colorize_app.media_files import PathLike
 
 #: File extensions read (and written) as videos; anything else is a folder of frames.
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm")
@@ -66,7 +65,7 @@ class VideoInfo:
     fps: float
     variable_frame_rate: bool
     has_audio: bool
-    audio_codec: Optional[str]
+    audio_codec: str | None
     timestamps: tuple[float, ...]
 
 
@@ -78,7 +77,7 @@ def _input_section(log: str) -> str:
     return log
 
 
-def audio_codec_of(path: PathLike) -> Optional[str]:
+def audio_codec_of(path: PathLike) -> str | None:
     """Codec name of the file's first audio stream (e.g. ``"aac"``), None without audio.
 
     Reads the header only.
@@ -236,8 +235,8 @@ class FrameSource(collections.abc.Sequence):
     """
 
     def __init__(self, path: str, *, width: int, height: int, fps: float, has_audio: bool,
-                 notes: tuple[str, ...], files: Optional[list[str]] = None,
-                 info: Optional[VideoInfo] = None) -> None:
+                 notes: tuple[str, ...], files: list[str] | None = None,
+                 info: VideoInfo | None = None) -> None:
         self.path = path
         self.width = width
         self.height = height
@@ -247,14 +246,14 @@ class FrameSource(collections.abc.Sequence):
         self.is_folder = files is not None
         self._files = files
         self._info = info
-        self._frames: Optional[Iterator[bytes]] = None
+        self._frames: Iterator[bytes] | None = None
         self._position = 0  # index of the frame the decoder yields next
-        self._last: Optional[tuple[int, np.ndarray]] = None
+        self._last: tuple[int, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self._files) if self._files is not None else self._info.frame_count
 
-    def __getitem__(self, index):  # noqa: ANN001 - int or slice, as for any Sequence
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return _FrameRange(self, range(len(self))[index])
         count = len(self)
@@ -267,7 +266,7 @@ class FrameSource(collections.abc.Sequence):
         self._last = (index, frame)
         return frame
 
-    def reopened(self) -> "FrameSource":
+    def reopened(self) -> FrameSource:
         """A second reader of the same frames with its own decoder (no new probe)."""
         return FrameSource(self.path, width=self.width, height=self.height, fps=self.fps,
                            has_audio=self.has_audio, notes=self.notes, files=self._files,
@@ -279,7 +278,7 @@ class FrameSource(collections.abc.Sequence):
             self._frames.close()
             self._frames = None
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -363,7 +362,7 @@ class _FrameRange(collections.abc.Sequence):
     def __len__(self) -> int:
         return len(self._indices)
 
-    def __getitem__(self, index):  # noqa: ANN001
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return _FrameRange(self._source, self._indices[index])
         return self._source[self._indices[index]]

@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -69,8 +69,8 @@ class FrameWriter:
     """
 
     def __init__(self, path: PathLike, *, fps: float = 25.0,
-                 audio_from: Optional[PathLike] = None, inputs: Iterable[PathLike] = (),
-                 frame_count: Optional[int] = None) -> None:
+                 audio_from: PathLike | None = None, inputs: Iterable[PathLike] = (),
+                 frame_count: int | None = None) -> None:
         from colorize_app import media
 
         self.path = os.fspath(path)
@@ -83,16 +83,16 @@ class FrameWriter:
         self.digits = max(5, len(str(max(0, (frame_count or 0) - 1))))
         self.notes: list[str] = []
         self.frames_written = 0
-        self._size: Optional[tuple[int, int]] = None
+        self._size: tuple[int, int] | None = None
         self._stack = contextlib.ExitStack()
-        self._encoder: Optional[subprocess.Popen] = None
+        self._encoder: subprocess.Popen | None = None
         self._encoder_log = None
         media.check_not_input(self.path, self.inputs)
         self._temporary = ""
 
     # -- context manager ------------------------------------------------------------------
 
-    def __enter__(self) -> "FrameWriter":
+    def __enter__(self) -> FrameWriter:
         from colorize_app import media
 
         if self.is_video:
@@ -103,7 +103,7 @@ class FrameWriter:
             self._stack.callback(shutil.rmtree, self._temporary, ignore_errors=True)
         return self
 
-    def __exit__(self, exc_type, exc, traceback) -> bool:  # noqa: ANN001
+    def __exit__(self, exc_type, exc, traceback) -> bool:
         if exc_type is None:
             try:
                 self._finish()

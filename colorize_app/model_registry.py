@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 from urllib.parse import urlparse
 
 from algorithms.errors import ColorizeError
@@ -118,7 +117,7 @@ def _looks_like_path(spec: str) -> bool:
             or Path(spec).exists() or Path(spec + ".index").exists())
 
 
-def resolve_model(spec: Optional[str] = None) -> Path:
+def resolve_model(spec: str | None = None) -> Path:
     """The file for a model name or path; ``None`` gives the default model.
 
     Raises ModelNotFoundError with what to do when nothing matches.
@@ -156,7 +155,7 @@ class ResumableDownloader:
     temporary ``output_file``, checks its hash and only then moves it into place.
     """
 
-    def __init__(self, partial: Path, size: int, progress: Optional[ProgressCallback]) -> None:
+    def __init__(self, partial: Path, size: int, progress: ProgressCallback | None) -> None:
         self.partial, self.size, self.progress = partial, size, progress
 
     def __call__(self, url: str, output_file: str, pooch: object, check_only: bool = False
@@ -183,7 +182,7 @@ class ResumableDownloader:
         os.replace(self.partial, output_file)
 
 
-def download(name: str, progress: Optional[ProgressCallback] = None) -> Path:
+def download(name: str, progress: ProgressCallback | None = None) -> Path:
     """Download a registry model into :func:`data_dir` (resumable, SHA-256 checked).
 
     Returns the file's path. Raises ModelDownloadError with one line when offline, when

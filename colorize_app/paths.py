@@ -28,7 +28,7 @@ CACHE_DIR_VARIABLE = "COLORIZE_CACHE_DIR"
 _LEGACY_DATA_NAME = "colorize"
 
 
-def _platformdirs():  # noqa: ANN202 - the platformdirs module, imported when first needed
+def _platformdirs():
     import platformdirs
 
     return platformdirs

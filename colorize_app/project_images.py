@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Optional
 
 from algorithms.errors import BadInputError
 from colorize_app import media, paths
@@ -20,7 +19,7 @@ from colorize_app.media_files import file_sha256
 PathLike = media.PathLike
 
 #: Where embedded images are unpacked for reading; None: ``paths.embedded_images_dir()``.
-CACHE_FOLDER: Optional[str] = None
+CACHE_FOLDER: str | None = None
 
 
 class MissingImageError(BadInputError):
@@ -53,7 +52,7 @@ class ImageRef:
     sha256: str = ""
     size: tuple[int, int] = (0, 0)
     relative_path: str = ""
-    embedded: Optional[bytes] = None
+    embedded: bytes | None = None
 
 
 def image_ref(path: PathLike, size: tuple[int, int] = (0, 0), embed: bool = False) -> ImageRef:
@@ -79,7 +78,7 @@ def default_cache_folder() -> str:
 
 
 def resolve_image(ref: ImageRef, role: str, project_path: PathLike = "",
-                  cache_folder: Optional[PathLike] = None) -> str:
+                  cache_folder: PathLike | None = None) -> str:
     """The path to read a project's image from.
 
     Tried in order: the saved path, the same relative place beside the project file, and

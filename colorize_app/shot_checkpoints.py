@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -31,7 +30,7 @@ class ShotCheckpoints:
     def _path(self, name: str) -> Path:
         return self.folder / f"{name}.npz"
 
-    def load(self, name: str, key: str) -> Optional[tuple[np.ndarray, float]]:
+    def load(self, name: str, key: str) -> tuple[np.ndarray, float] | None:
         """The saved (chroma, gain) of shot ``name``, or None if absent or stale."""
         path = self._path(name)
         try:
@@ -51,6 +50,6 @@ class ShotCheckpoints:
                 np.savez(file, key=np.array(key), chroma=chroma, gain=np.array(gain))
 
 
-def shot_checkpoints(folder: Optional[str | os.PathLike[str]]) -> Optional[ShotCheckpoints]:
+def shot_checkpoints(folder: str | os.PathLike[str] | None) -> ShotCheckpoints | None:
     """:class:`ShotCheckpoints` in ``folder``, or None (no checkpoints) for None."""
     return None if folder is None else ShotCheckpoints(folder)

@@ -9,7 +9,6 @@ rasterisation on screen, so what is painted is what the engine gets.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -221,8 +220,8 @@ class Strokes:
 
     shape: tuple[int, int]
     strokes: list[Stroke] = field(default_factory=list)
-    base_marked: Optional[np.ndarray] = None
-    base_mask: Optional[np.ndarray] = None
+    base_marked: np.ndarray | None = None
+    base_mask: np.ndarray | None = None
 
     def add(self, stroke: Stroke) -> None:
         """Append a stroke."""

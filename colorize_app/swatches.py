@@ -8,8 +8,8 @@ pairs reach the engine (``algorithms.regions.SwatchPair``).
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -31,7 +31,7 @@ def pair_colour(index: int) -> tuple[int, int, int]:
 
 def rect_from_corners(
     x0: float, y0: float, x1: float, y1: float, width: int, height: int
-) -> Optional[Rect]:
+) -> Rect | None:
     """The rectangle covering the pixels under two points, both included.
 
     Points are image coordinates where pixel (c, r) covers [c, c+1) x [r, r+1), so a drag
@@ -61,7 +61,7 @@ def moved(rect: Rect, dx: int, dy: int, width: int, height: int) -> Rect:
 
 
 def corner_hit(entries: Sequence[SwatchEntry], side: str, x: float, y: float, grab: float,
-               first: Optional[int] = None) -> Optional[int]:
+               first: int | None = None) -> int | None:
     """The pair whose ``side`` rectangle has its bottom-right corner within ``grab`` image
     pixels of (x, y), pair ``first`` (the selected one) tried first; None when none has."""
     order = list(range(len(entries)))
@@ -83,13 +83,13 @@ def corner_hit(entries: Sequence[SwatchEntry], side: str, x: float, y: float, gr
 class SwatchEntry:
     """One numbered pair; a side is None until its rectangle is drawn."""
 
-    target: Optional[Rect] = None
-    reference: Optional[Rect] = None
+    target: Rect | None = None
+    reference: Rect | None = None
 
-    def get(self, side: str) -> Optional[Rect]:
+    def get(self, side: str) -> Rect | None:
         return getattr(self, side)
 
-    def set(self, side: str, rect: Optional[Rect]) -> None:
+    def set(self, side: str, rect: Rect | None) -> None:
         if side not in SIDES:
             raise ValueError(f"side must be one of {SIDES}, not {side!r}")
         setattr(self, side, rect)
@@ -120,7 +120,7 @@ class SwatchBoard:
         """Delete pair ``index`` (both rectangles); later pairs are renumbered."""
         del self.entries[index]
 
-    def hit(self, side: str, x: float, y: float) -> Optional[int]:
+    def hit(self, side: str, x: float, y: float) -> int | None:
         """Index of the topmost (latest) pair whose ``side`` rectangle holds (x, y)."""
         for index in range(len(self.entries) - 1, -1, -1):
             rect = self.entries[index].get(side)
@@ -150,7 +150,7 @@ class SwatchBoard:
         """One line for the list of pairs, e.g. ``1: target [x, y, w, h] <- reference ...``."""
         entry = self.entries[index]
 
-        def text(rect: Optional[Rect]) -> str:
+        def text(rect: Rect | None) -> str:
             return "(draw it)" if rect is None else str(rect.as_list())
 
         return f"{index + 1}: target {text(entry.target)}  <-  reference {text(entry.reference)}"

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import sys
 from types import ModuleType
-from typing import Optional
 
 #: TF_ENABLE_ONEDNN_OPTS per workload, measured on the project's 2-core machines: "cnn" (the
 #: colorization network) runs about 1.6x faster on TensorFlow's own Eigen convolutions
@@ -33,7 +32,7 @@ COMMAND_WORKLOADS = {"cnn": "cnn", "models": "cnn", "train": "cnn", "video": "vi
                      "refine": "video", "batch cnn": "cnn", "batch video": "video"}
 
 
-def configure_tensorflow(workload: Optional[str]) -> None:
+def configure_tensorflow(workload: str | None) -> None:
     """Set TensorFlow's environment for ``workload`` ("cnn", "video", or None: quiet only).
 
     Must run before TensorFlow is imported (it has no effect after). Its C++ start-up
@@ -46,7 +45,7 @@ def configure_tensorflow(workload: Optional[str]) -> None:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", ONEDNN_OPTS[workload])
 
 
-def configure_for_command(command: str, kind: Optional[str] = None) -> None:
+def configure_for_command(command: str, kind: str | None = None) -> None:
     """:func:`configure_tensorflow` for the `colorize` subcommand ``command`` (and its KIND)."""
     workload = COMMAND_WORKLOADS.get(f"{command} {kind}" if kind else command)
     configure_tensorflow(workload)

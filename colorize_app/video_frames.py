@@ -10,8 +10,8 @@ import collections.abc
 import hashlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -26,12 +26,12 @@ class MappedFrames(collections.abc.Sequence):
                  function: Callable[[np.ndarray], np.ndarray]) -> None:
         self._frames = frames
         self._function = function
-        self._last: Optional[tuple[int, np.ndarray]] = None
+        self._last: tuple[int, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self._frames)
 
-    def __getitem__(self, index):  # noqa: ANN001 - int or slice, as for any Sequence
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(len(self))[index]]
         index = range(len(self))[index]
@@ -80,7 +80,7 @@ class FrameRange(collections.abc.Sequence):
     def __len__(self) -> int:
         return len(self._span)
 
-    def __getitem__(self, index):  # noqa: ANN001 - int or slice, as for any Sequence
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(len(self))[index]]
         return self._frames[self._span[index]]
@@ -96,7 +96,7 @@ class Concatenated(collections.abc.Sequence):
     def __len__(self) -> int:
         return int(self._starts[-1])
 
-    def __getitem__(self, index):  # noqa: ANN001 - int or slice, as for any Sequence
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(len(self))[index]]
         index = range(len(self))[index]
@@ -130,7 +130,7 @@ class FrameFolder(collections.abc.Sequence):
     def complete(self) -> bool:
         return all(self.has(index) for index in range(self.count))
 
-    def __getitem__(self, index):  # noqa: ANN001 - int (slices are not needed)
+    def __getitem__(self, index):
         """Frame ``index`` (H, W, 3) float32 in [0, 1] (a gray PNG is repeated to RGB)."""
         from colorize_app import media
 

@@ -16,9 +16,10 @@ import dataclasses
 import hashlib
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence, Union
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class FrameColorizer(Protocol):
     def colorize(self, frame: np.ndarray, temperature: float) -> np.ndarray: ...
 
 
-def refine_settings(preset: str = "balanced", epochs: Optional[int] = None,
+def refine_settings(preset: str = "balanced", epochs: int | None = None,
                     irt: bool = True) -> RefineSettings:
     """The settings of a --preset name (see :data:`PRESET_NAMES`), --epochs and --no-irt.
 
@@ -86,7 +87,7 @@ def output_fps(sources: Sequence[Any], output: str, notes: list[str]) -> float:
     return media.FOLDER_FPS
 
 
-def audio_source(sources: Sequence[Any]) -> Optional[str]:
+def audio_source(sources: Sequence[Any]) -> str | None:
     """Path of the first source (a media.FrameSource) that is a video with audio, if any."""
     return next((source.path for source in sources if source.has_audio), None)
 
@@ -105,7 +106,7 @@ class JobReport:
     frames: int = 0
     colorized: int = 0
     notes: list[str] = field(default_factory=list)
-    refine: Optional[RefineReport] = None
+    refine: RefineReport | None = None
 
 
 @dataclass
@@ -123,17 +124,17 @@ class VideoJob:
     """
 
     gray: Sequence[np.ndarray]
-    output: Union[str, Path]
+    output: str | Path
     fps: float
-    colour: Optional[Sequence[np.ndarray]] = None
-    source: Optional[Sequence[np.ndarray]] = None
-    colorizer: Optional[Callable[[Reporter], FrameColorizer]] = None
-    temperature: Optional[float] = None
-    frames: Optional[FrameFolder] = None
-    refine: Optional[RefineSettings] = None
-    checkpoints: Optional[Path] = None
+    colour: Sequence[np.ndarray] | None = None
+    source: Sequence[np.ndarray] | None = None
+    colorizer: Callable[[Reporter], FrameColorizer] | None = None
+    temperature: float | None = None
+    frames: FrameFolder | None = None
+    refine: RefineSettings | None = None
+    checkpoints: Path | None = None
     keep_checkpoints: bool = False
-    audio_from: Optional[str] = None
+    audio_from: str | None = None
     inputs: Sequence[str] = ()
 
     def __post_init__(self) -> None:
@@ -150,8 +151,8 @@ class VideoJob:
         return (self.refine is not None and self.checkpoints is not None
                 and self.checkpoints.is_dir() and any(self.checkpoints.iterdir()))
 
-    def run(self, progress: Optional[ProgressCallback] = None,
-            cancelled: Optional[CancelCheck] = None) -> JobReport:
+    def run(self, progress: ProgressCallback | None = None,
+            cancelled: CancelCheck | None = None) -> JobReport:
         """Run the job; CancelledError (or KeyboardInterrupt) leaves no partial output."""
         from colorize_app import media
 
@@ -197,7 +198,7 @@ class VideoJob:
     @staticmethod
     def _refine(writer: Any, gray: Sequence[np.ndarray], colour: Sequence[np.ndarray],
                 settings: RefineSettings, checkpoints: Path, report: Reporter,
-                cancelled: Optional[CancelCheck]) -> RefineReport:
+                cancelled: CancelCheck | None) -> RefineReport:
         from colorize_app.shot_checkpoints import shot_checkpoints
         from deep_video_prior.pipeline import refine_video
 

@@ -196,7 +196,7 @@ class DvpNetwork:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "DvpNetwork":
+    def __enter__(self) -> DvpNetwork:
         return self
 
     def __exit__(self, *exc: object) -> None:

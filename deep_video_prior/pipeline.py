@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Callable, Optional, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -166,7 +167,7 @@ class ShotStore(Protocol):
     colour (frames, h, w, 2 or 3) float32, ``gain`` its chroma gain.
     """
 
-    def load(self, name: str, key: str) -> Optional[tuple[np.ndarray, float]]:
+    def load(self, name: str, key: str) -> tuple[np.ndarray, float] | None:
         """The saved (chroma, gain) of shot ``name``, or None if absent or of another key."""
 
     def save(self, name: str, key: str, chroma: np.ndarray, gain: float) -> None:
@@ -199,9 +200,9 @@ class _Progress:
 def refine_video(gray_frames: Sequence[np.ndarray], processed_frames: Sequence[np.ndarray],
                  write_frame: Callable[[int, np.ndarray], None], *,
                  settings: RefineSettings = DEFAULT_SETTINGS,
-                 checkpoints: Optional[ShotStore] = None,
-                 progress: Optional[ProgressCallback] = None,
-                 cancelled: Optional[CancelCheck] = None) -> RefineReport:
+                 checkpoints: ShotStore | None = None,
+                 progress: ProgressCallback | None = None,
+                 cancelled: CancelCheck | None = None) -> RefineReport:
     """Remove the flicker of a per-frame colorized video by Deep Video Prior.
 
     Parameters

@@ -16,7 +16,7 @@ Pure numpy/OpenCV functions with a per-frame callback (progress and cancel).
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -153,7 +153,7 @@ class _Warper:
 
 def flow_filter(grays: Sequence[np.ndarray], chromas: Sequence[np.ndarray], strength: float,
                 preset: str = "fast",
-                on_frame: Optional[Callable[[str], None]] = None) -> list[np.ndarray]:
+                on_frame: Callable[[str], None] | None = None) -> list[np.ndarray]:
     """Average each pixel's colour along its motion, forward and backward in time.
 
     Parameters
@@ -194,7 +194,7 @@ def flow_filter(grays: Sequence[np.ndarray], chromas: Sequence[np.ndarray], stre
         forward.append(own.astype(np.float16))
         if on_frame is not None:
             on_frame("forward")
-    result: list[Optional[np.ndarray]] = [None] * count
+    result: list[np.ndarray | None] = [None] * count
     carried = None
     for t in range(count - 1, -1, -1):
         own = np.asarray(chromas[t], np.float32)

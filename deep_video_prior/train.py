@@ -9,8 +9,8 @@ resolution (coarse to fine: the cheap low-resolution epochs learn the broad colo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import cv2
 import numpy as np

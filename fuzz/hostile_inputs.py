@@ -130,7 +130,7 @@ def npz_model(name: str, change) -> str:
     return name
 
 
-def main() -> int:  # noqa: PLR0915 - one table, one case after the other
+def main() -> int:
     from algorithms.cnn.model_file import load_bins, load_model
     from colorize_app import media, media_files
     from colorize_app.gui import autosave

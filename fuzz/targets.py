@@ -20,8 +20,8 @@ import os
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -229,7 +229,7 @@ def _marked() -> np.ndarray:
     return marked
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _project_seed() -> bytes:
     from algorithms.regions import Rect
     from colorize_app.project import ImageRef, Project, project_bytes
@@ -249,7 +249,7 @@ def _project_seed() -> bytes:
     return project_bytes(project)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _model_seed() -> bytes:
     from algorithms.cnn.architecture import Architecture, random_weights
     from algorithms.cnn.model_file import ModelWeights
@@ -263,7 +263,7 @@ def _model_seed() -> bytes:
     return Path(path).read_bytes()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _checkpoint_files() -> dict:
     """A tiny colorization-tf checkpoint: {"index": bytes, "data": bytes, "folder": str}."""
     from algorithms.cnn.architecture import Architecture, random_weights
@@ -285,7 +285,7 @@ def _checkpoint_folder() -> str:
     return _checkpoint_files()["folder"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _video_seed() -> bytes:
     """Four 16 x 12 frames as H.264 in an .mp4 (written through ffmpeg)."""
     from colorize_app import media

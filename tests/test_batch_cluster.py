@@ -34,7 +34,7 @@ def descendants() -> set:
             if "resource_tracker" not in " ".join(_cmdline(child))}
 
 
-def _cmdline(process) -> list:  # noqa: ANN001
+def _cmdline(process) -> list:
     try:
         return process.cmdline()
     except psutil.Error:
@@ -157,10 +157,10 @@ def test_an_interrupted_job_resumes_with_only_the_rest(
                "--size", "32", "--scheduler", scheduler]
     run_items = batch_job.run_items
 
-    def stopped_after_three(*args, **kwargs):  # noqa: ANN002, ANN003
+    def stopped_after_three(*args, **kwargs):
         seen = []
 
-        def on_result(item, record) -> None:  # noqa: ANN001
+        def on_result(item, record) -> None:
             seen.append(item)
             if len(seen) == 3:
                 raise KeyboardInterrupt  # Ctrl+C with three photos on record
@@ -266,7 +266,7 @@ def test_a_worker_with_another_model_stops_the_job_in_one_line(
     make_photos(photos, PHOTOS[:2])
     checked = batch._model
 
-    def other_checksum(spec):  # noqa: ANN001, ANN202 - as if the workers' file differed
+    def other_checksum(spec):
         name, _, description = checked(spec)
         return name, "0" * 64, description
 
@@ -304,8 +304,8 @@ def test_video_shots_are_the_unit_of_work_and_a_rerun_does_only_the_missing_shot
                "--epochs", "1", "--scheduler", scheduler]
     run_items = batch_job.run_items
 
-    def stopped_after_one_shot(*args, **kwargs):  # noqa: ANN002, ANN003
-        def on_result(item, record) -> None:  # noqa: ANN001
+    def stopped_after_one_shot(*args, **kwargs):
+        def on_result(item, record) -> None:
             if kwargs["label"] == "shots":
                 raise KeyboardInterrupt  # Ctrl+C with one shot on record
 

@@ -44,7 +44,7 @@ def tinted(frames: list, seed: int = 0) -> list:
             for frame, j in zip(frames, jitter)]
 
 
-def save(path: Path, frames: list, audio_from=None) -> Path:  # noqa: ANN001
+def save(path: Path, frames: list, audio_from=None) -> Path:
     with media.FrameWriter(path, fps=12, audio_from=audio_from) as writer:
         for frame in frames:
             writer.write(frame)
@@ -100,7 +100,7 @@ def test_refine_resizes_gray_frames_to_the_processed_size_with_a_note(tmp_path, 
     pipeline = pytest.importorskip("deep_video_prior.pipeline")
     seen: list = []
 
-    def engine(gray, processed, write_frame, **options):  # noqa: ANN001, ANN202
+    def engine(gray, processed, write_frame, **options):
         for index in range(len(processed)):
             seen.append((gray[index].shape, processed[index].shape))
             write_frame(index, processed[index])
@@ -118,7 +118,7 @@ def test_refine_resizes_gray_frames_to_the_processed_size_with_a_note(tmp_path, 
             f"{HEIGHT // 2}, the size of PROCESSED") in capsys.readouterr().err
 
 
-def refine_report(frames: int, resumed: bool = False):  # noqa: ANN201
+def refine_report(frames: int, resumed: bool = False):
     from deep_video_prior.settings import RefineReport
 
     return RefineReport(shots=[range(frames)], resumed_shots=[0] if resumed else [])
@@ -157,9 +157,9 @@ def test_refine_without_output_is_bad_usage(tmp_path):
     assert raised.value.code == 2
 
 
-def fake_engine(calls: list):  # noqa: ANN201
+def fake_engine(calls: list):
     """A stand-in for refine_video: checkpoints frame 0's shot, then is interrupted once."""
-    def refine_video(gray, processed, write_frame, *, settings, checkpoints, progress):  # noqa: ANN001, ANN202
+    def refine_video(gray, processed, write_frame, *, settings, checkpoints, progress):
         resumed = checkpoints.load("shot0", "key") is not None
         calls.append((settings.epochs, resumed))
         checkpoints.save("shot0", "key", np.zeros((1, 2, 2, 2), np.float32), 1.0)

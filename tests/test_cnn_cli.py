@@ -184,7 +184,7 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
     payload = b""
     ranges: list = []
 
-    def do_GET(self):  # noqa: N802 - the http.server API
+    def do_GET(self):
         start = 0
         header = self.headers.get("Range")
         self.ranges.append(header)

@@ -9,12 +9,12 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from algorithms.cnn.architecture import Architecture, random_weights  # noqa: E402
-from algorithms.cnn.colorizer import Colorizer  # noqa: E402
-from algorithms.cnn.decode import Decoding, annealed_mean, upsample_ab  # noqa: E402
-from algorithms.cnn.model_file import ModelWeights, load_model  # noqa: E402
-from algorithms.colorspace import lab_lightness, rgb_to_lab  # noqa: E402
-from algorithms.errors import BadInputError  # noqa: E402
+from algorithms.cnn.architecture import Architecture, random_weights
+from algorithms.cnn.colorizer import Colorizer
+from algorithms.cnn.decode import Decoding, annealed_mean, upsample_ab
+from algorithms.cnn.model_file import ModelWeights, load_model
+from algorithms.colorspace import lab_lightness, rgb_to_lab
+from algorithms.errors import BadInputError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from algorithms.cnn.architecture import (  # noqa: E402
+from algorithms.cnn.architecture import (
     FULL_WIDTHS,
     Architecture,
     infer_widths,
@@ -15,9 +15,9 @@ from algorithms.cnn.architecture import (  # noqa: E402
     variable_shapes,
     widths_for_multiplier,
 )
-from algorithms.cnn.model_file import load_model  # noqa: E402
-from algorithms.cnn.network import build_network  # noqa: E402
-from algorithms.errors import BadInputError  # noqa: E402
+from algorithms.cnn.model_file import load_model
+from algorithms.cnn.network import build_network
+from algorithms.errors import BadInputError
 
 TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8), padding="torch_symmetric",
                     bn_epsilon=1e-5)

@@ -9,22 +9,22 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from algorithms.colorspace import (  # noqa: E402
+from algorithms.colorspace import (
     join_luminance_chroma,
     join_luminance_chroma_in_gamut,
     luminance,
     rgb_to_yiq,
     yiq_to_rgb,
 )
-from algorithms.errors import BadInputError, CancelledError, ColorizeError  # noqa: E402
-from algorithms.metrics import warping_error  # noqa: E402
-from colorize_app.shot_checkpoints import ShotCheckpoints  # noqa: E402
-from deep_video_prior import (  # noqa: E402
+from algorithms.errors import BadInputError, CancelledError, ColorizeError
+from algorithms.metrics import warping_error
+from colorize_app.shot_checkpoints import ShotCheckpoints
+from deep_video_prior import (
     RefineSettings,
-    pipeline,  # noqa: E402
+    pipeline,
     refine_video,
 )
-from deep_video_prior.settings import NETWORK  # noqa: E402
+from deep_video_prior.settings import NETWORK
 
 #: Small enough to learn the clip below in about 300 steps (the defaults are for real videos).
 QUALITY = dataclasses.replace(NETWORK, epochs=20, width=8, working_pixels=32 * 64,

@@ -7,10 +7,10 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from algorithms.cnn.feature_cache import FeatureCache, FeatureEncoder, build_cache  # noqa: E402
-from algorithms.cnn.train import Batch, FeatureBatch, Trainer, quarter_ab  # noqa: E402
-from algorithms.errors import BadInputError  # noqa: E402
-from tests.test_efficientnet import TINY_PTH, _tiny_arch  # noqa: E402
+from algorithms.cnn.feature_cache import FeatureCache, FeatureEncoder, build_cache
+from algorithms.cnn.train import Batch, FeatureBatch, Trainer, quarter_ab
+from algorithms.errors import BadInputError
+from tests.test_efficientnet import TINY_PTH, _tiny_arch
 
 
 def _setup(rng):

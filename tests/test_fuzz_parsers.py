@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fuzz/ folder
 
-from fuzz.targets import TARGETS, check, seeds  # noqa: E402
+from fuzz.targets import TARGETS, check, seeds
 
 EXAMPLES = 40
 FAST = ["region_json", "project_file", "project_strokes", "image", "marked_image", "hint_mask",

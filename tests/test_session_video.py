@@ -51,7 +51,7 @@ class CountingColorizer:
     """Counts the frames it colours: with ``inner`` (a Colorizer) or a warm tint;
     ``cancel_after`` frames in, it asks the job to stop (as the window's Cancel button does)."""
 
-    def __init__(self, cancel_after: int = -1, inner=None) -> None:  # noqa: ANN001
+    def __init__(self, cancel_after: int = -1, inner=None) -> None:
         self.frames = 0
         self.cancel_after = cancel_after
         self.inner = inner
@@ -66,7 +66,7 @@ class CountingColorizer:
         return self.frames == self.cancel_after
 
 
-def opened(clip: Path, model: Path, **settings) -> VideoSession:  # noqa: ANN003
+def opened(clip: Path, model: Path, **settings) -> VideoSession:
     """A session of ``clip`` with the model file ``model`` (made when missing)."""
     if not model.exists():
         model.write_bytes(b"weights")  # only named: the test colorizers load nothing
@@ -172,7 +172,7 @@ def test_the_command_line_runs_a_project_with_its_model_and_preset(
 
 
 @pytest.fixture(scope="module")
-def tiny_colorizer(model_file):  # noqa: ANN001, ANN201
+def tiny_colorizer(model_file):
     """The tiny test model's Colorizer (random weights: some colour, the input's lightness)."""
     from algorithms.cnn.colorizer import Colorizer
     from algorithms.cnn.model_file import load_model

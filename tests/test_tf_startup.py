@@ -67,7 +67,7 @@ def test_cli_main_configures_before_running_the_command(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     seen = {}
 
-    def fake_run(args) -> int:  # noqa: ANN001
+    def fake_run(args) -> int:
         seen.update({name: os.environ.get(name) for name in VARIABLES})
         return 0
 

@@ -10,8 +10,8 @@ width-multiplied variants and the reduced test fixtures.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 

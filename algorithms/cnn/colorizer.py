@@ -9,7 +9,6 @@ temperature re-decodes without running the network again (the vividness slider).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -38,7 +37,7 @@ class Prediction:
     native: bool
     bins: np.ndarray  # (Q, 2) ab centre of each bin
     decoding: Decoding = field(default_factory=Decoding)  # used when none is given
-    log_weights: Optional[np.ndarray] = None  # (Q,) the model's rebalancing log-weights
+    log_weights: np.ndarray | None = None  # (Q,) the model's rebalancing log-weights
 
     def _full_size(self, small: np.ndarray) -> np.ndarray:
         """Bilinear resize of a map on the logits' grid (h, w[, C]) to the image's size."""
@@ -48,8 +47,8 @@ class Prediction:
             return full[: self.lightness.shape[0], : self.lightness.shape[1]]
         return upsample_ab(small, self.lightness.shape)
 
-    def ab_at(self, temperature: Optional[float] = None,
-              decoding: Optional[Decoding] = None) -> np.ndarray:
+    def ab_at(self, temperature: float | None = None,
+              decoding: Decoding | None = None) -> np.ndarray:
         """ab (H, W, 2) float32 at the image's full size.
 
         ``decoding`` defaults to the prediction's own; ``temperature`` overrides its
@@ -74,8 +73,8 @@ class Prediction:
         return global_smooth(self.lightness, ab, GLOBAL_STRENGTH * factor**2,
                              confidence=weight)
 
-    def decode(self, temperature: Optional[float] = None,
-               decoding: Optional[Decoding] = None) -> np.ndarray:
+    def decode(self, temperature: float | None = None,
+               decoding: Decoding | None = None) -> np.ndarray:
         """RGB (H, W, 3) float32 in [0, 1]; L is the image's own (arguments as :meth:`ab_at`)."""
         lab = np.empty(self.lightness.shape + (3,), dtype=np.float32)
         lab[..., 0] = self.lightness
@@ -123,8 +122,8 @@ class Colorizer:
         calibrated, edge-aware decoding.
     """
 
-    def __init__(self, model: ModelWeights, input_size: Optional[int] = DEFAULT_INPUT_SIZE,
-                 threads: int = 0, decoding: Optional[Decoding] = None) -> None:
+    def __init__(self, model: ModelWeights, input_size: int | None = DEFAULT_INPUT_SIZE,
+                 threads: int = 0, decoding: Decoding | None = None) -> None:
         from algorithms.cnn.network import build_network
 
         if input_size is not None and (input_size < 8 or input_size % 8):
@@ -134,7 +133,7 @@ class Colorizer:
         self.decoding = decoding or Decoding.from_metadata(model.metadata)
         self.log_weights = prior_log_weights(model.metadata, model.bins)
         self.network = build_network(model.architecture, model.weights, threads=threads)
-        self._last: Optional[Prediction] = None
+        self._last: Prediction | None = None
 
     @property
     def forward_runs(self) -> int:
@@ -158,9 +157,9 @@ class Colorizer:
         logits = self.network.run(self.model.normalise_lightness(network_l))
         return logits, network_l.shape
 
-    def colorize(self, image: np.ndarray, temperature: Optional[float] = None,
-                 progress: Optional[ProgressCallback] = None,
-                 cancelled: Optional[CancelCheck] = None) -> np.ndarray:
+    def colorize(self, image: np.ndarray, temperature: float | None = None,
+                 progress: ProgressCallback | None = None,
+                 cancelled: CancelCheck | None = None) -> np.ndarray:
         """Colorize a gray (H, W) or colour (H, W, 3) image in [0, 1].
 
         Returns an RGB (H, W, 3) float32 image in [0, 1] whose CIELAB L is the input's.
@@ -185,18 +184,18 @@ class Colorizer:
             raise BadInputError("nothing to re-decode: colorize an image first")
         return self._last
 
-    def redecode(self, temperature: Optional[float] = None) -> np.ndarray:
+    def redecode(self, temperature: float | None = None) -> np.ndarray:
         """The last image decoded at a new temperature, without running the network."""
         return self.last_prediction.decode(temperature)
 
-    def ab_at(self, temperature: Optional[float] = None) -> np.ndarray:
+    def ab_at(self, temperature: float | None = None) -> np.ndarray:
         """ab (H, W, 2) of the last image (at ``temperature``), at the image's full size."""
         return self.last_prediction.ab_at(temperature)
 
     def close(self) -> None:
         self.network.close()
 
-    def __enter__(self) -> "Colorizer":
+    def __enter__(self) -> Colorizer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Optional
 
 import numpy as np
 
@@ -147,7 +146,7 @@ def spread_confidence(spread: np.ndarray, scale: float = DEFAULT_SPREAD_SCALE) -
 def calibrated_ab(logits: np.ndarray, bins: np.ndarray,
                   temperature: float = DEFAULT_TEMPERATURE,
                   spread_scale: float = DEFAULT_SPREAD_SCALE,
-                  vivid_logits: Optional[np.ndarray] = None
+                  vivid_logits: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Confidence-aware decoding: ab (..., 2) and the confidence (...,) it used, float32.
 
@@ -186,7 +185,7 @@ class Decoding:
     """
 
     temperature: float = DEFAULT_TEMPERATURE
-    spread_scale: Optional[float] = DEFAULT_SPREAD_SCALE
+    spread_scale: float | None = DEFAULT_SPREAD_SCALE
     edges: str = "global"
     rebalance: float = DEFAULT_REBALANCE
 
@@ -202,16 +201,16 @@ class Decoding:
             raise BadInputError(f"the spread scale must be positive, got {self.spread_scale}")
 
     @classmethod
-    def paper(cls, temperature: float = DEFAULT_TEMPERATURE) -> "Decoding":
+    def paper(cls, temperature: float = DEFAULT_TEMPERATURE) -> Decoding:
         """The paper's decoding: annealed mean, bilinear upsampling."""
         return cls(temperature, None, "none", 0.0)
 
-    def at_temperature(self, temperature: float) -> "Decoding":
+    def at_temperature(self, temperature: float) -> Decoding:
         return replace(self, temperature=check_temperature(temperature))
 
     def small_ab(self, logits: np.ndarray, bins: np.ndarray,
-                 log_weights: Optional[np.ndarray] = None
-                 ) -> tuple[np.ndarray, Optional[np.ndarray]]:
+                 log_weights: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
         """ab (h, w, 2) on the logits' grid and the confidence (h, w) (None: paper's).
 
         ``log_weights`` (Q,) are the model's class-rebalancing log-weights
@@ -225,7 +224,7 @@ class Decoding:
         return calibrated_ab(logits, bins, self.temperature, self.spread_scale, vivid)
 
     @classmethod
-    def from_metadata(cls, metadata: dict) -> "Decoding":
+    def from_metadata(cls, metadata: dict) -> Decoding:
         """The decoding a model file recommends (its ``decoding`` entry), else the default."""
         entry = metadata.get("decoding")
         if not isinstance(entry, dict):
@@ -266,7 +265,7 @@ def rebalancing_weights(distribution: np.ndarray, bins: np.ndarray,
     return weights / np.sum(smoothed * weights)
 
 
-def prior_log_weights(metadata: dict, bins: np.ndarray) -> Optional[np.ndarray]:
+def prior_log_weights(metadata: dict, bins: np.ndarray) -> np.ndarray | None:
     """Log class-rebalancing weights (Q,) float32 from a model's ``bin_prior``, else None.
 
     ``bin_prior`` is the training photos' distribution over the bins (Q numbers, sum 1).

@@ -156,7 +156,7 @@ class EncoderSpec:
                                                b.kernel, b.stride] for b in self.blocks]}
 
     @classmethod
-    def from_json(cls, data: dict) -> "EncoderSpec":
+    def from_json(cls, data: dict) -> EncoderSpec:
         try:
             blocks = tuple(BlockSpec(*(int(v) for v in row)) for row in data["blocks"])
             return cls(int(data["stem"]), blocks)
@@ -235,8 +235,8 @@ def _conv_bn(tf, x, name: str, shape: tuple[int, ...], stride: int, trainable: b
     return tf.nn.relu6(y) if relu6 else y
 
 
-def build_encoder(normalised: "tensorflow.Tensor", spec: EncoderSpec,
-                  trainable_from: int | None = None) -> list["tensorflow.Tensor"]:
+def build_encoder(normalised: tensorflow.Tensor, spec: EncoderSpec,
+                  trainable_from: int | None = None) -> list[tensorflow.Tensor]:
     """Add the encoder to the default graph; returns its features at strides 4, 8, 16, 32.
 
     Parameters

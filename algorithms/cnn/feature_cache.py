@@ -12,8 +12,8 @@ grid), also float16. Writing a cache to disk and reading it back is the caller's
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -81,7 +81,7 @@ class FeatureEncoder:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "FeatureEncoder":
+    def __enter__(self) -> FeatureEncoder:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -104,7 +104,7 @@ class FeatureCache:
     def __len__(self) -> int:
         return len(self.ab_quarter)
 
-    def subset(self, rows: np.ndarray) -> "FeatureCache":
+    def subset(self, rows: np.ndarray) -> FeatureCache:
         return FeatureCache([f[rows] for f in self.features], self.ab_quarter[rows],
                             self.photo_index[rows])
 
@@ -127,7 +127,7 @@ class FeatureCache:
         return dict(named, ab_quarter=self.ab_quarter, photo_index=self.photo_index)
 
     @classmethod
-    def from_arrays(cls, arrays, spec: EncoderSpec) -> "FeatureCache":
+    def from_arrays(cls, arrays, spec: EncoderSpec) -> FeatureCache:
         """A cache back from :meth:`arrays`, checked against the encoder's feature widths."""
         try:
             features = [np.asarray(arrays[f"features{i}"]) for i in range(4)]
@@ -151,8 +151,8 @@ def _lab_crops(crops: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_cache(encoder: FeatureEncoder, photos: Sequence[np.ndarray], crop: int, views: int,
-                rng: np.random.Generator, progress: Optional[ProgressCallback] = None,
-                cancelled: Optional[CancelCheck] = None) -> FeatureCache:
+                rng: np.random.Generator, progress: ProgressCallback | None = None,
+                cancelled: CancelCheck | None = None) -> FeatureCache:
     """Encode ``views`` random crops (scale jitter, flips) of each uint8 RGB photo.
 
     Parameters

@@ -101,8 +101,8 @@ def architecture_from_metadata(metadata: dict, shapes: dict[str, tuple[int, ...]
     return EncoderHeadArchitecture(encoder, width=int(logits[2]), bins=int(logits[3]))
 
 
-def build_logits(normalised: "tensorflow.Tensor", arch: EncoderHeadArchitecture,
-                 trainable_from: int | None = None) -> "tensorflow.Tensor":
+def build_logits(normalised: tensorflow.Tensor, arch: EncoderHeadArchitecture,
+                 trainable_from: int | None = None) -> tensorflow.Tensor:
     """Add encoder and head to the default graph: (N, H, W, 1) -> (N, ceil(H/4), ceil(W/4), Q).
 
     ``normalised`` comes from :func:`algorithms.cnn.efficientnet.encoder_input`; the
@@ -114,8 +114,8 @@ def build_logits(normalised: "tensorflow.Tensor", arch: EncoderHeadArchitecture,
     return build_head(build_encoder(normalised, arch.encoder, trainable_from), arch)
 
 
-def build_head(features: list["tensorflow.Tensor"], arch: EncoderHeadArchitecture
-               ) -> "tensorflow.Tensor":
+def build_head(features: list[tensorflow.Tensor], arch: EncoderHeadArchitecture
+               ) -> tensorflow.Tensor:
     """Add the head to the default graph: encoder features at strides 4..32 -> bin logits.
 
     ``features`` are the encoder's outputs (or the same arrays from a feature cache, fed

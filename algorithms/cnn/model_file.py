@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Union, cast
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
 
@@ -39,7 +39,7 @@ from algorithms.cnn.architecture import (
 )
 from algorithms.cnn.decode import check_bins
 from algorithms.cnn.efficientnet import ENCODER_NAME
-from algorithms.cnn.model_checks import (  # noqa: F401 - part of this module's interface
+from algorithms.cnn.model_checks import (
     MAX_NPZ_BYTES,
     MAX_NPZ_MEMBERS,
     check_npz_sizes,
@@ -73,7 +73,7 @@ class ModelWeights:
     weights: dict[str, np.ndarray]
     bins: np.ndarray
     metadata: dict = field(default_factory=dict)
-    path: Optional[str] = None
+    path: str | None = None
 
     @property
     def is_encoder_head(self) -> bool:
@@ -81,7 +81,7 @@ class ModelWeights:
         return self.metadata.get("architecture") == ENCODER_NAME
 
     @property
-    def architecture(self) -> "Architecture | EncoderHeadArchitecture":
+    def architecture(self) -> Architecture | EncoderHeadArchitecture:
         if self.is_encoder_head:
             from algorithms.cnn.fpn_head import architecture_from_metadata
 
@@ -120,7 +120,7 @@ class ModelWeights:
                 f"{sum(v.size for v in self.weights.values()):,} parameters")
 
 
-def network_variable_shapes(arch: "Architecture | EncoderHeadArchitecture"
+def network_variable_shapes(arch: Architecture | EncoderHeadArchitecture
                             ) -> dict[str, tuple[int, ...]]:
     """``{variable name: shape}`` of either network (TensorFlow layouts)."""
     from algorithms.cnn.fpn_head import EncoderHeadArchitecture
@@ -202,7 +202,7 @@ def detect_format(path: PathLike) -> str:
     )
 
 
-def model_files(source: PathLike, bins_path: Optional[PathLike] = None) -> list[str]:
+def model_files(source: PathLike, bins_path: PathLike | None = None) -> list[str]:
     """Every file a model source is read from (for "never overwrite an input" checks).
 
     A TF checkpoint's prefix gives its ``.index`` and ``.data-*`` files and the bins; a
@@ -222,7 +222,7 @@ def model_files(source: PathLike, bins_path: Optional[PathLike] = None) -> list[
     return [str(file) for file in files]
 
 
-def _checkpoint_prefix(path: Path) -> Optional[Path]:
+def _checkpoint_prefix(path: Path) -> Path | None:
     """The checkpoint prefix that ``path`` names (prefix, .index or .data-* file), if any."""
     text = str(path)
     if text.endswith(".index"):
@@ -298,7 +298,7 @@ def load_npz(path: PathLike) -> ModelWeights:
     return ModelWeights(weights, bins, metadata, str(path))
 
 
-def load_tf_checkpoint(path: PathLike, bins_path: Optional[PathLike] = None) -> ModelWeights:
+def load_tf_checkpoint(path: PathLike, bins_path: PathLike | None = None) -> ModelWeights:
     """Read a colorization-tf checkpoint; bins from ``bins_path`` or pts_in_hull.npy beside it."""
     import tensorflow as tf
 
@@ -397,7 +397,7 @@ def load_torch(path: PathLike) -> ModelWeights:
     return model
 
 
-def load_model(source: PathLike, bins_path: Optional[PathLike] = None) -> ModelWeights:
+def load_model(source: PathLike, bins_path: PathLike | None = None) -> ModelWeights:
     """Load any supported model file, validated.
 
     Parameters

@@ -9,8 +9,6 @@ are dynamic), so it is reused across images.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import tensorflow as tf
 
@@ -79,7 +77,7 @@ def _batch_norm(x: tf.Tensor, layer: Layer, epsilon: float, training: bool = Fal
 
 
 def build_logits(normalised_l: tf.Tensor, arch: Architecture | EncoderHeadArchitecture,
-                 training: bool = False, trainable_from: Optional[int] = None) -> tf.Tensor:
+                 training: bool = False, trainable_from: int | None = None) -> tf.Tensor:
     """Add the network to the default graph: (N, H, W, 1) input -> (N, H/4, W/4, bins) logits.
 
     ``training=True`` normalises with batch statistics and adds the moving-average
@@ -187,7 +185,7 @@ class Network:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "Network":
+    def __enter__(self) -> Network:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -195,7 +193,7 @@ class Network:
 
 
 def build_network(arch: Architecture | EncoderHeadArchitecture,
-                  weights: Optional[dict[str, np.ndarray]] = None, threads: int = 0) -> Network:
+                  weights: dict[str, np.ndarray] | None = None, threads: int = 0) -> Network:
     """Build the graph for ``arch`` and load ``weights`` into it if given."""
     network = Network(arch, threads=threads)
     if weights is not None:

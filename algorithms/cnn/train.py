@@ -18,8 +18,9 @@ from ``finetune_from`` on are fine-tuned at a lower learning rate.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional, cast
+from typing import cast
 
 import numpy as np
 
@@ -191,8 +192,8 @@ class Trainer:
     def __init__(self, arch: Architecture | EncoderHeadArchitecture, bins: np.ndarray,
                  class_weights: np.ndarray, learning_rate: float = 3e-4,
                  total_steps: int = 1000, seed: int = 0, threads: int = 0,
-                 encoder_weights: Optional[dict[str, np.ndarray]] = None,
-                 finetune_from: Optional[int] = None, finetune_lr: float = 3e-5,
+                 encoder_weights: dict[str, np.ndarray] | None = None,
+                 finetune_from: int | None = None, finetune_lr: float = 3e-5,
                  from_features: bool = False) -> None:
         import tensorflow as tf
 
@@ -311,7 +312,7 @@ class Trainer:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def current_learning_rate(self, step: Optional[int] = None) -> float:
+    def current_learning_rate(self, step: int | None = None) -> float:
         """Cosine decay from ``learning_rate`` to a tenth of it over ``total_steps``."""
         step = self.step if step is None else step
         fraction = min(step / max(self.total_steps, 1), 1.0)
@@ -386,7 +387,7 @@ class Trainer:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "Trainer":
+    def __enter__(self) -> Trainer:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -395,9 +396,9 @@ class Trainer:
 
 def run_training(trainer: Trainer, batches: Iterator[Batch], steps: int,
                  checkpoint: Callable[[], None], checkpoint_seconds: float = 300.0,
-                 on_step: Optional[Callable[[int, float], None]] = None,
-                 progress: Optional[ProgressCallback] = None,
-                 cancelled: Optional[CancelCheck] = None,
+                 on_step: Callable[[int, float], None] | None = None,
+                 progress: ProgressCallback | None = None,
+                 cancelled: CancelCheck | None = None,
                  clock: Callable[[], float] = time.monotonic) -> int:
     """Train until ``trainer.step == steps``, checkpointing every ``checkpoint_seconds``.
 

@@ -7,7 +7,7 @@ jitter, and converted to CIELAB.
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 

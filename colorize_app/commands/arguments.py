@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
 
 
-def whole_number(low: int, high: Optional[int] = None, *, multiple_of: int = 1
+def whole_number(low: int, high: int | None = None, *, multiple_of: int = 1
                  ) -> Callable[[str], int]:
     """A type accepting whole numbers in [low, high] (and multiples of ``multiple_of``)."""
 

@@ -7,7 +7,7 @@ import os
 import secrets
 import sys
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from colorize_app.commands import arguments
 
@@ -86,7 +86,7 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
                        help="run on an existing Dask cluster (e.g. tcp://host:8786)")
 
 
-def _model(spec: Optional[str]) -> tuple[str, str, str]:
+def _model(spec: str | None) -> tuple[str, str, str]:
     """(what workers resolve, the model file's sha256, its description); checked here first.
 
     A name stays a name (each worker finds its own installed copy); a file is passed as an
@@ -140,8 +140,8 @@ def run_video(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
-         task: Optional[Callable], settings: dict, identity: dict, label: str, model: str,
-         runner: Optional[Callable] = None) -> int:
+         task: Callable | None, settings: dict, identity: dict, label: str, model: str,
+         runner: Callable | None = None) -> int:
     """Plan, skip what the manifest says is done, run the rest, summarise (exit status).
 
     Each input is one ``task``, or ``runner`` (as :func:`batch_job.run_items` without the

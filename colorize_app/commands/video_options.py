@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from deep_video_prior.settings import RefineSettings
@@ -43,14 +44,14 @@ def print_notes(notes: Sequence[str]) -> None:
         print(f"colorize: note: {note}", file=sys.stderr)
 
 
-def print_resuming(job) -> None:  # noqa: ANN001 - a video_job.VideoJob
+def print_resuming(job) -> None:
     """Say so when ``job`` resumes an interrupted run from its checkpoints."""
     if job.resuming():
         print(f"colorize: resuming the interrupted run from its checkpoints in "
               f"{job.checkpoints}", file=sys.stderr)
 
 
-def print_summary(report, output: str, label: str) -> None:  # noqa: ANN001 - a JobReport
+def print_summary(report, output: str, label: str) -> None:
     """The writer's notes, then one line: frames, shots, resumed shots, seconds, output."""
     print_notes(report.notes)
     refined = report.refine

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Optional, Sequence
 
 from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QIcon
@@ -23,7 +23,7 @@ ORGANISATION_NAME = "Colorize"  # with the name above, where QSettings keeps pre
 
 
 def show_uncaught_error(
-    kind: type[BaseException], error: BaseException, trace: Optional[TracebackType]
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
 ) -> None:
     """Show an error that escaped a window as a dialog instead of letting Qt abort."""
     if issubclass(kind, KeyboardInterrupt):
@@ -41,7 +41,7 @@ def show_uncaught_error(
     )
 
 
-def create_application(argv: Optional[Sequence[str]] = None) -> QApplication:
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
     """The QApplication with its names, version and icon set."""
     # The windows draw without OpenGL. Loading the GL driver (Mesa links its own LLVM) into
     # the process that imports TensorFlow (with another LLVM) crashes it under X11.
@@ -56,7 +56,7 @@ def create_application(argv: Optional[Sequence[str]] = None) -> QApplication:
     return app
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``colorize-app`` script; returns Qt's exit code (1, with the
     missing libraries named, when Qt's X11 plugin cannot load)."""
     from colorize_app.gui import qt_check

@@ -19,8 +19,8 @@ import stat
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QMessageBox, QWidget
@@ -30,7 +30,7 @@ from colorize_app import media_files, paths
 from colorize_app.project import Project, peek_project, save_project
 
 #: Where autosaves go; None means the platform's user state folder (tests set a temp one).
-AUTOSAVE_FOLDER: Optional[str] = None
+AUTOSAVE_FOLDER: str | None = None
 #: Quiet time after the last change before the state is written, in milliseconds.
 DELAY_MS = 3000
 #: The project settings key that remembers which project file a session belonged to.
@@ -44,7 +44,7 @@ def autosave_folder() -> str:
     return folder
 
 
-def process_alive(pid: int, start_time: Optional[int] = None) -> bool:
+def process_alive(pid: int, start_time: int | None = None) -> bool:
     """True when process ``pid`` runs and, given ``start_time``, is the one that started then.
 
     POSIX signal 0; elsewhere assume it does.
@@ -52,7 +52,7 @@ def process_alive(pid: int, start_time: Optional[int] = None) -> bool:
     return media_files.process_alive(pid, start_time)
 
 
-def session_owner(path: str) -> Optional[tuple[int, Optional[int]]]:
+def session_owner(path: str) -> tuple[int, int | None] | None:
     """(pid, start time or None) from an autosave file's name, None when not one of ours."""
     parts = os.path.basename(path).split("-")
     if not parts[0].isdigit() or len(parts) not in (2, 3):
@@ -120,17 +120,17 @@ class Autosaver(QObject):
     failed = pyqtSignal(str)  # a one-line reason
     _finished = pyqtSignal()  # from the writer thread, queued to the UI thread
 
-    def __init__(self, parent: QWidget, state: Callable[[], Optional[Project]]) -> None:
+    def __init__(self, parent: QWidget, state: Callable[[], Project | None]) -> None:
         super().__init__(parent)
         self._state = state
         start = media_files.process_start_time(os.getpid())
         self._name = (f"{os.getpid()}-{'' if start is None else f'{start}-'}"
                       f"{uuid.uuid4().hex}.colorize")
-        self._path: Optional[str] = None  # the folder is made on the first save only
+        self._path: str | None = None  # the folder is made on the first save only
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.save_now)
-        self._writer: Optional[threading.Thread] = None
+        self._writer: threading.Thread | None = None
         self._again = False
         self._discarded = False
         self._error = ""
@@ -218,7 +218,7 @@ class Autosaver(QObject):
                 os.remove(self._path)
 
 
-def ask_restore(parent: Optional[QWidget], session: Session) -> str:
+def ask_restore(parent: QWidget | None, session: Session) -> str:
     """Ask what to do with a crashed session: "restore", "discard" or "later"."""
     box = QMessageBox(QMessageBox.Question, "Restore unsaved work",
                       f"Colorize Studio closed without saving your {session.describe()}.\n"
@@ -232,7 +232,7 @@ def ask_restore(parent: Optional[QWidget], session: Session) -> str:
     return "restore" if clicked is restore else "discard" if clicked is discard else "later"
 
 
-def offer_restore(menu, ask: Optional[Callable[[Optional[QWidget], Session], str]] = None
+def offer_restore(menu, ask: Callable[[QWidget | None, Session], str] | None = None
                   ) -> list[QWidget]:
     """At start-up: offer each crashed session; restored ones open in their windows.
 

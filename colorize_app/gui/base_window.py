@@ -26,7 +26,7 @@ restoring after a crash (``restore_autosave``) and ``.colorize`` files dropped o
 from __future__ import annotations
 
 import os
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
@@ -77,7 +77,7 @@ class MethodWindow(ProjectActions, QMainWindow):
     #: The project method of this window's files; "" leaves projects and autosave out.
     project_method = ""
 
-    def __init__(self, title: str, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.base_title = title
         self.project_path = ""
@@ -125,7 +125,7 @@ class MethodWindow(ProjectActions, QMainWindow):
         self,
         text: str,
         slot: Callable[[], None],
-        shortcut: Optional[object] = None,
+        shortcut: object | None = None,
         menu=None,
         toolbar: bool = True,
         tip: str = "",
@@ -176,7 +176,7 @@ class MethodWindow(ProjectActions, QMainWindow):
     def set_size_text(self, width: int, height: int) -> None:
         self.size_label.setText(f"{width} x {height} px")
 
-    def ask_open(self, title: str, kind: str, file_filter: str = IMAGE_FILTER) -> Optional[str]:
+    def ask_open(self, title: str, kind: str, file_filter: str = IMAGE_FILTER) -> str | None:
         """A file to open (None when cancelled); remembers its folder."""
         path, _ = QFileDialog.getOpenFileName(self, title, self.start_folder(kind), file_filter)
         if path:
@@ -184,7 +184,7 @@ class MethodWindow(ProjectActions, QMainWindow):
         return path or None
 
     def ask_save(self, title: str, kind: str, file_filter: str = SAVE_FILTER,
-                 suggestion: str = "") -> Optional[str]:
+                 suggestion: str = "") -> str | None:
         """A file to write (None when cancelled); remembers its folder."""
         start = os.path.join(self.start_folder(kind), suggestion)
         path, _ = QFileDialog.getSaveFileName(self, title, start, file_filter)
@@ -244,7 +244,7 @@ class MethodWindow(ProjectActions, QMainWindow):
 
     # -- projects (see the module docstring) ----------------------------------------------
 
-    def project_state(self) -> Optional[Project]:
+    def project_state(self) -> Project | None:
         """The window's work as a Project, or None when there is nothing to keep."""
         return None
 

@@ -8,8 +8,6 @@ vividness slider, and hands the window's session back for saving.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from colorize_app.gui import settings
 from colorize_app.gui.model_picker import select_recorded
 from colorize_app.gui.photo_list import thumbnail
@@ -36,7 +34,7 @@ class CnnProjectMixin:
 
     project_method = "cnn"
 
-    def project_state(self) -> Optional[Project]:
+    def project_state(self) -> Project | None:
         session: CnnSession = self.session
         if not session.photos:
             return None

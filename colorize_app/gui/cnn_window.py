@@ -9,7 +9,6 @@ lightness. "Refine with strokes" opens the scribble window with the result as it
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import numpy as np
 from PyQt5.QtCore import Qt, QTimer
@@ -27,7 +26,7 @@ from algorithms.progress import Reporter
 from colorize_app import media
 from colorize_app.gui import jobs, settings
 from colorize_app.gui.base_window import OPEN_FILTER, MethodWindow
-from colorize_app.gui.cnn_state import (  # noqa: F401 - the slider's scale, kept importable here
+from colorize_app.gui.cnn_state import (
     SLIDER_MAX,
     CnnProjectMixin,
     slider_value_of,
@@ -62,13 +61,13 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
     model, temperature and results; the photo list, picker and vividness slider show it.
     """
 
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Automatic colorization (CNN)", parent)
         self.colorizer = None  # algorithms.cnn.colorizer.Colorizer, built in a job
-        self._colorizer_choice: Optional[ModelChoice] = None
+        self._colorizer_choice: ModelChoice | None = None
         self.session = CnnSession()
-        self.photo: Optional[np.ndarray] = None  # pixels of the shown photo
-        self._batch: Optional[dict] = None
+        self.photo: np.ndarray | None = None  # pixels of the shown photo
+        self._batch: dict | None = None
 
         self.photo_list = PhotoList(self.session.photos)  # shows the session's own list
         self.photo_list.currentRowChanged.connect(self.show_photo)
@@ -164,7 +163,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         return self.session.photos
 
     @property
-    def result(self) -> Optional[np.ndarray]:
+    def result(self) -> np.ndarray | None:
         """The shown photo's colorization at the current temperature, once decoded."""
         return self.session.result
 
@@ -262,7 +261,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         self.redecode()
         self.result_view.view.fit()
 
-    def current_entry(self) -> Optional[PhotoEntry]:
+    def current_entry(self) -> PhotoEntry | None:
         return self.photo_list.current_entry()
 
     def redecode(self) -> None:
@@ -358,7 +357,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
 
     # -- results --------------------------------------------------------------------------
 
-    def refine_with_strokes(self) -> Optional[QWidget]:
+    def refine_with_strokes(self) -> QWidget | None:
         """Open the scribble window on this photo with the result as its starting point."""
         entry = self.current_entry()
         if entry is None or self.result is None:

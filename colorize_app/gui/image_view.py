@@ -7,8 +7,6 @@ releases are reported as signals in image coordinates, so windows implement thei
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPen, QPixmap
@@ -61,7 +59,7 @@ class ImageView(QGraphicsView):
     cursor_moved = pyqtSignal(int, int)
     zoom_changed = pyqtSignal(float)
 
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         # Zoom keeps its anchor point by scrolling itself (see zoom_at): Qt's own anchor
@@ -88,7 +86,7 @@ class ImageView(QGraphicsView):
         self.split_line.setZValue(5)
         self._split = 0.0
         self._has_after = False
-        self._pan_start: Optional[QPointF] = None
+        self._pan_start: QPointF | None = None
         self._left_down = False
         self._fit_on_resize = True
         self.set_after(None)
@@ -100,7 +98,7 @@ class ImageView(QGraphicsView):
         pixmap = self.before_item.pixmap()
         return pixmap.width(), pixmap.height()
 
-    def set_image(self, image: Optional[np.ndarray], fit: bool = False) -> None:
+    def set_image(self, image: np.ndarray | None, fit: bool = False) -> None:
         """Show ``image`` (float, [0, 1]); the 'after' image is kept if the size matches."""
         old_size = self.image_size()
         pixmap = QPixmap() if image is None else QPixmap.fromImage(to_qimage(image))
@@ -113,7 +111,7 @@ class ImageView(QGraphicsView):
         if fit or self.image_size() != old_size:
             self.fit()
 
-    def set_after(self, image: Optional[np.ndarray]) -> None:
+    def set_after(self, image: np.ndarray | None) -> None:
         """Show ``image`` right of the split line (None hides it)."""
         self._has_after = image is not None
         pixmap = QPixmap() if image is None else QPixmap.fromImage(to_qimage(image))
@@ -254,7 +252,7 @@ class ImageView(QGraphicsView):
 class ComparisonView(QWidget):
     """An :class:`ImageView` with a before/after slider under it (for results)."""
 
-    def __init__(self, title: str = "", parent: Optional[QWidget] = None) -> None:
+    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = ImageView()
         self.slider = QSlider(Qt.Horizontal)
@@ -278,7 +276,7 @@ class ComparisonView(QWidget):
     def set_slider_enabled(self, enabled: bool) -> None:
         self.slider.setEnabled(enabled)
 
-    def show_result(self, before: np.ndarray, after: Optional[np.ndarray]) -> None:
+    def show_result(self, before: np.ndarray, after: np.ndarray | None) -> None:
         """Show ``after`` over ``before`` with the split slider (``after`` None: input only)."""
         self.view.set_image(before)
         self.view.set_after(after)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 import traceback
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
 from PyQt5.QtGui import QKeySequence
@@ -23,7 +24,7 @@ from algorithms.errors import CancelledError, ColorizeError
 Task = Callable[[Callable[[float, str], None], Callable[[], bool]], Any]
 
 
-def show_error(parent: Optional[QWidget], title: str, message: str, details: str = "") -> None:
+def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
     """A warning dialog with ``message``; ``details`` (a traceback) under 'Show Details'."""
     box = QMessageBox(QMessageBox.Warning, title, message, QMessageBox.Ok, parent)
     if details:
@@ -39,7 +40,7 @@ class _Worker(QThread):
     failed = pyqtSignal(object, str)
     was_cancelled = pyqtSignal()
 
-    def __init__(self, task: Task, parent: Optional[QObject] = None) -> None:
+    def __init__(self, task: Task, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.task = task
         self.cancel_event = threading.Event()
@@ -85,8 +86,8 @@ class JobRunner(QObject):
         super().__init__(parent)
         self._window = parent
         self.silent = silent
-        self.worker: Optional[_Worker] = None
-        self._pending: Optional[tuple] = None
+        self.worker: _Worker | None = None
+        self._pending: tuple | None = None
         self._title = ""
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
@@ -177,7 +178,7 @@ class JobRunner(QObject):
         self,
         worker: _Worker,
         outcome: str,
-        on_success: Optional[Callable[[Any], None]] = None,
+        on_success: Callable[[Any], None] | None = None,
         result: Any = None,
     ) -> None:
         worker.wait()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping, Optional
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (
@@ -95,8 +95,8 @@ class MainMenu(QMainWindow):
 
     def __init__(
         self,
-        factories: Optional[Mapping[str, WindowFactory]] = None,
-        parent: Optional[QWidget] = None,
+        factories: Mapping[str, WindowFactory] | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName(window_tools.MAIN_MENU_NAME)  # how windows find it again
@@ -121,7 +121,7 @@ class MainMenu(QMainWindow):
         self.setCentralWidget(central)
         self.setMinimumWidth(620)
 
-    def open_entry(self, key: str) -> Optional[QWidget]:
+    def open_entry(self, key: str) -> QWidget | None:
         """Open the window of entry ``key``, or say that it comes later; returns the window."""
         entry = next(entry for entry in ENTRIES if entry.key == key)
         factory = self._factories.get(key)

@@ -8,12 +8,11 @@ model; loading it is the window's job (it runs in the job runner).
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QComboBox, QWidget
 
-from colorize_app.sessions.cnn import ModelChoice  # noqa: F401 - where windows find it
+from colorize_app.sessions.cnn import ModelChoice
 
 #: What the model file dialog offers: the project's .npz, the authors' .pth, a TF checkpoint.
 MODEL_FILTER = ("Model files (*.npz *.pth *.pt *.index);;Project model (*.npz);;"
@@ -47,7 +46,7 @@ class ModelPicker(QComboBox):
     file_requested = pyqtSignal()
     choice_changed = pyqtSignal()
 
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumContentsLength(22)
         self.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLength)
@@ -57,7 +56,7 @@ class ModelPicker(QComboBox):
         self.activated.connect(self._activated)
         self.refresh()
 
-    def refresh(self, select: Optional[str] = None) -> None:
+    def refresh(self, select: str | None = None) -> None:
         """Re-read the installed models; select the one whose file is ``select`` if given."""
         from colorize_app.model_registry import installed_models
 
@@ -79,12 +78,12 @@ class ModelPicker(QComboBox):
         self.blockSignals(False)
         self.choice_changed.emit()
 
-    def current(self) -> Optional[ModelChoice]:
+    def current(self) -> ModelChoice | None:
         """The chosen model, or None when none is installed."""
         data = self.currentData()
         return data if isinstance(data, ModelChoice) else None
 
-    def add_file(self, path: str, bins_path: Optional[str] = None) -> ModelChoice:
+    def add_file(self, path: str, bins_path: str | None = None) -> ModelChoice:
         """Add a chosen model file (kept for this window) and select it."""
         choice = ModelChoice(path, bins_path, os.path.basename(path))
         self._files = [known for known in self._files if known.path != path] + [choice]
@@ -101,7 +100,7 @@ class ModelPicker(QComboBox):
             self.choice_changed.emit()
 
 
-def choice_data(choice: Optional[ModelChoice]) -> Optional[dict]:
+def choice_data(choice: ModelChoice | None) -> dict | None:
     """A project's record of a chosen model (JSON-ready), None when none is chosen."""
     return None if choice is None else choice.record()
 
@@ -147,7 +146,7 @@ def obtain_colorizer(choice: ModelChoice, progress=None, cancelled=None):
     return build_colorizer(choice)
 
 
-def ask_model_file(window, picker: ModelPicker) -> Optional[ModelChoice]:
+def ask_model_file(window, picker: ModelPicker) -> ModelChoice | None:
     """Ask ``window`` (a MethodWindow) for a model file, and for a TF checkpoint's bins file
     when no ``pts_in_hull.npy`` lies beside it; add it to ``picker``. None when cancelled."""
     path = window.ask_open("Choose a model file", "models", MODEL_FILTER)

@@ -7,7 +7,6 @@ re-exported here); the list widget shows them.
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import cv2
 import numpy as np
@@ -93,8 +92,8 @@ def output_names(entries: list[PhotoEntry], folder: str) -> list[str]:
 class PhotoList(QListWidget):
     """The photos (``entries``, in list order) with a thumbnail and a state line each."""
 
-    def __init__(self, entries: Optional[list[PhotoEntry]] = None,
-                 parent: Optional[QWidget] = None) -> None:
+    def __init__(self, entries: list[PhotoEntry] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.entries: list[PhotoEntry] = [] if entries is None else entries
         self.setIconSize(QSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE))
@@ -158,6 +157,6 @@ class PhotoList(QListWidget):
     def remove_all(self) -> None:
         self.remove_rows(list(range(len(self.entries))))
 
-    def current_entry(self) -> Optional[PhotoEntry]:
+    def current_entry(self) -> PhotoEntry | None:
         row = self.currentRow()
         return self.entries[row] if 0 <= row < len(self.entries) else None

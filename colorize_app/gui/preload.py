@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
@@ -62,14 +62,14 @@ class ModelPreloader(QObject):
     def __init__(self, build: Callable = build_default) -> None:
         super().__init__()
         self._build = build
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._path = ""
         self._colorizer = None
         self._error = ""
         self._message = ""
-        self.build_thread: Optional[threading.Thread] = None  # the thread that built it
+        self.build_thread: threading.Thread | None = None  # the thread that built it
 
     @property
     def started(self) -> bool:
@@ -103,8 +103,8 @@ class ModelPreloader(QObject):
         self._done.set()
         self.finished.emit(self._error)
 
-    def take(self, path: str, progress: Optional[Callable[[float, str], None]] = None,
-             cancelled: Optional[Callable[[], bool]] = None):
+    def take(self, path: str, progress: Callable[[float, str], None] | None = None,
+             cancelled: Callable[[], bool] | None = None):
         """The preloaded colorizer of model file ``path``, now owned by the caller; None
         when no load was started, it failed, it is another model, or it was taken.
 
@@ -125,7 +125,7 @@ class ModelPreloader(QObject):
             return colorizer
 
 
-_PRELOADER: Optional[ModelPreloader] = None
+_PRELOADER: ModelPreloader | None = None
 
 
 def preloader() -> ModelPreloader:
@@ -136,7 +136,7 @@ def preloader() -> ModelPreloader:
     return _PRELOADER
 
 
-def start() -> Optional[ModelPreloader]:
+def start() -> ModelPreloader | None:
     """Start loading the default model in the background, unless COLORIZE_NO_PRELOAD is
     set; returns the preloader (None when turned off)."""
     if os.environ.get("COLORIZE_NO_PRELOAD", "") not in ("", "0"):

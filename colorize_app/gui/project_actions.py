@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Optional
 
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QAction
@@ -69,7 +68,7 @@ class ProjectActions:
             return True
         return False
 
-    def open_project_file(self, path: str) -> Optional[Project]:
+    def open_project_file(self, path: str) -> Project | None:
         """Open a project file: read it, find its images (asking for moved ones), show it.
 
         Returns the project shown, or None (after an error dialog) when it was not.
@@ -94,7 +93,7 @@ class ProjectActions:
         self.set_title_detail(self.project_name())
         return project
 
-    def find_project_images(self, project: Project, project_path: str) -> Optional[dict]:
+    def find_project_images(self, project: Project, project_path: str) -> dict | None:
         """role -> LoadedImage for a project's images; None when the user gives up."""
         images = {}
         for role, ref in project.images.items():
@@ -123,7 +122,7 @@ class ProjectActions:
                 ref.path = ""  # ask again
         return images
 
-    def locate_image(self, role: str, reason: str) -> Optional[str]:
+    def locate_image(self, role: str, reason: str) -> str | None:
         """Ask where a project's moved image is now (None when cancelled)."""
         return self.ask_open(f"{reason[:1].upper()}{reason[1:]}: where is it now?", "open",
                              IMAGE_FILTER)
@@ -175,7 +174,7 @@ class ProjectActions:
             self.statusBar().showMessage(f"Saved project {path}", 5000)
         return ok
 
-    def _autosave_state(self) -> Optional[Project]:
+    def _autosave_state(self) -> Project | None:
         project = self.project_state()
         if project is not None and self.project_path:
             project.settings = dict(project.settings,

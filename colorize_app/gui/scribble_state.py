@@ -7,7 +7,8 @@ Each command finds the session through its host (the window, seen only as
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 from PyQt5.QtWidgets import QUndoCommand, QUndoStack
@@ -19,7 +20,7 @@ from colorize_app.strokes import Stroke
 class StrokeHost(Protocol):
     """What the commands need of the window: its session and a change callback."""
 
-    session: Optional[ScribbleSession]
+    session: ScribbleSession | None
 
     def strokes_changed(self) -> None: ...
 
@@ -66,7 +67,7 @@ class SnapshotCommand(_SessionCommand):
 
 
 def replay(host: StrokeHost, stack: QUndoStack, strokes: list[Stroke],
-           base_marked: Optional[np.ndarray], base_mask: Optional[np.ndarray]) -> None:
+           base_marked: np.ndarray | None, base_mask: np.ndarray | None) -> None:
     """Push a restored project's hint layer and strokes as undo commands, so each can be
     undone one by one, as if just painted."""
     if base_mask is not None:

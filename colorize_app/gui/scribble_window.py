@@ -8,7 +8,8 @@ The window's document is a Qt-free :class:`~colorize_app.sessions.scribble.Scrib
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PyQt5.QtCore import QPointF, Qt
@@ -49,11 +50,11 @@ class ScribbleWindow(MethodWindow):
 
     project_method = "scribble"
 
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Scribble colorization", parent)
-        self.session: Optional[ScribbleSession] = None  # None until a photo is open
+        self.session: ScribbleSession | None = None  # None until a photo is open
         self.rebuilding = False  # restoring a project: rasterise once at the end
-        self._stroke: Optional[Stroke] = None
+        self._stroke: Stroke | None = None
         self.undo_stack = QUndoStack(self)
 
         self.view = ImageView()
@@ -172,7 +173,7 @@ class ScribbleWindow(MethodWindow):
         return True
 
     def set_photo(self, photo: np.ndarray, path: str = "",
-                  ref: Optional[ImageRef] = None) -> None:
+                  ref: ImageRef | None = None) -> None:
         """Use ``photo`` ((H, W) or (H, W, 3) float in [0, 1]) as the image to colorize.
 
         ``path`` names its file (then ``ref``, the project's reference to it, is made
@@ -202,7 +203,7 @@ class ScribbleWindow(MethodWindow):
         self._update_actions()
         self.mark_unchanged()
 
-    def project_state(self) -> Optional[Project]:
+    def project_state(self) -> Project | None:
         if self.session is None or self.session.photo_ref is None:
             return None
         return self.session.to_project()

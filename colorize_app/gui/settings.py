@@ -6,7 +6,7 @@ They live in an INI file in the user's config folder (:func:`colorize_app.paths.
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any
 
 from PyQt5.QtCore import QSettings
 
@@ -17,7 +17,7 @@ ORGANISATION = "Colorize"
 APPLICATION = "Colorize Studio"
 
 #: An INI file to use instead of the platform's store (tests point it at a temporary file).
-SETTINGS_FILE: Optional[str] = None
+SETTINGS_FILE: str | None = None
 
 
 def open_settings() -> QSettings:

@@ -6,7 +6,7 @@ through a plain callback, so this module never imports the window.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PyQt5.QtWidgets import QUndoCommand
 

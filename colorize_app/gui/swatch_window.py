@@ -9,7 +9,6 @@ live in the window's Qt-free :class:`~colorize_app.sessions.transfer.TransferSes
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, Qt
@@ -58,12 +57,12 @@ class SwatchWindow(MethodWindow):
 
     project_method = "transfer"
 
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Colour transfer", parent)
         self.session = TransferSession()
-        self.selected: Optional[int] = None
+        self.selected: int | None = None
         self.undo_stack = QUndoStack(self)
-        self._drag: Optional[dict] = None
+        self._drag: dict | None = None
         self._items: dict[str, list] = {side: [] for side in SIDES}
 
         self.views = {side: ImageView() for side in SIDES}
@@ -139,15 +138,15 @@ class SwatchWindow(MethodWindow):
         return self.session.board
 
     @property
-    def result(self) -> Optional[np.ndarray]:
+    def result(self) -> np.ndarray | None:
         return self.session.result
 
     @result.setter
-    def result(self, rgb: Optional[np.ndarray]) -> None:
+    def result(self, rgb: np.ndarray | None) -> None:
         self.session.result = rgb
 
     @property
-    def images(self) -> dict[str, Optional[np.ndarray]]:
+    def images(self) -> dict[str, np.ndarray | None]:
         """Side -> the photo's pixels (None until opened)."""
         return {side: self.session.pixels(side) for side in SIDES}
 
@@ -157,7 +156,7 @@ class SwatchWindow(MethodWindow):
         return {side: "" if photo is None else photo.path
                 for side, photo in self.session.photos.items()}
 
-    def project_state(self) -> Optional[Project]:
+    def project_state(self) -> Project | None:
         project = self.session.to_project()
         return project if project.images else None
 
@@ -199,7 +198,7 @@ class SwatchWindow(MethodWindow):
         return True
 
     def set_image(self, side: str, image: np.ndarray, path: str = "",
-                  ref: Optional[ImageRef] = None) -> None:
+                  ref: ImageRef | None = None) -> None:
         """Show ``image`` as the ``side`` photo; rectangles that no longer fit are dropped.
 
         ``ref`` is the project's reference to the file ``path`` (made from it when not given).
@@ -298,7 +297,7 @@ class SwatchWindow(MethodWindow):
             return
         self._drag = {"mode": "new", "start": (x, y), "before": before}
 
-    def _corner_hit(self, side: str, x: float, y: float) -> Optional[int]:
+    def _corner_hit(self, side: str, x: float, y: float) -> int | None:
         """The pair whose ``side`` rectangle has its resize corner at image point (x, y)."""
         grab = HANDLE_PIXELS / max(self.views[side].zoom(), 1e-6)  # in image pixels
         return corner_hit(self.board.entries, side, x, y, grab, first=self.selected)
@@ -356,7 +355,7 @@ class SwatchWindow(MethodWindow):
         if rect is not None:
             band.setRect(QRectF(rect.x, rect.y, rect.width, rect.height))
 
-    def select(self, index: Optional[int]) -> None:
+    def select(self, index: int | None) -> None:
         """Select pair ``index`` (None: nothing) in the views and the list."""
         self.selected = index if index is not None and index < len(self.board.entries) else None
         self.refresh()

@@ -9,7 +9,6 @@ never imports the window module.
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 from algorithms.errors import BadInputError
 from colorize_app import media
@@ -33,10 +32,10 @@ class VideoProjectMixin:
 
     project_method = "video"
 
-    def project_state(self) -> Optional[Project]:
+    def project_state(self) -> Project | None:
         return self.session.to_project()
 
-    def find_project_images(self, project: Project, project_path: str) -> Optional[dict]:
+    def find_project_images(self, project: Project, project_path: str) -> dict | None:
         """{"video": path} of a project's video, asking for it when it moved or changed."""
         try:
             ref = project_video(project)

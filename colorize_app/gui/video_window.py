@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
@@ -53,12 +52,12 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
     the video, model and settings, and the work folder, so that opening it resumes the run.
     """
 
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Video colorization", parent)
         self.session = VideoSession()
         self._binding = False  # True while widgets are set from the session
         self.colorizer = None
-        self._colorizer_choice: Optional[ModelChoice] = None
+        self._colorizer_choice: ModelChoice | None = None
         self.last_report = None  # deep_video_prior.RefineReport of the last run
         self.report_label = QLabel("")
         # A long report must not widen the window past the screen: it is cut, in full in
@@ -152,20 +151,20 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
     # -- the session ----------------------------------------------------------------------
 
     @property
-    def source(self):  # noqa: ANN201 - media.FrameSource or None
+    def source(self):
         return self.session.source
 
     @property
-    def work(self) -> Optional[Path]:
+    def work(self) -> Path | None:
         return self.session.work
 
     def refine_settings(self) -> RefineSettings:
         return self.session.refine_settings()
 
-    def per_frame_frames(self) -> Optional[FrameFolder]:
+    def per_frame_frames(self) -> FrameFolder | None:
         return self.session.per_frame_frames()
 
-    def refined_frames(self) -> Optional[FrameFolder]:
+    def refined_frames(self) -> FrameFolder | None:
         return self.session.refined_frames()
 
     def adopt_session(self, session: VideoSession) -> None:
@@ -318,7 +317,7 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         state = {"colorizer": self.colorizer if choice == self._colorizer_choice else None,
                  "cancelled": None}
 
-        def colorizer(report):  # noqa: ANN001, ANN202 - the job's Reporter; a Colorizer
+        def colorizer(report):
             if state["colorizer"] is None:  # loaded in the job, only when a frame needs it
                 state["colorizer"] = obtain_colorizer(choice, report, state["cancelled"])
             return state["colorizer"]

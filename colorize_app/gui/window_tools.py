@@ -3,7 +3,7 @@ undo/redo actions whose text does not change width, and the way back to the main
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from PyQt5 import sip
 from PyQt5.QtCore import QRect, QSize
@@ -18,7 +18,7 @@ PREFERRED_SIZE = QSize(1100, 700)
 FRAME_ALLOWANCE = QSize(16, 40)
 
 
-def available_geometry(widget: Optional[QWidget] = None) -> QRect:
+def available_geometry(widget: QWidget | None = None) -> QRect:
     """The usable part of the screen ``widget`` is on (without panels and docks)."""
     screen = widget.screen() if widget is not None else None
     screen = screen or QApplication.primaryScreen()
@@ -44,7 +44,7 @@ def place_window(window: QWidget, key: str, preferred: QSize = PREFERRED_SIZE) -
     stored = str(settings.value(f"geometry/{key}", ""))
     try:
         x, y, width, height = (int(part) for part in stored.split(","))
-        remembered: Optional[QRect] = QRect(x, y, width, height)
+        remembered: QRect | None = QRect(x, y, width, height)
     except ValueError:
         remembered = None
     if remembered is not None and fits(remembered, area):
@@ -105,7 +105,7 @@ def set_main_menu_factory(factory: Callable[[], QWidget]) -> None:
     _MAIN_MENU_FACTORY[:] = [factory]
 
 
-def show_main_menu() -> Optional[QWidget]:
+def show_main_menu() -> QWidget | None:
     """Bring the main menu back (it may have been closed): the existing one, else a new one;
     None when no main menu was set (a window opened on its own, as in tests)."""
     menu = next((widget for widget in QApplication.topLevelWidgets()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numbers
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -55,7 +55,7 @@ class ModelChoice:
     """A model to load: its file (or TF checkpoint prefix) and, for a checkpoint, its bins."""
 
     path: str
-    bins_path: Optional[str] = None
+    bins_path: str | None = None
     label: str = ""
 
     def record(self) -> dict:
@@ -63,7 +63,7 @@ class ModelChoice:
         return {"path": self.path, "bins_path": self.bins_path, "label": self.label}
 
     @staticmethod
-    def from_record(record: object) -> Optional["ModelChoice"]:
+    def from_record(record: object) -> ModelChoice | None:
         """The model a project records; None when it records none.
 
         A record that names no file gives a choice with an empty path: the model is
@@ -92,15 +92,15 @@ class PhotoEntry:
     width: int = 0
     height: int = 0
     is_colour: bool = False
-    prediction: Optional["Prediction"] = None
-    ref: Optional[ImageRef] = None
-    saved_result: Optional[np.ndarray] = None
+    prediction: Prediction | None = None
+    ref: ImageRef | None = None
+    saved_result: np.ndarray | None = None
 
     @property
     def colorized(self) -> bool:
         return self.prediction is not None or self.saved_result is not None
 
-    def result(self, temperature: Optional[float]) -> Optional[np.ndarray]:
+    def result(self, temperature: float | None) -> np.ndarray | None:
         """The colorization at ``temperature`` (a restored result as it was), or None."""
         if self.prediction is None:
             return self.saved_result
@@ -131,16 +131,16 @@ class CnnSession:
 
     photos: list[PhotoEntry] = field(default_factory=list)
     current: int = 0
-    temperature: Optional[float] = None
+    temperature: float | None = None
     decoding: str = "calibrated"
-    model: Optional[ModelChoice] = None
-    input_size: Optional[int] = DEFAULT_INPUT_SIZE
-    result: Optional[np.ndarray] = None
+    model: ModelChoice | None = None
+    input_size: int | None = DEFAULT_INPUT_SIZE
+    result: np.ndarray | None = None
 
     # -- projects ---------------------------------------------------------------------------
 
     @classmethod
-    def from_project(cls, project: Project, images: dict) -> "CnnSession":
+    def from_project(cls, project: Project, images: dict) -> CnnSession:
         """The session a CNN project holds; ``images`` maps role -> LoadedImage.
 
         Raises BadInputError (one line) for a photo list naming photos the project lacks,
@@ -203,7 +203,7 @@ class CnnSession:
                                  or size < 8 or size % 8):
             raise BadInputError(f"network input size must be a multiple of 8, got {size}")
 
-    def decoding_for(self, model: "ModelWeights") -> decode.Decoding:
+    def decoding_for(self, model: ModelWeights) -> decode.Decoding:
         """How ``model``'s predictions become colour with these settings."""
         if self.decoding == "paper":
             chosen = decode.Decoding.paper()
@@ -215,7 +215,7 @@ class CnnSession:
 
     # -- the engine -------------------------------------------------------------------------
 
-    def load_colorizer(self, model: Optional["ModelWeights"] = None) -> "Colorizer":
+    def load_colorizer(self, model: ModelWeights | None = None) -> Colorizer:
         """A Colorizer for ``model`` (default: :attr:`model`'s file, read here) with these
         settings. Slow (seconds: it builds the network); the caller closes it."""
         from algorithms.cnn.colorizer import Colorizer
@@ -229,9 +229,9 @@ class CnnSession:
             model = load_model(self.model.path, bins_path=self.model.bins_path)
         return Colorizer(model, input_size=self.input_size, decoding=self.decoding_for(model))
 
-    def colorize(self, colorizer: "Colorizer", pixels: np.ndarray,
-                 progress: Optional[ProgressCallback] = None,
-                 cancelled: Optional[CancelCheck] = None) -> np.ndarray:
+    def colorize(self, colorizer: Colorizer, pixels: np.ndarray,
+                 progress: ProgressCallback | None = None,
+                 cancelled: CancelCheck | None = None) -> np.ndarray:
         """Colorize a gray (H, W) or colour (H, W, 3) photo in [0, 1] at this temperature.
 
         Returns RGB (H, W, 3) float32 in [0, 1] with the photo's own CIELAB lightness;
@@ -240,9 +240,9 @@ class CnnSession:
         return colorizer.colorize(pixels, temperature=self.temperature, progress=progress,
                                   cancelled=cancelled)
 
-    def predict(self, colorizer: "Colorizer", entry: PhotoEntry,
-                progress: Optional[ProgressCallback] = None,
-                cancelled: Optional[CancelCheck] = None) -> "Prediction":
+    def predict(self, colorizer: Colorizer, entry: PhotoEntry,
+                progress: ProgressCallback | None = None,
+                cancelled: CancelCheck | None = None) -> Prediction:
         """Run the network on ``entry``'s photo (read from its file); its Prediction.
 
         The entry is left as it is: a window stores the prediction on its own thread.
@@ -251,11 +251,11 @@ class CnnSession:
         self.colorize(colorizer, pixels, progress, cancelled)
         return colorizer.last_prediction
 
-    def current_entry(self) -> Optional[PhotoEntry]:
+    def current_entry(self) -> PhotoEntry | None:
         """The shown photo, None when there is none."""
         return self.photos[self.current] if 0 <= self.current < len(self.photos) else None
 
-    def decode_current(self) -> Optional[np.ndarray]:
+    def decode_current(self) -> np.ndarray | None:
         """Decode the shown photo at :attr:`temperature` (no network run) into ``result``."""
         entry = self.current_entry()
         self.result = None if entry is None else entry.result(self.temperature)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -47,7 +46,7 @@ def prior_weight_for_reach(reach: float, shape: tuple[int, ...]) -> float:
     return float(1.0 / (max(reach, 1e-6) * side) ** 2)
 
 
-def _number(value: object) -> Optional[float]:
+def _number(value: object) -> float | None:
     """``value`` as a float when it is a finite number (not a bool), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -58,7 +57,7 @@ def _number(value: object) -> Optional[float]:
     return number if math.isfinite(number) else None
 
 
-def stroke_reach_of(settings: dict, shape: tuple[int, int]) -> Optional[float]:
+def stroke_reach_of(settings: dict, shape: tuple[int, int]) -> float | None:
     """A project's stroke reach (MIN_REACH to MAX_REACH): its own ``stroke_reach``, else the
     one its ``prior_weight`` lambda gives on a photo of ``shape`` (older projects); None
     when it has neither."""
@@ -92,13 +91,13 @@ class ScribbleInputs:
     photo: np.ndarray
     hint_chroma: np.ndarray
     hint_mask: np.ndarray
-    prior_chroma: Optional[np.ndarray]
+    prior_chroma: np.ndarray | None
     prior_weight: float
 
     def colorize(self, *, radius: int = 1, solver: str = "multigrid",
                  max_solve_pixels: float = MAX_SOLVE_PIXELS,
-                 progress: Optional[ProgressCallback] = None,
-                 cancelled: Optional[CancelCheck] = None) -> np.ndarray:
+                 progress: ProgressCallback | None = None,
+                 cancelled: CancelCheck | None = None) -> np.ndarray:
         """The colorized photo, (H, W, 3) float32 in [0, 1] (``algorithms.scribble``)."""
         return colorize_scribbles(
             self.photo, self.hint_chroma, self.hint_mask,
@@ -134,15 +133,15 @@ class ScribbleSession:
 
     photo: np.ndarray
     photo_path: str = ""
-    photo_ref: Optional[ImageRef] = None
+    photo_ref: ImageRef | None = None
     strokes: Strokes = field(default=None)  # type: ignore[assignment]  # set in __post_init__
     stroke_reach: float = DEFAULT_REACH
-    result: Optional[np.ndarray] = None
+    result: np.ndarray | None = None
     result_is_stale: bool = False
-    prior_rgb: Optional[np.ndarray] = field(default=None, init=False)
-    prior_chroma: Optional[np.ndarray] = field(default=None, init=False)
+    prior_rgb: np.ndarray | None = field(default=None, init=False)
+    prior_chroma: np.ndarray | None = field(default=None, init=False)
     prior_model: str = field(default="", init=False)
-    _raster: Optional[tuple[np.ndarray, np.ndarray]] = field(default=None, init=False,
+    _raster: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False,
                                                               repr=False)
 
     def __post_init__(self) -> None:
@@ -198,7 +197,7 @@ class ScribbleSession:
         """True when there is something to colorize from: a stroke, a hint or a prior."""
         return not self.strokes.empty or self.prior_chroma is not None
 
-    def hint_file_state(self, marked: np.ndarray, mask: Optional[np.ndarray] = None) -> tuple:
+    def hint_file_state(self, marked: np.ndarray, mask: np.ndarray | None = None) -> tuple:
         """A ``strokes.snapshot()`` state holding only a hint file as the bottom layer.
 
         ``marked`` is the photo with strokes painted on it ((H, W[, 3]) in [0, 1]) and
@@ -258,8 +257,8 @@ class ScribbleSession:
 
     def colorize(self, *, radius: int = 1, solver: str = "multigrid",
                  max_solve_pixels: float = MAX_SOLVE_PIXELS,
-                 progress: Optional[ProgressCallback] = None,
-                 cancelled: Optional[CancelCheck] = None) -> np.ndarray:
+                 progress: ProgressCallback | None = None,
+                 cancelled: CancelCheck | None = None) -> np.ndarray:
         """Colorize at full resolution, keep it as the result and return it (H, W, 3)."""
         rgb = self.engine_inputs().colorize(radius=radius, solver=solver,
                                             max_solve_pixels=max_solve_pixels,
@@ -271,7 +270,7 @@ class ScribbleSession:
 
     @classmethod
     def from_project(cls, project: Project, images: dict,
-                     default_reach: float = DEFAULT_REACH) -> "ScribbleSession":
+                     default_reach: float = DEFAULT_REACH) -> ScribbleSession:
         """A scribble project and its photo (``images["photo"]``, a media.LoadedImage) as a
         session; BadInputError (one line) when the project does not fit the photo.
 

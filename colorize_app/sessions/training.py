@@ -15,7 +15,9 @@ import csv
 import json
 import os
 import time
-from typing import Any, Callable, ContextManager, Iterator, Optional
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +45,7 @@ VALIDATION_SIZE = 256
 CACHE_NAME = "features.npz"
 
 #: ``progress(stage)`` gives a context manager yielding that stage's progress callback.
-ProgressFactory = Callable[[str], ContextManager[ProgressCallback]]
+ProgressFactory = Callable[[str], AbstractContextManager[ProgressCallback]]
 
 
 @contextlib.contextmanager
@@ -59,7 +61,7 @@ def _ignore(line: str) -> None:
     return None
 
 
-def read_photos(folders: str | list[str], what: str, limit: Optional[int] = None,
+def read_photos(folders: str | list[str], what: str, limit: int | None = None,
                 exclude: frozenset[str] | set[str] = frozenset(),
                 note: Callable[[str], None] = _ignore) -> list:
     """Colour photos of ``folders`` as uint8 RGB at short side 256; ``note`` hears of the
@@ -110,12 +112,12 @@ class TrainingRun:
     def __init__(self, settings: TrainingSettings, *,
                  report: Callable[[str], None] = _ignore, note: Callable[[str], None] = _ignore,
                  progress: ProgressFactory = no_progress,
-                 cancelled: Optional[CancelCheck] = None) -> None:
+                 cancelled: CancelCheck | None = None) -> None:
         self.settings = settings
         self.report, self.note, self.progress = report, note, progress
         self.cancelled = cancelled
         self.step = 0
-        self._prepared: Optional[dict] = None
+        self._prepared: dict | None = None
 
     @property
     def checkpoint_folder(self) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +48,7 @@ def load_checkpoint(path: str) -> dict:
 
 
 def export_model(path: str, trainer: Any, config: dict, notes: dict, half: bool = False,
-                  bin_prior: Optional[np.ndarray] = None) -> None:
+                  bin_prior: np.ndarray | None = None) -> None:
     """Write the trained network as a model file, with what decoding and users need to know."""
     from algorithms.cnn.model_file import ModelWeights
     from algorithms.cnn.train import INPUT_OFFSET, INPUT_SCALE

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Optional
 
 from algorithms.errors import BadInputError
 
@@ -26,24 +25,24 @@ class TrainingSettings:
 
     images: list[str]
     out: str
-    val: Optional[str] = None
-    exclude: Optional[str] = None
+    val: str | None = None
+    exclude: str | None = None
     width: float = 0.25
     encoder: str = "zhang"
     finetune_blocks: int = 0
-    finetune_lr: Optional[float] = None
-    init: Optional[str] = None
+    finetune_lr: float | None = None
+    init: str | None = None
     half: bool = False
-    cache: Optional[str] = None
+    cache: str | None = None
     views: int = 2
     rebalance: float = REBALANCE_DEFAULT
-    encoder_weights: Optional[str] = None
+    encoder_weights: str | None = None
     steps: int = 2000
     crop: int = 176
     batch: int = 16
     lr: float = 3e-4
     seed: int = 0
-    checkpoint_dir: Optional[str] = None
+    checkpoint_dir: str | None = None
     checkpoint_minutes: float = 5.0
     resume: bool = False
 

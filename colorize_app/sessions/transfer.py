@@ -7,8 +7,9 @@ project's content happens in :meth:`TransferSession.from_project`; the engine is
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from colorize_app.swatches import SIDES, SwatchBoard, SwatchEntry, fits
 
 PROJECT_METHOD = "transfer"
 #: ``task(progress, cancelled)``: one engine run on inputs captured beforehand.
-TransferTask = Callable[[Optional[ProgressCallback], Optional[CancelCheck]], TransferResult]
+TransferTask = Callable[[ProgressCallback | None, CancelCheck | None], TransferResult]
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Photo:
 
     pixels: np.ndarray
     path: str = ""
-    ref: Optional[ImageRef] = None
+    ref: ImageRef | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -74,16 +75,16 @@ class TransferSession:
         The engine's notes on the last result.
     """
 
-    photos: dict[str, Optional[Photo]] = field(
+    photos: dict[str, Photo | None] = field(
         default_factory=lambda: {side: None for side in SIDES})
     board: SwatchBoard = field(default_factory=SwatchBoard)
     settings: TransferSettings = field(default_factory=TransferSettings)
-    result: Optional[np.ndarray] = None
+    result: np.ndarray | None = None
     warnings: tuple[str, ...] = ()
 
     # -- editing ------------------------------------------------------------------------
 
-    def pixels(self, side: str) -> Optional[np.ndarray]:
+    def pixels(self, side: str) -> np.ndarray | None:
         photo = self.photos[side]
         return None if photo is None else photo.pixels
 
@@ -93,7 +94,7 @@ class TransferSession:
         return all(photo is not None for photo in self.photos.values())
 
     def set_photo(self, side: str, pixels: np.ndarray, path: str = "",
-                  ref: Optional[ImageRef] = None) -> bool:
+                  ref: ImageRef | None = None) -> bool:
         """Make ``pixels`` the ``side`` photo; rectangles that no longer fit it are dropped
         (a pair left with neither side goes), a new target drops the result.
 
@@ -120,7 +121,7 @@ class TransferSession:
             validate_regions(pairs, target.shape, reference.shape)
         self.board.load(pairs)
 
-    def pairs(self) -> Optional[list[SwatchPair]]:
+    def pairs(self) -> list[SwatchPair] | None:
         """The complete swatch pairs for the engine; None (whole-image mode) when none."""
         return self.board.pairs() or None
 
@@ -178,8 +179,8 @@ class TransferSession:
             raise BadInputError("colour transfer needs both a target and a reference photo")
         settings, pairs = self.settings.check(), self.pairs()
 
-        def task(progress: Optional[ProgressCallback] = None,
-                 cancelled: Optional[CancelCheck] = None) -> TransferResult:
+        def task(progress: ProgressCallback | None = None,
+                 cancelled: CancelCheck | None = None) -> TransferResult:
             return transfer_colour(
                 target, reference, samples=settings.samples,
                 neighbourhood=settings.neighbourhood, pairs=pairs, method=settings.method,
@@ -190,8 +191,8 @@ class TransferSession:
     def set_result(self, outcome: TransferResult) -> None:
         self.result, self.warnings = outcome.rgb, tuple(outcome.warnings)
 
-    def transfer(self, progress: Optional[ProgressCallback] = None,
-                 cancelled: Optional[CancelCheck] = None) -> TransferResult:
+    def transfer(self, progress: ProgressCallback | None = None,
+                 cancelled: CancelCheck | None = None) -> TransferResult:
         """Run the engine now (see :meth:`transfer_task`) and keep its result."""
         outcome = self.transfer_task()(progress, cancelled)
         self.set_result(outcome)

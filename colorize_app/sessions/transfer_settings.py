@@ -7,8 +7,9 @@ own defaults are the same numbers (``tests/test_session_transfer.py`` checks it)
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from algorithms.errors import BadInputError
 

@@ -19,8 +19,9 @@ import dataclasses
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from algorithms.cnn.decode import DEFAULT_TEMPERATURE
 from algorithms.errors import BadInputError
@@ -59,7 +60,7 @@ def video_fingerprint(path: str) -> dict:
     return {"bytes": os.path.getsize(path), "head_sha256": hashlib.sha256(head).hexdigest()}
 
 
-def fingerprint_or_none(path: str) -> Optional[dict]:
+def fingerprint_or_none(path: str) -> dict | None:
     try:
         return video_fingerprint(path)
     except OSError:
@@ -85,7 +86,7 @@ def project_video(project: Project) -> ImageRef:
     return ref
 
 
-def locate_video(project: Project, project_path: str) -> tuple[Optional[str], str]:
+def locate_video(project: Project, project_path: str) -> tuple[str | None, str]:
     """``(path, "")`` of a project's video where it is and unchanged, else ``(None, why)``.
 
     The video is looked for at its path, then relative to the project file; one whose
@@ -123,12 +124,12 @@ class VideoSession:
         self.video_check: dict = {}
         self.preset = DEFAULT_PRESET
         self.epochs = PRESETS[DEFAULT_PRESET].epochs
-        self.model: Optional[ModelChoice] = None
+        self.model: ModelChoice | None = None
         self.show = SHOW_CHOICES[0]
         self.frame = 0
-        self.work: Optional[Path] = None
+        self.work: Path | None = None
         #: The work folder a project named (None: none); see :meth:`resume_stored_work`.
-        self.stored_work: Optional[Path] = None
+        self.stored_work: Path | None = None
         self.temperature = DEFAULT_TEMPERATURE
 
     # -- document -------------------------------------------------------------------------
@@ -147,7 +148,7 @@ class VideoSession:
             self.source.close()
             self.source = None
 
-    def set_model(self, model: Optional[ModelChoice]) -> None:
+    def set_model(self, model: ModelChoice | None) -> None:
         """Choose the model; the work folder becomes this video's with that model."""
         self.model = model
         self._find_work()
@@ -173,20 +174,20 @@ class VideoSession:
             return preset
         return dataclasses.replace(preset, epochs=self.epochs)
 
-    def per_frame_frames(self) -> Optional[FrameFolder]:
+    def per_frame_frames(self) -> FrameFolder | None:
         """The per-frame colour in the work folder (some frames may be missing)."""
         if self.work is None:
             return None
         return FrameFolder(self.work / "frames", len(self.source))
 
-    def refined_frames(self) -> Optional[FrameFolder]:
+    def refined_frames(self) -> FrameFolder | None:
         """The refined frames of the chosen settings (complete once a run finished)."""
         if self.work is None:
             return None
         tag = settings_tag(self.refine_settings())
         return FrameFolder(self.work / f"refined-{tag}", len(self.source))
 
-    def shown_frames(self) -> Optional[FrameFolder]:
+    def shown_frames(self) -> FrameFolder | None:
         return self.refined_frames() if self.show == "Refined" else self.per_frame_frames()
 
     def started(self) -> bool:
@@ -207,7 +208,7 @@ class VideoSession:
     # -- projects -------------------------------------------------------------------------
 
     @classmethod
-    def from_project(cls, project: Project, images: dict) -> "VideoSession":
+    def from_project(cls, project: Project, images: dict) -> VideoSession:
         """The session of a video project; ``images`` is ``{"video": path}``, the video found
         (see :func:`locate_video`). Every check of the project happens here."""
         settings = project.settings
@@ -241,7 +242,7 @@ class VideoSession:
                 self.work is None or not self.work.is_dir()):
             self.work = stored
 
-    def to_project(self) -> Optional[Project]:
+    def to_project(self) -> Project | None:
         """The session as a Project (None while no video is open)."""
         if self.source is None:
             return None
@@ -278,8 +279,8 @@ class VideoSession:
         return job, notes
 
     def colorize(self, colorizer: Callable[[Reporter], FrameColorizer],
-                 progress: Optional[ProgressCallback] = None,
-                 cancelled: Optional[CancelCheck] = None) -> tuple[JobReport, list[str]]:
+                 progress: ProgressCallback | None = None,
+                 cancelled: CancelCheck | None = None) -> tuple[JobReport, list[str]]:
         """Colour the frames still missing, then refine (finished shots are read back).
 
         ``colorizer(report)`` gives the Colorizer (called only when a frame needs colour).
@@ -298,8 +299,8 @@ class VideoSession:
         source = self.source
         audio = source.path if source.has_audio and not source.is_folder else None
 
-        def export(progress: Optional[ProgressCallback] = None,
-                   cancelled: Optional[CancelCheck] = None) -> list[str]:
+        def export(progress: ProgressCallback | None = None,
+                   cancelled: CancelCheck | None = None) -> list[str]:
             report = Reporter(progress, cancelled)
             with media.FrameWriter(path, fps=source.fps, audio_from=audio,
                                    inputs=[source.path], frame_count=len(refined)) as writer:

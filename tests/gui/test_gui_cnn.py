@@ -15,9 +15,9 @@ from colorize_app import model_registry as registry
 
 pytest.importorskip("tensorflow")
 
-from algorithms.cnn.architecture import Architecture  # noqa: E402
-from colorize_app.gui.cnn_window import CnnWindow, temperature_of  # noqa: E402
-from colorize_app.gui.scribble_window import ScribbleWindow  # noqa: E402
+from algorithms.cnn.architecture import Architecture
+from colorize_app.gui.cnn_window import CnnWindow, temperature_of
+from colorize_app.gui.scribble_window import ScribbleWindow
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
