@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from colorize_app.tf_startup import configure_tensorflow
+from colorize_app.tf_startup import configure_tensorflow, import_tensorflow
 
 #: Per worker thread: {(model, sha256, input size, threads): Colorizer} and a load count.
 _LOCAL = threading.local()
@@ -59,6 +59,7 @@ def _colorizer(settings: dict):
     if cache is None:
         cache = _LOCAL.colorizers = {}
     if key not in cache:
+        import_tensorflow()  # first, the quiet and lighter way
         from algorithms.cnn.colorizer import Colorizer
         from algorithms.cnn.model_file import load_model
         from algorithms.errors import ColorizeError

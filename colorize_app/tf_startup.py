@@ -17,8 +17,12 @@ imported on first use, as TensorFlow does anyway.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from types import ModuleType
 
 #: TF_ENABLE_ONEDNN_OPTS per workload, measured on the project's 2-core machines: "cnn" (the
@@ -56,15 +60,49 @@ _EAGER_KERAS = ("keras.src.optimizers", "tf_keras.src.optimizers")
 
 def import_tensorflow() -> ModuleType:
     """``import tensorflow``, skipping the eager Keras import (see the module docstring)."""
+    with _IMPORT_LOCK:  # file descriptor 2 is the process's: one import redirects it
+        return _import_tensorflow()
+
+
+def _import_tensorflow() -> ModuleType:
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
     blocked = [name for name in _EAGER_KERAS if name not in sys.modules]
     for name in blocked:
         sys.modules[name] = None  # type: ignore[assignment]  # makes its import fail at once
     try:
-        import tensorflow
+        with _start_up_notices_dropped():
+            import tensorflow
     finally:
         for name in blocked:
             if name in sys.modules and sys.modules[name] is None:
                 del sys.modules[name]
     return tensorflow
+
+
+_IMPORT_LOCK = threading.Lock()
+#: TensorFlow's C++ start-up notices. Since 2.18 some are logged through absl before
+#: TF_CPP_MIN_LOG_LEVEL is read (the oneDNN notice appears whenever oneDNN is on).
+_NOTICES = ("All log messages before absl::InitializeLog()", "oneDNN custom operations are on",
+            "cpu_feature_guard", "To enable the following instructions",
+            "This TensorFlow binary is optimized")
+
+
+@contextlib.contextmanager
+def _start_up_notices_dropped() -> Iterator[None]:
+    """Capture what C++ code writes to stderr (file descriptor 2) meanwhile and pass it on
+    without TensorFlow's start-up notices; anything else (a real error) still shows."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode(errors="replace").splitlines()
+                    if not any(notice in line for notice in _NOTICES)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)

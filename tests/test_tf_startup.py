@@ -78,3 +78,31 @@ def test_cli_main_configures_before_running_the_command(monkeypatch):
         action.set_defaults(func=fake_run)
     assert cli.main(["refine", "gray.mp4", "processed.mp4", "-o", "out.mp4"]) == 0
     assert seen == {"TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def _stderr_of(code: str, **variables: str) -> str:
+    environment = {name: value for name, value in os.environ.items() if name not in VARIABLES}
+    environment.update(variables)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=environment, check=True, timeout=120)
+    return result.stderr
+
+
+def test_start_up_notices_are_dropped_and_anything_else_still_shows():
+    stderr = _stderr_of(
+        "import os\nfrom colorize_app import tf_startup\n"
+        "with tf_startup._start_up_notices_dropped():\n"
+        "    os.write(2, b'I0000 port.cc:153] oneDNN custom operations are on. You may\\n')\n"
+        "    os.write(2, b'E0000 something really went wrong\\n')\n"
+        "os.write(2, b'after\\n')\n")
+    assert stderr.splitlines() == ["E0000 something really went wrong", "after"]
+
+
+def test_tensorflow_with_onednn_on_starts_without_its_notices():
+    # The oneDNN notice ignores TF_CPP_MIN_LOG_LEVEL: `colorize video` (oneDNN on) used to
+    # start with three lines of it.
+    stderr = _stderr_of(
+        "from colorize_app import tf_startup\n"
+        "tf_startup.configure_tensorflow('video')\n"
+        "tf_startup.import_tensorflow()\n", TF_ENABLE_ONEDNN_OPTS="1")
+    assert stderr == ""

@@ -116,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
         {"settings": repr(settings), "temperature": temperature})
 
     from algorithms.cnn.colorizer import Colorizer
+    from colorize_app.tf_startup import import_tensorflow
 
+    import_tensorflow()  # first, the quiet and lighter way
     with Colorizer(model) as colorizer:
         job = video_job.VideoJob(
             gray, args.output, fps, source=source, colorizer=lambda _report: colorizer,
