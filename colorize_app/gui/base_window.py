@@ -87,7 +87,7 @@ class MethodWindow(ProjectActions, QMainWindow):
         if self.autosaver is not None:
             self.autosaver.failed.connect(
                 lambda reason: self.statusBar().showMessage(f"Autosave failed: {reason}", 8000))
-        self.setWindowTitle(title)
+        self.setWindowTitle(f"{title}[*]")  # the marker shows only when modified
         self.setAcceptDrops(True)
         self.jobs = JobRunner(self)
         self.size_label = QLabel("")
