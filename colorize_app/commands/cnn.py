@@ -100,15 +100,24 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
 
 def _session_from_project(args: argparse.Namespace):
     """The CnnSession of ``--project`` (photos found as the window finds them, else refused)."""
+    import dataclasses
+
+    import numpy as np
+
     from algorithms.errors import BadInputError
     from colorize_app import media
     from colorize_app.project import command_image, load_for_command
     from colorize_app.sessions.cnn import CnnSession
 
     project = load_for_command(args.project, "cnn")
-    images = {role: media.read_image(command_image(
-        project, role, args.project, "give the photos as INPUT instead of --project"))
-        for role in project.images}
+    images = {}
+    for role in project.images:
+        image = media.read_image(command_image(
+            project, role, args.project, "give the photos as INPUT instead of --project"))
+        # The session reads only sizes and colour here; each photo is read again when it is
+        # colorized, so a large album never holds every photo's pixels at once.
+        images[role] = dataclasses.replace(
+            image, pixels=np.broadcast_to(np.float32(0), image.pixels.shape))
     try:
         return CnnSession.from_project(project, images)
     except BadInputError as error:
