@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt5.QtGui import QColor, QImage, QPen, QPixmap
+from PyQt5.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PyQt5.QtWidgets import (
     QGraphicsItem,
     QGraphicsPixmapItem,
@@ -99,17 +99,41 @@ class ImageView(QGraphicsView):
         return pixmap.width(), pixmap.height()
 
     def set_image(self, image: np.ndarray | None, fit: bool = False) -> None:
-        """Show ``image`` (float, [0, 1]); the 'after' image is kept if the size matches."""
+        """Show ``image`` (float, [0, 1]).
+
+        An image of the shown size replaces the pixels only: every image pixel stays
+        exactly where it is on screen (painting, previews and video frames update this
+        way). A new size drops the 'after' image and fits the view.
+        """
         old_size = self.image_size()
         pixmap = QPixmap() if image is None else QPixmap.fromImage(to_qimage(image))
         self.before_item.setPixmap(pixmap)
-        self.scene().setSceneRect(QRectF(0, 0, pixmap.width(), pixmap.height()))
-        self._update_margins()
         if self.image_size() != old_size:
             self.set_after(None)
+            self._update_margins()
         self._update_split()
         if fit or self.image_size() != old_size:
             self.fit()
+
+    def update_region(self, image: np.ndarray, left: int, top: int, right: int,
+                      bottom: int) -> None:
+        """Redraw the pixels ``[top:bottom, left:right]`` of ``image`` (the shown image
+        with some pixels changed, same size), without converting the whole image: a brush
+        stroke on a large photo stays fluid. The view does not move."""
+        width, height = self.image_size()
+        if (width, height) != (image.shape[1], image.shape[0]):
+            self.set_image(image)
+            return
+        left, top = max(int(left), 0), max(int(top), 0)
+        right, bottom = min(int(right), width), min(int(bottom), height)
+        if right <= left or bottom <= top:
+            return
+        pixmap = self.before_item.pixmap()
+        painter = QPainter(pixmap)
+        painter.setCompositionMode(QPainter.CompositionMode_Source)
+        painter.drawImage(left, top, to_qimage(image[top:bottom, left:right]))
+        painter.end()
+        self.before_item.setPixmap(pixmap)
 
     def set_after(self, image: np.ndarray | None) -> None:
         """Show ``image`` right of the split line (None hides it)."""
@@ -150,7 +174,7 @@ class ImageView(QGraphicsView):
 
     def zoom_at(self, factor: float, view_pos: QPointF) -> None:
         """Zoom to ``factor``; the image point at viewport position ``view_pos`` stays
-        under it (up to the view's whole-pixel scrolling)."""
+        under it (to the nearest whole screen pixel, the view's scrolling unit)."""
         factor = min(max(factor, ZOOM_LIMITS[0]), ZOOM_LIMITS[1])
         view_pos = QPointF(view_pos)
         inverse, _ = self.viewportTransform().inverted()
@@ -159,24 +183,34 @@ class ImageView(QGraphicsView):
         self.resetTransform()
         self.scale(factor, factor)
         self._update_margins()
-        drift = self.viewportTransform().map(anchor) - view_pos
-        for bar, delta in ((self.horizontalScrollBar(), drift.x()),
-                           (self.verticalScrollBar(), drift.y())):
-            bar.setValue(bar.value() + int(round(delta)))
+        self._scroll_to(anchor, view_pos)
         self.zoom_changed.emit(factor)
+
+    def _scroll_to(self, scene_point: QPointF, view_pos: QPointF) -> None:
+        """Scroll so that ``scene_point`` lands on viewport position ``view_pos``.
+
+        With the margins of _update_margins the scene is always wider and taller than the
+        viewport, so Qt maps viewport p to scene (p + scroll) / zoom exactly, with the
+        scroll bars' whole-pixel values as ``scroll``.
+        """
+        zoom = self.zoom()
+        self.horizontalScrollBar().setValue(int(round(scene_point.x() * zoom - view_pos.x())))
+        self.verticalScrollBar().setValue(int(round(scene_point.y() * zoom - view_pos.y())))
 
     def actual_size(self) -> None:
         """Zoom to 100%."""
         self.set_zoom(1.0)
 
     def fit(self) -> None:
-        """Zoom so that the whole image fits the view."""
+        """Zoom so that the whole image fits the view, centred."""
         width, height = self.image_size()
         if width and height:
             self.resetTransform()
             self.fitInView(QRectF(0, 0, width, height), Qt.KeepAspectRatio)
             self._update_margins()
-            self.centerOn(QPointF(width / 2, height / 2))  # the margins changed with the zoom
+            viewport = self.viewport().rect()
+            self._scroll_to(QPointF(width / 2, height / 2),
+                            QPointF(viewport.width() / 2, viewport.height() / 2))
             self.zoom_changed.emit(self.zoom())
         self._fit_on_resize = True
 
@@ -188,16 +222,22 @@ class ImageView(QGraphicsView):
 
     def _update_margins(self) -> None:
         """Let the view scroll one viewport past each image edge at the current zoom (an
-        image smaller than the view would otherwise be held centred), keeping the view's
-        centre where it is."""
+        image smaller than the view would otherwise be held centred).
+
+        Changing the scene rectangle changes the scroll bars' ranges, and Qt re-clamps
+        their values; the values are put back, so no image pixel moves on screen. (Centring
+        on a point taken from the viewport instead loses up to a pixel each time: the view
+        drifted with every update.)
+        """
         width, height = self.image_size()
         zoom = max(self.zoom(), 1e-6)
         margin_x = self.viewport().width() / zoom
         margin_y = self.viewport().height() / zoom
-        centre = self.mapToScene(self.viewport().rect().center())
+        scroll = (self.horizontalScrollBar().value(), self.verticalScrollBar().value())
         self.setSceneRect(QRectF(-margin_x, -margin_y, width + 2 * margin_x,
                                  height + 2 * margin_y))
-        self.centerOn(centre)
+        self.horizontalScrollBar().setValue(scroll[0])
+        self.verticalScrollBar().setValue(scroll[1])
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

@@ -24,6 +24,8 @@ class StrokeHost(Protocol):
 
     def strokes_changed(self) -> None: ...
 
+    def prior_changed(self) -> None: ...
+
 
 class _SessionCommand(QUndoCommand):
     """An undo step that changes the host's session, then tells the host."""
@@ -64,6 +66,27 @@ class SnapshotCommand(_SessionCommand):
 
     def undo(self) -> None:
         self.change(lambda session: session.restore_strokes(self.before))
+
+
+class PriorCommand(QUndoCommand):
+    """Start from automatic: the automatic colours become the prior and the result (undo
+    goes back to the prior and result there were before)."""
+
+    def __init__(self, host: StrokeHost, before: tuple, after: tuple) -> None:
+        super().__init__("start from automatic")
+        self.host = host
+        self.before, self.after = before, after
+
+    def _swap_in(self, state: tuple) -> None:
+        if self.host.session is not None:
+            self.host.session.restore_prior_state(state)
+            self.host.prior_changed()
+
+    def redo(self) -> None:
+        self._swap_in(self.after)
+
+    def undo(self) -> None:
+        self._swap_in(self.before)
 
 
 def replay(host: StrokeHost, stack: QUndoStack, strokes: list[Stroke],

@@ -32,7 +32,12 @@ from colorize_app.gui.brush_panel import BrushPanel
 from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.jobs import JobRunner
 from colorize_app.gui.scribble_preview import full_size_preview, preview_task
-from colorize_app.gui.scribble_state import AddStrokeCommand, SnapshotCommand, replay
+from colorize_app.gui.scribble_state import (
+    AddStrokeCommand,
+    PriorCommand,
+    SnapshotCommand,
+    replay,
+)
 from colorize_app.gui.window_tools import undo_actions
 from colorize_app.project import ImageRef, Project, image_ref
 from colorize_app.sessions.scribble import DEFAULT_REACH, ScribbleSession
@@ -54,6 +59,7 @@ class ScribbleWindow(MethodWindow):
         super().__init__("Scribble colorization", parent)
         self.session: ScribbleSession | None = None  # None until a photo is open
         self.rebuilding = False  # restoring a project: rasterise once at the end
+        self._photo_rgb = np.zeros((0, 0, 3), np.float32)
         self._stroke: Stroke | None = None
         self.undo_stack = QUndoStack(self)
 
@@ -69,6 +75,8 @@ class ScribbleWindow(MethodWindow):
         self.view.pressed.connect(self._press)
         self.view.dragged.connect(self._drag)
         self.view.released.connect(self._release)
+        # The eyedropper also reads the result pane: the colour a person sees there.
+        self.result_view.view.pressed.connect(self._press_result)
         self.preview_jobs = JobRunner(self, silent=True)
 
         self._build_actions()
@@ -113,8 +121,10 @@ class ScribbleWindow(MethodWindow):
             tip="Colorize with the CNN first; strokes then correct it")
         self.colorize_action = self.add_action("Colorize", self.colorize, "Ctrl+R", edit_menu,
                                                tip="Colorize at full resolution (Ctrl+R)")
-        self.add_action("Fit", self.view.fit, "Ctrl+0", self.view_menu, toolbar=False)
-        self.add_action("100%", self.view.actual_size, "Ctrl+1", self.view_menu, toolbar=False)
+        self.add_action("Fit", self.fit_views, "Ctrl+0", self.view_menu, toolbar=False,
+                        tip="Fit the photo and the result to their panes (Ctrl+0)")
+        self.add_action("100%", self.actual_size_views, "Ctrl+1", self.view_menu,
+                        toolbar=False, tip="Show both panes at 100% (Ctrl+1)")
 
         self.brush = BrushPanel()
         self.addToolBarBreak()
@@ -138,6 +148,16 @@ class ScribbleWindow(MethodWindow):
         self.reach_box.valueChanged.connect(self._reach_changed)
         options.addWidget(QLabel("  Stroke reach"))
         options.addWidget(self.reach_box)
+
+    def fit_views(self) -> None:
+        """Fit both panes: the photo and the result."""
+        self.view.fit()
+        self.result_view.view.fit()
+
+    def actual_size_views(self) -> None:
+        """Both panes at 100%."""
+        self.view.actual_size()
+        self.result_view.view.actual_size()
 
     def _update_actions(self) -> None:
         has_photo = self.photo is not None
@@ -192,10 +212,11 @@ class ScribbleWindow(MethodWindow):
     def _bind(self, session: ScribbleSession) -> None:
         """Show ``session`` as the window's work, with a fresh undo history."""
         self.session = session
+        self._photo_rgb = as_rgb(session.photo)  # what keep and erase strokes paint back
         self.undo_stack.clear()
         self.strokes_changed()
-        self.view.fit()
         self.result_view.show_result(session.photo, None)
+        self.fit_views()  # a new photo, even of the same size, starts fitted in both panes
         self.set_size_text(session.shape[1], session.shape[0])
         self.project_path = ""
         self.set_title_detail(os.path.basename(session.photo_path) if session.photo_path
@@ -238,16 +259,23 @@ class ScribbleWindow(MethodWindow):
         marked_path = self.ask_open("Load hints: marked image", "hints", IMAGE_FILTER)
         if not marked_path:
             return
+        marked = []  # read and checked before the mask is asked for: a wrong size says so now
+        if not self.guarded("Load hints", lambda: marked.append(
+                self._checked_hint_image(media.read_image(marked_path).pixels))):
+            return
         mask_path = self.ask_open("Load hints: mask (Cancel for none)", "hints", IMAGE_FILTER)
 
         def load() -> None:
-            marked = media.read_image(marked_path).pixels
             mask = media.read_image(mask_path).pixels if mask_path else None
-            after = self.session.hint_file_state(marked, mask)
+            after = self.session.hint_file_state(marked[0], mask)
             self.undo_stack.push(SnapshotCommand(self, "load hints", self.strokes.snapshot(),
                                                  after))
 
         self.guarded("Load hints", load)
+
+    def _checked_hint_image(self, marked: np.ndarray) -> np.ndarray:
+        self.session.hint_file_state(marked)  # raises the size message when it does not fit
+        return marked
 
     def save_strokes(self) -> None:
         """Save the strokes as a marked image plus ``<name>_mask.png``."""
@@ -285,25 +313,63 @@ class ScribbleWindow(MethodWindow):
             return
         tool = self.brush.tool
         if tool == "pick":
-            x, y = int(np.floor(point.x())), int(np.floor(point.y()))
-            height, width = self.marked.shape[:2]
-            if 0 <= x < width and 0 <= y < height:
-                red, green, blue = (float(v) for v in self.marked[y, x])
-                self.brush.set_colour(QColor.fromRgbF(red, green, blue))
-                self.brush.set_tool("paint")
+            self._pick(point, from_result=False)
             return
         self._stroke = Stroke([self._pixel(point)], self.brush.rgb(),
                               float(self.brush.brush_width), tool)
-        apply_stroke(as_rgb(self.photo), self.marked, self.mask, self._stroke)
-        self.view.set_image(self.marked)
+        self._paint_from(0)
+
+    def _press_result(self, point: QPointF) -> None:
+        if self.photo is not None and self.brush.tool == "pick":
+            self._pick(point, from_result=True)
+
+    def _pick(self, point: QPointF, from_result: bool) -> None:
+        """The eyedropper: take the colour shown under the cursor as the brush colour.
+
+        On the photo pane a stroke's colour wins; elsewhere (and on the result pane) the
+        colour the photo has in the result, else the photo's own colour. A gray pixel with
+        nothing to take is said so, and the brush stays as it was.
+        """
+        x, y = int(np.floor(point.x())), int(np.floor(point.y()))
+        height, width = self.session.shape
+        if not (0 <= x < width and 0 <= y < height):
+            return
+        shown = self.result_view.view
+        if not from_result and self.mask[y, x]:
+            rgb, where = self.marked[y, x], "stroke"
+        elif shown.has_after and self.result is not None:
+            rgb, where = self.result[y, x], "result"
+        else:
+            rgb, where = self._photo_rgb[y, x], "photo"
+        red, green, blue = (float(v) for v in rgb)
+        if where == "photo" and max(red, green, blue) - min(red, green, blue) < 1 / 255:
+            self.statusBar().showMessage(
+                f"Eyedropper: no colour at x {x}, y {y} (click a stroke or the result)", 6000)
+            return
+        colour = QColor.fromRgbF(red, green, blue)
+        self.brush.set_colour(colour)
+        self.brush.set_tool("paint")
+        self.statusBar().showMessage(f"Brush colour {colour.name()} from the {where}", 5000)
 
     def _drag(self, point: QPointF) -> None:
         if self._stroke is None:
             return
-        self._stroke.points.append(self._pixel(point))
-        apply_stroke(as_rgb(self.photo), self.marked, self.mask, self._stroke,
-                     start=len(self._stroke.points) - 1)
-        self.view.set_image(self.marked)
+        pixel = self._pixel(point)
+        if pixel == self._stroke.points[-1]:
+            return  # the pointer moved within one pixel: nothing new to paint
+        self._stroke.points.append(pixel)
+        self._paint_from(len(self._stroke.points) - 1)
+
+    def _paint_from(self, start: int) -> None:
+        """Paint the stroke being drawn from point ``start`` on, and redraw only the
+        pixels it can have changed."""
+        stroke = self._stroke
+        apply_stroke(self._photo_rgb, self.marked, self.mask, stroke, start=start)
+        points = np.asarray(stroke.points[max(start - 1, 0):], dtype=np.float64)
+        reach = max(stroke.width, 1.0) / 2.0 + 1.0
+        left, top = np.floor(points.min(axis=0) - reach).astype(int)
+        right, bottom = np.ceil(points.max(axis=0) + reach).astype(int) + 1
+        self.view.update_region(self.marked, left, top, right, bottom)
 
     def _release(self, point: QPointF) -> None:
         if self._stroke is None:
@@ -328,6 +394,8 @@ class ScribbleWindow(MethodWindow):
             self.session.stroke_reach = percent / 100.0
             if self.session.prior_chroma is not None:
                 self._changed()
+                if self.preview_box.isChecked():
+                    self.start_preview()  # the reach changes what the strokes do: show it
 
     @property
     def reach(self) -> float:
@@ -373,7 +441,7 @@ class ScribbleWindow(MethodWindow):
         if self.session is None:
             return
         self.session.set_result(rgb)
-        self.result_view.show_result(as_rgb(self.photo), rgb)
+        self.result_view.show_result(self._photo_rgb, rgb)
         self._update_actions()
         self._changed()
 
@@ -393,7 +461,7 @@ class ScribbleWindow(MethodWindow):
         if self.photo is None or self.jobs.busy:
             return
         # Keep the photo's own luminance at full resolution: only the chroma is coarse.
-        self.result_view.show_result(as_rgb(self.photo), full_size_preview(self.photo, small_rgb))
+        self.result_view.show_result(self._photo_rgb, full_size_preview(self.photo, small_rgb))
 
     def start_from_automatic(self) -> None:
         """Colorize with the CNN; its chroma becomes the prior that strokes correct."""
@@ -428,13 +496,30 @@ class ScribbleWindow(MethodWindow):
         self._use_automatic(np.asarray(automatic_rgb, dtype=np.float32))
 
     def _use_automatic(self, rgb: np.ndarray, model: str = "") -> None:
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
-        self.session.set_prior(rgb, model)
-        self._show_result(rgb)
+        before = session.prior_state()
+        session.set_prior(rgb, model)
+        session.set_result(rgb)
+        after = session.prior_state()
+        session.restore_prior_state(before)
+        self.undo_stack.push(PriorCommand(self, before, after))  # redo() applies it
         self.statusBar().showMessage(
             "Automatic colours set as the starting point: paint strokes to correct them, "
-            "then Colorize", 8000)
+            "then Colorize (Ctrl+Z takes them back)", 8000)
+
+    def prior_changed(self) -> None:
+        """The prior and result were swapped (start from automatic, its undo): show them."""
+        session = self.session
+        if session is None:
+            return
+        if session.result is None:
+            self.result_view.show_result(self._photo_rgb, None)
+        else:
+            self.result_view.show_result(self._photo_rgb, session.result)
+        self._update_actions()
+        self._changed()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.preview_jobs.wait()

@@ -234,6 +234,20 @@ class ScribbleSession:
         self.prior_chroma = rgb_to_yiq(self.prior_rgb)[..., 1:].astype(np.float32)
         self.prior_model = model
 
+    def prior_state(self) -> tuple:
+        """(prior_rgb, prior_model, result, result_is_stale): what starting from automatic
+        replaces, for :meth:`restore_prior_state` (undo)."""
+        return self.prior_rgb, self.prior_model, self.result, self.result_is_stale
+
+    def restore_prior_state(self, state: tuple) -> None:
+        """Go back to a :meth:`prior_state` (the arrays are shared, never changed in place)."""
+        prior_rgb, model, self.result, self.result_is_stale = state
+        if prior_rgb is None:
+            self.prior_rgb = self.prior_chroma = None
+            self.prior_model = ""
+        else:
+            self.set_prior(prior_rgb, model)
+
     def set_result(self, rgb: np.ndarray) -> None:
         """A fresh full-resolution result, (H, W, 3) float32 in [0, 1]."""
         self.result = rgb

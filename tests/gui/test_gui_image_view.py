@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PyQt5.QtCore import QPoint, QPointF, Qt
-from PyQt5.QtGui import QWheelEvent
+import pytest
+from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt5.QtGui import QMouseEvent, QWheelEvent
 from PyQt5.QtWidgets import QApplication
 
 from colorize_app.gui.image_view import ComparisonView, ImageView, to_qimage
@@ -120,3 +121,57 @@ def test_zoom_from_fit_keeps_the_pixel_under_the_cursor_of_a_letterboxed_image(q
     centre = view.viewportTransform().map(QPointF(200, 50))
     middle = QPointF(view.viewport().rect().center())
     assert abs(centre.x() - middle.x()) <= 1.5 and abs(centre.y() - middle.y()) <= 1.5
+
+
+# -- the view moves only when the person zooms, pans or fits ------------------------------
+
+
+def scene_points(view):
+    """Where fixed viewport pixels land in the image (exact floats, no rounding)."""
+    points = [QPointF(0, 0), QPointF(17, 29), QPointF(view.viewport().width() - 1, 3)]
+    return [(view.mapToScene(p.toPoint()).x(), view.mapToScene(p.toPoint()).y())
+            for p in points]
+
+
+@pytest.mark.parametrize("size", [(400, 300), (401, 301), (523, 287)])
+@pytest.mark.parametrize("zoom", [None, 1.0, 2.37])
+def test_image_updates_and_drags_leave_every_pixel_in_place(qtbot, size, zoom):
+    """90 frame updates and 1,000 drag events: mapToScene of fixed viewport points is
+    unchanged, exactly, at fit, 100% and 2.37, for odd and even view sizes."""
+    view = ImageView()
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    rng = np.random.default_rng(0)
+    view.set_image(rng.random((135, 241, 3)), fit=True)
+    if zoom is not None:
+        view.zoom_at(zoom, QPointF(131, 77))
+    start = scene_points(view)
+    for frame in range(90):
+        view.set_image(np.full((135, 241, 3), frame / 90.0))
+        view.set_after(np.zeros((135, 241, 3)) if frame % 2 else None)
+    assert scene_points(view) == start
+    viewport = view.viewport()
+    press = QPoint(60, 40)
+    QApplication.sendEvent(viewport, QMouseEvent(QEvent.MouseButtonPress, QPointF(press),
+                                                 Qt.LeftButton, Qt.LeftButton, Qt.NoModifier))
+    for step in range(1000):
+        position = QPointF(60 + step % 20, 40 + (step // 20) % 5)
+        QApplication.sendEvent(viewport, QMouseEvent(QEvent.MouseMove, position, Qt.NoButton,
+                                                     Qt.LeftButton, Qt.NoModifier))
+        view.update_region(np.full((135, 241, 3), step / 1000.0), 10, 10, 30, 20)
+    QApplication.sendEvent(viewport, QMouseEvent(QEvent.MouseButtonRelease, QPointF(press),
+                                                 Qt.LeftButton, Qt.NoButton, Qt.NoModifier))
+    assert scene_points(view) == start
+
+
+def test_update_region_redraws_only_the_given_pixels(qtbot):
+    view = make_view(qtbot, np.zeros((20, 40, 3)))
+    changed = np.zeros((20, 40, 3))
+    changed[:, :] = 1.0  # everywhere, but only [5:8, 10:14] is asked to be redrawn
+    view.update_region(changed, 10, 5, 14, 8)
+    shown = view.before_item.pixmap().toImage()
+    assert shown.pixelColor(10, 5).red() == 255 and shown.pixelColor(13, 7).red() == 255
+    assert shown.pixelColor(9, 5).red() == 0 and shown.pixelColor(14, 7).red() == 0
+    assert shown.pixelColor(10, 8).red() == 0

@@ -223,3 +223,105 @@ def test_dropped_file_opens_as_the_photo(qtbot, window, tmp_path, errors):
     assert event.isAccepted()
     assert errors == [] and window.photo.shape == (12, 16)
     assert window.photo_path == str(path) and window.size_label.text() == "16 x 12 px"
+
+
+@pytest.mark.parametrize("zoom", ["fit", 1.0, 2.37])
+def test_painting_lands_under_the_pointer_with_many_small_moves(qtbot, window, zoom):
+    """A square painted with one-screen-pixel moves: every saved stroke point is the image
+    pixel the pointer was meant to be over (screen positions computed once, up front, as a
+    hand follows the shape on screen; a drifting view would bend the stroke)."""
+    if zoom == "fit":
+        window.view.fit()
+    else:
+        window.view.zoom_at(zoom, QPointF(window.view.viewport().rect().center()))
+    corners = [(12.5, 10.5), (45.5, 10.5), (45.5, 30.5), (12.5, 30.5), (12.5, 10.5)]
+    transform = window.view.viewportTransform()
+    screen = [transform.map(QPointF(x, y)) for x, y in corners]
+    path = []  # every screen pixel along the outline, as a pointer sends moves
+    for (first, second) in zip(screen, screen[1:]):
+        steps = int(max(abs(second.x() - first.x()), abs(second.y() - first.y())))
+        for step in range(steps):
+            t = step / steps
+            path.append(QPointF(first.x() + t * (second.x() - first.x()),
+                                first.y() + t * (second.y() - first.y())))
+    path.append(screen[-1])
+    path = [QPoint(int(np.floor(p.x())), int(np.floor(p.y()))) for p in path]  # pixels
+    inverse, _ = transform.inverted()
+    intended = [inverse.map(QPointF(p) + QPointF(0.5, 0.5)) for p in path]
+    viewport = window.view.viewport()
+    qtbot.mousePress(viewport, Qt.LeftButton, pos=path[0])
+    for position in path[1:]:
+        drag_to(viewport, position)
+    qtbot.mouseRelease(viewport, Qt.LeftButton, pos=path[-1])
+    assert len(path) > 80
+    (stroke,) = window.strokes.strokes
+    wanted = sorted({(float(np.floor(p.x())), float(np.floor(p.y()))) for p in intended})
+    assert sorted(set(stroke.points)) == wanted
+    # In order, too: consecutive points are the intended pixels with repeats dropped.
+    in_order = [(float(np.floor(p.x())), float(np.floor(p.y()))) for p in intended]
+    assert stroke.points == [pixel for index, pixel in enumerate(in_order)
+                             if index == 0 or pixel != in_order[index - 1]]
+    assert window.view.viewportTransform() == transform  # the view never moved
+
+
+def test_eyedropper_reads_the_result_where_there_is_no_stroke(qtbot, window):
+    result = np.zeros((HEIGHT, WIDTH, 3), np.float32)
+    result[..., 1] = 0.6  # green everywhere
+    window._show_result(result)
+    window.brush.set_colour(QColor(0, 0, 255))
+    window.brush.set_tool("pick")
+    draw(qtbot, window.view, [(30, 30)])  # no stroke there: the result's colour
+    assert window.brush.colour.name() == QColor.fromRgbF(0, 0.6, 0).name()
+    window.brush.set_tool("pick")
+    result_view = window.result_view.view
+    result_view.fit()
+    result[..., 0] = 0.8
+    window._show_result(result)
+    draw(qtbot, result_view, [(5, 5)])  # the result pane picks too
+    assert window.brush.colour.name() == QColor.fromRgbF(0.8, 0.6, 0).name()
+    assert window.brush.tool == "paint"
+
+
+def test_eyedropper_on_gray_with_nothing_to_take_keeps_the_brush(qtbot, window):
+    window.brush.set_colour(QColor(0, 0, 255))
+    window.brush.set_tool("pick")
+    draw(qtbot, window.view, [(30, 30)])
+    assert window.brush.colour.name() == "#0000ff" and window.brush.tool == "pick"
+    assert "no colour" in window.statusBar().currentMessage()
+
+
+def test_fit_fits_both_panes(qtbot, window):
+    window.view.zoom_at(30.0, QPointF(10, 10))
+    window.result_view.view.zoom_at(30.0, QPointF(10, 10))
+    window.fit_views()
+    assert window.view.zoom() < 30.0 and window.result_view.view.zoom() < 30.0
+    assert np.isclose(window.view.zoom(), window.result_view.view.zoom(), rtol=0.05)
+
+
+def test_start_from_automatic_can_be_undone(qtbot, window):
+    automatic = np.zeros((HEIGHT, WIDTH, 3), np.float32)
+    automatic[..., 2] = 0.5
+    window._use_automatic(automatic, "model.npz")
+    assert window.prior_chroma is not None and window.result is automatic
+    assert window.result_view.view.has_after
+    window.undo_action.trigger()
+    assert window.prior_chroma is None and window.result is None
+    assert not window.result_view.view.has_after
+    window.redo_action.trigger()
+    assert window.prior_chroma is not None and window.result is automatic
+
+
+def test_hint_file_of_the_wrong_size_is_refused_before_the_mask_is_asked(
+        qtbot, window, tmp_path, monkeypatch, errors):
+    wrong = tmp_path / "marked.png"
+    media.write_image(str(wrong), np.zeros((10, 10, 3), np.float32))
+    asked = []
+
+    def dialog(*args, **kwargs):
+        asked.append(args[1])
+        return str(wrong), ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog)
+    window.load_hints()
+    assert len(asked) == 1  # the mask was never asked for
+    assert errors and "must be the same size" in errors[0][1]
