@@ -47,7 +47,8 @@ ENTRIES = (
     MenuEntry(
         "video",
         "Video",
-        "Colorize every frame, then keep the colours steady over time (Deep Video Prior).",
+        "Colorize every frame, then keep the colours steady: averaged along the motion "
+        "(Balanced, the default), or a network trained per shot (Deep Video Prior preset).",
     ),
 )
 
