@@ -15,6 +15,12 @@ ProgressCallback = Callable[[float, str], None]
 CancelCheck = Callable[[], bool]
 
 
+def duration_text(seconds: float) -> str:
+    """A duration for people: ``"1 min 5 s"``, ``"42 s"``."""
+    seconds = int(round(max(seconds, 0.0)))
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
 class Reporter:
     """Forwards progress to an optional callback and checks for cancellation.
 

@@ -25,7 +25,7 @@ from algorithms.colorspace import join_luminance_chroma_in_gamut, luminance, rgb
 from algorithms.edge_aware import joint_bilateral_upsample
 from algorithms.errors import BadInputError, ColorizeError
 from algorithms.metrics import colourfulness
-from algorithms.progress import CancelCheck, ProgressCallback, Reporter
+from algorithms.progress import CancelCheck, ProgressCallback, Reporter, duration_text
 from deep_video_prior.network import DvpNetwork
 from deep_video_prior.settings import RefineReport, RefineSettings
 from deep_video_prior.shots import probe, shots_from_probes
@@ -75,11 +75,6 @@ def _frame_size(frame: np.ndarray, name: str, index: int) -> tuple[int, int]:
 
 def _describe(size: tuple[int, int]) -> str:
     return f"{size[1]}x{size[0]}"
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
 def network_target(processed_small: np.ndarray, output: str) -> np.ndarray:
@@ -191,7 +186,7 @@ class _Progress:
         eta = ""
         if self.done > 0:
             rate = (time.monotonic() - self.started) / self.done
-            eta = f", ETA {_duration(max(self.total - self.done, 0.0) * rate)}"
+            eta = f", ETA {duration_text(max(self.total - self.done, 0.0) * rate)}"
         message = f"shot {shot + 1}/{self.shots}, {what}{eta}"
         self.reporter(_READ_SHARE + (1 - _READ_SHARE) * min(self.done / self.total, 1.0),
                       message)

@@ -42,6 +42,7 @@ from PyQt5.QtWidgets import (
 
 from algorithms.errors import ColorizeError
 from colorize_app.gui import autosave, jobs, settings, window_tools
+from colorize_app.gui.help_texts import ABOUT, WINDOW_HELP
 from colorize_app.gui.image_view import ImageView
 from colorize_app.gui.jobs import JobRunner
 from colorize_app.gui.project_actions import (  # the filters are used by the windows too
@@ -64,11 +65,36 @@ OPEN_FILTER = "Projects and images (*{} {})".format(
 def ask_save_changes(window: QWidget, action: str = "closing") -> str:
     """Ask before ``action`` (e.g. "opening another photo") would lose unsaved work:
     "save", "discard" or "cancel"."""
+    if window.project_path:
+        question = f"Save the changes to the project {window.project_name()} before {action}?"
+    else:  # "save the changes to goat.mp4" would sound like overwriting the video
+        question = (f"Your work on {window.project_name()} is not saved. Save it as a "
+                    f"project before {action}?")
     answer = QMessageBox.question(
-        window, "Unsaved changes",
-        f"Save the changes to {window.project_name()} before {action}?",
+        window, "Unsaved changes", question,
         QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
     return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
+
+
+def quit_application() -> bool:
+    """Quit: ask about every window's unsaved work first, then close every window.
+
+    A Cancel at any question closes nothing (Qt's closeAllWindows closes window after
+    window, so a Cancel at the third question would find the first two gone). Returns True
+    when everything was closed.
+    """
+    method_windows = [widget for widget in QApplication.topLevelWidgets()
+                      if isinstance(widget, MethodWindow) and widget.isVisible()]
+    for window in method_windows:
+        if not window.confirm_discard("quitting"):
+            return False
+    for window in method_windows:
+        window.discard_confirmed = True  # asked above: closing asks no more
+    QApplication.closeAllWindows()
+    remaining = [window for window in method_windows if window.isVisible()]
+    for window in remaining:
+        window.discard_confirmed = False
+    return not remaining
 
 
 class MethodWindow(ProjectActions, QMainWindow):
@@ -82,6 +108,7 @@ class MethodWindow(ProjectActions, QMainWindow):
         self.base_title = title
         self.project_path = ""
         self.modified = False
+        self.discard_confirmed = False  # Quit already asked about the unsaved work
         self.autosaver = autosave.Autosaver(self, self._autosave_state) \
             if self.project_method else None
         if self.autosaver is not None:
@@ -97,7 +124,7 @@ class MethodWindow(ProjectActions, QMainWindow):
         bar.addPermanentWidget(self.cursor_label)
         bar.addPermanentWidget(self.jobs.progress_bar)
         bar.addPermanentWidget(self.jobs.cancel_button)
-        self.jobs.status.connect(lambda text: bar.showMessage(text, 5000))
+        self.jobs.status.connect(lambda text: bar.showMessage(text, jobs.OUTCOME_MESSAGE_MS))
         self.jobs.progress_text.connect(bar.showMessage)
         self.toolbar = QToolBar("Tools")
         self.toolbar.setObjectName("tools")
@@ -110,14 +137,29 @@ class MethodWindow(ProjectActions, QMainWindow):
         self._file_tail = self.file_menu.addSeparator()
         self.close_action = self.add_action("Close", self.close, "Ctrl+W", toolbar=False,
                                             tip="Close this window (Ctrl+W)")
-        self.quit_action = self.add_action("Quit", QApplication.closeAllWindows, "Ctrl+Q",
+        self.quit_action = self.add_action("Quit", quit_application, "Ctrl+Q",
                                            toolbar=False,
                                            tip="Close every window and quit (Ctrl+Q)")
         self.file_menu.addActions([self.close_action, self.quit_action])
         self.main_menu_action = self.add_action(
             "Main menu", window_tools.show_main_menu, "Ctrl+M", window_menu, toolbar=False,
             tip="Show the main menu, to open another method's window (Ctrl+M)")
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self.help_action = self.add_action(
+            "How to use this window", self.show_help, QKeySequence.HelpContents,
+            self.help_menu, toolbar=False, tip="A few lines on this window's steps (F1)")
+        self.add_action("About Colorize studio", self.show_about, None, self.help_menu,
+                        toolbar=False)
         window_tools.place_window(self, self.geometry_key())
+
+    # -- help -----------------------------------------------------------------------------
+
+    def show_help(self) -> None:
+        title, body = WINDOW_HELP.get(self.project_method, (self.base_title, ABOUT))
+        QMessageBox.information(self, f"How to use: {title}", body)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Colorize studio", ABOUT)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -233,7 +275,7 @@ class MethodWindow(ProjectActions, QMainWindow):
         return answer == "discard"
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if not self.confirm_discard("closing"):
+        if not self.discard_confirmed and not self.confirm_discard("closing"):
             event.ignore()
             return
         window_tools.remember_geometry(self, self.geometry_key())

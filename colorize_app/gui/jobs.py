@@ -10,8 +10,11 @@ cancelled or failed job writes nothing.
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +23,32 @@ from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QMessageBox, QProgressBar, QPushButton, QWidget
 
 from algorithms.errors import CancelledError, ColorizeError
+from algorithms.progress import duration_text
 
 Task = Callable[[Callable[[float, str], None], Callable[[], bool]], Any]
+
+#: An engine's own estimate at the end of its message (", ETA 1 min 5 s"): the runner
+#: shows one estimate, its own, for the whole job.
+_ENGINE_ETA = re.compile(r",? ETA [^,]*$")
+#: The time left is estimated from the progress of the last this many seconds (a job's
+#: stages run at different speeds), once the job has run this long and done this much.
+RATE_WINDOW_S = 30.0
+ESTIMATE_AFTER_S, ESTIMATE_AFTER_FRACTION = 3.0, 0.01
+#: How long the outcome of a job ("done in 42 s", "cancelled") stays in the status line.
+OUTCOME_MESSAGE_MS = 20_000
+
+
+def time_left(samples: deque, now: float, fraction: float, started: float) -> float | None:
+    """Seconds left from (time, fraction) ``samples``: the recent rate, or None while too
+    early to tell."""
+    if now - started < ESTIMATE_AFTER_S or fraction < ESTIMATE_AFTER_FRACTION:
+        return None
+    while len(samples) > 2 and now - samples[1][0] >= RATE_WINDOW_S:
+        samples.popleft()
+    then, before = samples[0]
+    if fraction <= before or now <= then:
+        return None
+    return (1.0 - fraction) * (now - then) / (fraction - before)
 
 
 def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
@@ -89,6 +116,10 @@ class JobRunner(QObject):
         self.worker: _Worker | None = None
         self._pending: tuple | None = None
         self._title = ""
+        self._started = 0.0
+        self._samples: deque = deque()
+        #: What the last job came to, in words ("Export: done in 3 s"); "" before any.
+        self.outcome_text = ""
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         # The bar shows the percentage only; the job's words go to the status line, where a
@@ -125,6 +156,8 @@ class JobRunner(QObject):
             self.worker.cancel_event.set()
             return True
         self._title = title
+        self._started = time.monotonic()
+        self._samples = deque([(self._started, 0.0)])
         worker = _Worker(task, self)
         worker.progressed.connect(self._on_progress)
         worker.succeeded.connect(lambda result: self._done(worker, "done", on_success, result))
@@ -155,7 +188,13 @@ class JobRunner(QObject):
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress_bar.setValue(int(round(fraction * 1000)))
+        now = time.monotonic()
+        self._samples.append((now, fraction))
+        left = time_left(self._samples, now, fraction, self._started)
+        message = _ENGINE_ETA.sub("", message)
         label = f"{self._title}: {message}" if message else self._title
+        if left is not None:
+            label += f" - about {duration_text(left)} left"
         self.progress_bar.setToolTip(label)
         if not self.silent:
             self.progress_text.emit(label)
@@ -185,12 +224,15 @@ class JobRunner(QObject):
         worker.deleteLater()
         self.worker = None
         self._show_widgets(False)
+        took = duration_text(time.monotonic() - self._started)
+        self.outcome_text = {
+            "done": f"{self._title}: done in {took}",
+            "cancelled": f"{self._title}: cancelled after {took}",
+            "failed": f"{self._title}: failed after {took}"}[outcome]
+        # Said before the window's own callback, which may say more ("Exported to ...").
+        self.status.emit(self.outcome_text)
         if outcome == "done" and on_success is not None:
             on_success(result)
-        self.status.emit(
-            {"done": f"{self._title}: done", "cancelled": f"{self._title}: cancelled",
-             "failed": f"{self._title}: failed"}[outcome]
-        )
         self.finished.emit(outcome)
         if self._pending is not None:
             task, callback, title = self._pending

@@ -59,12 +59,13 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         self.colorizer = None
         self._colorizer_choice: ModelChoice | None = None
         self.last_report = None  # deep_video_prior.RefineReport of the last run
+        # What the last run or export came to, under the scrubber: the status line keeps
+        # the running job's words and time left. (A stretching permanent status-bar label
+        # here once squeezed the status line to nothing.) A long text must not widen the
+        # window past the screen: it is cut, in full in its tooltip.
         self.report_label = QLabel("")
-        # A long report must not widen the window past the screen: it is cut, in full in
-        # its tooltip.
+        self.report_label.setObjectName("run_report")
         self.report_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.report_label.setMinimumWidth(120)
-        self.statusBar().addPermanentWidget(self.report_label, 1)
 
         self.view = ComparisonView("Before / after")
         self.watch_view(self.view.view)
@@ -74,9 +75,11 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         layout = QVBoxLayout(central)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.scrubber)
+        layout.addWidget(self.report_label)
         self.setCentralWidget(central)
         self._build_actions()
         self.jobs.finished.connect(lambda _outcome: self._update_actions())
+        self.jobs.finished.connect(self._job_finished)
         self.jobs.started.connect(self._update_actions)
         self._update_actions()
 
@@ -184,10 +187,23 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         finally:
             self._binding = False
         self.set_size_text(session.source.width, session.source.height)
+        self.set_report("")  # the previous clip's report is not this one's
         self.scrubber.set_index(frame)
         self.show_frame(self.scrubber.index)
         self.view.view.fit()
         self._update_actions()
+
+    def set_report(self, text: str) -> None:
+        """Say what the last run or export came to (under the scrubber)."""
+        self.report_label.setText(text)
+        self.report_label.setToolTip(text)
+
+    def _job_finished(self, outcome: str) -> None:
+        if outcome == "cancelled" and self.session.started():
+            self.set_report(f"{self.jobs.outcome_text}. Finished frames and shots are kept: "
+                            "Resume (Ctrl+R) goes on from there.")
+        elif outcome != "done":
+            self.set_report(self.jobs.outcome_text + ".")
 
     def _update_actions(self) -> None:
         busy, session = self.jobs.busy, self.session
@@ -332,11 +348,10 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
             self.last_report = report
             resumed = (f", {len(report.resumed_shots)} resumed" if report.resumed_shots
                        else "")
-            self.report_label.setText(
-                f"Refined {report.frames} frames in {len(report.shots)} shot"
+            self.set_report(
+                f"Done: refined {report.frames} frames in {len(report.shots)} shot"
                 f"{'s' if len(report.shots) > 1 else ''}{resumed} ({report.seconds:.0f} s)"
-                + (f"; {'; '.join(notes)}" if notes else ""))
-            self.report_label.setToolTip(self.report_label.text())
+                + (f"; {'; '.join(notes)}" if notes else "") + ". Export with Ctrl+E.")
 
         def keep_colorizer(_outcome: str) -> None:
             self.jobs.finished.disconnect(keep_colorizer)
@@ -397,7 +412,8 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
 
         def done(notes) -> None:
             extra = f" ({'; '.join(notes)})" if notes else ""
-            self.statusBar().showMessage(f"Exported {path}{extra}", 10000)
+            self.set_report(f"Exported {path}{extra}")
+            self.statusBar().showMessage(f"Exported {path}{extra}", 20000)
 
         return self.jobs.start(task, done, "Export")
 

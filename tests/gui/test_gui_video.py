@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PyQt5.QtCore import QPointF
 
 pytest.importorskip("tensorflow")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
@@ -183,3 +184,40 @@ def test_play_steps_through_the_frames_and_stops_at_the_end(qtbot, window):
     qtbot.waitUntil(lambda: not window.scrubber.playing, timeout=5000)
     assert seen == [1, 2, 3, 4, 5] and window.scrubber.index == FRAMES - 1
 
+
+
+def test_playing_never_moves_the_frame_and_a_new_clip_clears_the_report(qtbot, window, clip):
+    window.resize(1024, 700)
+    view = window.view.view
+    view.zoom_at(2.37, QPointF(101, 57))
+    before = view.viewportTransform()
+    for _ in range(3):
+        window.scrubber.set_index(0)
+        window.scrubber.play()
+        qtbot.waitUntil(lambda: not window.scrubber.playing, timeout=5000)
+    assert view.viewportTransform() == before
+    window.set_report("Done: refined 6 frames")
+    assert window.load(str(clip))
+    assert window.report_label.text() == ""
+
+
+def test_cancelled_run_says_so_and_how_to_go_on(qtbot, window, monkeypatch):
+    real_build = model_picker.build_colorizer
+
+    def build_and_cancel(choice):
+        colorizer = real_build(choice)
+        original = colorizer.colorize
+
+        def colorize(*args, **kwargs):
+            if colorizer.forward_runs == 2:
+                window.jobs.worker.cancel_event.set()
+            return original(*args, **kwargs)
+
+        colorizer.colorize = colorize
+        return colorizer
+
+    monkeypatch.setattr(model_picker, "build_colorizer", build_and_cancel)
+    assert wait_job(qtbot, window, window.run) == "cancelled"
+    text = window.report_label.text()
+    assert text.startswith("Colorize video: cancelled after ") and "Resume (Ctrl+R)" in text
+    assert window.statusBar().currentMessage().startswith("Colorize video: cancelled after ")
