@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Touched after a successful install; reinstall only when pyproject.toml is newer.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench desktop fuzz clean
+.PHONY: run test lint bench desktop fuzz journey clean
 
 # The check names the X libraries Qt's xcb plugin lacks (and the apt-get line) instead of
 # Qt's abort; it needs no root.
@@ -20,6 +20,13 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# A person's journey on a real X display (Xvfb + xdotool): paint at two zooms, save, play a
+# clip; every saved stroke point is checked against where the pointer was meant to be.
+# Run it before every change to colorize_app/gui/ (needs xvfb xdotool imagemagick).
+journey: $(STAMP)
+	$(BIN)/python tools/journey_check.py --size 1024x700 --out build/journey
+	$(BIN)/python tools/journey_check.py --size 1920x1080 --out build/journey-large
 
 # Fuzz every file parser for FUZZ_SECONDS each (coverage-guided atheris; not part of `test`).
 # Crashing inputs and logs go to build/fuzz/; see docs/robustness.md.
@@ -38,7 +45,7 @@ bench: $(STAMP)
 # A launcher in the desktop's application menu, pointing at this checkout.
 desktop: $(STAMP)
 	mkdir -p "$(HOME)/.local/share/applications"
-	sed -e 's|^Exec=.*|Exec="$(CURDIR)/$(BIN)/colorize-app"|' \
+	sed -e 's|^Exec=.*|Exec="$(CURDIR)/$(BIN)/colorize-app" %F|' \
 	    -e 's|^Icon=.*|Icon=$(CURDIR)/resources/icon.png|' \
 	    resources/colorize.desktop > "$(HOME)/.local/share/applications/colorize.desktop"
 

@@ -72,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.excepthook = show_uncaught_error
     window_tools.set_main_menu_factory(MainMenu)
     menu = window_tools.show_main_menu()
+    paths = [arg for arg in (sys.argv if argv is None else argv)[1:] if not arg.startswith("-")]
+    QTimer.singleShot(0, lambda: open_paths(menu, paths))
     # Once the menu is on screen: offer the work of sessions that crashed or were killed,
     # and start loading the automatic colorization model for a fast first answer.
     QTimer.singleShot(0, lambda: autosave.offer_restore(menu))
@@ -85,6 +87,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
+
+
+def window_key_for(path: str) -> str:
+    """Which window opens ``path``: a project's own, video for videos and frame folders,
+    scribble for photos (the window a gray photo is usually started in)."""
+    from colorize_app.media_video_in import VIDEO_EXTENSIONS
+    from colorize_app.project import EXTENSION, peek_project
+
+    extension = os.path.splitext(path)[1].lower()
+    if extension == EXTENSION:
+        return peek_project(path)[0]
+    if extension in VIDEO_EXTENSIONS or os.path.isdir(path):
+        return "video"
+    return "scribble"
+
+
+def open_paths(menu: MainMenu, paths: Sequence[str]) -> None:
+    """Open files named on the command line (or by the desktop's "Open with"), each in the
+    window that suits it; a file that cannot be opened is said in a dialog."""
+    for path in paths:
+        try:
+            key = window_key_for(path)
+        except ColorizeError as error:
+            QMessageBox.warning(menu, APPLICATION_NAME, str(error))
+            continue
+        window = menu.open_entry(key)
+        if window is None:
+            continue
+        opener = {"scribble": "load_photo", "video": "load"}.get(key, "open_path")
+        getattr(window, opener)(path)
+        window.raise_()  # the file's window in front of the menu, ready for work
+        window.activateWindow()
 
 
 def start_preload(menu: MainMenu) -> None:

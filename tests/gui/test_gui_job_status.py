@@ -134,3 +134,24 @@ def test_help_menu_says_how_to_use_the_window(qtbot, window, monkeypatch):
     window.help_action.trigger()
     assert shown[0][0] == "How to use: Scribble colorization"
     assert "Eyedropper" in shown[0][1]
+
+
+def test_files_named_on_the_command_line_open_in_their_windows(qtbot, tmp_path, monkeypatch):
+    from colorize_app import media
+    from colorize_app.gui import app
+
+    photo = tmp_path / "gray.png"
+    media.write_image(str(photo), np.full((12, 16), 0.5, np.float32))
+    menu = MainMenu()
+    qtbot.addWidget(menu)
+    opened = []
+    real_open = menu.open_entry
+    monkeypatch.setattr(menu, "open_entry", lambda key: opened.append(real_open(key))
+                        or opened[-1])
+    assert app.window_key_for(str(photo)) == "scribble"
+    assert app.window_key_for(str(tmp_path / "clip.mp4")) == "video"
+    app.open_paths(menu, [str(photo)])
+    (window,) = opened
+    qtbot.addWidget(window)
+    assert isinstance(window, ScribbleWindow) and window.photo.shape == (12, 16)
+    window.close()
