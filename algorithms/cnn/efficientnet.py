@@ -235,43 +235,112 @@ def _conv_bn(tf, x, name: str, shape: tuple[int, ...], stride: int, trainable: b
     return tf.nn.relu6(y) if relu6 else y
 
 
-def build_encoder(normalised: tensorflow.Tensor, spec: EncoderSpec,
-                  trainable_from: int | None = None) -> list[tensorflow.Tensor]:
+def cache_points(spec: EncoderSpec, start: int | None = None) -> list[int]:
+    """Blocks whose outputs stand in for the encoder below block ``start`` (-1: the stem).
+
+    Training blocks ``start`` on needs the output of block ``start - 1`` (the input of the
+    first trained block) and the feature taps below it; ``start`` = None (or the block
+    count) gives the four feature taps themselves: a frozen encoder's whole output.
+    """
+    count = len(spec.blocks)
+    start = count if start is None else int(start)
+    if not 0 <= start <= count:
+        raise BadInputError(f"the first trained block must be in [0, {count}], got {start}")
+    taps = spec.feature_blocks()
+    return sorted({t for t in taps if t < start} | {start - 1})
+
+
+def point_channels(spec: EncoderSpec, points: list[int]) -> list[int]:
+    """Channels of the outputs at ``points`` (block indices, -1: the stem)."""
+    return [spec.stem if i < 0 else spec.blocks[i].out_channels for i in points]
+
+
+def build_encoder(normalised: tensorflow.Tensor | None, spec: EncoderSpec,
+                  trainable_from: int | None = None, start: int = 0,
+                  cached: list[tensorflow.Tensor] | None = None) -> list[tensorflow.Tensor]:
     """Add the encoder to the default graph; returns its features at strides 4, 8, 16, 32.
 
     Parameters
     ----------
-    normalised : tf.Tensor
+    normalised : tf.Tensor or None
         (N, H, W, 1) from :func:`encoder_input`; any H, W (outputs are ceil(H / stride)).
+        None when the encoder starts from ``cached`` outputs.
     spec : EncoderSpec
         The blocks.
     trainable_from : int or None
         Blocks from this index on are trainable (fine-tuning); ``None``: all frozen.
+    start, cached :
+        Build only blocks ``start`` on, from ``cached``: the outputs at
+        :func:`cache_points` (spec, start), computed once by a lower encoder
+        (:func:`build_lower_encoder`); the features below ``start`` are taken from them.
     """
     import tensorflow as tf
 
     tf1 = tf.compat.v1
     taps = spec.feature_blocks()
     features = []
+    frozen = trainable_from is None
     with tf1.variable_scope("encoder"):
-        x = tf.tile(normalised, [1, 1, 1, 3])
-        frozen = trainable_from is None
-        x = _conv_bn(tf, x, "stem", (3, 3, 3, spec.stem), 2, trainable=False)
-        for i, block in enumerate(spec.blocks):
+        if cached is None:
+            if start:
+                raise BadInputError("an encoder built from a later block needs its inputs")
+            x = tf.tile(normalised, [1, 1, 1, 3])
+            x = _conv_bn(tf, x, "stem", (3, 3, 3, spec.stem), 2, trainable=False)
+        else:
+            points = cache_points(spec, start)
+            if len(cached) != len(points):
+                raise BadInputError(f"{len(points)} cached outputs are needed, "
+                                    f"got {len(cached)}")
+            given = dict(zip(points, cached))
+            features = [given[t] for t in taps if t < start]
+            x = given[start - 1]
+        for i, block in enumerate(spec.blocks[start:], start):
             trainable = trainable_from is not None and i >= trainable_from
-            with tf1.variable_scope(f"block{i}"):
-                y = x
-                if block.expands:
-                    y = _conv_bn(tf, y, "expand", (1, 1, block.in_channels, block.mid_channels),
-                                 1, trainable)
-                y = _conv_bn(tf, y, "depthwise", (block.kernel, block.kernel,
-                                                  block.mid_channels, 1),
-                             block.stride, trainable, depthwise=True)
-                y = _conv_bn(tf, y, "project", (1, 1, block.mid_channels, block.out_channels),
-                             1, trainable, relu6=False)
-                x = y + x if block.residual else y
+            x = _block(tf, x, i, block, trainable)
             if i in taps:
                 features.append(x)
     if frozen:
         features = [tf.stop_gradient(f) for f in features]
     return features
+
+
+def _block(tf, x, index: int, block: BlockSpec, trainable: bool):
+    """One MBConv block (variables under ``block{index}``)."""
+    with tf.compat.v1.variable_scope(f"block{index}"):
+        y = x
+        if block.expands:
+            y = _conv_bn(tf, y, "expand", (1, 1, block.in_channels, block.mid_channels),
+                         1, trainable)
+        y = _conv_bn(tf, y, "depthwise", (block.kernel, block.kernel, block.mid_channels, 1),
+                     block.stride, trainable, depthwise=True)
+        y = _conv_bn(tf, y, "project", (1, 1, block.mid_channels, block.out_channels),
+                     1, trainable, relu6=False)
+        return y + x if block.residual else y
+
+
+def build_lower_encoder(normalised: tensorflow.Tensor, spec: EncoderSpec,
+                        start: int | None = None) -> list[tensorflow.Tensor]:
+    """The frozen encoder below block ``start``: its outputs at :func:`cache_points`.
+
+    ``start`` = None gives the four features of the whole encoder.
+    """
+    import tensorflow as tf
+
+    tf1 = tf.compat.v1
+    points = cache_points(spec, start)
+    outputs: dict[int, tensorflow.Tensor] = {}
+    with tf1.variable_scope("encoder"):
+        x = tf.tile(normalised, [1, 1, 1, 3])
+        x = _conv_bn(tf, x, "stem", (3, 3, 3, spec.stem), 2, trainable=False)
+        outputs[-1] = x
+        for i, block in enumerate(spec.blocks[:points[-1] + 1]):
+            x = _block(tf, x, i, block, trainable=False)
+            outputs[i] = x
+    return [outputs[i] for i in points]
+
+
+def lower_variable_names(spec: EncoderSpec, start: int | None) -> list[str]:
+    """The encoder variables below block ``start`` (those a lower encoder holds)."""
+    start = len(spec.blocks) if start is None else start
+    return [name for name in encoder_variable_shapes(spec)
+            if name.startswith("encoder/stem") or int(name.split("/")[1][5:]) < start]

@@ -1,11 +1,16 @@
-"""Training the head of a frozen encoder from cached features: encode each crop once.
+"""Training from cached encoder outputs: the frozen part of the encoder runs once per crop.
 
 With the EfficientNet encoder frozen, its features of a crop never change, so they are
 computed once per crop (:class:`FeatureEncoder`) and the head is trained on them for many
-epochs (:class:`FeatureCache`, fed to a ``Trainer(..., from_features=True)``). Each photo
+epochs (:class:`FeatureCache`, fed to a ``Trainer(..., from_features=True)``). When the
+upper blocks are fine-tuned from block ``start`` on, the frozen lower blocks' outputs (the
+input of block ``start`` and the feature taps below it,
+:func:`algorithms.cnn.efficientnet.cache_points`) are cached instead, and the trainer runs
+only the upper blocks and the head. Each photo
 gives ``views`` crops, cut and flipped as the photo-based training does
 (:func:`algorithms.cnn.training_data.random_crop`); their features are stored as float16
-(about 0.2 MB a 192-pixel crop), their ab as the mean of each 4 x 4 block (the logits'
+(about 0.2 MB a 192-pixel crop for the whole encoder's features, 0.11 MB for block 2's
+output when blocks 3 on are fine-tuned), their ab as the mean of each 4 x 4 block (the logits'
 grid), also float16. Writing a cache to disk and reading it back is the caller's business:
 :meth:`FeatureCache.arrays` and :meth:`FeatureCache.from_arrays`.
 """
@@ -17,7 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from algorithms.cnn.efficientnet import EncoderSpec, encoder_variable_shapes
+from algorithms.cnn.efficientnet import (
+    EncoderSpec,
+    cache_points,
+    encoder_variable_shapes,
+    lower_variable_names,
+    point_channels,
+)
 from algorithms.cnn.train import FeatureBatch, quarter_ab
 from algorithms.errors import BadInputError, CancelledError
 from algorithms.progress import CancelCheck, ProgressCallback
@@ -27,7 +38,8 @@ ENCODE_BATCH = 16
 
 
 class FeatureEncoder:
-    """The frozen encoder in its own graph, built once: L crops -> features at strides 4..32.
+    """The frozen encoder in its own graph, built once: L crops -> features at strides 4..32
+    (or, with ``start``, the lower blocks' outputs that training blocks ``start`` on needs).
 
     Parameters
     ----------
@@ -37,12 +49,15 @@ class FeatureEncoder:
         Its blocks.
     threads : int
         TensorFlow threads per op (0: all cores).
+    start : int or None
+        The first block that is trained from the cache; None: the whole encoder is frozen.
     """
 
-    def __init__(self, weights: dict[str, np.ndarray], spec: EncoderSpec, threads: int = 0):
+    def __init__(self, weights: dict[str, np.ndarray], spec: EncoderSpec, threads: int = 0,
+                 start: int | None = None):
         import tensorflow as tf
 
-        from algorithms.cnn.efficientnet import build_encoder
+        from algorithms.cnn.efficientnet import build_lower_encoder
 
         tf1 = tf.compat.v1
         shapes = encoder_variable_shapes(spec)
@@ -52,11 +67,13 @@ class FeatureEncoder:
             if np.shape(weights[name]) != shape:
                 raise BadInputError(f"variable {name} has shape {np.shape(weights[name])}, "
                                     f"expected {shape}")
-        self.spec = spec
+        self.spec, self.start = spec, start
+        self.points = cache_points(spec, start)
+        shapes = {name: shapes[name] for name in lower_variable_names(spec, start)}
         self.graph = tf.Graph()
         with self.graph.as_default():
             self._input = tf1.placeholder(tf.float32, (None, None, None, 1), "normalised_l")
-            self._outputs = build_encoder(self._input, spec)
+            self._outputs = build_lower_encoder(self._input, spec, start)
             variables = {v.op.name: v for v in tf1.global_variables()}
             feeds = {name: tf1.placeholder(tf.float32, shape) for name, shape in shapes.items()}
             assign = [variables[name].assign(feeds[name]) for name in shapes]
@@ -65,8 +82,14 @@ class FeatureEncoder:
         self.session = tf1.Session(graph=self.graph, config=config)
         self.session.run(assign, {feeds[n]: np.asarray(weights[n], np.float32) for n in shapes})
 
+    def strides(self) -> list[int]:
+        """The stride of each output (2 for the stem, then the blocks')."""
+        strides = [2] + self.spec.strides()
+        return [strides[i + 1] for i in self.points]
+
     def features(self, lightness: np.ndarray) -> list[np.ndarray]:
-        """Features (N, ceil(H/s), ceil(W/s), C_s) float32 of L crops (N, H, W) in [0, 100]."""
+        """Outputs (N, ceil(H/s), ceil(W/s), C_s) float32 of L crops (N, H, W) in [0, 100]:
+        the features at strides 4..32, or the lower blocks' outputs (``start``)."""
         from algorithms.cnn.efficientnet import encoder_input
 
         lightness = np.asarray(lightness, dtype=np.float32)
@@ -92,7 +115,8 @@ class FeatureEncoder:
 class FeatureCache:
     """Encoder features and quarter-grid ab of many crops, all of one size.
 
-    ``features[s]`` is (M, h_s, w_s, C_s) float16 for the strides 4, 8, 16, 32 and
+    ``features[s]`` is (M, h_s, w_s, C_s) float16 for the strides 4, 8, 16, 32 (or the
+    lower blocks' outputs at :func:`~algorithms.cnn.efficientnet.cache_points`) and
     ``ab_quarter`` (M, h_4, w_4, 2) float16; ``photo_index`` (M,) says which photo each crop
     came from (crops of one photo are never split between training and held-out data).
     """
@@ -127,18 +151,22 @@ class FeatureCache:
         return dict(named, ab_quarter=self.ab_quarter, photo_index=self.photo_index)
 
     @classmethod
-    def from_arrays(cls, arrays, spec: EncoderSpec) -> FeatureCache:
-        """A cache back from :meth:`arrays`, checked against the encoder's feature widths."""
+    def from_arrays(cls, arrays, spec: EncoderSpec, start: int | None = None) -> FeatureCache:
+        """A cache back from :meth:`arrays`, checked against the encoder's widths (the
+        outputs that training from block ``start`` on needs; None: the whole encoder's)."""
+        channels = point_channels(spec, cache_points(spec, start))
         try:
-            features = [np.asarray(arrays[f"features{i}"]) for i in range(4)]
+            features = [np.asarray(arrays[f"features{i}"]) for i in range(len(channels))]
             ab, index = np.asarray(arrays["ab_quarter"]), np.asarray(arrays["photo_index"])
         except KeyError as missing:
             raise BadInputError(f"the feature cache lacks {missing}") from None
         count = len(ab)
-        for feature, channels in zip(features, spec.feature_channels()):
-            if feature.ndim != 4 or len(feature) != count or feature.shape[3] != channels:
+        if f"features{len(channels)}" in getattr(arrays, "files", arrays):
+            raise BadInputError("the feature cache does not match the encoder")
+        for feature, width in zip(features, channels):
+            if feature.ndim != 4 or len(feature) != count or feature.shape[3] != width:
                 raise BadInputError("the feature cache does not match the encoder")
-        if ab.ndim != 4 or ab.shape[1:3] != features[0].shape[1:3] or index.shape != (count,):
+        if ab.ndim != 4 or ab.shape[3] != 2 or index.shape != (count,):
             raise BadInputError("the feature cache's ab does not match its features")
         return cls(features, ab, index)
 
@@ -169,8 +197,8 @@ def build_cache(encoder: FeatureEncoder, photos: Sequence[np.ndarray], crop: int
     if views < 1 or not photos:
         raise BadInputError("the feature cache needs photos and at least one view of each")
     jobs = [(p, v) for p in range(len(photos)) for v in range(views)]
-    sizes = [-(-crop // s) for s in (4, 8, 16, 32)]
-    channels = encoder.spec.feature_channels()
+    sizes = [-(-crop // s) for s in encoder.strides()]
+    channels = point_channels(encoder.spec, encoder.points)
     features = [np.empty((len(jobs), n, n, c), np.float16) for n, c in zip(sizes, channels)]
     ab_quarter = np.empty((len(jobs), sizes[0], sizes[0], 2), np.float16)
     for start in range(0, len(jobs), ENCODE_BATCH):

@@ -184,9 +184,12 @@ class Trainer:
         EncoderHeadArchitecture only: fine-tune the encoder blocks from this index on,
         at ``finetune_lr`` (same schedule); ``None`` keeps the encoder frozen.
     from_features : bool
-        EncoderHeadArchitecture with a frozen encoder only: the graph holds the head alone
-        and trains on :class:`FeatureBatch` es of cached encoder features (the encoder's
-        weights are still given, and kept for :meth:`network_weights`).
+        EncoderHeadArchitecture only: train on :class:`FeatureBatch` es of cached encoder
+        outputs. With a frozen encoder the graph holds the head alone and the features are
+        the encoder's; with ``finetune_from`` = k it holds blocks k on and the head, and
+        the features are the lower blocks' outputs at
+        :func:`~algorithms.cnn.efficientnet.cache_points` (spec, k). The encoder's weights
+        are still given; those of the cached part are kept for :meth:`network_weights`.
     """
 
     def __init__(self, arch: Architecture | EncoderHeadArchitecture, bins: np.ndarray,
@@ -209,15 +212,28 @@ class Trainer:
         self.encoder_head = isinstance(arch, EncoderHeadArchitecture)
         if self.encoder_head and encoder_weights is None:
             raise BadInputError("the EfficientNet model needs its pretrained encoder weights")
-        if from_features and (not self.encoder_head or finetune_from is not None):
-            raise BadInputError("training from cached features needs a frozen encoder")
+        if from_features and not self.encoder_head:
+            raise BadInputError("training from cached features needs the EfficientNet encoder")
         self.from_features = from_features
-        self._encoder_weights = dict(encoder_weights or {}) if from_features else {}
+        self._encoder_weights: dict[str, np.ndarray] = {}
+        cached_names: set[str] = set()
+        if from_features:
+            from algorithms.cnn.efficientnet import lower_variable_names
+
+            spec = cast(EncoderHeadArchitecture, arch).encoder
+            cached_names = set(lower_variable_names(spec, finetune_from))
+            self._encoder_weights = {k: v for k, v in (encoder_weights or {}).items()
+                                     if k in cached_names}
         self.graph = tf.Graph()
         with self.graph.as_default():
             self._input = tf1.placeholder(tf.float32, (None, None, None, 1), "normalised_l")
-            channels = (arch.encoder.feature_channels()
-                        if isinstance(arch, EncoderHeadArchitecture) else [])
+            channels: list[int] = []
+            if isinstance(arch, EncoderHeadArchitecture):
+                from algorithms.cnn.efficientnet import cache_points, point_channels
+
+                channels = (point_channels(arch.encoder, cache_points(arch.encoder,
+                                                                      finetune_from))
+                            if from_features else arch.encoder.feature_channels())
             self._features = [tf1.placeholder(tf.float32, (None, None, None, c), f"feature{i}")
                               for i, c in enumerate(channels)]
             self._index = tf1.placeholder(tf.int32, (None, None, None, None), "target_bins")
@@ -225,9 +241,16 @@ class Trainer:
             self._pixel_weight = tf1.placeholder(tf.float32, (None, None, None), "pixel_weight")
             self._lr = tf1.placeholder(tf.float32, (), "learning_rate")
             if from_features:
-                # The head has no batch norm: training and inference graphs are the same.
-                train_logits = self._eval_logits = build_head(
-                    self._features, cast(EncoderHeadArchitecture, arch))
+                from algorithms.cnn.efficientnet import build_encoder
+
+                # Neither the head nor the encoder's batch norm (always on its stored
+                # statistics) differ in training: training and inference graphs are the same.
+                encoder_head = cast(EncoderHeadArchitecture, arch)
+                features = self._features
+                if finetune_from is not None:
+                    features = build_encoder(None, encoder_head.encoder, finetune_from,
+                                             start=finetune_from, cached=self._features)
+                train_logits = self._eval_logits = build_head(features, encoder_head)
             else:
                 train_logits = build_logits(self._input, arch, training=True,
                                             trainable_from=finetune_from)
@@ -267,8 +290,9 @@ class Trainer:
         self.session = tf1.Session(graph=self.graph, config=config)
         self.session.run(init)
         self.set_weights(he_weights(arch, seed))
-        if encoder_weights is not None and not from_features:
-            self.set_weights(encoder_weights)
+        if encoder_weights is not None:
+            self.set_weights({k: v for k, v in encoder_weights.items()
+                              if k not in cached_names})
 
     def _loss(self, tf, logits):
         log_p = tf.nn.log_softmax(logits)
@@ -290,6 +314,14 @@ class Trainer:
         ops = [self._assign_ops[name] for name in values]
         feed = {self._feeds[name]: np.asarray(value) for name, value in values.items()}
         self.session.run(ops, feed_dict=feed)
+
+    def load_network(self, weights: dict[str, np.ndarray]) -> None:
+        """Start from a model's network weights: the graph's are assigned, those of a
+        cached lower encoder are kept for :meth:`network_weights`."""
+        cached = {k: np.asarray(v) for k, v in weights.items()
+                  if k in self._encoder_weights and k not in self._all}
+        self._encoder_weights.update(cached)
+        self.set_weights({k: v for k, v in weights.items() if k not in cached})
 
     def network_weights(self) -> dict[str, np.ndarray]:
         """The network's variables (what a model file holds), the cached encoder's included."""

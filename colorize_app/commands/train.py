@@ -60,9 +60,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"{ENCODER_CHOICE}: store the encoder's weights as float16 "
                              "(a 9 MB model file instead of 15 MB)")
     parser.add_argument("--cache", metavar="DIR",
-                        help=f"{ENCODER_CHOICE}, frozen: encode --views crops of every photo "
-                             "once into DIR (reused by later runs) and train the head on the "
-                             "cached features: many epochs for the price of one")
+                        help=f"{ENCODER_CHOICE}: run the frozen part of the encoder once on "
+                             "--views crops of every photo, into DIR (reused by later runs), "
+                             "and train the rest from there: the head on the encoder's "
+                             "features, or with --finetune-blocks N the last N blocks and the "
+                             "head on the output of the block below them")
     parser.add_argument("--views", type=int, default=2,
                         help="with --cache: crops per photo (default 2; one is flipped on "
                              "average)")

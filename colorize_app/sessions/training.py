@@ -61,6 +61,21 @@ def _ignore(line: str) -> None:
     return None
 
 
+def lower_weights_digest(weights: dict[str, np.ndarray], start: int | None) -> str:
+    """A short SHA-256 of the frozen encoder blocks below ``start``: a feature cache made
+    with other weights is not reused."""
+    import hashlib
+
+    from algorithms.cnn.efficientnet import lower_variable_names
+    from algorithms.cnn.efficientnet_weights import LITE0
+
+    digest = hashlib.sha256()
+    for name in lower_variable_names(LITE0, start):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(weights[name], np.float32).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def read_photos(folders: str | list[str], what: str, limit: int | None = None,
                 exclude: frozenset[str] | set[str] = frozenset(),
                 note: Callable[[str], None] = _ignore) -> list:
@@ -141,7 +156,9 @@ class TrainingRun:
         folder = settings.checkpoint_folder
         resumed = (load_checkpoint(os.path.join(folder, CHECKPOINT_NAME))
                    if settings.resume else None)
-        initial = initial_model(settings.init) if resumed is None and settings.init else None
+        # The starting model gives the first weights, and always the frozen lower blocks
+        # of a cached encoder (so a resumed run caches with the same encoder).
+        initial = initial_model(settings.init) if settings.init else None
         exclude = (set(media.read_name_list(settings.exclude, "photo list"))
                    if settings.exclude else set())
         photos = read_photos(settings.images, "training", exclude=exclude, note=self.note)
@@ -174,7 +191,7 @@ class TrainingRun:
             rng.bit_generator.state = resumed["rng"]
         encoder_options: dict = {}
         if config.get("encoder", "zhang") == ENCODER_CHOICE:
-            arch, encoder_options = encoder_setup(settings, config, len(bins))
+            arch, encoder_options = encoder_setup(settings, config, len(bins), initial)
             encoder_options["from_features"] = bool(config.get("cache_views"))
         else:
             arch = Architecture(widths=widths_for_multiplier(config["width"]), bins=len(bins))
@@ -215,7 +232,7 @@ class TrainingRun:
             if p["resumed"] is not None:
                 trainer.restore(p["resumed"]["state"])
             elif p["initial"] is not None:
-                trainer.set_weights(p["initial"].weights)
+                trainer.load_network(p["initial"].weights)
             self.step = trainer.step
             log = csv.DictWriter(log_file, LOG_FIELDS)
             if p["new_log"]:
@@ -277,16 +294,21 @@ class TrainingRun:
 
         folder = self.settings.cache
         assert folder is not None  # train() checked
+        start = encoder_options["finetune_from"]  # None: the whole encoder is frozen
+        weights = encoder_options["encoder_weights"]
         key = {"crop": config["crop"], "views": config["cache_views"], "seed": config["seed"],
-               "photos": len(photos), "encoder": ENCODER_CHOICE}
+               "photos": len(photos), "encoder": ENCODER_CHOICE,
+               "lower": lower_weights_digest(weights, start)}
+        if start is not None:
+            key["first_trained_block"] = start
         path = os.path.join(folder, CACHE_NAME)
         cache = None
         if os.path.isfile(path):
             with np.load(path, allow_pickle=False) as archive:
                 if "key" in archive.files and json.loads(str(archive["key"])) == key:
-                    cache = FeatureCache.from_arrays(archive, LITE0)
+                    cache = FeatureCache.from_arrays(archive, LITE0, start)
                     self.report(f"feature cache: {len(cache)} crops from {path}")
-        with FeatureEncoder(encoder_options["encoder_weights"], LITE0) as encoder:
+        with FeatureEncoder(weights, LITE0, start=start) as encoder:
             if cache is None:
                 os.makedirs(folder, exist_ok=True)
                 with self.progress("encode") as progress:

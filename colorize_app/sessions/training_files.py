@@ -85,8 +85,9 @@ def initial_model(path: str) -> Any:
     return model
 
 
-def encoder_setup(settings: Any, config: dict, bins: int) -> tuple:
-    """The EfficientNet architecture and the Trainer's encoder options."""
+def encoder_setup(settings: Any, config: dict, bins: int, initial: Any = None) -> tuple:
+    """The EfficientNet architecture and the Trainer's encoder options; the encoder's
+    weights are the ``initial`` model's when there is one, else the ImageNet ones."""
     from algorithms.cnn.efficientnet_weights import (
         LITE0,
         load_encoder_weights,
@@ -94,7 +95,10 @@ def encoder_setup(settings: Any, config: dict, bins: int) -> tuple:
     )
     from algorithms.cnn.fpn_head import EncoderHeadArchitecture
 
-    weights = load_encoder_weights(settings.encoder_weights or pretrained_weights_path())
+    if initial is not None and not settings.encoder_weights:
+        weights = {k: v for k, v in initial.weights.items() if k.startswith("encoder/")}
+    else:
+        weights = load_encoder_weights(settings.encoder_weights or pretrained_weights_path())
     blocks = int(config.get("finetune_blocks", 0))
     options = {"encoder_weights": weights,
                "finetune_from": len(LITE0.blocks) - blocks if blocks else None,

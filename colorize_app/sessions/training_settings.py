@@ -68,8 +68,8 @@ class TrainingSettings:
             raise BadInputError("--finetune-lr must be positive")
         if not 0.0 <= self.rebalance <= 1.0:
             raise BadInputError(f"--rebalance must be between 0 and 1, got {self.rebalance}")
-        if self.cache and (self.encoder != ENCODER_CHOICE or self.finetune_blocks):
-            raise BadInputError(f"--cache needs --encoder {ENCODER_CHOICE} with a frozen encoder")
+        if self.cache and self.encoder != ENCODER_CHOICE:
+            raise BadInputError(f"--cache needs --encoder {ENCODER_CHOICE}")
         if self.cache and self.crop % 32:
             raise BadInputError(f"--cache needs --crop a multiple of 32, got {self.crop}")
         if not 1 <= self.views <= 64:
