@@ -1,7 +1,10 @@
 """Quality of automatic colorization on photos no setting was tuned to, per photo and in total.
 
-Photo sets (under ../shared/data; each is reported on its own, never pooled):
+Photo sets (under ../shared/data; each is reported on its own, never pooled, ``wide`` first):
 
+- ``wide``: the 300 photos of wide/val/ (objects, animals, vehicles, food, boats, streets,
+  landscapes; CC BY 2.0 Flickr photos from a source no training photo comes from): the set
+  every choice is made on;
 - ``val``: 323 photos stratified by category from the same pool as train_extra/
   (interiors, house fronts, pets, faces, clothing, Corel scenes);
 - ``dev``: 60 hand-picked photos, mostly skin and sky (flattering: never judge on it alone);
@@ -19,7 +22,15 @@ Every model runs once per photo; each decoding (``--decodings``) re-decodes its 
 - colourfulness ratio: mean colourfulness of the results over that of the truths;
 - blotch ratio: the energy of the chroma gradient where the lightness is flat, over the
   truth's (1 = as calm as the truth; blotches and colour bleeding push it up);
+- tint on neutral truth: the result's mean CIELAB chroma over the pixels whose true chroma
+  is below 6, averaged over the photos where such pixels cover at least 2 % (gray scores 0);
+- chroma kept: the result's mean chroma over the true mean chroma, on the pixels whose true
+  chroma is above 20, averaged over the photos where such pixels cover at least 2 %;
 - decoding time per photo (re-decoding the kept logits, upsampling included).
+
+After each set's table, each model's decodings are listed as points on the curve
+"raw AuC - gray" against colourfulness, least colourful first: a default is chosen on that
+curve, not by one setting.
 
 The 5 photos where the first decoding of the first model falls furthest below gray are
 listed. ``--grid FILE`` writes a picture grid (input / each decoding / truth) of the
@@ -28,7 +39,7 @@ photos in resources/samples/.
 Usage::
 
     python benchmarks/bench_model_quality.py [--models shipped other.npz ...]
-        [--decodings calibrated paper T0.38 ...] [--sets val dev heldout] [--size 512]
+        [--decodings calibrated paper T0.38 ...] [--sets wide val dev heldout] [--size 512]
         [--limit N] [--csv per_photo.csv] [--grid docs/images/model_samples.jpg]
 
 A decoding is ``calibrated`` (the shipped default: confidence-aware, edge-aware),
@@ -60,6 +71,12 @@ DATA = ROOT.parent / "shared" / "data"
 SAMPLES = ROOT / "resources" / "samples"
 #: Lightness gradients below this (L units per pixel, after smoothing) count as flat.
 FLAT_GRADIENT = 1.0
+#: Truth chroma (CIELAB ab units) below which a pixel counts as neutral, above which colourful.
+NEUTRAL_CHROMA, COLOURFUL_CHROMA = 6.0, 20.0
+#: A photo counts for the tint (or chroma kept) when such pixels cover at least this share.
+MIN_SHARE = 0.02
+#: The photo sets and their folders under ../shared/data (heldout: see heldout_names).
+SET_FOLDERS = {"wide": "wide/val", "val": "val", "dev": "dev", "heldout": "train_extra"}
 
 
 def heldout_names(manifest: Path = DATA / "MANIFEST-extra.csv", every: int = 20) -> list[str]:
@@ -81,7 +98,7 @@ def set_files(name: str) -> list[Path]:
 
     if name == "heldout":
         return [DATA / "train_extra" / f for f in heldout_names()]
-    return [Path(p) for p in list_images(DATA / name)]
+    return [Path(p) for p in list_images(DATA / SET_FOLDERS[name])]
 
 
 def read_truth(path: Path, size: int) -> np.ndarray:
@@ -140,6 +157,30 @@ def blotch_energy(lightness: np.ndarray, ab: np.ndarray) -> float:
     return float(energy[flat].mean())
 
 
+def chroma(ab: np.ndarray) -> np.ndarray:
+    """CIELAB chroma sqrt(a^2 + b^2) (H, W) of ab (H, W, 2)."""
+    return np.hypot(ab[..., 0], ab[..., 1])
+
+
+def neutral_tint(result_chroma: np.ndarray, true_chroma: np.ndarray) -> float | None:
+    """Mean result chroma where the truth is neutral; None when too few such pixels."""
+    neutral = true_chroma < NEUTRAL_CHROMA
+    return float(result_chroma[neutral].mean()) if neutral.mean() >= MIN_SHARE else None
+
+
+def chroma_kept(result_chroma: np.ndarray, true_chroma: np.ndarray) -> float | None:
+    """Result chroma over true chroma where the truth is colourful; None when too few."""
+    colourful = true_chroma > COLOURFUL_CHROMA
+    if colourful.mean() < MIN_SHARE:
+        return None
+    return float(result_chroma[colourful].mean() / true_chroma[colourful].mean())
+
+
+def mean_of_known(values: list) -> float:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else float("nan")
+
+
 def model_label(spec: str) -> str:
     return spec if spec == "shipped" or not os.path.exists(spec) else Path(spec).stem
 
@@ -164,19 +205,25 @@ def evaluate_set(name: str, truths: list[np.ndarray], files: list[Path], models:
     from algorithms.metrics import colourfulness, psnr, raw_auc
 
     labs = [rgb_to_lab(truth) for truth in truths]
+    true_chromas = [chroma(lab[..., 1:]) for lab in labs]
+    neutral_photos = sum(neutral_tint(c, c) is not None for c in true_chromas)
+    colourful_photos = sum(chroma_kept(c, c) is not None for c in true_chromas)
     true_colour = float(np.mean([colourfulness(truth) for truth in truths]))
     true_blotch = [blotch_energy(lab[..., 0], lab[..., 1:]) for lab in labs]
     gray_auc = np.array([raw_auc(0 * lab[..., 1:], lab[..., 1:]) for lab in labs])
     gray_psnr = np.mean([psnr(lab_to_rgb_fast(np.dstack([lab[..., :1], 0 * lab[..., 1:]])), t)
                          for lab, t in zip(labs, truths)])
     print(f"\n{name}: {len(truths)} photos; gray raw AuC {gray_auc.mean():.4f}, "
-          f"PSNR {gray_psnr:.2f} dB")
+          f"PSNR {gray_psnr:.2f} dB; tint over {neutral_photos} photos with neutral truth, "
+          f"chroma kept over {colourful_photos} with colourful truth")
     print(f"{'model':<22} {'decoding':<22} {'raw AuC':>8} {'- gray':>7} {'above':>6} "
-          f"{'PSNR':>6} {'colour':>7} {'blotch':>7} {'decode s':>9}")
+          f"{'PSNR':>6} {'colour':>7} {'blotch':>7} {'tint':>6} {'kept':>6} {'decode s':>9}")
     worst = None
+    curves: list[str] = []
     for spec in models:
-        scores = {d: {"auc": [], "psnr": [], "colour": [], "blotch": [], "time": []}
-                  for d in decodings}
+        scores: dict[str, dict[str, list]] = {
+            d: {"auc": [], "psnr": [], "colour": [], "blotch": [], "time": [], "tint": [],
+                "kept": []} for d in decodings}
         with load_colorizer(spec) as colorizer:
             for index, (lab, truth) in enumerate(zip(labs, truths)):
                 colorizer.colorize(truth)
@@ -187,7 +234,10 @@ def evaluate_set(name: str, truths: list[np.ndarray], files: list[Path], models:
                     ab = prediction.ab_at(decoding=decoding)
                     elapsed = time.perf_counter() - start
                     result = lab_to_rgb_fast(np.dstack([lab[..., :1], ab]))
+                    result_chroma = chroma(rgb_to_lab(result)[..., 1:])
                     score = scores[decoding_name]
+                    score["tint"].append(neutral_tint(result_chroma, true_chromas[index]))
+                    score["kept"].append(chroma_kept(result_chroma, true_chromas[index]))
                     score["auc"].append(raw_auc(ab, lab[..., 1:]))
                     score["psnr"].append(psnr(result, truth))
                     score["colour"].append(colourfulness(result))
@@ -198,17 +248,26 @@ def evaluate_set(name: str, truths: list[np.ndarray], files: list[Path], models:
                                       "raw_auc": round(score["auc"][-1], 4),
                                       "gray_auc": round(float(gray_auc[index]), 4),
                                       "psnr": round(score["psnr"][-1], 2),
-                                      "colourfulness": round(score["colour"][-1], 2)})
+                                      "colourfulness": round(score["colour"][-1], 2),
+                                      "tint": score["tint"][-1], "kept": score["kept"][-1]})
+        points = []
         for decoding_name in decodings:
             score = scores[decoding_name]
             auc = np.array(score["auc"])
             blotch = np.sum(score["blotch"]) / max(np.sum(true_blotch), 1e-9)
+            colour = np.mean(score["colour"]) / true_colour
             print(f"{model_label(spec):<22} {decoding_name:<22} {auc.mean():8.4f} "
                   f"{auc.mean() - gray_auc.mean():+7.4f} {np.mean(auc > gray_auc):6.0%} "
-                  f"{np.mean(score['psnr']):6.2f} {np.mean(score['colour']) / true_colour:7.2f} "
-                  f"{blotch:7.2f} {np.median(score['time']):9.3f}", flush=True)
+                  f"{np.mean(score['psnr']):6.2f} {colour:7.2f} "
+                  f"{blotch:7.2f} {mean_of_known(score['tint']):6.1f} "
+                  f"{mean_of_known(score['kept']):6.2f} {np.median(score['time']):9.3f}",
+                  flush=True)
+            points.append((colour, auc.mean() - gray_auc.mean(), decoding_name))
             if worst is None:
                 worst = auc - gray_auc
+        curves.append(f"curve {model_label(spec)} (colourfulness: AuC - gray): " + ", ".join(
+            f"{colour:.2f}: {gain:+.4f} {name}" for colour, gain, name in sorted(points)))
+    print("\n".join(curves))
     order = np.argsort(worst)[:5]
     print(f"worst 5 ({model_label(models[0])}, {decodings[0]}): " + ", ".join(
         f"{files[i].name} {worst[i]:+.3f}" for i in order))
@@ -263,10 +322,12 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=["shipped"],
                         help="model names or files ('shipped': the default model)")
     parser.add_argument("--decodings", nargs="+", default=["calibrated", "paper"])
-    parser.add_argument("--sets", nargs="*", default=["val", "dev", "heldout"],
-                        choices=["val", "dev", "heldout"], help="photo sets (none: grid only)")
+    parser.add_argument("--sets", nargs="*", default=list(SET_FOLDERS),
+                        choices=list(SET_FOLDERS),
+                        help="photo sets, reported in this order (none: grid only)")
     parser.add_argument("--size", type=int, default=512, help="long side of the photos")
-    parser.add_argument("--limit", type=int, default=0, help="at most N photos a set (0: all)")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="at most N photos a set, spread evenly over it (0: all)")
     parser.add_argument("--csv", metavar="FILE", help="write the per-photo figures")
     parser.add_argument("--grid", metavar="FILE", help="write a picture grid of the samples")
     parser.add_argument("--grid-folder", default=str(SAMPLES), help="photos of the grid")
