@@ -8,11 +8,6 @@ import sys
 
 from colorize_app.commands.arguments import temperature, whole_number
 
-#: Peak bytes per photo pixel besides the network (decoding, Lab, upsampling, encoding):
-#: measured about 300 at 1 MP; with --native the network runs at full size as well.
-CNN_BYTES_PER_PIXEL = 400
-NATIVE_BYTES_PER_PIXEL = 4000
-
 DESCRIPTION = """\
 Colorize gray photos automatically with the Zhang, Isola, Efros (ECCV 2016) network.
 One input: OUT is the output image file. Several inputs (or a folder): OUT is a folder,
@@ -144,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     from colorize_app import media
     from colorize_app.progress_bar import progress_bar
     from colorize_app.sessions.cnn import CnnSession, ModelChoice, PhotoEntry
+    from colorize_app.sessions.memory import check_photo_file_memory
 
     if args.project:
         if args.inputs:
@@ -184,10 +180,8 @@ def run(args: argparse.Namespace) -> int:
         with progress_bar("cnn") as progress:
             for index, (source, target) in enumerate(pairs):
                 try:
-                    width, height = media.image_size(source)  # header only
-                    media.check_memory(width * height * (
-                        CNN_BYTES_PER_PIXEL if input_size else NATIVE_BYTES_PER_PIXEL),
-                        f"colorizing the {width} x {height} photo {source}")
+                    # From the header, before decoding: the windows' rule and words too.
+                    check_photo_file_memory("cnn", source, native=input_size is None)
                     image = media.read_image(source)
                     rgb = session.colorize(colorizer, image.pixels)
                     media.write_image(target, rgb, inputs=inputs)

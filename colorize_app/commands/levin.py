@@ -139,22 +139,12 @@ def _project_inputs(args: argparse.Namespace) -> tuple:
 
 
 def _check_memory(photo: str, args: argparse.Namespace) -> None:
-    """Refuse a photo whose solve would not fit in memory, from its header alone.
-
-    The solver's own estimate plus the decoded inputs (photo, marked image, mask, result:
-    float32 RGB each), against the machine's and the container's available memory.
-    """
+    """Refuse a photo whose solve would not fit in memory, from its header alone (the
+    sessions' rule, which the scribble window uses too)."""
     import math
 
-    from algorithms.scribble import MAX_SOLVE_PIXELS, estimate_memory
-    from colorize_app import media
+    from algorithms.scribble import MAX_SOLVE_PIXELS
+    from colorize_app.sessions.memory import check_photo_file_memory
 
-    width, height = media.image_size(photo)
-    solve = estimate_memory((height, width), args.radius,
-                            math.inf if args.exact else MAX_SOLVE_PIXELS)
-    media.check_memory(solve + width * height * _IMAGE_BYTES_PER_PIXEL,
-                       f"colorizing the {width} x {height} photo {photo}")
-
-
-#: Decoded images held besides the solver's system: photo, marked, mask, hints, result.
-_IMAGE_BYTES_PER_PIXEL = 100
+    check_photo_file_memory("scribble", photo, radius=args.radius,
+                            max_solve_pixels=math.inf if args.exact else MAX_SOLVE_PIXELS)

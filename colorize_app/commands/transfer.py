@@ -36,11 +36,6 @@ Examples:
   colorize transfer --project holiday.colorize -o coloured.png"""
 
 
-#: Peak bytes per pixel of TARGET and REFERENCE together: measured about 120 (two 1 MP
-#: photos, 343 MB peak including the interpreter); 300 leaves headroom.
-TRANSFER_BYTES_PER_PIXEL = 300
-
-
 def _odd_size(text: str) -> int:
     value = whole_number(3, MAX_NEIGHBOURHOOD)(text)
     if value % 2 == 0:
@@ -83,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from algorithms.errors import BadInputError
     from colorize_app import media
     from colorize_app.progress_bar import progress_bar
+    from colorize_app.sessions.memory import check_photo_file_memory
 
     if args.project:
         if args.regions:
@@ -108,10 +104,9 @@ def run(args: argparse.Namespace) -> int:
     media.check_not_input(args.output, inputs)
     pairs = media.read_regions(args.regions) if args.regions else None
     # From the headers, before anything is decoded.
-    sizes = [media.image_size(path) for path in (target_path, reference_path)]
-    media.check_memory(sum(w * h for w, h in sizes) * TRANSFER_BYTES_PER_PIXEL,
-                       f"colour transfer onto the {sizes[0][0]} x {sizes[0][1]} photo "
-                       f"{target_path}")
+    reference_width, reference_height = media.image_size(reference_path)
+    check_photo_file_memory("transfer", target_path,
+                            reference_shape=(reference_height, reference_width))
     target = media.read_image(target_path)
     reference = media.read_image(reference_path)
     session = _session(args, project, target, reference, pairs)

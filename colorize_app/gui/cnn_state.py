@@ -41,7 +41,12 @@ class CnnProjectMixin:
         session.current = self.photo_list.currentRow()
         choice = self.picker.current()
         session.model = choice
-        return session.to_project()
+        project = session.to_project()  # decodes results the slider left behind
+        for row, entry in enumerate(session.photos):
+            decoded = entry.decoded
+            if decoded is not None and decoded[0] == session.temperature:
+                self.photo_list.show_result(row, decoded[1])  # they follow the slider too
+        return project
 
     def restore_project_state(self, project: Project, images: dict) -> None:
         session = CnnSession.from_project(project, images)  # every check, before any change
@@ -50,8 +55,10 @@ class CnnProjectMixin:
         self.photo_list.remove_all()
         self.session = session
         pixels = {image.path: image.pixels for image in images.values()}
-        self.photo_list.show_entries(
-            session.photos, [thumbnail(pixels[entry.path]) for entry in session.photos])
+        # A restored result is shown as its photo's thumbnail, as after colorizing.
+        self.photo_list.show_entries(session.photos, [thumbnail(
+            pixels[entry.path] if entry.saved_result is None else entry.saved_result)
+            for entry in session.photos])
         self.photo_list.setCurrentRow(session.current if session.photos else -1)
         self.photo_list.blockSignals(False)
         self.select_model(session.model)

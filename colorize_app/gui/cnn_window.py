@@ -47,6 +47,7 @@ from colorize_app.gui.photo_list import (
     output_names,
     read_thumbnails_task,
     save_results_task,
+    thumbnail,
 )
 from colorize_app.sessions.cnn import CnnSession, ModelChoice, PhotoEntry
 
@@ -76,7 +77,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.photo_list)
         splitter.addWidget(self.result_view)
-        splitter.setSizes([240, 860])
+        splitter.setSizes([280, 820])  # room for a name and "colour: will be re-coloured"
         self.setCentralWidget(splitter)
         self._decode_timer = QTimer(self)
         self._decode_timer.setSingleShot(True)
@@ -209,7 +210,8 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
             self.statusBar().showMessage("Busy: open the photos when the running job is done "
                                          "(or cancel it)", 8000)
             return False
-        return self.jobs.start(read_thumbnails_task(files), self._photos_loaded, "Open photos")
+        return self.jobs.start(read_thumbnails_task(
+            files, native=self.session.input_size is None), self._photos_loaded, "Open photos")
 
     def _photos_loaded(self, loaded: list) -> None:
         had_photos = bool(self.photos)
@@ -270,6 +272,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
             return
         self.session.current = self.photo_list.currentRow()
         self.result_view.show_result(self.photo, self.session.decode_current())
+        self.photo_list.show_result(self.session.current, self.result)  # its thumbnail too
         self._update_actions()
 
     # -- model ----------------------------------------------------------------------------
@@ -319,7 +322,8 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         colorizer = self.colorizer if choice == self._colorizer_choice else None
         entries = [self.photos[row] for row in rows]
         session = self.session
-        batch: dict = {"choice": choice, "colorizer": colorizer, "done": {}}
+        # "done": id(entry) -> (Prediction, (temperature, result)); "thumbnails" of results.
+        batch: dict = {"choice": choice, "colorizer": colorizer, "done": {}, "thumbnails": {}}
 
         def task(progress, cancelled):
             report = Reporter(progress, cancelled)
@@ -330,8 +334,11 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
             for index, entry in enumerate(entries):
                 stage = share.stage(index / len(entries), (index + 1) / len(entries))
                 stage(0.0, f"{os.path.basename(entry.path)} ({index + 1}/{len(entries)})")
-                batch["done"][id(entry)] = session.predict(batch["colorizer"], entry, stage,
-                                                           cancelled)
+                # Decoded here, off the UI thread, for the thumbnail, the view and autosave.
+                prediction, decoded = session.colorize_entry(batch["colorizer"], entry, stage,
+                                                             cancelled)
+                batch["thumbnails"][id(entry)] = thumbnail(decoded[1])
+                batch["done"][id(entry)] = (prediction, decoded)
             return len(entries)
 
         self._batch = batch
@@ -347,9 +354,9 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
                 self._use_colorizer(batch["choice"], batch["colorizer"])
             for row, entry in enumerate(self.photos):
                 if id(entry) in batch["done"]:
-                    entry.prediction = batch["done"][id(entry)]
-                    entry.saved_result = None
+                    entry.set_prediction(*batch["done"][id(entry)])
                     self.photo_list.refresh(row)
+                    self.photo_list.show_result(row, batch["thumbnails"][id(entry)])
             self.redecode()
             if batch["done"]:
                 self.mark_changed()

@@ -10,16 +10,17 @@ import os
 
 import cv2
 import numpy as np
-from PyQt5.QtCore import QSize
+from PyQt5.QtCore import QSize, Qt
 from PyQt5.QtGui import QIcon, QPixmap
-from PyQt5.QtWidgets import QListWidget, QListWidgetItem, QWidget
+from PyQt5.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, MemoryBudgetError
 from algorithms.progress import Reporter
 from colorize_app import media
 from colorize_app.gui.image_view import to_qimage
 from colorize_app.project_images import image_ref
 from colorize_app.sessions.cnn import PhotoEntry
+from colorize_app.sessions.memory import check_photo_file_memory
 
 THUMBNAIL_SIDE = 72
 
@@ -32,6 +33,10 @@ def thumbnail(pixels: np.ndarray) -> np.ndarray:
     return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
 
 
+def _icon(small: np.ndarray) -> QIcon:
+    return QIcon(QPixmap.fromImage(to_qimage(small)))
+
+
 def image_files(paths: list[str]) -> list[str]:
     """The image files of ``paths``; a folder stands for the images in it."""
     files: list[str] = []
@@ -40,18 +45,22 @@ def image_files(paths: list[str]) -> list[str]:
     return files
 
 
-def read_thumbnails_task(files: list[str]):
+def read_thumbnails_task(files: list[str], native: bool = False):
     """A job-runner task reading ``files``: a list of (path, shape, thumbnail, ImageRef) or,
-    for a file that cannot be read, (path, None, its one-line error)."""
+    for a file that cannot be read or colorized in the memory available (the command line's
+    check, with the network at the photo's size when ``native``), (path, None, its one-line
+    error)."""
     def task(progress, cancelled):
         report, loaded = Reporter(progress, cancelled), []
         for index, path in enumerate(files):
             report(index / len(files), os.path.basename(path))
             try:
+                # From the header, before anything is decoded.
+                check_photo_file_memory("cnn", path, native=native)
                 pixels = media.read_image(path).pixels
                 # The checksum is taken here, off the UI thread, for projects and autosave.
                 ref = image_ref(path, (pixels.shape[1], pixels.shape[0]))
-            except BadInputError as error:
+            except (BadInputError, MemoryBudgetError) as error:
                 loaded.append((path, None, str(error)))
                 continue
             loaded.append((path, pixels.shape, thumbnail(pixels), ref))
@@ -90,7 +99,13 @@ def output_names(entries: list[PhotoEntry], folder: str) -> list[str]:
 
 
 class PhotoList(QListWidget):
-    """The photos (``entries``, in list order) with a thumbnail and a state line each."""
+    """The photos (``entries``, in list order) with a thumbnail and a state line each.
+
+    The thumbnail shows the photo, then its colorization once it has one
+    (:meth:`show_result`). A name too long for the list is shortened in the middle
+    ("wood_co…gray.png", the extension kept) and shortened again when the list is resized;
+    the tooltip gives the whole path.
+    """
 
     def __init__(self, entries: list[PhotoEntry] | None = None,
                  parent: QWidget | None = None) -> None:
@@ -99,6 +114,7 @@ class PhotoList(QListWidget):
         self.setIconSize(QSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE))
         self.setSelectionMode(QListWidget.ExtendedSelection)
         self.setMinimumWidth(200)
+        self.setTextElideMode(Qt.ElideMiddle)
 
     def new_files(self, files: list[str]) -> list[str]:
         known = {entry.path for entry in self.entries}
@@ -130,17 +146,36 @@ class PhotoList(QListWidget):
             self.refresh(row)
 
     def _add_item(self, entry: PhotoEntry, small: np.ndarray) -> None:
-        item = QListWidgetItem(QIcon(QPixmap.fromImage(to_qimage(small))), "")
+        item = QListWidgetItem(_icon(small), "")
         item.setToolTip(entry.path)
         self.addItem(item)
+
+    def show_result(self, row: int, rgb: np.ndarray | None) -> None:
+        """Show ``rgb`` ((H, W, 3) in [0, 1], or its thumbnail) as ``row``'s thumbnail."""
+        if rgb is not None and 0 <= row < self.count():
+            self.item(row).setIcon(_icon(thumbnail(rgb)))
+
+    def text_width(self) -> int:
+        """Pixels a line of text has beside the thumbnail without being cut off."""
+        # The item's layout: the icon, then the text with a focus-frame margin each side.
+        margin = (self.style().pixelMetric(QStyle.PM_FocusFrameHMargin, None, self) + 1) * 2
+        return max(self.viewport().width() - self.iconSize().width() - 2 * margin
+                   - 2 * self.spacing(), 20)
 
     def refresh(self, row: int) -> None:
         """Update the text of ``row`` (name, size, state)."""
         entry = self.entries[row]
         state = "colorized" if entry.colorized else (
             "colour: will be re-coloured" if entry.is_colour else "gray")
-        self.item(row).setText(
-            f"{os.path.basename(entry.path)}\n{entry.width} x {entry.height}, {state}")
+        metrics, width = self.fontMetrics(), self.text_width()
+        lines = [os.path.basename(entry.path), f"{entry.width} x {entry.height}, {state}"]
+        self.item(row).setText("\n".join(
+            metrics.elidedText(line, Qt.ElideMiddle, width) for line in lines))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        for row in range(min(self.count(), len(self.entries))):
+            self.refresh(row)
 
     def selected_rows(self) -> list[int]:
         """Selected rows in order, or the current row when none is selected."""

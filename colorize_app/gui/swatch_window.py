@@ -34,6 +34,7 @@ from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.swatch_commands import BoardCommand
 from colorize_app.gui.window_tools import undo_actions
 from colorize_app.project import ImageRef, Project, image_ref
+from colorize_app.sessions.memory import check_photo_memory
 from colorize_app.sessions.transfer import TransferSession
 from colorize_app.swatches import (
     SIDES,
@@ -50,6 +51,8 @@ HANDLE_SIDE = 9
 #: What each pane is called on screen.
 PANE_TITLES = {"target": "Target (the photo to colour)",
                "reference": "Reference (where the colours come from)"}
+#: The heading above the list of swatch pairs.
+PAIRS_HEADING = "<b>Swatch pairs</b> (target &lt;- reference)"
 
 
 class SwatchWindow(MethodWindow):
@@ -88,8 +91,16 @@ class SwatchWindow(MethodWindow):
             pane_layout.addWidget(title)
             pane_layout.addWidget(view, 1)
             top.addWidget(pane)
+        pairs_pane = QWidget()
+        pairs_layout = QVBoxLayout(pairs_pane)
+        pairs_layout.setContentsMargins(0, 0, 0, 0)
+        self.pair_heading = QLabel(PAIRS_HEADING)
+        self.pair_heading.setObjectName("title_pairs")
+        self.pair_heading.setWordWrap(True)
+        pairs_layout.addWidget(self.pair_heading)
+        pairs_layout.addWidget(self.pair_list, 1)
         bottom = QSplitter(Qt.Horizontal)
-        bottom.addWidget(self.pair_list)
+        bottom.addWidget(pairs_pane)
         bottom.addWidget(self.result_view)
         bottom.setSizes([340, 660])
         outer = QSplitter(Qt.Vertical)
@@ -192,10 +203,31 @@ class SwatchWindow(MethodWindow):
                 f"replacing the {side} with {os.path.basename(path)}"):
             return False
         loaded = []
-        if not self.guarded(f"Open {side}", lambda: loaded.append(media.read_image(path))):
+
+        def read() -> None:
+            self.check_memory(side, path)  # from the header, before decoding
+            loaded.append(media.read_image(path))
+
+        if not self.guarded(f"Open {side}", read):
             return False
         self.set_image(side, loaded[0].pixels, path)
         return True
+
+    def check_memory(self, side: str, path: str) -> None:
+        """Refuse (MemoryBudgetError) the image file ``path`` as the ``side`` photo when
+        transferring with the other photo would not fit in memory: the command line's
+        rule and words, read from the file's header."""
+        width, height = media.image_size(path)
+        target = self.session.photos["target"]
+        if side == "target":
+            reference = self.session.pixels("reference")
+            check_photo_memory("transfer", (height, width), path, reference_shape=(
+                None if reference is None else reference.shape[:2]))
+        elif target is None:
+            check_photo_memory("transfer", (height, width), path, as_reference=True)
+        else:
+            check_photo_memory("transfer", target.pixels.shape[:2], target.path or "target",
+                               reference_shape=(height, width))
 
     def set_image(self, side: str, image: np.ndarray, path: str = "",
                   ref: ImageRef | None = None) -> None:
@@ -259,10 +291,17 @@ class SwatchWindow(MethodWindow):
         self.guarded("Load regions", load)
 
     def save_regions(self) -> None:
-        path = self.ask_save("Save regions", "regions", REGION_FILTER, "regions.json")
+        path = self.ask_save("Save regions", "regions", REGION_FILTER, self.regions_name())
         if path:
             self.guarded("Save regions", lambda: media.write_regions(
                 path, self.board.pairs(), inputs=[p for p in self.paths.values() if p]))
+
+    def regions_name(self) -> str:
+        """The region file's suggested name: ``<target stem>_swatches.json`` (the reference's
+        stem before a target is open)."""
+        photo = self.paths["target"] or self.paths["reference"]
+        stem = os.path.splitext(os.path.basename(photo))[0] if photo else "photo"
+        return f"{stem}_swatches.json"
 
     def save_result(self) -> None:
         if self.result is None:

@@ -3,9 +3,9 @@
 A CNN project holds the photos by role ``photo_0``, ``photo_1``... (path and checksum), the
 settings ``photos`` (the roles in list order), ``current`` (the shown row), ``temperature``
 and ``model`` (``path``, ``bins_path``, ``label``, or null), and a layer ``result_<i>`` for
-each photo whose result is at hand without decoding: the shown photo's, and results
-restored from a project. The network's logits are not kept, so a restored result keeps its
-vividness until the photo is colorized again.
+each colorized photo (at the project's temperature, or as restored from a project). The
+network's logits are not kept, so a restored result keeps its vividness until the photo is
+colorized again.
 
 ``colorize cnn`` and the automatic window both hold a :class:`CnnSession`; the window binds
 its photo list, model picker and vividness slider to it.
@@ -26,6 +26,7 @@ from algorithms.progress import CancelCheck, ProgressCallback
 from colorize_app import media
 from colorize_app.project import Project
 from colorize_app.project_images import ImageRef
+from colorize_app.sessions.memory import check_photo_file_memory
 
 if TYPE_CHECKING:
     from algorithms.cnn.colorizer import Colorizer, Prediction
@@ -85,7 +86,9 @@ class PhotoEntry:
 
     ``width`` and ``height`` are in pixels (0 until known); ``ref`` is the project's
     reference to the file (path and checksum); ``saved_result`` a result restored from a
-    project ((H, W, 3) float32 in [0, 1]), kept until the photo is colorized again.
+    project ((H, W, 3) float32 in [0, 1]), kept until the photo is colorized again;
+    ``decoded`` the last decoding of ``prediction`` as (temperature, result), so that
+    asking again at the same temperature (thumbnails, autosave) does not decode again.
     """
 
     path: str
@@ -95,16 +98,32 @@ class PhotoEntry:
     prediction: Prediction | None = None
     ref: ImageRef | None = None
     saved_result: np.ndarray | None = None
+    decoded: tuple[float | None, np.ndarray] | None = field(default=None, repr=False,
+                                                           compare=False)
+
+    def set_prediction(self, prediction: Prediction,
+                       decoded: tuple[float | None, np.ndarray] | None = None) -> None:
+        """A new colorization (and, if at hand, its decoding as (temperature, result));
+        a restored result and older decodings go."""
+        self.prediction, self.saved_result, self.decoded = prediction, None, decoded
 
     @property
     def colorized(self) -> bool:
         return self.prediction is not None or self.saved_result is not None
 
     def result(self, temperature: float | None) -> np.ndarray | None:
-        """The colorization at ``temperature`` (a restored result as it was), or None."""
+        """The colorization at ``temperature`` (a restored result as it was), or None.
+
+        Decoded once per temperature: the same array comes back until it changes.
+        """
         if self.prediction is None:
             return self.saved_result
-        return self.prediction.decode(temperature)
+        decoded = self.decoded  # one read: a worker thread may decode meanwhile
+        if decoded is not None and decoded[0] == temperature:
+            return decoded[1]
+        rgb = self.prediction.decode(temperature)
+        self.decoded = (temperature, rgb)
+        return rgb
 
 
 @dataclass
@@ -174,13 +193,15 @@ class CnnSession:
                    model=ModelChoice.from_record(settings.get("model")))
 
     def to_project(self) -> Project:
-        """The session as a CNN project; only results already decoded are kept (the shown
-        photo's ``result`` and restored ones), since decoding all could take seconds."""
+        """The session as a CNN project, with every colorized photo's result: decoded at
+        :attr:`temperature` where not already (about 0.15 s a megapixel), restored ones as
+        they are."""
         images, layers = {}, {}
         for index, entry in enumerate(self.photos):
             role = f"photo_{index}"
             images[role] = entry.ref or ImageRef(entry.path, size=(entry.width, entry.height))
-            result = self.result if index == self.current else entry.saved_result
+            shown = index == self.current and self.result is not None
+            result = self.result if shown else entry.result(self.temperature)
             if result is not None:
                 layers[f"result_{index}"] = result
         settings = {"photos": list(images), "current": self.current,
@@ -243,13 +264,26 @@ class CnnSession:
     def predict(self, colorizer: Colorizer, entry: PhotoEntry,
                 progress: ProgressCallback | None = None,
                 cancelled: CancelCheck | None = None) -> Prediction:
-        """Run the network on ``entry``'s photo (read from its file); its Prediction.
+        """Run the network on ``entry``'s photo (read from its file); its Prediction."""
+        return self.colorize_entry(colorizer, entry, progress, cancelled)[0]
 
-        The entry is left as it is: a window stores the prediction on its own thread.
+    def colorize_entry(self, colorizer: Colorizer, entry: PhotoEntry,
+                       progress: ProgressCallback | None = None,
+                       cancelled: CancelCheck | None = None
+                       ) -> tuple[Prediction, tuple[float | None, np.ndarray]]:
+        """Run the network on ``entry``'s photo (read from its file): its Prediction and
+        its decoding as (temperature, RGB (H, W, 3) float32 in [0, 1]), the arguments of
+        :meth:`PhotoEntry.set_prediction`.
+
+        The entry is left as it is: a window stores the prediction on its own thread. A
+        photo too large for the memory available is refused from its header first.
         """
+        check_photo_file_memory(METHOD, entry.path, native=self.input_size is None)
         pixels = media.read_image(entry.path).pixels
-        self.colorize(colorizer, pixels, progress, cancelled)
-        return colorizer.last_prediction
+        temperature = self.temperature
+        rgb = colorizer.colorize(pixels, temperature=temperature, progress=progress,
+                                 cancelled=cancelled)
+        return colorizer.last_prediction, (temperature, rgb)
 
     def current_entry(self) -> PhotoEntry | None:
         """The shown photo, None when there is none."""

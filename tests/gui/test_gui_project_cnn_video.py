@@ -94,17 +94,36 @@ def assert_same_cnn_state(restored: CnnWindow, window: CnnWindow, model_file: Pa
     assert restored.photo_list.currentRow() == 1
     assert restored.temperature == window.temperature == 0.3
     assert restored.picker.current().path == str(model_file)
-    # The shown photo's result comes back; the other photo needs colorizing again.
+    # Every photo's result comes back (at the vividness it had), not only the shown one's.
     assert np.abs(restored.result - window.result).max() <= LAYER_TOLERANCE
-    assert [e.colorized for e in restored.photos] == [False, True]
+    assert [e.colorized for e in restored.photos] == [True, True]
+    for kept, entry in zip(restored.photos, window.photos):
+        expected = entry.prediction.decode(window.temperature)
+        assert np.abs(kept.result(restored.temperature) - expected).max() <= LAYER_TOLERANCE
     assert restored.photos[1].ref.sha256 == window.photos[1].ref.sha256 != ""
+    # The list shows the results as thumbnails, as before the crash.
+    for row in range(2):
+        shown, before = thumbnail_pixels(restored, row), thumbnail_pixels(window, row)
+        assert len(shown) == len(before) and has_colour(shown)
+        assert np.abs(np.subtract(shown, before)).max() <= 1  # 16-bit layers, 8-bit icons
+
+
+def thumbnail_pixels(window: CnnWindow, row: int) -> list[tuple[int, int, int]]:
+    """The RGB values of row ``row``'s thumbnail, as the list shows it."""
+    image = window.photo_list.item(row).icon().pixmap(window.photo_list.iconSize()).toImage()
+    return [image.pixelColor(x, y).getRgb()[:3]
+            for y in range(image.height()) for x in range(image.width())]
+
+
+def has_colour(pixels: list[tuple[int, int, int]]) -> bool:
+    return max(max(rgb) - min(rgb) for rgb in pixels) >= 3
 
 
 def test_cnn_project_round_trip(qtbot, tmp_path, monkeypatch, model_file, errors):
     window = colorized_cnn_window(qtbot, tmp_path, model_file)
     save_as(window, monkeypatch, tmp_path / "album.colorize")
     saved = load_project(tmp_path / "album.colorize")
-    assert saved.method == "cnn" and sorted(saved.layers) == ["result_1"]
+    assert saved.method == "cnn" and sorted(saved.layers) == ["result_0", "result_1"]
 
     restored = CnnWindow()
     qtbot.addWidget(restored)
