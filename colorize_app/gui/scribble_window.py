@@ -40,6 +40,7 @@ from colorize_app.gui.scribble_state import (
 )
 from colorize_app.gui.window_tools import undo_actions
 from colorize_app.project import ImageRef, Project, image_ref
+from colorize_app.sessions.memory import check_photo_file_memory
 from colorize_app.sessions.scribble import DEFAULT_REACH, ScribbleSession
 from colorize_app.strokes import Stroke, Strokes, apply_stroke, as_rgb
 
@@ -187,7 +188,13 @@ class ScribbleWindow(MethodWindow):
         if not self.confirm_discard(f"opening {os.path.basename(path)}"):
             return False
         loaded = []
-        if not self.guarded("Open photo", lambda: loaded.append(media.read_image(path))):
+
+        def read() -> None:
+            # Refused from the header, before decoding, in the command line's words.
+            check_photo_file_memory("scribble", path)
+            loaded.append(media.read_image(path))
+
+        if not self.guarded("Open photo", read):
             return False
         self.set_photo(loaded[0].pixels, path)
         return True

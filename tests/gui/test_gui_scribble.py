@@ -325,3 +325,19 @@ def test_hint_file_of_the_wrong_size_is_refused_before_the_mask_is_asked(
     window.load_hints()
     assert len(asked) == 1  # the mask was never asked for
     assert errors and "must be the same size" in errors[0][1]
+
+
+def test_a_photo_too_large_is_refused_with_the_command_lines_words(
+        qtbot, window, tmp_path, monkeypatch, errors, capsys):
+    from colorize_app import cli, media_files
+
+    big = tmp_path / "big.png"
+    media.write_image(str(big), np.full((800, 1000), 0.5, np.float32))
+    monkeypatch.setattr(media_files, "available_memory", lambda: 2**30 // 10)
+    assert cli.main(["levin", str(big), str(big), "-o", str(tmp_path / "out.png")]) == 1
+    said = capsys.readouterr().err.strip().removeprefix("colorize: error: ")
+    decoded = []
+    monkeypatch.setattr(media, "read_image", lambda *a, **k: decoded.append(a) or None)
+    assert window.load_photo(str(big)) is False
+    assert errors == [("Open photo", said, "")] and decoded == []
+    assert window.photo.shape == (HEIGHT, WIDTH)  # the open photo stays
