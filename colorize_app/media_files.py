@@ -326,16 +326,24 @@ def _sync_folder(folder: str) -> None:
 # Processes and memory
 
 
+def _proc_stat_fields(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (Linux), None elsewhere."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", encoding="ascii", errors="replace") as file:
+            return file.read().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def process_start_time(pid: int) -> int | None:
     """When process ``pid`` started (clock ticks since boot, Linux), None where unknown.
 
     With the PID it identifies a process: a PID reused by a new process starts later.
     """
+    fields = _proc_stat_fields(pid)
     try:
-        with open(f"/proc/{int(pid)}/stat", encoding="ascii", errors="replace") as file:
-            text = file.read()
-        return int(text.rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
+        return int(fields[19]) if fields is not None else None
+    except (ValueError, IndexError):
         return None
 
 
@@ -346,7 +354,9 @@ def process_alive(pid: int, start_time: int | None = None) -> bool:
     else:
         try:
             os.kill(pid, 0)
-            alive = True
+            # A killed process stays a zombie until its parent reaps it: dead all the same.
+            fields = _proc_stat_fields(pid)
+            alive = not (fields and fields[0] == "Z")
         except ProcessLookupError:
             alive = False
         except (PermissionError, OSError, ValueError, OverflowError):

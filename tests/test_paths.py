@@ -94,3 +94,28 @@ def test_window_preferences_live_in_the_settings_file(home, monkeypatch):
     settings.open_settings().sync()
     assert paths.settings_file().is_file()
     assert settings.value("brush/size", 0, int) == 12
+
+
+def test_a_killed_process_not_yet_reaped_counts_as_dead():
+    """A zombie (killed, its parent has not waited for it yet) is no longer running: the
+    restore offer of its autosave must not wait for the parent."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from colorize_app.media_files import process_alive, process_start_time
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        started = process_start_time(child.pid)
+        assert process_alive(child.pid, started)
+        child.send_signal(signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while process_alive(child.pid, started) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not process_alive(child.pid, started)  # still a zombie: not reaped yet
+        assert child.poll() is not None
+    finally:
+        child.kill()
+        child.wait()
