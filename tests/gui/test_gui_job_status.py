@@ -29,9 +29,15 @@ def test_time_left_follows_the_recent_rate():
     assert jobs.time_left(samples, 60.0, 0.6, 0.0) == pytest.approx(0.4 * 50 / 0.5)
 
 
-@pytest.fixture
-def window(qtbot):
-    window = ScribbleWindow()
+def video_window():
+    from colorize_app.gui.video_window import VideoWindow
+
+    return VideoWindow()
+
+
+@pytest.fixture(params=[ScribbleWindow, video_window], ids=["scribble", "video"])
+def window(qtbot, request):
+    window = request.param()
     qtbot.addWidget(window)
     window.resize(1024, 700)
     window.show()
@@ -126,7 +132,9 @@ def test_quit_then_cancel_leaves_every_window_open(qtbot, monkeypatch):
     QApplication.processEvents()
 
 
-def test_help_menu_says_how_to_use_the_window(qtbot, window, monkeypatch):
+def test_help_menu_says_how_to_use_the_window(qtbot, monkeypatch):
+    window = ScribbleWindow()
+    qtbot.addWidget(window)
     shown = []
     monkeypatch.setattr(base_window.QMessageBox, "information",
                         lambda parent, title, text: shown.append((title, text)))
