@@ -77,7 +77,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.photo_list)
         splitter.addWidget(self.result_view)
-        splitter.setSizes([280, 820])  # room for a name and "colour: will be re-coloured"
+        splitter.setSizes([280, 820])  # room for a name and "512 x 341, colour photo"
         self.setCentralWidget(splitter)
         self._decode_timer = QTimer(self)
         self._decode_timer.setSingleShot(True)

@@ -147,7 +147,8 @@ class PhotoList(QListWidget):
 
     def _add_item(self, entry: PhotoEntry, small: np.ndarray) -> None:
         item = QListWidgetItem(_icon(small), "")
-        item.setToolTip(entry.path)
+        item.setToolTip(entry.path + ("\n(a colour photo: re-coloured from its lightness)"
+                                      if entry.is_colour else ""))
         self.addItem(item)
 
     def show_result(self, row: int, rgb: np.ndarray | None) -> None:
@@ -165,8 +166,9 @@ class PhotoList(QListWidget):
     def refresh(self, row: int) -> None:
         """Update the text of ``row`` (name, size, state)."""
         entry = self.entries[row]
+        # Short enough to show whole at the list's usual width (the tooltip says more).
         state = "colorized" if entry.colorized else (
-            "colour: will be re-coloured" if entry.is_colour else "gray")
+            "colour photo" if entry.is_colour else "gray")
         metrics, width = self.fontMetrics(), self.text_width()
         lines = [os.path.basename(entry.path), f"{entry.width} x {entry.height}, {state}"]
         self.item(row).setText("\n".join(
