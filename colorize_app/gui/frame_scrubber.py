@@ -2,8 +2,50 @@
 
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt, QTimer, pyqtSignal
-from PyQt5.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PyQt5.QtCore import QRect, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QColor, QPainter
+from PyQt5.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QStyle,
+    QStyleOptionSlider,
+    QWidget,
+)
+
+#: Colour of the keyframe marks on the slider.
+MARK_COLOUR = QColor(230, 140, 20)
+
+
+class MarkedSlider(QSlider):
+    """A horizontal slider with a mark under the groove at each of some values (keyframes)."""
+
+    def __init__(self) -> None:
+        super().__init__(Qt.Horizontal)
+        self.marks: list[int] = []
+        self.setMinimumHeight(self.sizeHint().height() + 6)
+
+    def mark_x(self, value: int) -> int:
+        """The x (widget pixels) of the handle's centre at ``value``."""
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        handle = self.style().subControlRect(QStyle.CC_Slider, option, QStyle.SC_SliderHandle,
+                                             self)
+        span = self.width() - handle.width()
+        position = QStyle.sliderPositionFromValue(self.minimum(), self.maximum(), value, span)
+        return position + handle.width() // 2
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().paintEvent(event)
+        if not self.marks:
+            return
+        painter = QPainter(self)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(MARK_COLOUR)
+        for value in self.marks:
+            painter.drawRect(QRect(self.mark_x(value) - 2, self.height() - 5, 5, 5))
+        painter.end()
 
 
 def clock(seconds: float) -> str:
@@ -30,7 +72,7 @@ class FrameScrubber(QWidget):
         self.play_button.setToolTip("Play from the chosen frame (Space)")
         self.play_button.setShortcut(Qt.Key_Space)
         self.play_button.clicked.connect(self.toggle_play)
-        self.slider = QSlider(Qt.Horizontal)
+        self.slider = MarkedSlider()
         self.slider.setToolTip("Frame: drag to scrub through the video")
         self.slider.valueChanged.connect(self._moved)
         self.label = QLabel("")
@@ -69,6 +111,14 @@ class FrameScrubber(QWidget):
         self.play_button.setEnabled(count > 1)
         self._show_label()
 
+    def set_marks(self, frames: list[int]) -> None:
+        """Mark ``frames`` (keyframes, from 0) under the slider; the label says when the
+        shown frame is one."""
+        if frames != self.slider.marks:
+            self.slider.marks = list(frames)
+            self.slider.update()
+            self._show_label()
+
     def set_index(self, index: int) -> None:
         self.slider.setValue(index)
 
@@ -105,5 +155,6 @@ class FrameScrubber(QWidget):
         if count == 0:
             self.label.setText("no video")
             return
-        self.label.setText(f"frame {self.index + 1} / {count}   {clock(self.index / self.fps)}"
-                           f" / {clock(count / self.fps)}")
+        key = " (keyframe)" if self.index in self.slider.marks else ""
+        self.label.setText(f"frame {self.index + 1} / {count}{key}   "
+                           f"{clock(self.index / self.fps)} / {clock(count / self.fps)}")

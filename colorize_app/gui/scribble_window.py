@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PyQt5.QtCore import QPointF, Qt
-from PyQt5.QtGui import QColor, QKeySequence
+from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QCheckBox,
     QLabel,
@@ -31,9 +31,10 @@ from colorize_app.gui.base_window import IMAGE_FILTER, OPEN_FILTER, MethodWindow
 from colorize_app.gui.brush_panel import BrushPanel
 from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.jobs import JobRunner
+from colorize_app.gui.keyframe_edit import KeyframeEditMixin
+from colorize_app.gui.scribble_painting import PaintingMixin
 from colorize_app.gui.scribble_preview import full_size_preview, preview_task
 from colorize_app.gui.scribble_state import (
-    AddStrokeCommand,
     PriorCommand,
     SnapshotCommand,
     replay,
@@ -42,7 +43,7 @@ from colorize_app.gui.window_tools import undo_actions
 from colorize_app.project import ImageRef, Project, image_ref
 from colorize_app.sessions.memory import check_photo_file_memory
 from colorize_app.sessions.scribble import DEFAULT_REACH, ScribbleSession
-from colorize_app.strokes import Stroke, Strokes, apply_stroke, as_rgb
+from colorize_app.strokes import Stroke, Strokes, as_rgb
 
 
 def _from_session(name: str, empty: Callable[[], Any]) -> property:
@@ -51,7 +52,7 @@ def _from_session(name: str, empty: Callable[[], Any]) -> property:
                     else getattr(self.session, name))
 
 
-class ScribbleWindow(MethodWindow):
+class ScribbleWindow(PaintingMixin, KeyframeEditMixin, MethodWindow):
     """Open a photo, paint strokes, colorize, save; the work is ``self.session``."""
 
     project_method = "scribble"
@@ -122,6 +123,7 @@ class ScribbleWindow(MethodWindow):
             tip="Colorize with the CNN first; strokes then correct it")
         self.colorize_action = self.add_action("Colorize", self.colorize, "Ctrl+R", edit_menu,
                                                tip="Colorize at full resolution (Ctrl+R)")
+        self.add_keyframe_action()
         self.add_action("Fit", self.fit_views, "Ctrl+0", self.view_menu, toolbar=False,
                         tip="Fit the photo and the result to their panes (Ctrl+0)")
         self.add_action("100%", self.actual_size_views, "Ctrl+1", self.view_menu,
@@ -310,81 +312,6 @@ class ScribbleWindow(MethodWindow):
             self.statusBar().showMessage(f"Saved {path}", 5000)
 
     # -- painting -------------------------------------------------------------------------
-
-    def _pixel(self, point: QPointF) -> tuple[float, float]:
-        # The brush is centred on the pixel under the cursor (strokes use pixel indices).
-        return float(np.floor(point.x())), float(np.floor(point.y()))
-
-    def _press(self, point: QPointF) -> None:
-        if self.photo is None:
-            return
-        tool = self.brush.tool
-        if tool == "pick":
-            self._pick(point, from_result=False)
-            return
-        self._stroke = Stroke([self._pixel(point)], self.brush.rgb(),
-                              float(self.brush.brush_width), tool)
-        self._paint_from(0)
-
-    def _press_result(self, point: QPointF) -> None:
-        if self.photo is not None and self.brush.tool == "pick":
-            self._pick(point, from_result=True)
-
-    def _pick(self, point: QPointF, from_result: bool) -> None:
-        """The eyedropper: take the colour shown under the cursor as the brush colour.
-
-        On the photo pane a stroke's colour wins; elsewhere (and on the result pane) the
-        colour the photo has in the result, else the photo's own colour. A gray pixel with
-        nothing to take is said so, and the brush stays as it was.
-        """
-        x, y = int(np.floor(point.x())), int(np.floor(point.y()))
-        height, width = self.session.shape
-        if not (0 <= x < width and 0 <= y < height):
-            return
-        shown = self.result_view.view
-        if not from_result and self.mask[y, x]:
-            rgb, where = self.marked[y, x], "stroke"
-        elif shown.has_after and self.result is not None:
-            rgb, where = self.result[y, x], "result"
-        else:
-            rgb, where = self._photo_rgb[y, x], "photo"
-        red, green, blue = (float(v) for v in rgb)
-        if where == "photo" and max(red, green, blue) - min(red, green, blue) < 1 / 255:
-            self.statusBar().showMessage(
-                f"Eyedropper: no colour at x {x}, y {y} (click a stroke or the result)", 6000)
-            return
-        colour = QColor.fromRgbF(red, green, blue)
-        self.brush.set_colour(colour)
-        self.brush.set_tool("paint")
-        self.statusBar().showMessage(f"Brush colour {colour.name()} from the {where}", 5000)
-
-    def _drag(self, point: QPointF) -> None:
-        if self._stroke is None:
-            return
-        pixel = self._pixel(point)
-        if pixel == self._stroke.points[-1]:
-            return  # the pointer moved within one pixel: nothing new to paint
-        self._stroke.points.append(pixel)
-        self._paint_from(len(self._stroke.points) - 1)
-
-    def _paint_from(self, start: int) -> None:
-        """Paint the stroke being drawn from point ``start`` on, and redraw only the
-        pixels it can have changed."""
-        stroke = self._stroke
-        apply_stroke(self._photo_rgb, self.marked, self.mask, stroke, start=start)
-        points = np.asarray(stroke.points[max(start - 1, 0):], dtype=np.float64)
-        reach = max(stroke.width, 1.0) / 2.0 + 1.0
-        left, top = np.floor(points.min(axis=0) - reach).astype(int)
-        right, bottom = np.ceil(points.max(axis=0) + reach).astype(int) + 1
-        self.view.update_region(self.marked, left, top, right, bottom)
-
-    def _release(self, point: QPointF) -> None:
-        if self._stroke is None:
-            return
-        stroke, self._stroke = self._stroke, None
-        if self._pixel(point) != stroke.points[-1]:
-            stroke.points.append(self._pixel(point))
-        self.undo_stack.push(AddStrokeCommand(self, stroke))
 
     def clear_strokes(self) -> None:
         if self.photo is not None and not self.strokes.empty:

@@ -20,6 +20,7 @@ from PyQt5.QtWidgets import (
     QComboBox,
     QFileDialog,
     QLabel,
+    QMenu,
     QMessageBox,
     QSizePolicy,
     QSpinBox,
@@ -39,13 +40,14 @@ from colorize_app.gui.model_picker import (
     obtain_colorizer,
     start_download,
 )
+from colorize_app.gui.video_keyframes import VideoKeyframesMixin
 from colorize_app.gui.video_state import VIDEO_FILTER, VideoProjectMixin
 from colorize_app.sessions.video import EPOCHS_RANGE, PRESETS, SHOW_CHOICES, VideoSession
 from colorize_app.video_frames import FrameFolder
 from deep_video_prior import RefineSettings
 
 
-class VideoWindow(VideoProjectMixin, MethodWindow):
+class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
     """Open a video, colorize and refine it, scrub and play, export.
 
     Its widgets show ``self.session``; its project (``colorize_app.gui.video_state``) keeps
@@ -79,6 +81,7 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
         self.setCentralWidget(central)
         self._build_actions()
         self.jobs.finished.connect(lambda _outcome: self._update_actions())
+        self.scrubber.frame_changed.connect(lambda _index: self.update_keyframe_actions())
         self.jobs.finished.connect(self._job_finished)
         self.jobs.started.connect(self._update_actions)
         self._update_actions()
@@ -111,6 +114,10 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
             tip="Colorize every frame, then remove the flicker (resumes an interrupted run)")
         self.play_action = self.add_action("Play", self.scrubber.toggle_play, None,
                                            self.view_menu, toolbar=False)
+        self.toolbar.addSeparator()
+        keyframes_menu = QMenu("&Keyframes", self)
+        self.menuBar().insertMenu(self.help_menu.menuAction(), keyframes_menu)
+        self.add_keyframe_actions(keyframes_menu, self.toolbar)
 
         self.addToolBarBreak()
         options = self.addToolBar("Options")
@@ -206,6 +213,7 @@ class VideoWindow(VideoProjectMixin, MethodWindow):
             self.set_report(self.jobs.outcome_text + ".")
 
     def _update_actions(self) -> None:
+        self.update_keyframe_actions()
         busy, session = self.jobs.busy, self.session
         self.run_action.setEnabled(session.source is not None and not busy)
         done = session.finished()
