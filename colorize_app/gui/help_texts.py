@@ -58,6 +58,12 @@ WINDOW_HELP = {
         " (Esc) keeps finished work, and the next run resumes.</li>"
         "<li>Scrub or <b>Play</b> (Space) to look; <i>Show</i> switches between the steady"
         " and the per-frame colours.</li>"
+        "<li>To say what colour something is, make a <b>keyframe</b>: scrub to a frame and"
+        " <b>Edit this frame</b> (Ctrl+K) to paint it with the scribble tools, then <i>Use"
+        " as keyframe</i>; or <b>Keyframe from image</b> for a colour photo of that frame."
+        " The next run carries the keyframe's colours forward and back along the motion"
+        " through its shot; elsewhere the automatic colours stay. Keyframes are marked"
+        " under the frame slider.</li>"
         "<li><b>Export video</b> (Ctrl+E, mp4 with the original sound) or frames.</li>"
         "</ol>",
     ),
