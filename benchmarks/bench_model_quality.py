@@ -46,7 +46,9 @@ A decoding is ``calibrated`` (the shipped default: confidence-aware, edge-aware)
 ``paper`` (annealed mean at T = 0.38, bilinear upsampling: the paper's), or a ``+``-joined
 spec: ``T0.5`` temperature, ``mute20`` calibrated with spread scale 20, ``guided`` or
 ``global`` edge-aware upsampling, ``rb0.5`` decode-time class rebalancing of 0.5,
-e.g. ``T0.5+mute20+global+rb0.5``.
+``neutral2`` the neutral prior's strength, ``gain2`` a chroma gain, ``viv0.35`` the
+vividness exponent, e.g. ``T0.5+mute20+global+rb0.5+neutral2+gain2``; ``model`` is the
+decoding the model file recommends (for the shipped model, its default).
 """
 
 from __future__ import annotations
@@ -123,9 +125,12 @@ def parse_decoding(spec: str):
 
     if spec == "calibrated":
         return Decoding()
+    if spec == "model":
+        return None
     if spec == "paper":
         return Decoding.paper()
-    options = {"temperature": 0.38, "spread_scale": None, "edges": "none", "rebalance": 0.0}
+    options: dict = {"temperature": 0.38, "spread_scale": None, "edges": "none",
+                     "rebalance": 0.0}
     for part in spec.split("+"):
         if part.startswith("T"):
             options["temperature"] = float(part[1:])
@@ -133,6 +138,12 @@ def parse_decoding(spec: str):
             options["spread_scale"] = float(part[4:])
         elif part.startswith("rb"):
             options["rebalance"] = float(part[2:])
+        elif part.startswith("neutral"):
+            options["neutral"] = float(part[7:])
+        elif part.startswith("gain"):
+            options["gain"] = float(part[4:])
+        elif part.startswith("viv"):
+            options["vividness"] = float(part[3:])
         elif part in ("guided", "global"):
             options["edges"] = part
         else:

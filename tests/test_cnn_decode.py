@@ -175,3 +175,47 @@ def test_decode_time_rebalancing_favours_rare_colours_only_where_asked():
         prior_log_weights({"bin_prior": [0.5, 0.5]}, bins)
     with pytest.raises(BadInputError, match=r"rebalance must be in \[0, 2\]"):
         Decoding(rebalance=3.0)
+
+
+def test_the_neutral_prior_keeps_gray_gray_and_a_sure_colour_its_colour():
+    from algorithms.cnn.decode import Decoding, neutral_probability
+
+    bins = _bins()
+    gray = int(np.argmin(np.hypot(bins[:, 0], bins[:, 1])))
+    red = int(np.argmax(bins[:, 0]))
+    logits = np.full((1, 3, len(bins)), -30.0, np.float32)
+    logits[0, 0, red] = 10.0  # sure of the red
+    logits[0, 1, gray], logits[0, 1, red] = 1.0, 0.0  # gray or red: gray more likely
+    logits[0, 2, gray], logits[0, 2, red] = 0.0, 1.0  # gray or red: red more likely
+    p_neutral = neutral_probability(logits, bins)
+    np.testing.assert_allclose(p_neutral[0], [0.0, 1 / (1 + np.e**-1), 1 / (1 + np.e)],
+                               atol=1e-5)
+    without = Decoding.paper().small_ab(logits, bins)[0]
+    with_prior = Decoding(0.38, None, "none", 0.0, neutral=2.0).small_ab(logits, bins)[0]
+    # ab scaled by (1 - p_neutral)^2: the sure red untouched, the doubtful ones toward gray.
+    np.testing.assert_allclose(with_prior, without * ((1 - p_neutral) ** 2)[..., None],
+                               rtol=1e-5, atol=1e-4)
+    assert with_prior[0, 0, 0] > 55 and abs(with_prior[0, 1, 0]) < 0.1 * without[0, 1, 0]
+
+
+def test_gain_and_vividness_scale_the_chroma_by_the_promised_factor(rng):
+    from algorithms.cnn.decode import VIVIDNESS_REFERENCE, Decoding
+
+    bins = _bins()
+    logits = rng.normal(0, 2, (4, 5, len(bins))).astype(np.float32)
+    base = Decoding(0.3, 20.0, "none", 0.0)
+    plain = base.small_ab(logits, bins)[0]
+    tuned = Decoding(0.3, 20.0, "none", 0.0, gain=1.5, vividness=0.5).small_ab(logits, bins)[0]
+    np.testing.assert_allclose(tuned, plain * 1.5 * (VIVIDNESS_REFERENCE / 0.3) ** 0.5,
+                               rtol=1e-5, atol=1e-5)
+    # At the reference temperature only the gain acts.
+    at_reference = Decoding(VIVIDNESS_REFERENCE, 20.0, "none", 0.0, vividness=0.5)
+    np.testing.assert_allclose(at_reference.small_ab(logits, bins)[0],
+                               Decoding(VIVIDNESS_REFERENCE, 20.0, "none", 0.0
+                                        ).small_ab(logits, bins)[0], rtol=1e-6, atol=1e-6)
+    every = Decoding(0.4, 15.0, "guided", 0.5, neutral=2.0, gain=2.0, vividness=0.35)
+    assert Decoding.from_metadata({"decoding": every.to_metadata()}) == every
+    with pytest.raises(BadInputError, match=r"gain must be in \[0.01, 10\], got 0"):
+        Decoding(gain=0.0)
+    with pytest.raises(BadInputError, match=r"neutral must be in \[0, 10\], got -1"):
+        Decoding(neutral=-1.0)

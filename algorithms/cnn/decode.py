@@ -8,6 +8,13 @@ The calibrated decoding (:func:`calibrated_ab`, the default :class:`Decoding`) t
 annealed mean only where the distribution is concentrated on one hue and mutes the colour
 toward the plain mean where the network hesitates; the result is then brought to full size
 along the photo's lightness edges (:mod:`algorithms.edge_aware`).
+
+Two more factors scale the chroma (both off by default, set by a model's recommended
+decoding): a neutral prior, (1 - p_neutral)^gamma, where p_neutral is the network's
+probability of a neutral colour (:func:`neutral_probability`), so white, gray and metal stay
+neutral unless the network is sure of a colour; and a gain that grows as the temperature
+falls, (VIVIDNESS_REFERENCE / T)^k, so that the vividness control visibly changes the colour
+(the annealed mean alone barely moves once the calibration has muted the unsure pixels).
 """
 
 from __future__ import annotations
@@ -117,6 +124,32 @@ REBALANCE_LAMBDA = 0.5
 SMOOTHING_SIGMA = 5.0
 #: Ways of bringing chroma to full size (:class:`Decoding`).
 EDGE_FILTERS = ("global", "guided", "none")
+#: Bins whose chroma is at most this (ab units) are the neutral colours: on the grid of 10,
+#: the bin at (0, 0) and its four nearest neighbours.
+NEUTRAL_BIN_CHROMA = 10.5
+#: The temperature at which the vividness gain is 1: the vividness slider's middle.
+VIVIDNESS_REFERENCE = 0.52
+
+
+def neutral_probability(logits: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """The network's probability (...,) float32 of a neutral colour: softmax(logits) summed
+    over the bins within :data:`NEUTRAL_BIN_CHROMA` of gray (0 if the bins have none)."""
+    logits = np.asarray(logits)
+    bins = check_bins(bins, logits.shape[-1])
+    neutral = np.hypot(bins[:, 0], bins[:, 1]) <= NEUTRAL_BIN_CHROMA
+    return annealed_probabilities(logits, 1.0)[..., neutral].sum(axis=-1, dtype=np.float32)
+
+
+def chroma_factor(decoding: Decoding, logits: np.ndarray, bins: np.ndarray
+                  ) -> np.ndarray | float:
+    """The factor (...,) (or a scalar) that scales the decoded chroma: the neutral prior
+    (1 - p_neutral)^neutral times gain (VIVIDNESS_REFERENCE / T)^vividness."""
+    factor: np.ndarray | float = decoding.gain * (
+        VIVIDNESS_REFERENCE / decoding.temperature) ** decoding.vividness
+    if decoding.neutral > 0:
+        keep = np.clip(1.0 - neutral_probability(logits, bins), 0.0, 1.0)
+        factor = (factor * keep**decoding.neutral).astype(np.float32)
+    return factor
 
 
 def ab_mean_and_spread(logits: np.ndarray, bins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,12 +215,23 @@ class Decoding:
         How the chroma is brought to full size: ``"global"`` (edge-aware global smoothing
         along the lightness, weighted by the confidence), ``"guided"`` (guided filter, also
         weighted), or ``"none"`` (plain bilinear resizing, the paper's).
+    neutral : float
+        Strength gamma >= 0 of the neutral prior: the chroma is scaled by
+        (1 - p_neutral)^gamma (:func:`neutral_probability`); 0 is off.
+    gain : float
+        Chroma gain (> 0) at the reference temperature.
+    vividness : float
+        Exponent k >= 0: the chroma is also scaled by (VIVIDNESS_REFERENCE / T)^k, so the
+        temperature (the vividness slider) moves the colour visibly; 0: T only anneals.
     """
 
     temperature: float = DEFAULT_TEMPERATURE
     spread_scale: float | None = DEFAULT_SPREAD_SCALE
     edges: str = "global"
     rebalance: float = DEFAULT_REBALANCE
+    neutral: float = 0.0
+    gain: float = 1.0
+    vividness: float = 0.0
 
     def __post_init__(self) -> None:
         check_temperature(self.temperature)
@@ -199,6 +243,11 @@ class Decoding:
         if self.spread_scale is not None and not (
                 math.isfinite(self.spread_scale) and self.spread_scale > 0):
             raise BadInputError(f"the spread scale must be positive, got {self.spread_scale}")
+        for name, low, high in (("neutral", 0.0, 10.0), ("gain", 0.01, 10.0),
+                                ("vividness", 0.0, 2.0)):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and low <= value <= high):
+                raise BadInputError(f"{name} must be in [{low:g}, {high:g}], got {value}")
 
     @classmethod
     def paper(cls, temperature: float = DEFAULT_TEMPERATURE) -> Decoding:
@@ -219,9 +268,16 @@ class Decoding:
         vivid = logits
         if log_weights is not None and self.rebalance > 0:
             vivid = np.asarray(logits, np.float32) + np.float32(self.rebalance) * log_weights
+        confidence = None
         if self.spread_scale is None:
-            return annealed_mean(vivid, bins, self.temperature), None
-        return calibrated_ab(logits, bins, self.temperature, self.spread_scale, vivid)
+            ab = annealed_mean(vivid, bins, self.temperature)
+        else:
+            ab, confidence = calibrated_ab(logits, bins, self.temperature, self.spread_scale,
+                                           vivid)
+        factor = np.asarray(chroma_factor(self, logits, bins), np.float32)
+        if factor.ndim or factor != 1.0:
+            ab = (ab * factor[..., None]).astype(np.float32)
+        return ab, confidence
 
     @classmethod
     def from_metadata(cls, metadata: dict) -> Decoding:
@@ -234,13 +290,16 @@ class Decoding:
             return cls(float(entry.get("temperature", DEFAULT_TEMPERATURE)),
                        None if scale is None else float(scale),
                        str(entry.get("edges", "global")),
-                       float(entry.get("rebalance", DEFAULT_REBALANCE)))
+                       float(entry.get("rebalance", DEFAULT_REBALANCE)),
+                       float(entry.get("neutral", 0.0)), float(entry.get("gain", 1.0)),
+                       float(entry.get("vividness", 0.0)))
         except (TypeError, ValueError, OverflowError):
             raise BadInputError("the model's decoding settings are malformed") from None
 
     def to_metadata(self) -> dict:
         return {"temperature": self.temperature, "spread_scale": self.spread_scale,
-                "edges": self.edges, "rebalance": self.rebalance}
+                "edges": self.edges, "rebalance": self.rebalance, "neutral": self.neutral,
+                "gain": self.gain, "vividness": self.vividness}
 
 
 def rebalancing_weights(distribution: np.ndarray, bins: np.ndarray,
