@@ -6,6 +6,8 @@ exit code 1 and the desktop application into a dialog.
 
 from __future__ import annotations
 
+import re
+
 
 class ColorizeError(Exception):
     """A problem the user can fix: bad input, a missing model, too large a job."""
@@ -21,3 +23,37 @@ class MemoryBudgetError(ColorizeError):
 
 class CancelledError(ColorizeError):
     """The user cancelled a long job."""
+
+
+#: Longest message shown to a user (characters), after :func:`one_line`.
+MAX_MESSAGE = 300
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(message: object, limit: int = MAX_MESSAGE) -> str:
+    """``message`` as one line of at most ``limit`` characters, for a user.
+
+    Control characters (a newline in a file name, terminal escapes) are shown escaped
+    (``\\n``, ``\\x1b``); when the line is too long, its longest words (a huge path or
+    value) are cut in the middle first, then the line itself, keeping its end (the reason).
+    """
+    text = _CONTROL_CHARACTERS.sub(lambda found: repr(found.group())[1:-1],
+                                   str(message).strip())
+    if len(text) > 20 * limit:  # a megabyte of text: keep its two ends
+        text = f"{text[:10 * limit]}...{text[-5 * limit:]}"
+    words = text.split(" ")
+    length = len(text)
+    while length > limit:
+        index = max(range(len(words)), key=lambda k: len(words[k]))
+        word = words[index]
+        if len(word) <= 40:
+            break
+        keep = max(37, len(word) - (length - limit) - 3)
+        head = keep * 2 // 3
+        words[index] = f"{word[:head]}...{word[len(word) - (keep - head):]}"
+        length += len(words[index]) - len(word)
+    text = " ".join(words)
+    if len(text) > limit:
+        tail = limit // 3
+        text = f"{text[:limit - tail - 5]} ... {text[-tail:]}"
+    return text

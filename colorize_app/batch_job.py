@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from algorithms.errors import BadInputError, ColorizeError
+from algorithms.errors import BadInputError, ColorizeError, one_line
 from colorize_app.media_batch import FoundInput, Manifest, fingerprint
 
 #: Memory one local worker needs (a TensorFlow runtime, a model, one large photo).
@@ -136,27 +136,14 @@ def connect(workers: int | None = None, scheduler: str | None = None
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
+        client, threads, dashboard = _connect_to(scheduler)
         try:
-            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
-        except (OSError, TimeoutError, ValueError) as error:
-            raise BadInputError(f"cannot reach the Dask scheduler at {scheduler}: "
-                                f"{str(error).splitlines()[0] if str(error) else error}"
-                                ) from None
-        try:
-            try:
-                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
-            except TimeoutError:
-                raise BadInputError(f"no Dask worker joined the scheduler at {scheduler} "
-                                    f"within {CONNECT_TIMEOUT_S} s (start one with "
-                                    f"`dask worker {scheduler}`)") from None
-            # Only a scheduler that serves a dashboard has a link worth printing.
-            has_dashboard = "dashboard" in client.scheduler_info().get("services", {})
-            yield Cluster(client, _threads_per_task(client), f"the Dask cluster at {scheduler}",
-                          client.dashboard_link if has_dashboard else None)
+            yield Cluster(client, threads, f"the Dask cluster at {scheduler}", dashboard)
         finally:
-            client.close()
+            with contextlib.suppress(Exception):
+                client.close(timeout=CONNECT_TIMEOUT_S)
         return
-    count = workers or default_workers()
+    count = capped_workers(workers)
     threads = max(1, machine_cores() // count)
     dashboard = ":8787" if _has_bokeh() else None
     with warnings.catch_warnings():
@@ -174,6 +161,76 @@ def connect(workers: int | None = None, scheduler: str | None = None
             client.close()
     finally:
         cluster.close(timeout=CONNECT_TIMEOUT_S)
+
+
+def _connect_to(scheduler: str) -> tuple[object, int, str | None]:
+    """(client, TensorFlow threads per task, dashboard link) on the cluster at ``scheduler``.
+
+    Every step has a time limit: a scheduler that accepts the connection and never answers
+    (or answers nonsense) is reported in one line after :data:`CONNECT_TIMEOUT_S` seconds
+    (plus as long again for a worker to join), never waited on forever.
+    """
+    import threading
+
+    from distributed import Client
+
+    address = one_line(scheduler, 120)
+    outcome: dict = {}
+
+    def attempt() -> None:
+        try:
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+            outcome["client"] = client
+            try:
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            except TimeoutError:
+                outcome["error"] = BadInputError(
+                    f"no Dask worker joined the scheduler at {address} within "
+                    f"{CONNECT_TIMEOUT_S} s (start one with `dask worker {address}`)")
+                return
+            # Only a scheduler that serves a dashboard has a link worth printing.
+            has_dashboard = "dashboard" in client.scheduler_info().get("services", {})
+            outcome["result"] = (client, _threads_per_task(client),
+                                 client.dashboard_link if has_dashboard else None)
+        except Exception as error:  # noqa: BLE001 - any failure to talk to it is one line
+            text = str(error).strip().splitlines()[0] if str(error).strip() else \
+                type(error).__name__
+            outcome["error"] = BadInputError(
+                f"cannot reach the Dask scheduler at {address}: {one_line(text, 150)}")
+
+    # Dask's own calls can wait without a limit on a silent peer: a daemon thread with a
+    # deadline (it is left behind, blocked, if the peer never answers).
+    thread = threading.Thread(target=attempt, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(2 * CONNECT_TIMEOUT_S + 10)
+    if "result" in outcome:
+        return outcome["result"]
+    client = outcome.get("client")
+    if client is not None:
+        with contextlib.suppress(Exception):
+            client.close(timeout=5)
+    if "error" in outcome:
+        raise outcome["error"]
+    raise BadInputError(f"the Dask scheduler at {address} did not answer within "
+                        f"{2 * CONNECT_TIMEOUT_S + 10} s (is it a Dask scheduler?)")
+
+
+def capped_workers(requested: int | None) -> int:
+    """Local workers for ``--workers`` (None: :func:`default_workers`): never more than the
+    memory holds (:data:`WORKER_BYTES` each) nor than the cores; a note says so when the
+    request is lowered."""
+    cap = default_workers()
+    if requested is None:
+        return cap
+    if requested > cap:
+        from colorize_app.media_files import available_memory
+
+        memory = available_memory()
+        held = f"{memory / 2**30:.1f} GB of memory" if memory else "memory"
+        print(f"colorize: note: --workers {requested} lowered to {cap}: {held} and "
+              f"{machine_cores()} cores hold {cap} (each worker needs about "
+              f"{WORKER_BYTES / 1e9:.1f} GB)", file=sys.stderr)
+    return min(requested, cap)
 
 
 def _threads_per_task(client: object) -> int:
@@ -272,8 +329,9 @@ def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem], sett
                 else:
                     summary.failed += 1
                     summary.failures.append((item.source, result.get("error", "failed")))
-                    bar.write(f"colorize: error: skipped {item.source}: "
-                              f"{result.get('error', 'failed')}", file=sys.stderr)
+                    bar.write("colorize: error: " + one_line(
+                        f"skipped {item.source}: {result.get('error', 'failed')}"),
+                        file=sys.stderr)
                 bar.set_postfix_str(f"done {summary.done}, failed {summary.failed}, "
                                     f"remaining {len(items) - summary.done - summary.failed}",
                                     refresh=False)

@@ -111,15 +111,25 @@ def _result(status: str, started: float, error: str | None = None,
 
 def _failure(started: float, error: BaseException) -> dict:
     """The one-line reason a bad input failed (a bug is named as one)."""
-    from algorithms.errors import ColorizeError
+    from algorithms.errors import ColorizeError, one_line
 
     if isinstance(error, MemoryError):
         reason = "out of memory"
     elif isinstance(error, ColorizeError):
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else "failed"
+        reason = one_line(error) or "failed"
     else:
-        reason = f"internal error ({type(error).__name__}: {error})".splitlines()[0]
+        reason = one_line(f"internal error ({type(error).__name__}: {error})")
     return _result("failed", started, reason)
+
+
+def _make_folders(settings: dict, target: str) -> None:
+    """The folders above ``target``, made inside the job's OUT_DIR without following links."""
+    from colorize_app.media_batch_paths import make_output_folders
+
+    if "out_dir" in settings:
+        make_output_folders(settings["out_dir"], target)
+    else:  # a caller of its own (no OUT_DIR): as before
+        os.makedirs(os.path.dirname(target), exist_ok=True)
 
 
 def colorize_photo(source: str, target: str, settings: dict) -> dict:
@@ -133,10 +143,13 @@ def colorize_photo(source: str, target: str, settings: dict) -> dict:
     colorizer = _colorizer(settings)  # WorkerModelError stops the job
     try:
         from colorize_app import media
+        from colorize_app.sessions.memory import check_photo_file_memory
 
+        # From the header, before decoding: `colorize cnn`'s rule for each photo.
+        check_photo_file_memory("cnn", source, native=settings["input_size"] is None)
         image = media.read_image(source)
         rgb = colorizer.colorize(image.pixels, settings["temperature"])
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        _make_folders(settings, target)
         media.write_image(target, rgb, inputs=[source])
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
         return _failure(started, error)
@@ -182,7 +195,7 @@ def colorize_video_shot(source: str, target: str, settings: dict, shot: list) ->
                 "batch-shot", [source, _LOCAL.model_path],
                 {"settings": repr(refine), "temperature": temperature, "shot": shot})
             refine = dataclasses.replace(refine, threads=settings["threads"])
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        _make_folders(settings, target)
         video_job.VideoJob(
             gray, target, frames.fps, source=video_frames.FrameRange(frames, span),
             colorizer=lambda _report: colorizer, temperature=temperature, refine=refine,
@@ -207,7 +220,7 @@ def assemble_video(source: str, target: str, settings: dict, shots: list, parts:
         joined = video_frames.Concatenated([
             video_frames.FrameFolder(shot_folder(parts, index), stop - start)
             for index, (start, stop) in enumerate(shots)])
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        _make_folders(settings, target)
         report = video_job.VideoJob(joined, target, fps, colour=joined,
                                     audio_from=video_job.audio_source([frames]),
                                     inputs=[source]).run()

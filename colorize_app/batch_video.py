@@ -13,7 +13,6 @@ video whose shot failed is recorded as failed and retried by the next run.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Sequence
 
@@ -95,7 +94,7 @@ def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: dict, key
         record = manifest.records.get(item.output, {})
         if record.get("run") == run and record.get("status") == "done":
             summary.done += 1
-            shutil.rmtree(os.path.join(out_dir, parts_of(item.output)), ignore_errors=True)
+            _remove_parts(out_dir, item, len(shots_record(item)["shots"]))
         else:
             summary.failed += 1
             summary.failures.append((item.source, record.get("error", "failed")))
@@ -120,12 +119,24 @@ def _failure(manifest: Manifest, item: BatchItem, found: dict | None) -> str | N
     return None
 
 
+def _remove_parts(out_dir: str, item: BatchItem, shots: int) -> None:
+    """Remove an assembled video's shot folders: the frames the job wrote, and the folders
+    left empty; anything else (a file the user put there) stays, and no link is followed."""
+    from colorize_app.media_batch_paths import remove_empty_folder, remove_frame_folder
+
+    for index in range(shots):
+        remove_frame_folder(os.path.join(out_dir, _shot_output(item, index)))
+    folder = os.path.join(out_dir, parts_of(item.output))
+    while os.path.relpath(folder, out_dir) not in (".", ""):
+        remove_empty_folder(folder)
+        folder = os.path.dirname(folder)
+
+
 def _remove_empty_folders(folder: str) -> None:
-    """Remove ``folder`` and the folders below it that hold no file."""
-    if not os.path.isdir(folder):
+    """Remove ``folder`` and the folders below it that hold no file (never through a link)."""
+    from colorize_app.media_batch_paths import remove_empty_folder
+
+    if os.path.islink(folder) or not os.path.isdir(folder):
         return
     for root, _, _ in sorted(os.walk(folder), key=lambda entry: -len(entry[0])):
-        try:
-            os.rmdir(root)
-        except OSError:  # not empty: a shot of a video still to assemble
-            pass
+        remove_empty_folder(root)

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 
-from algorithms.errors import CancelledError, ColorizeError
+from algorithms.errors import CancelledError, ColorizeError, one_line
 from colorize_app import __version__
 from colorize_app.commands import COMMAND_MODULES
 from colorize_app.tf_startup import configure_for_command
@@ -42,9 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def fail(message: str, code: int = 1) -> int:
-    """Print a one-line error on stderr and return the exit code."""
-    first_line = str(message).strip().splitlines()[0] if str(message).strip() else "failed"
-    print(f"{PROG}: error: {first_line}", file=sys.stderr)
+    """Print a one-line error on stderr (:func:`one_line`) and return the exit code."""
+    # One line, whatever it quotes: a file name holding a newline or a megabyte of text.
+    print(f"{PROG}: error: {one_line(message) or 'failed'}", file=sys.stderr)
     return code
 
 

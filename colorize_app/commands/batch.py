@@ -136,24 +136,41 @@ def run_video(args: argparse.Namespace) -> int:
     identity = {"kind": "video", "model_sha256": sha256, "temperature": args.temperature,
                 "refine": repr(refine_settings)}
     return _run(args, out_dir, media.VIDEO_EXTENSIONS, ".mp4", None, settings, identity,
-                "videos", description, runner=batch_video.run_videos)
+                "videos", description, runner=batch_video.run_videos,
+                parts=batch_video.parts_of)
 
 
 def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
          task: Callable | None, settings: dict, identity: dict, label: str, model: str,
-         runner: Callable | None = None) -> int:
-    """Plan, skip what the manifest says is done, run the rest, summarise (exit status).
+         runner: Callable | None = None, parts: Callable[[str], str] | None = None) -> int:
+    """Plan, prove every output path safe, skip what the manifest says is done, run the
+    rest, summarise (exit status).
 
     Each input is one ``task``, or ``runner`` (as :func:`batch_job.run_items` without the
-    task) does the inputs its own way: videos shot by shot.
+    task) does the inputs its own way: videos shot by shot, each in the folder
+    ``parts(output)`` until it is assembled.
     """
     from algorithms.errors import BadInputError
     from colorize_app import batch_job
-    from colorize_app.media_batch import Manifest, find_inputs
+    from colorize_app.media_batch import MANIFEST_NAME, Manifest, find_inputs
+    from colorize_app.media_batch_paths import check_outputs
 
     items = batch_job.plan_items(find_inputs(args.inputs, extensions, out_dir), suffix)
+    outputs = {item.output for item in items}
+    part_folders = {parts(item.output) for item in items} if parts else set()
+    # Before any work: results, manifest and shot folders inside OUT_DIR, through no
+    # link, onto no input (nor the model file).
+    model_file = settings["model"] if os.path.isabs(settings["model"]) else None
+    check_outputs(out_dir, [*sorted(outputs), MANIFEST_NAME,
+                            *(f"{folder}/shot-0000" for folder in sorted(part_folders))],
+                  [item.source for item in items] + ([model_file] if model_file else []))
+    settings = dict(settings, out_dir=out_dir)  # the workers make folders only inside it
     key = batch_job.settings_key(identity)
-    with Manifest(out_dir) as manifest:
+
+    def this_job(output: str) -> bool:  # the manifest's records this job needs
+        return output in outputs or os.path.dirname(output) in part_folders
+
+    with Manifest(out_dir, keep=this_job) as manifest:
         pending = batch_job.to_do(items, manifest, key)
         skipped = len(items) - len(pending)
         if not pending:
