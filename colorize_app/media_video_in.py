@@ -83,7 +83,7 @@ def audio_codec_of(path: PathLike) -> str | None:
     Reads the header only.
     """
     result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i",
-                             _ffmpeg_input(path)], capture_output=True, text=True,
+                             ffmpeg_input(path)], capture_output=True, text=True,
                             errors="replace")
     log = _without_name(result.stderr, path)
     audio = re.search(r"Stream #0:\d+.*?: Audio: (\w+)", _input_section(log))
@@ -101,7 +101,7 @@ def probe_video(path: PathLike) -> VideoInfo:
 
     path = os.fspath(path)
     media.check_input_file(path, "a video file")
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", _ffmpeg_input(path),
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_input(path),
                "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
     result = subprocess.run(command, capture_output=True, text=True, errors="replace")
     # ffmpeg's log quotes the file name: a name holding "Stream #0:0: Video: ..." must not be
@@ -133,7 +133,7 @@ def probe_video(path: PathLike) -> VideoInfo:
                      timestamps=tuple(timestamps))
 
 
-def _ffmpeg_input(path: PathLike) -> str:
+def ffmpeg_input(path: PathLike) -> str:
     """``path`` for ffmpeg's ``-i``: the file protocol, so that a name such as
     ``concat:a|b`` or ``http:...`` is read as a file name, never as another protocol."""
     return "file:" + os.path.abspath(os.fspath(path))
@@ -141,7 +141,7 @@ def _ffmpeg_input(path: PathLike) -> str:
 
 def _without_name(log: str, path: PathLike) -> str:
     """ffmpeg's log with the input's name taken out (it may contain anything)."""
-    for name in (_ffmpeg_input(path), os.path.abspath(os.fspath(path)), os.fspath(path)):
+    for name in (ffmpeg_input(path), os.path.abspath(os.fspath(path)), os.fspath(path)):
         if name:
             log = log.replace(name, "INPUT")
     return log
@@ -337,7 +337,7 @@ class FrameSource(collections.abc.Sequence):
             # by less than half a tick). Both times count from the file's start.
             input_params = ["-ss", f"{max(0.0, self._info.timestamps[index] - 1e-4):.6f}"]
         self._frames = imageio_ffmpeg.read_frames(
-            self.path, input_params=input_params,
+            ffmpeg_input(self.path), input_params=input_params,
             # Every frame at the probed size: a stream whose frame size changes part-way
             # would otherwise be cut into misaligned byte runs (garbage frames, then a
             # "truncated" error); its later frames are scaled to the first frames' size.

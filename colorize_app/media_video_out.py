@@ -24,6 +24,7 @@ from colorize_app.media_video_in import (
     PathLike,
     audio_codec_of,
     ffmpeg_exe,
+    ffmpeg_input,
     is_video_path,
     last_ffmpeg_line,
 )
@@ -227,7 +228,8 @@ class FrameWriter:
         try:
             for audio_codec in attempts:
                 command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-                           "-i", self._temporary, "-i", self.audio_from,
+                           "-i", ffmpeg_input(self._temporary),
+                           "-i", ffmpeg_input(self.audio_from),
                            "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", audio_codec,
                            *(["-b:a", "192k"] if audio_codec != "copy" else []), muxed]
                 result = subprocess.run(command, capture_output=True, text=True,

@@ -1,0 +1,67 @@
+"""Hostile inputs, round two (issue 27), outside the batch command: names given to ffmpeg,
+model files, memory before decoding, formats, messages.
+
+Batch cases are in tests/test_hostile_batch.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from algorithms.errors import BadInputError
+from colorize_app import media
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def make_video(path: Path, colour: str, frames: int, audio: bool = False) -> Path:
+    """A small H.264 clip of ``frames`` frames of one ``colour`` (10 fps), maybe with a tone."""
+    from colorize_app.media_video_in import ffmpeg_exe
+
+    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+               "-i", f"color=c={colour}:s=32x24:r=10:d={frames / 10}"]
+    if audio:
+        command += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={frames / 10}",
+                    "-c:a", "aac", "-shortest"]
+    command += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-frames:v", str(frames), "-f", "mp4",
+                "file:" + str(path)]
+    subprocess.run(command, check=True)
+    return path
+
+
+# --- names are names: what ffmpeg is given is the file, for probe, decode and audio ---------
+
+def test_a_video_named_like_an_ffmpeg_protocol_is_decoded_from_that_file(tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_video(tmp_path / "a.mp4", "black", 3)
+    make_video(tmp_path / "b.mp4", "black", 5)
+    named = make_video(tmp_path / "concat:a.mp4|b.mp4", "white", 4, audio=True)
+    frames = media.open_frames("concat:a.mp4|b.mp4")
+    assert len(frames) == 4
+    levels = [float(frames[index].mean()) for index in range(len(frames))]
+    assert min(levels) > 0.9  # the white file, not the black a.mp4 + b.mp4 through concat
+    with media.FrameWriter("out.mp4", fps=10, audio_from=str(named.name)) as writer:
+        for index in range(len(frames)):
+            writer.write(frames[index])
+    assert media.probe_video("out.mp4").has_audio
+
+
+def test_a_file_named_dash_is_a_file_not_stdin(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_video(tmp_path / "-", "white", 3)
+    frames = media.open_frames("-")
+    read, write = os.pipe()  # stdin that would block: the decoder must not read it
+    saved = os.dup(0)
+    os.dup2(read, 0)
+    try:
+        assert float(frames[2].mean()) > 0.9
+    finally:
+        os.dup2(saved, 0)
+        for descriptor in (saved, read, write):
+            os.close(descriptor)
