@@ -65,3 +65,76 @@ def test_a_file_named_dash_is_a_file_not_stdin(tmp_path, monkeypatch):
         os.dup2(saved, 0)
         for descriptor in (saved, read, write):
             os.close(descriptor)
+
+
+# --- model files: a pickle graph walked with a budget, checkpoint parts checked -------------
+
+def laughs_pth(levels: int = 40) -> bytes:
+    """A zip .pth (about 570 bytes) whose state dict holds a list that holds the list below
+    it twice, ``levels`` deep: 2^40 entries as a tree."""
+    import io
+    import zipfile
+
+    body = b"\x80\x02]q\x000"  # EMPTY_LIST, BINPUT 0, POP
+    for level in range(1, levels + 1):  # [level-1, level-1], BINPUT level, POP
+        body += (b"](h" + bytes([level - 1]) + b"h" + bytes([level - 1]) + b"eq"
+                 + bytes([level]) + b"0")
+    body += b"ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00wh" + bytes([levels]) + b"u."
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("archive/data.pkl", body)
+    return buffer.getvalue()
+
+
+def test_a_pickle_sharing_lists_level_by_level_is_refused_quickly(tmp_path):
+    import signal
+    import time
+
+    from algorithms.cnn.model_file import load_model
+
+    path = tmp_path / "laughs.pth"
+    path.write_bytes(laughs_pth())
+    assert path.stat().st_size < 600
+
+    def expired(*_):
+        raise TimeoutError("still walking the pickle after 20 s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(20)
+    try:
+        started = time.perf_counter()
+        with pytest.raises(BadInputError, match=r"^laughs\.pth: the state dict holds over "
+                                                r"1,000,000 entries"):
+            load_model(path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.perf_counter() - started < 10
+
+
+def test_a_checkpoint_whose_data_file_is_a_fifo_is_refused(tmp_path):
+    import shutil
+    import signal
+
+    from algorithms.cnn.model_file import load_model
+    from fuzz.targets import _checkpoint_files
+
+    source = _checkpoint_files()["folder"]
+    for name in os.listdir(source):
+        if not name.startswith("model.ckpt.data-"):
+            shutil.copy(os.path.join(source, name), tmp_path / name)
+    data = next(n for n in os.listdir(source) if n.startswith("model.ckpt.data-"))
+    os.mkfifo(tmp_path / data)
+
+    def expired(*_):
+        raise TimeoutError("TensorFlow is blocked on the FIFO")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(30)
+    try:
+        with pytest.raises(BadInputError, match=r"model\.ckpt\.data-00000-of-00001 is not a "
+                                                r"regular file \(a FIFO"):
+            load_model(tmp_path / "model.ckpt")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -18,6 +18,7 @@ names and layouts, validated against the architecture read off the shapes.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -312,6 +313,11 @@ def load_tf_checkpoint(path: PathLike, bins_path: PathLike | None = None) -> Mod
             )
         bins_path = candidate
     bins = load_bins(bins_path)
+    # Every file TensorFlow's reader opens is checked like any input first: a FIFO as the
+    # .data file would block it forever, a /proc file never end.
+    check_regular(Path(str(prefix) + ".index"), "a TF checkpoint file")
+    for data in sorted(prefix.parent.glob(glob.escape(prefix.name) + ".data-*")):
+        check_regular(data, "a TF checkpoint file")
     wanted = ("conv", "bn_")
     try:
         reader = tf.train.load_checkpoint(str(prefix))

@@ -61,6 +61,9 @@ MAX_PICKLE_BYTES = 64 * 1024**2
 #: given, so one crafted LONG_BINPUT would allocate gigabytes; real state dicts use a few
 #: thousand entries.
 MAX_MEMO_INDEX = 1_000_000
+#: Most entries (references followed, shared ones each time) in a state dict: a real one
+#: has a few hundred tensors.
+MAX_PICKLE_REFERENCES = 1_000_000
 
 
 class UnsafeModelError(BadInputError):
@@ -228,17 +231,37 @@ class RestrictedUnpickler(pickle.Unpickler):
         return self.storages[key]
 
 
-def _tensor_bytes(obj: Any, depth: int = 0) -> int:
-    """Bytes the tensors of a (nested) dict/list will take once copied out."""
-    if isinstance(obj, _TensorRef):
-        return obj.nbytes
-    if depth > 50:
-        raise BadInputError("the state dict is nested too deeply")
-    if isinstance(obj, dict):
-        return sum(_tensor_bytes(value, depth + 1) for value in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return sum(_tensor_bytes(value, depth + 1) for value in obj)
-    return 0
+def _tensor_bytes(obj: Any) -> int:
+    """Bytes the tensors of a (nested) dict/list will take once copied out.
+
+    The pickle may share one list between many others, level by level (a 541-byte file
+    whose lists each hold the one below twice stands for 2^40 entries): the walk counts
+    every reference it follows, as copying the tensors out would, and stops at
+    :data:`MAX_PICKLE_REFERENCES` or a depth of 50, before any time is spent on the tree
+    the graph stands for.
+    """
+    total, followed = 0, 0
+    pending: list[tuple[Any, int]] = [(obj, 0)]
+    while pending:
+        item, depth = pending.pop()
+        followed += 1
+        if followed > MAX_PICKLE_REFERENCES:
+            raise BadInputError(f"the state dict holds over {MAX_PICKLE_REFERENCES:,} entries "
+                                "(lists or dicts shared or nested over and over)")
+        if isinstance(item, _TensorRef):
+            total += item.nbytes
+            continue
+        if depth > 50:
+            raise BadInputError("the state dict is nested too deeply")
+        if isinstance(item, (dict, list, tuple)) and \
+                followed + len(pending) + len(item) > MAX_PICKLE_REFERENCES:
+            raise BadInputError(f"the state dict holds over {MAX_PICKLE_REFERENCES:,} entries "
+                                "(lists or dicts shared or nested over and over)")
+        if isinstance(item, dict):
+            pending.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend((value, depth + 1) for value in item)
+    return total
 
 
 def _materialise(obj: Any) -> Any:
