@@ -1,0 +1,418 @@
+"""Keyframe colour for film: a few coloured frames, carried through their shots by motion.
+
+Given a shot's gray frames, an automatic colour for every frame and one or more keyframes
+(frame index -> CIELAB a/b, optionally with a confidence per pixel), each frame takes the
+colour of the nearest keyframe before and after it in its shot, followed along dense
+optical flow (:mod:`algorithms.keyframes_track`), where that can be trusted; gaps the
+motion opened (disocclusions) are filled from the trusted colour around them along the
+gray frame's edges; the automatic colour fills in where no keyframe colour reaches. A
+keyframe never crosses a shot cut. Only a/b change: every output frame's luminance is the
+gray input's exactly. See docs/methods.md, 'Keyframes'.
+
+A pure numpy/OpenCV engine: no file I/O, progress and cancel callbacks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from algorithms.colorspace import luminance
+from algorithms.edge_aware import global_smooth, joint_bilateral_upsample
+from algorithms.errors import BadInputError
+from algorithms.keyframes_track import Flows, Track, carry
+from algorithms.progress import CancelCheck, ProgressCallback, Reporter
+from deep_video_prior.temporal import FLOW_PRESETS, gray_lightness, join_chroma, rgb_to_ab
+
+
+@dataclass(frozen=True)
+class KeyframeSettings:
+    """How keyframe colour is carried (defaults measured in benchmarks/bench_keyframes.py).
+
+    Attributes
+    ----------
+    working_pixels : int
+        Flow and confidence are worked out on frames downscaled to about this many pixels
+        (never upscaled); the colour is brought back to full size along the lightness.
+    flow_preset : str
+        OpenCV DIS optical flow preset: "ultrafast", "fast" or "medium".
+    match_tolerance : float
+        Gray difference (0..1) between a pixel and its keyframe position at which the
+        trust in the carried colour falls to 1/e (the track slipped to another surface).
+    reach : float
+        Frames over which a keyframe's confidence falls to 1/e however well it is
+        tracked (the scene's light and colours slowly change).
+    fill_strength : float
+        Lambda of the edge-aware fill of disoccluded gaps (the fast global smoother on
+        the gray frame): how far trusted colour spreads into them, at the working size.
+    fill_support : float
+        Share of trusted weight the fill must gather for its colour to be used in full;
+        below it the automatic colour takes over gradually.
+    """
+
+    working_pixels: int = 480 * 272
+    flow_preset: str = "medium"
+    match_tolerance: float = 0.08
+    reach: float = 600.0
+    fill_strength: float = 300.0
+    fill_support: float = 0.5
+    fill_lightness: float = 8.0
+    fill_memory: float = 0.0
+    trust: float = 0.5
+    anchor: bool = True
+    anchor_preset: str = "medium"
+    recover: bool = True
+
+
+@dataclass
+class Keyframe:
+    """The colour of one frame: ``ab`` (H, W, 2) float32 CIELAB a/b at the video's size, and
+    optionally ``confidence`` (H, W) in [0, 1] (0: no colour given there, e.g. a partial
+    keyframe); None means 1 everywhere."""
+
+    index: int
+    ab: np.ndarray
+    confidence: np.ndarray | None = None
+
+
+def keyframe_from_rgb(index: int, rgb: np.ndarray,
+                      confidence: np.ndarray | None = None) -> Keyframe:
+    """A keyframe from a colour image (H, W, 3) in [0, 1]; only its a/b are used."""
+    rgb = np.asarray(rgb, np.float32)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise BadInputError(f"keyframe {index} is not a colour image: shape {rgb.shape}")
+    return Keyframe(index, rgb_to_ab(rgb), confidence)
+
+
+def keyframe_from_hints(index: int, gray: np.ndarray, hint_chroma: np.ndarray,
+                        hint_mask: np.ndarray, *, prior_chroma: np.ndarray | None = None,
+                        prior_weight: float = 0.0, progress: ProgressCallback | None = None,
+                        cancelled: CancelCheck | None = None) -> tuple[Keyframe, np.ndarray]:
+    """A keyframe from colour hints on the gray frame (strokes), colorized by Levin et al.
+
+    ``hint_chroma``, ``hint_mask``: as :func:`algorithms.scribble.hints_from_marked` gives
+    them; ``prior_chroma`` (YIQ I, Q) and ``prior_weight``: the automatic colour the
+    strokes correct (see :func:`algorithms.scribble.colorize_scribbles`). Returns the
+    keyframe and the colorized frame (H, W, 3).
+    """
+    from algorithms.scribble import colorize_scribbles
+
+    rgb = colorize_scribbles(gray, hint_chroma, hint_mask, prior_chroma=prior_chroma,
+                             prior_weight=prior_weight, progress=progress,
+                             cancelled=cancelled)
+    return keyframe_from_rgb(index, rgb), rgb
+
+
+@dataclass
+class KeyframeReport:
+    """What :func:`propagate_keyframes` did: the shots, the keyframes used per shot (frame
+    indices), the share of each frame's pixels coloured from keyframes, seconds."""
+
+    shots: list[range] = field(default_factory=list)
+    keyframes_by_shot: list[list[int]] = field(default_factory=list)
+    keyframe_share: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def working_shape(height: int, width: int, pixels: int) -> tuple[int, int]:
+    """(h, w) of about ``pixels`` pixels with the frame's aspect ratio, never larger."""
+    scale = min(1.0, float(np.sqrt(pixels / (height * width))))
+    return max(8, round(height * scale)), max(8, round(width * scale))
+
+
+def _small(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    image = np.asarray(image, np.float32)
+    if image.shape[:2] == shape:
+        return image
+    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def _to_8bit(y: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(y, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def check_keyframes(keyframes: Sequence[Keyframe], count: int,
+                    size: tuple[int, int]) -> list[Keyframe]:
+    """The keyframes sorted by frame; BadInputError (one line) for one out of the video's
+    ``count`` frames, of another size than (H, W) ``size``, or given twice."""
+    seen: set[int] = set()
+    for key in keyframes:
+        if not 0 <= key.index < count:
+            raise BadInputError(f"keyframe {key.index} is out of range: the video has frames "
+                                f"0 to {count - 1}")
+        if key.index in seen:
+            raise BadInputError(f"frame {key.index} has two keyframes")
+        seen.add(key.index)
+        shape = np.asarray(key.ab).shape
+        if shape != size + (2,):
+            raise BadInputError(f"keyframe {key.index} is {shape[1]}x{shape[0]} but the video "
+                                f"is {size[1]}x{size[0]}")
+        if key.confidence is not None and np.asarray(key.confidence).shape != size:
+            raise BadInputError(f"keyframe {key.index}: its confidence is not "
+                                f"{size[1]}x{size[0]}")
+    return sorted(keyframes, key=lambda key: key.index)
+
+
+def propagate_keyframes(gray_frames: Sequence[np.ndarray],
+                        automatic_frames: Sequence[np.ndarray],
+                        keyframes: Sequence[Keyframe],
+                        write_frame: Callable[[int, np.ndarray], None], *,
+                        shots: Sequence[range] | None = None,
+                        settings: KeyframeSettings = KeyframeSettings(),
+                        progress: ProgressCallback | None = None,
+                        cancelled: CancelCheck | None = None) -> KeyframeReport:
+    """Colour a video from keyframes, the automatic colour filling in.
+
+    Parameters
+    ----------
+    gray_frames : sequence of ndarray
+        The frames (H, W) or (H, W, 3) float in [0, 1] (only the luminance is used); read
+        twice, in order.
+    automatic_frames : sequence of ndarray
+        The automatic colour (H, W, 3) in [0, 1] of every frame; read once, in order.
+    keyframes : sequence of Keyframe
+        At most one per frame, each (H, W).
+    write_frame : callable
+        ``write_frame(index, rgb)`` receives every frame (H, W, 3) float32 in [0, 1] once,
+        in order; its luminance is the gray frame's exactly.
+    shots : sequence of range, optional
+        The shots (consecutive ranges covering the video); found by
+        :func:`deep_video_prior.shots.detect_shots`'s rule when not given.
+    progress, cancelled : callable, optional
+        Progress ``(fraction, message)`` and cancel check, per frame.
+    """
+    from deep_video_prior.shots import probe, shots_from_probes
+
+    started = time.monotonic()
+    report = Reporter(progress, cancelled)
+    count = len(gray_frames)
+    if count == 0:
+        raise BadInputError("the video has no frames")
+    if len(automatic_frames) != count:
+        raise BadInputError(f"the video has {count} frames but its automatic colour "
+                            f"{len(automatic_frames)}")
+    if settings.flow_preset not in FLOW_PRESETS:
+        raise BadInputError(f"flow preset must be one of {', '.join(FLOW_PRESETS)}")
+    size: tuple[int, int] | None = None
+    small_grays, probes = [], []
+    for index in range(count):
+        y = luminance(np.asarray(gray_frames[index], np.float32))
+        if size is None:
+            size = (int(y.shape[0]), int(y.shape[1]))
+            shape = working_shape(*size, settings.working_pixels)
+        elif y.shape != size:
+            raise BadInputError(f"frame {index} is {y.shape[1]}x{y.shape[0]} but frame 0 is "
+                                f"{size[1]}x{size[0]}")
+        if shots is None:
+            probes.append(probe(y))
+        small_grays.append(_to_8bit(_small(y, shape)))
+        report(0.1 * (index + 1) / count, f"reading frame {index + 1}/{count}")
+    assert size is not None
+    keys = check_keyframes(keyframes, count, size)
+    shot_list = list(shots) if shots is not None else shots_from_probes(probes)
+    result = KeyframeReport(shots=shot_list)
+    shot_reporter = report.stage(0.1, 1.0)
+    for shot in shot_list:
+        in_shot = [key for key in keys if key.index in shot]
+        result.keyframes_by_shot.append([key.index for key in in_shot])
+        _colour_shot(shot, in_shot, gray_frames, automatic_frames, small_grays, size, shape,
+                     settings, write_frame, result, shot_reporter, count)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _small_keyframe(key: Keyframe, gray_small: np.ndarray,
+                    shape: tuple[int, int]) -> np.ndarray:
+    """(h, w, 4) float32: the keyframe's gray (blurred, 0..1), a, b and confidence."""
+    confidence = (np.ones(key.ab.shape[:2], np.float32) if key.confidence is None
+                  else np.clip(np.asarray(key.confidence, np.float32), 0.0, 1.0))
+    return np.dstack([_blurred(gray_small), _small(key.ab, shape),
+                      _small(confidence, shape)]).astype(np.float32)
+
+
+def _blurred(gray8: np.ndarray) -> np.ndarray:
+    """A gray frame (0..1) lightly blurred: the photometric check ignores noise and grain."""
+    return cv2.GaussianBlur(gray8.astype(np.float32) / 255.0, (0, 0), 1.0)
+
+
+class _Follower:
+    """One keyframe's colour followed frame by frame, one way in time, at the working size.
+
+    Each frame's colour is read from the keyframe along the composed flow (sharp, no
+    drift) where that is trusted; elsewhere the follower's own previous frame, moved
+    along the flow, stands in where its gray still matches (occlusions, lost tracks);
+    gaps left are filled from the trusted colour around them (:func:`_fill`).
+    """
+
+    def __init__(self, key_small: np.ndarray, gray8: np.ndarray,
+                 settings: KeyframeSettings) -> None:
+        self.key, self.settings, self.distance = key_small, settings, 0
+        self.key8 = gray8
+        self.dis = cv2.DISOpticalFlow_create(  # type: ignore[attr-defined]
+            FLOW_PRESETS[settings.anchor_preset])
+        self.track = Track(gray8.shape)
+        self.known, self.use = _fill(key_small[..., 1:3], key_small[..., 3], gray8, settings)
+        self._previous = np.dstack([self.known, self._remembered(key_small[..., 3]),
+                                    _blurred(gray8)])
+
+    def _remembered(self, given: np.ndarray) -> np.ndarray:
+        """The weight carried on to the next frame: what tracking and carrying gave, and
+        only a share of what filling added (else a fill would feed on itself frame after
+        frame and take over something new)."""
+        return given + self.settings.fill_memory * (self.use - given)
+
+    def advance(self, to_previous: np.ndarray, previous_to: np.ndarray,
+                gray8: np.ndarray) -> None:
+        """Move on to the next frame (gray ``gray8``), given the flows between them."""
+        settings = self.settings
+        self.distance += 1
+        self.track.step(to_previous, previous_to)
+        blurred = _blurred(gray8)
+        if settings.anchor:
+            self.track.anchor(gray8, blurred, self.key8, self.key[..., 0], self.dis,
+                              settings.recover, settings.match_tolerance)
+        sampled = self.track.sample(self.key)
+        fade = np.exp(-self.distance / settings.reach)
+        tracked = (self.track.confidence * sampled[..., 3] * fade
+                   * _match(sampled[..., 0], blurred, settings))
+        moved, inside = carry(self._previous, to_previous)
+        carried = (moved[..., 2] * inside * np.exp(-1.0 / settings.reach)
+                   * _match(moved[..., 3], blurred, settings))
+        # The colour read from the keyframe first, the carried one where that is not
+        # trusted; the weight is the better of the two, never their accumulation (a weak
+        # trust repeated frame after frame must stay weak).
+        carried_share = (1.0 - tracked) * carried
+        ab = ((tracked[..., None] * sampled[..., 1:3] + carried_share[..., None] * moved[..., :2])
+              / np.maximum(tracked + carried_share, 1e-6)[..., None])
+        use = np.maximum(tracked, carried)
+        self.known, self.use = _fill(ab, use, gray8, settings)
+        self._previous = np.dstack([self.known, self._remembered(use), blurred])
+
+
+def _match(gray: np.ndarray, blurred: np.ndarray, settings: KeyframeSettings) -> np.ndarray:
+    """Trust (h, w) in [0, 1] that a colour read at ``gray`` belongs to this surface."""
+    return np.exp(-((gray - blurred) / settings.match_tolerance) ** 2)
+
+
+def _spread(values: np.ndarray, weight: np.ndarray, lightness: np.ndarray,
+            settings: KeyframeSettings) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` (h, w, 2) where ``weight`` (h, w) is high spread to the pixels around,
+    along the lightness's edges (normalised fast global smoothing): the spread values and
+    how far they hold (h, w) in [0, 1]: by the weight that arrives, and only from
+    surfaces of about the same lightness (not across the edges of something new)."""
+    spread = global_smooth(lightness, np.dstack([weight[..., None] * values,
+                                                 weight * lightness, weight]),
+                           settings.fill_strength)
+    support = np.maximum(spread[..., 3], 1e-4)
+    source_lightness = spread[..., 2] / support
+    alike = np.exp(-((source_lightness - lightness) / settings.fill_lightness) ** 2)
+    reach = np.clip(support / settings.fill_support, 0.0, 1.0) * alike
+    return spread[..., :2] / support[..., None], reach
+
+
+def _fill(ab: np.ndarray, weight: np.ndarray, gray8: np.ndarray,
+          settings: KeyframeSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Colour (h, w, 2) where ``weight`` (h, w) is low taken from the trusted colour around
+    it (:func:`_spread`), and the new weight, raised where that colour holds."""
+    weight = np.asarray(weight, np.float32)
+    lightness = gray_lightness(gray8.astype(np.float32) / 255.0)
+    filled, reach = _spread(ab, weight, lightness, settings)
+    own = np.clip(weight / settings.trust, 0.0, 1.0)[..., None]
+    known = own * ab + (1.0 - own) * filled
+    use = weight + (1.0 - weight) * reach
+    return known.astype(np.float32), use.astype(np.float32)
+
+
+def _colour_shot(shot: range, keys: list[Keyframe], gray_frames: Sequence[np.ndarray],
+                 automatic_frames: Sequence[np.ndarray], small_grays: list[np.ndarray],
+                 size: tuple[int, int], shape: tuple[int, int], settings: KeyframeSettings,
+                 write_frame: Callable[[int, np.ndarray], None], result: KeyframeReport,
+                 report: Reporter, count: int) -> None:
+    """Colour one shot: a backward pass from each keyframe (kept), then a forward pass
+    that joins both ways, blends with the automatic colour and writes each frame."""
+    grays = small_grays[shot.start:shot.stop]
+    local = [key.index - shot.start for key in keys]
+    smalls = [_small_keyframe(key, grays[i], shape) for key, i in zip(keys, local)]
+    flows = Flows(grays, settings.flow_preset,
+                  range(local[0], local[-1]) if keys else range(0))
+    # Progress in frame steps, two per frame: the backward pass takes up to one (the
+    # frames before the last keyframe), writing the rest.
+    total = 2 * count
+    done = [2 * shot.start]
+
+    def tick(message: str, steps: int = 1) -> None:
+        done[0] += steps
+        report(done[0] / total, message)
+
+    behind: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+    for j in range(len(keys) - 1, -1, -1):
+        follower = _Follower(smalls[j], grays[local[j]], settings)
+        stop = local[j - 1] if j > 0 else -1
+        for t in range(local[j] - 1, stop, -1):
+            forward, backward = flows.pair(t)  # t -> t + 1 and back
+            follower.advance(forward, backward, grays[t])
+            behind[t] = (follower.known.astype(np.float16), follower.use.astype(np.float16),
+                         follower.distance)
+            tick(f"frame {shot.start + t + 1}/{count}: following keyframes back")
+    done[0] = 2 * shot.start + (len(shot) if keys else 0)
+    follower_ahead, current = None, -1
+    for t in range(len(shot)):
+        if current + 1 < len(keys) and t == local[current + 1]:
+            current += 1
+            follower_ahead = _Follower(smalls[current], grays[t], settings)
+        elif follower_ahead is not None:
+            forward, backward = flows.pair(t - 1)
+            follower_ahead.advance(backward, forward, grays[t])
+        parts = []
+        if follower_ahead is not None:
+            parts.append((follower_ahead.known, follower_ahead.use, follower_ahead.distance))
+        if t in behind:
+            ab, use, distance = behind.pop(t)
+            parts.append((ab.astype(np.float32), use.astype(np.float32), distance))
+        index = shot.start + t
+        rgb, share = _frame(parts, grays[t], gray_frames[index], automatic_frames[index],
+                            size, shape, settings)
+        result.keyframe_share.append(share)
+        write_frame(index, rgb)
+        tick(f"frame {index + 1}/{count}", 1 if keys else 2)
+
+
+def _frame(parts: list[tuple[np.ndarray, np.ndarray, int]], gray8: np.ndarray,
+           gray_frame: np.ndarray, automatic: np.ndarray, size: tuple[int, int],
+           shape: tuple[int, int], settings: KeyframeSettings) -> tuple[np.ndarray, float]:
+    """One output frame from the keyframe colour followed to it ((a/b, weight, frames
+    from its keyframe) per keyframe), and the share of it coloured from keyframes."""
+    y = luminance(np.asarray(gray_frame, np.float32))
+    automatic = np.asarray(automatic, np.float32)
+    if automatic.shape[:2] != size:
+        raise BadInputError(f"the automatic colour is {automatic.shape[1]}x"
+                            f"{automatic.shape[0]} but the video is {size[1]}x{size[0]}")
+    automatic_ab = rgb_to_ab(automatic)
+    if not parts:
+        return join_chroma(y, automatic_ab), 0.0
+    automatic_small = _small(automatic_ab, shape)
+    # The keyframes either side, each by its weight over its distance: the nearer one
+    # dominates and hands over smoothly; trusted where either is.
+    shares = [use / (1.0 + distance) for _, use, distance in parts]
+    total = np.maximum(sum(shares), 1e-6)
+    known = sum(share[..., None] * ab for share, (ab, _, _) in zip(shares, parts)) / total[
+        ..., None]
+    use = 1.0 - np.prod([1.0 - weight for _, weight, _ in parts], axis=0)
+    # Where no keyframe colour is trusted the automatic colour fills in, corrected by how
+    # the keyframe colour differs from it nearby (spread along the gray frame's edges):
+    # fully where enough trusted weight arrives, not at all inside a region that edges
+    # close off (something new).
+    lightness = gray_lightness(gray8.astype(np.float32) / 255.0)
+    # Weight below a tenth counts as none (the tails of the trust measures).
+    weight = np.clip((use - 0.1) / (settings.trust - 0.1), 0.0, 1.0)
+    correction, reach = _spread(known - automatic_small, weight, lightness, settings)
+    fallback = automatic_small + reach[..., None] * correction
+    change = weight[..., None] * (known - fallback) + fallback - automatic_small
+    if shape != size:
+        change = joint_bilateral_upsample(change, lightness, gray_lightness(y))
+    share = float(np.mean(weight + (1.0 - weight) * reach))
+    return join_chroma(y, automatic_ab + change), share
