@@ -162,9 +162,11 @@ def find_shots(source: str, target: str, settings: dict) -> dict:
     started = time.perf_counter()
     try:
         from colorize_app import media
+        from colorize_app.sessions.video_memory import check_video_memory
         from deep_video_prior.shots import detect_shots
 
         frames = media.open_frames(source)
+        check_video_memory(frames, refine=settings.get("refine") is not None)
         shots = detect_shots(frames)
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
         return _failure(started, error)
@@ -182,8 +184,10 @@ def colorize_video_shot(source: str, target: str, settings: dict, shot: list) ->
     notes: list = []
     try:
         from colorize_app import media, video_frames, video_job
+        from colorize_app.sessions.video_memory import check_video_memory
 
         frames = media.open_frames(source)
+        check_video_memory(frames, refine=settings.get("refine") is not None)
         span = range(*shot)
         gray, notes = video_frames.as_gray(
             video_frames.FrameRange(frames.reopened(), span), source)

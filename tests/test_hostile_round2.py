@@ -138,3 +138,84 @@ def test_a_checkpoint_whose_data_file_is_a_fifo_is_refused(tmp_path):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+# --- memory before decoding: video frames, batch workers, project layers ---------------------
+
+def zeros_png(path: Path, width: int, height: int) -> Path:
+    """A small 8-bit gray PNG of ``width`` x ``height`` zeros (deflated rows)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    rows = zlib.compressobj(9)
+    body = b"".join(rows.compress(bytes(width + 1)) for _ in range(height)) + rows.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.fixture
+def two_gib(monkeypatch):
+    """The machine (and container) has 2 GiB left."""
+    from colorize_app import media_files
+
+    monkeypatch.setattr(media_files, "available_memory", lambda: 2 * 2**30)
+
+
+def run_cli(capsys, *arguments: str) -> tuple[int, str]:
+    from colorize_app import cli
+
+    code = cli.main(list(arguments))
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    return code, lines[-1] if lines else ""
+
+
+def test_colorize_video_checks_memory_from_the_probe(tmp_path, capsys, two_gib):
+    from colorize_app.media_video_in import ffmpeg_exe
+
+    clip = tmp_path / "big.avi"  # MJPEG of 4000 x 3000 frames: 7.2 GB of work
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    "color=c=gray:s=4000x3000:r=5:d=0.4", "-c:v", "mjpeg", str(clip)],
+                   check=True)
+    code, line = run_cli(capsys, "video", str(clip), "-o", str(tmp_path / "out.mp4"),
+                         "--model", str(FIXTURES / "eccv16_tiny.pth"))
+    assert (code, line) == (1, f"colorize: error: colorizing the 4000 x 3000 frames of {clip} "
+                               "needs about 6.7 GB of memory but only 2.0 GB is available "
+                               "(machine or container limit); use a video of smaller frames")
+    assert sorted(os.listdir(tmp_path)) == ["big.avi"]
+
+
+def test_a_frame_folder_of_one_huge_png_is_refused_before_decoding(tmp_path, capsys, two_gib):
+    (tmp_path / "frames").mkdir()
+    zeros_png(tmp_path / "frames" / "0001.png", 15000, 15000)  # about 218 kB
+    code, line = run_cli(capsys, "video", str(tmp_path / "frames"), "-o",
+                         str(tmp_path / "out.mp4"), "--model",
+                         str(FIXTURES / "eccv16_tiny.pth"), "--no-refine")
+    assert code == 1
+    assert line.startswith("colorize: error: colorizing the 15000 x 15000 frames of ")
+    code, line = run_cli(capsys, "refine", str(tmp_path / "frames"), str(tmp_path / "frames"),
+                         "-o", str(tmp_path / "out.mp4"))
+    assert code == 1
+    assert line.startswith("colorize: error: refining the 15000 x 15000 frames of ")
+
+
+def test_batch_workers_check_a_photo_s_memory_before_decoding(tmp_path, two_gib):
+    from colorize_app import batch_tasks
+
+    zeros_png(tmp_path / "big.png", 15000, 15000)
+    settings = {"model": str(FIXTURES / "eccv16_tiny.pth"), "input_size": 256,
+                "temperature": 0.38, "threads": 1, "out_dir": str(tmp_path / "out")}
+    from colorize_app.model_registry import file_sha256
+
+    settings["model_sha256"] = file_sha256(FIXTURES / "eccv16_tiny.pth")
+    result = batch_tasks.colorize_photo(str(tmp_path / "big.png"),
+                                        str(tmp_path / "out" / "big.png"), settings)
+    assert result["status"] == "failed"
+    assert result["error"] == (f"colorizing the 15000 x 15000 photo {tmp_path / 'big.png'} "
+                               "needs about 83.8 GB of memory but only 2.0 GB is available "
+                               "(machine or container limit); use a smaller image")

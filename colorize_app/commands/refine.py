@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from colorize_app import media, video_job
     from colorize_app.commands import video_options
     from colorize_app.progress_bar import progress_bar
+    from colorize_app.sessions.video_memory import check_video_memory
     from colorize_app.video_frames import as_gray, checkpoint_dir, resized_to
 
     settings = video_options.refine_settings(args)
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     media.check_not_input(args.output, inputs)
     gray_source = media.open_frames(args.gray)
     processed = media.open_frames(args.processed)
+    for frames in (gray_source, processed):  # from the probes, before any frame is decoded
+        check_video_memory(frames, colorize=False)
     if len(gray_source) != len(processed):
         raise BadInputError(f"GRAY has {len(gray_source)} frames but PROCESSED has "
                             f"{len(processed)}; they must pair one to one")

@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from colorize_app.commands import video_options
     from colorize_app.model_registry import resolve_model
     from colorize_app.progress_bar import progress_bar
+    from colorize_app.sessions.video_memory import check_video_memory
 
     temperature = check_temperature(args.temperature)
     if args.project:
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = [args.input, *model_files(model_path)]  # the model is never written over either
     media.check_not_input(args.output, inputs)
     source = media.open_frames(args.input)
+    check_video_memory(source, refine=settings is not None)  # from the probe, before decoding
     model = load_model(model_path)
     gray, notes = video_frames.as_gray(source.reopened(), args.input)
     notes = list(source.notes) + notes
