@@ -219,3 +219,20 @@ def test_batch_workers_check_a_photo_s_memory_before_decoding(tmp_path, two_gib)
     assert result["error"] == (f"colorizing the 15000 x 15000 photo {tmp_path / 'big.png'} "
                                "needs about 83.8 GB of memory but only 2.0 GB is available "
                                "(machine or container limit); use a smaller image")
+
+
+def test_colorize_refine_is_quiet_about_tensorflow_s_start_up(tmp_path):
+    import sys
+
+    make_video(tmp_path / "gray.mp4", "gray", 4)
+    make_video(tmp_path / "colour.mp4", "orange", 4)
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("TF_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "colorize_app.cli", "refine", str(tmp_path / "gray.mp4"),
+         str(tmp_path / "colour.mp4"), "-o", str(tmp_path / "out.mp4")],
+        capture_output=True, text=True, timeout=600, env=environment,
+        cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr
+    for notice in ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard"):
+        assert notice not in result.stderr

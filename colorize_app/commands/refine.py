@@ -64,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError(f"GRAY has {len(gray_source)} frames but PROCESSED has "
                             f"{len(processed)}; they must pair one to one")
     notes = list(gray_source.notes) + list(processed.notes)
+    from colorize_app.tf_startup import import_tensorflow
+
+    import_tensorflow()  # first, the quiet way: TensorFlow's start-up notices are dropped
     gray: Sequence[np.ndarray] = gray_source
     if (gray_source.width, gray_source.height) != (processed.width, processed.height):
         notes.append(f"gray frames resized from {gray_source.width} x {gray_source.height} to "
