@@ -28,6 +28,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from algorithms.errors import ColorizeError
 from colorize_app.gui import settings
 from colorize_app.gui.base_window import PROJECT_FILTER, MethodWindow
 from colorize_app.gui.frame_scrubber import FrameScrubber
@@ -43,6 +44,7 @@ from colorize_app.gui.model_picker import (
 from colorize_app.gui.video_keyframes import VideoKeyframesMixin
 from colorize_app.gui.video_state import VIDEO_FILTER, VideoProjectMixin
 from colorize_app.sessions.video import EPOCHS_RANGE, PRESETS, SHOW_CHOICES, VideoSession
+from colorize_app.sessions.video_memory import check_video_memory
 from colorize_app.video_frames import FrameFolder
 from deep_video_prior import RefineSettings
 
@@ -299,6 +301,11 @@ class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
         session.show = self.session.show
         session.model = self.picker.current()
         session.open(path)
+        try:  # from the probe, before any frame is decoded: the words of `colorize video`
+            check_video_memory(session.source)
+        except ColorizeError:
+            session.close()
+            raise
         self.adopt_session(session)
         self.mark_changed()  # as a new model would: the video is the window's work now
         source = session.source

@@ -221,3 +221,18 @@ def test_cancelled_run_says_so_and_how_to_go_on(qtbot, window, monkeypatch):
     text = window.report_label.text()
     assert text.startswith("Colorize video: cancelled after ") and "Resume (Ctrl+R)" in text
     assert window.statusBar().currentMessage().startswith("Colorize video: cancelled after ")
+
+
+def test_a_video_too_large_is_refused_with_the_command_lines_words(
+        qtbot, clip, model_file, monkeypatch, tmp_path, errors, capsys):
+    from colorize_app import cli, media_files
+
+    monkeypatch.setattr(media_files, "available_memory", lambda: 100_000)
+    assert cli.main(["video", str(clip), "--model", str(model_file), "-o",
+                     str(tmp_path / "out.mp4")]) == 1
+    said = capsys.readouterr().err.strip().splitlines()[-1].removeprefix("colorize: error: ")
+    assert said.startswith("colorizing the 48 x 32 frames of ")
+    window = VideoWindow()
+    qtbot.addWidget(window)
+    assert window.load(str(clip)) is False
+    assert errors == [("Open video", said, "")] and window.source is None
