@@ -30,6 +30,7 @@ from colorize_app.media_files import (  # noqa: F401 - part of the media module'
     open_temporary,
     read_input_bytes,
 )
+from colorize_app.media_tiff import is_tiff, read_tiff, tiff_size
 
 #: Largest image (width x height) read; larger ones are refused from the header, before decoding.
 MAX_PIXELS = 250_000_000
@@ -107,14 +108,21 @@ def read_image(path: PathLike) -> LoadedImage:
                 check_data_present(path, image, file_size)
                 check_memory(width * height * DECODE_BYTES_PER_PIXEL,
                              f"decoding {path} ({width} x {height} pixels)")
-                if _pillow_reduces_depth(image):
+                if image.format == "TIFF" and image.mode == "F":
+                    # Pillow would clip floats to 8 bits: a [0, 1] image came out black.
+                    pixels, bit_depth, notes = read_tiff(path, MAX_PIXELS,
+                                                         DECODE_BYTES_PER_PIXEL)
+                elif _pillow_reduces_depth(image):
                     pixels, bit_depth, notes = _decode_with_opencv(path, image)
                 else:
                     image.load()
                     ImageOps.exif_transpose(image, in_place=True)
                     pixels, bit_depth, notes = _pixels_from_pillow(image, path)
     except UnidentifiedImageError:
-        raise BadInputError(f"{path} is not an image file that can be read") from None
+        if not is_tiff(path):
+            raise BadInputError(f"{path} is not an image file that can be read") from None
+        # Floating-point RGB, 64- or 16-bit float TIFFs: Pillow cannot open them.
+        pixels, bit_depth, notes = read_tiff(path, MAX_PIXELS, DECODE_BYTES_PER_PIXEL)
     except Image.DecompressionBombError:
         raise BadInputError(f"{path} is too large (over {MAX_PIXELS:,} pixels)") from None
     except PermissionError:
@@ -145,6 +153,8 @@ def image_size(path: PathLike) -> tuple[int, int]:
                 if image.getexif().get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
                     width, height = height, width
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        if is_tiff(path):  # floating-point TIFFs Pillow cannot open
+            return tiff_size(path)
         read_image(path)  # gives this file's one-line error
         raise BadInputError(f"{path} is not an image file that can be read") from None
     return width, height

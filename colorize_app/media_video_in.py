@@ -213,8 +213,7 @@ def _folder_frame_size(path: str) -> tuple[int, int]:
             if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # EXIF orientation turns it
                 width, height = height, width
     except (OSError, SyntaxError, ValueError):
-        media.read_image(path)  # gives the one-line error for this file
-        raise BadInputError(f"{path} is not an image file that can be read") from None
+        return media.image_size(path)  # a TIFF Pillow cannot open, or this file's error
     return width, height
 
 

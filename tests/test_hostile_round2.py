@@ -236,3 +236,42 @@ def test_colorize_refine_is_quiet_about_tensorflow_s_start_up(tmp_path):
     assert result.returncode == 0, result.stderr
     for notice in ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard"):
         assert notice not in result.stderr
+
+
+# --- formats: float and 16-bit TIFFs read by their range, or refused with it ---------------
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("colour", [False, True])
+def test_float_tiffs_in_0_1_are_read_as_they_are(tmp_path, dtype, colour):
+    import tifffile
+
+    ramp = np.linspace(0, 1, 12 * 16).reshape(12, 16)
+    pixels = np.stack([ramp, ramp * 0.5, ramp * 0.25], 2) if colour else ramp
+    tifffile.imwrite(tmp_path / "f.tif", pixels.astype(dtype),
+                     photometric="rgb" if colour else "minisblack")
+    image = media.read_image(tmp_path / "f.tif")
+    np.testing.assert_allclose(image.pixels, pixels, atol=1e-3)  # was all black (or refused)
+    assert media.image_size(tmp_path / "f.tif") == (16, 12)
+
+
+def test_float_tiffs_of_levels_are_scaled_and_others_refused_with_their_range(tmp_path):
+    import tifffile
+
+    ramp = np.linspace(0, 1, 12 * 16).reshape(12, 16)
+    tifffile.imwrite(tmp_path / "levels.tif", (ramp * 65535).astype(np.float32))
+    image = media.read_image(tmp_path / "levels.tif")
+    np.testing.assert_allclose(image.pixels, ramp, atol=1e-6)
+    assert image.notes == ("floating-point samples up to 6.554e+04 read as levels of 0 to "
+                           "65535",)
+    tifffile.imwrite(tmp_path / "negative.tif", (ramp - 0.5).astype(np.float32))
+    with pytest.raises(BadInputError, match=r"negative\.tif has floating-point samples from "
+                                            r"-0\.5 to 0\.5, outside \[0, 1\]: save it"):
+        media.read_image(tmp_path / "negative.tif")
+    tifffile.imwrite(tmp_path / "nan.tif", np.full((4, 4), np.nan, np.float32))
+    with pytest.raises(BadInputError, match="not finite numbers"):
+        media.read_image(tmp_path / "nan.tif")
+    tifffile.imwrite(tmp_path / "sixteen.tif", (np.stack([ramp] * 3, 2) * 65535)
+                     .astype(np.uint16), photometric="rgb")
+    image = media.read_image(tmp_path / "sixteen.tif")
+    assert image.bit_depth == 16
+    np.testing.assert_allclose(image.pixels[..., 0], ramp, atol=1e-4)
