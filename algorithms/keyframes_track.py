@@ -90,7 +90,7 @@ class Track:
         visible *= ((sample_x >= 0) & (sample_x <= width - 1)
                     & (sample_y >= 0) & (sample_y <= height - 1))
         moved[..., 2] *= visible
-        self.state = moved
+        self.state = moved.astype(np.float32)
 
     def anchor(self, gray8: np.ndarray, blurred: np.ndarray, key8: np.ndarray,
                key_blurred: np.ndarray, dis: cv2.DISOpticalFlow, recover: bool = False,

@@ -380,3 +380,34 @@ def peek_project(path: PathLike) -> tuple[str, list[str]]:
              if isinstance(entry, dict) and isinstance(entry.get("path"), str)] \
         if isinstance(images, dict) else []
     return manifest["method"], paths
+
+
+#: Largest strokes file (``.json``) read as a keyframe, in bytes.
+MAX_STROKES_FILE_BYTES = 32 * 1024**2
+
+
+def load_strokes_file(path: PathLike) -> tuple[list[Stroke], dict]:
+    """Strokes and settings of a strokes file: a scribble project (``.colorize``: its
+    strokes and settings), or ``.json`` holding the strokes as a project stores them (a list,
+    or ``{"strokes": [...], ...}`` whose other keys are its settings, e.g. ``stroke_reach``).
+    BadInputError (one line naming the file) when it is neither."""
+    path = os.fspath(path)
+    name = os.path.basename(path)
+    if path.lower().endswith(EXTENSION):
+        project = load_project(path)
+        if project.method != "scribble":
+            raise BadInputError(f"{name} is a {project.method} project, not a scribble one")
+        return list(project.strokes), dict(project.settings)
+    raw = media.read_input_bytes(path, "a strokes file", MAX_STROKES_FILE_BYTES)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, RecursionError, ValueError):
+        raise BadInputError(f"{name}: not a strokes file (not JSON text)") from None
+    settings = {}
+    if isinstance(data, dict):
+        settings = {key: value for key, value in data.items() if key != "strokes"}
+        data = data.get("strokes")
+    try:
+        return strokes_from_data(data), settings
+    except BadInputError as error:
+        raise BadInputError(f"{name}: {error}") from None

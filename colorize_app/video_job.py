@@ -28,10 +28,14 @@ from colorize_app.video_frames import FrameFolder, MappedFrames
 from deep_video_prior.settings import PRESET_NAMES
 
 if TYPE_CHECKING:
+    from algorithms.keyframes import KeyframeReport, KeyframeSettings
+    from colorize_app.sessions.video_keyframes import KeyframeEdit
     from deep_video_prior.settings import RefineReport, RefineSettings
 
 #: Share of the progress bar that the per-frame colorization takes when no frame is done.
 COLORIZE_SHARE = 0.4
+#: Of the rest, the share that refinement takes when keyframes follow it.
+REFINE_SHARE_WITH_KEYFRAMES = 0.8
 
 
 class FrameColorizer(Protocol):
@@ -101,12 +105,14 @@ def duration_text(seconds: float) -> str:
 @dataclass
 class JobReport:
     """What a :class:`VideoJob` did: frames written, frames coloured in this run (a folder's
-    missing ones), the writer's notes and the engine's report (None when not refined)."""
+    missing ones), the writer's notes, the engine's report (None when not refined in this
+    run) and the keyframe engine's (None without keyframes)."""
 
     frames: int = 0
     colorized: int = 0
     notes: list[str] = field(default_factory=list)
     refine: RefineReport | None = None
+    keyframes: KeyframeReport | None = None
 
 
 @dataclass
@@ -121,6 +127,12 @@ class VideoJob:
     writes the per-frame colour as it is; else finished shots are kept in ``checkpoints``
     (removed once the output is complete, unless ``keep_checkpoints``). ``output``,
     ``fps``, ``audio_from``, ``inputs``: as for :class:`media.FrameWriter`.
+
+    With ``keyframes`` (:class:`~colorize_app.sessions.video_keyframes.KeyframeEdit`, their
+    frame and size already checked) the automatic colour (refined, when ``refine`` is
+    given, into the PNG folder ``automatic``, which a later run reuses when complete) is
+    only the background: the keyframes' colour is carried through their shots
+    (:func:`algorithms.keyframes.propagate_keyframes`, ``keyframe_settings``).
     """
 
     gray: Sequence[np.ndarray]
@@ -136,6 +148,9 @@ class VideoJob:
     keep_checkpoints: bool = False
     audio_from: str | None = None
     inputs: Sequence[str] = ()
+    keyframes: Sequence[KeyframeEdit] = ()
+    automatic: Path | None = None
+    keyframe_settings: KeyframeSettings | None = None
 
     def __post_init__(self) -> None:
         colorizes = not (self.source is None or self.colorizer is None
@@ -145,6 +160,9 @@ class VideoJob:
                              "a temperature")
         if self.refine is not None and self.checkpoints is None:
             raise ValueError("a refined video job needs a checkpoints folder")
+        if self.keyframes and self.refine is not None and self.automatic is None:
+            raise ValueError("a refined video job with keyframes needs a folder for the "
+                             "automatic colour")
 
     def resuming(self) -> bool:
         """True when an earlier, interrupted run of this job left checkpoints."""
@@ -160,6 +178,16 @@ class VideoJob:
         result = JobReport()
         colour, share = self._per_frame_colour(report, result)
         refine, checkpoints = self.refine, self.checkpoints  # both or neither (__post_init__)
+        if self.keyframes:
+            automatic, shots, share = self._automatic(colour, report, share, result,
+                                                      cancelled)
+            with media.FrameWriter(self.output, fps=self.fps, audio_from=self.audio_from,
+                                   inputs=self.inputs, frame_count=len(colour)) as writer:
+                result.keyframes = self._propagate(writer, automatic, shots,
+                                                   report.stage(share, 1.0), cancelled)
+            self._finish_checkpoints()
+            result.frames, result.notes = writer.frames_written, list(writer.notes)
+            return result
         with media.FrameWriter(self.output, fps=self.fps, audio_from=self.audio_from,
                                inputs=self.inputs, frame_count=len(colour)) as writer:
             if refine is None or checkpoints is None:
@@ -167,10 +195,15 @@ class VideoJob:
             else:
                 result.refine = self._refine(writer, self.gray, colour, refine, checkpoints,
                                              report.stage(share, 1.0), cancelled)
-        if checkpoints is not None and refine is not None and not self.keep_checkpoints:
-            shutil.rmtree(checkpoints, ignore_errors=True)
+        self._finish_checkpoints()
         result.frames, result.notes = writer.frames_written, list(writer.notes)
         return result
+
+    def _finish_checkpoints(self) -> None:
+        """The output is complete: its checkpoints go, unless they are to be kept."""
+        if self.checkpoints is not None and self.refine is not None \
+                and not self.keep_checkpoints:
+            shutil.rmtree(self.checkpoints, ignore_errors=True)
 
     # -- stages ---------------------------------------------------------------------------
 
@@ -194,6 +227,47 @@ class VideoJob:
                                  report.stage(0.0, share))
         result.colorized = len(missing)
         return self.frames, share
+
+    def _automatic(self, colour: Sequence[np.ndarray], report: Reporter, share: float,
+                   result: JobReport, cancelled: CancelCheck | None
+                   ) -> tuple[Sequence[np.ndarray], list[range] | None, float]:
+        """The automatic colour under the keyframes, the shots found and the progress
+        share spent: the per-frame colour, or it refined into the ``automatic`` folder
+        (kept: a run with other keyframes reads it back)."""
+        refine, checkpoints, folder = self.refine, self.checkpoints, self.automatic
+        if refine is None or checkpoints is None or folder is None:
+            return colour, None, share
+        frames = FrameFolder(folder, len(colour))
+        if frames.complete():
+            return frames, None, share
+        from colorize_app import media
+
+        stop = share + REFINE_SHARE_WITH_KEYFRAMES * (1.0 - share)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with media.FrameWriter(folder, fps=self.fps, frame_count=len(colour)) as writer:
+            result.refine = self._refine(writer, self.gray, colour, refine, checkpoints,
+                                         report.stage(share, stop), cancelled)
+        return frames, result.refine.shots, stop
+
+    def _propagate(self, writer: Any, automatic: Sequence[np.ndarray],
+                   shots: list[range] | None, report: Reporter,
+                   cancelled: CancelCheck | None) -> KeyframeReport:
+        """The keyframes' colour carried through their shots, written to ``writer``."""
+        from algorithms.keyframes import KeyframeSettings, propagate_keyframes
+
+        keys = []
+        for number, edit in enumerate(self.keyframes):
+            report(0.0, f"keyframe {number + 1}/{len(self.keyframes)}: frame {edit.frame}")
+            keys.append(edit.keyframe(self.gray[edit.frame], automatic[edit.frame]))
+
+        def write_frame(index: int, rgb: np.ndarray) -> None:
+            if index != writer.frames_written:
+                raise RuntimeError(f"frame {index} written out of order")
+            writer.write(rgb)
+
+        return propagate_keyframes(self.gray, automatic, keys, write_frame, shots=shots,
+                                   settings=self.keyframe_settings or KeyframeSettings(),
+                                   progress=report, cancelled=cancelled)
 
     @staticmethod
     def _refine(writer: Any, gray: Sequence[np.ndarray], colour: Sequence[np.ndarray],

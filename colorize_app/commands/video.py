@@ -16,15 +16,28 @@ order). An OUTPUT with a video extension is written as an H.264 video with INPUT
 any other OUTPUT is a folder of PNG frames 00000.png, 00001.png, ... A colour video is
 recoloured (only its lightness is used). An interrupted run (Ctrl+C) resumes from its
 per-shot checkpoints when the same command is run again. With --project, a project saved
-by the video window (.colorize) gives the video, the model and the quality preset (--model,
---preset, --epochs and --no-irt, when given, replace the project's)."""
+by the video window (.colorize) gives the video, the model, the quality preset and the
+keyframes (--model, --preset, --epochs, --no-irt and --keyframes, when given, replace the
+project's).
+
+Keyframes (--keyframes): give the colour of a few frames yourself and the rest of each
+shot follows: the keyframes' colour is carried forward and backward along the motion,
+never across a cut, and the automatic colour fills in only where no keyframe colour
+reaches (new things entering the picture). FILE_OR_DIR is one keyframe file or a folder
+of them, each named by its frame number counted from 0 as output frames are named
+(0045.png is the 46th frame): a colour image the size of the video (only its colour is
+used: its lightness stays the video's), or strokes painted on that frame (0045.json: a
+list of strokes as projects store them, or {"strokes": [...], "stroke_reach": 0.1}; or a
+scribble project 0045.colorize), colorized there by Levin et al. (over the automatic
+colour when a stroke reach is given)."""
 
 EPILOG = """\
 --model takes a name from `colorize models list` or a model file, as `colorize cnn`.
 Examples:
   colorize video old_film.mp4 -o coloured.mp4
   colorize video old_film.mp4 -o frames/ --no-refine --temperature 0.3
-  colorize video --project old_film.colorize -o coloured.mp4"""
+  colorize video --project old_film.colorize -o coloured.mp4
+  colorize video old_film.mp4 -o coloured.mp4 --keyframes keyframes/"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,13 +61,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(default 0.38)")
     parser.add_argument("--no-refine", action="store_true",
                         help="write the per-frame colorization without removing its flicker")
+    parser.add_argument("--keyframes", metavar="FILE_OR_DIR",
+                        help="keyframe colour images or strokes files named by frame number "
+                             "(0045.png, 0045.json): their colour follows the motion through "
+                             "each shot")
     add_refine_options(parser)
     parser.set_defaults(func=run, usage_error=parser.error)
 
 
 def _from_project(args: argparse.Namespace) -> tuple:
-    """(video path, model path, refine settings or None) of --project, refused in one line
-    with the session's words where the window would refuse it."""
+    """(video path, model path, refine settings or None, keyframes) of --project, refused
+    in one line with the session's words where the window would refuse it."""
     from algorithms.errors import BadInputError
     from colorize_app.commands import video_options
     from colorize_app.model_registry import resolve_model
@@ -82,7 +99,8 @@ def _from_project(args: argparse.Namespace) -> tuple:
     own = args.preset is not None or args.epochs is not None or args.no_irt
     settings = None if args.no_refine else (
         video_options.refine_settings(args) if own else session.refine_settings())
-    return path, model, settings
+    keyframes = [session.keyframes[frame] for frame in session.keyframe_frames()]
+    return path, model, settings, keyframes
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,16 +116,23 @@ def run(args: argparse.Namespace) -> int:
     if args.project:
         if args.input:
             args.usage_error("--project gives the video: leave out INPUT")
-        args.input, model_path, settings = _from_project(args)
+        args.input, model_path, settings, keyframes = _from_project(args)
     elif not args.input:
         args.usage_error("the following arguments are required: INPUT (or --project)")
     else:
         settings = None if args.no_refine else video_options.refine_settings(args)
         model_path = resolve_model(args.model)
+        keyframes = []
     inputs = [args.input, *model_files(model_path)]  # the model is never written over either
+    if args.keyframes:
+        inputs.append(args.keyframes)
     media.check_not_input(args.output, inputs)
     source = media.open_frames(args.input)
     check_video_memory(source, refine=settings is not None)  # from the probe, before decoding
+    if args.keyframes:
+        from colorize_app.sessions.video_keyframes import read_keyframes
+
+        keyframes = read_keyframes(args.keyframes, len(source), (source.height, source.width))
     model = load_model(model_path)
     gray, notes = video_frames.as_gray(source.reopened(), args.input)
     notes = list(source.notes) + notes
@@ -125,11 +150,16 @@ def run(args: argparse.Namespace) -> int:
         job = video_job.VideoJob(
             gray, args.output, fps, source=source, colorizer=lambda _report: colorizer,
             temperature=temperature, refine=settings, checkpoints=checkpoints,
-            audio_from=video_job.audio_source([source]), inputs=inputs)
+            audio_from=video_job.audio_source([source]), inputs=inputs,
+            keyframes=keyframes,
+            automatic=None if checkpoints is None else checkpoints / "automatic")
         video_options.print_resuming(job)
         with progress_bar("video") as progress:
             report = job.run(progress)
-    if settings is None:
+    if keyframes:
+        video_options.print_keyframes_summary(report, args.output, model.describe(),
+                                              refined=settings is not None)
+    elif settings is None:
         video_options.print_notes(report.notes)
         print(f"colorized {report.frames} frames with {model.describe()} (per frame, "
               f"not refined) -> {args.output}", file=sys.stdout)

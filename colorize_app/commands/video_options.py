@@ -60,3 +60,17 @@ def print_summary(report, output: str, label: str) -> None:
     shots = len(refined.shots)
     print(f"{label} {report.frames} frames ({shots} shot{'s' if shots != 1 else ''}"
           f"{resumed}, {refined.seconds:.0f} s) -> {output}", file=sys.stdout)
+
+
+def print_keyframes_summary(report, output: str, model: str, refined: bool) -> None:
+    """The writer's notes, then one line: frames, keyframes, shots, output."""
+    print_notes(report.notes)
+    keyed = report.keyframes
+    used = sum(len(frames) for frames in keyed.keyframes_by_shot)
+    shots = sum(1 for frames in keyed.keyframes_by_shot if frames)
+    share = 100.0 * sum(keyed.keyframe_share) / max(1, len(keyed.keyframe_share))
+    automatic = "refined automatic colour" if refined else "per-frame automatic colour"
+    print(f"colorized {report.frames} frames from {used} keyframe{'s' if used != 1 else ''} "
+          f"({shots} of {len(keyed.shots)} shot{'s' if len(keyed.shots) != 1 else ''} keyed, "
+          f"{share:.0f}% of the pixels from keyframes; elsewhere the {automatic} of {model}) "
+          f"-> {output}", file=sys.stdout)

@@ -11,6 +11,11 @@ The run (:meth:`VideoSession.colorize`) is a :class:`~colorize_app.video_job.Vid
 keeps the per-frame colour in the work folder's ``frames/`` and, per set of refine
 settings, ``checkpoints-<tag>/`` and ``refined-<tag>/``; :meth:`VideoSession.export`
 writes the refined frames as a video or a folder.
+
+Keyframes (:meth:`VideoSession.set_keyframe`, :mod:`colorize_app.sessions.video_keyframes`)
+are kept in the project (settings ``keyframes``, layers ``keyframe_NNNNN``). With
+keyframes, ``refined-<tag>/`` is the automatic colour under them and the result is
+``keyed-<tag>-<keyframes digest>/``: changing a keyframe reruns only the propagation.
 """
 
 from __future__ import annotations
@@ -23,12 +28,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from algorithms.cnn.decode import DEFAULT_TEMPERATURE
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 from colorize_app import media
 from colorize_app.project import ImageRef, Project
 from colorize_app.sessions.cnn import ModelChoice
+from colorize_app.sessions.video_keyframes import (
+    KeyframeEdit,
+    check_edit,
+    edits_from_project,
+    edits_to_project,
+)
+from colorize_app.strokes import Stroke
 from colorize_app.video_frames import FrameFolder, as_gray, checkpoint_dir
 from colorize_app.video_job import FrameColorizer, JobReport, VideoJob, settings_tag
 from deep_video_prior.settings import PRESETS as ENGINE_PRESETS
@@ -131,6 +145,8 @@ class VideoSession:
         #: The work folder a project named (None: none); see :meth:`resume_stored_work`.
         self.stored_work: Path | None = None
         self.temperature = DEFAULT_TEMPERATURE
+        #: The keyframes by frame number (see :meth:`set_keyframe`).
+        self.keyframes: dict[int, KeyframeEdit] = {}
 
     # -- document -------------------------------------------------------------------------
 
@@ -141,6 +157,7 @@ class VideoSession:
         self.source = opened
         self.video_check = fingerprint_or_none(path) or {}
         self.frame = 0
+        self.keyframes = {}
         self._find_work()
 
     def close(self) -> None:
@@ -158,6 +175,61 @@ class VideoSession:
         if name not in PRESETS:
             raise BadInputError(f"unknown quality preset {name[:20]!r}")
         self.preset, self.epochs = name, PRESETS[name].epochs
+
+    # -- keyframes ------------------------------------------------------------------------
+
+    def set_keyframe(self, frame: int, rgb: np.ndarray | None = None,
+                     strokes: list[Stroke] | None = None,
+                     stroke_reach: float | None = None) -> KeyframeEdit:
+        """Make ``frame`` (from 0) a keyframe, replacing the one there: its colour ``rgb``
+        ((H, W, 3) in [0, 1], e.g. the scribble result or a colour photo), and/or the
+        ``strokes`` painted on its gray frame (kept to edit again; without ``rgb`` they are
+        colorized at the run, over the automatic colour when ``stroke_reach`` is given).
+        BadInputError (one line) when no video is open or it does not fit."""
+        if self.source is None:
+            raise BadInputError("open a video first")
+        edit = KeyframeEdit(frame, None if rgb is None else np.asarray(rgb, np.float32),
+                            list(strokes or []), stroke_reach)
+        check_edit(edit, len(self.source), (self.source.height, self.source.width))
+        self.keyframes[frame] = edit
+        return edit
+
+    def remove_keyframe(self, frame: int) -> KeyframeEdit | None:
+        """Remove the keyframe of ``frame``; returns it (None when there was none)."""
+        return self.keyframes.pop(frame, None)
+
+    def keyframe_frames(self) -> list[int]:
+        """The frames that are keyframes, in order (for the scrubber's marks)."""
+        return sorted(self.keyframes)
+
+    def keyframe(self, frame: int) -> KeyframeEdit | None:
+        """The keyframe of ``frame``, or None."""
+        return self.keyframes.get(frame)
+
+    def gray_frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` as the gray (H, W, 3) float32 frame that keyframes are painted on."""
+        if self.source is None:
+            raise BadInputError("open a video first")
+        from colorize_app.video_frames import gray_of
+
+        frame = np.asarray(self.source[index], np.float32)
+        return gray_of(frame) if frame.ndim == 3 else np.repeat(frame[..., None], 3, axis=2)
+
+    def automatic_frame(self, index: int) -> np.ndarray | None:
+        """The per-frame automatic colour of frame ``index`` (the scribble tools' "Start
+        from automatic"), or None while the run has not coloured it."""
+        frames = self.per_frame_frames()
+        return frames[index] if frames is not None and frames.has(index) else None
+
+    def keyframes_digest(self) -> str:
+        """A short digest of the keyframes (their frames, colours, strokes, reach)."""
+        digest = hashlib.sha256()
+        entries, layers = edits_to_project(self.keyframes)
+        digest.update(repr(entries).encode())
+        for name in sorted(layers):  # at the 16 bits a project keeps: the same once reopened
+            levels = np.round(np.clip(layers[name], 0.0, 1.0) * 65535.0).astype(np.uint16)
+            digest.update(levels.tobytes())
+        return digest.hexdigest()[:12]
 
     def _find_work(self) -> None:
         self.work = None
@@ -180,12 +252,23 @@ class VideoSession:
             return None
         return FrameFolder(self.work / "frames", len(self.source))
 
-    def refined_frames(self) -> FrameFolder | None:
-        """The refined frames of the chosen settings (complete once a run finished)."""
+    def automatic_frames(self) -> FrameFolder | None:
+        """The refined automatic colour of the chosen settings (the result without
+        keyframes, the background under them)."""
         if self.work is None:
             return None
         tag = settings_tag(self.refine_settings())
         return FrameFolder(self.work / f"refined-{tag}", len(self.source))
+
+    def refined_frames(self) -> FrameFolder | None:
+        """The result of the chosen settings and keyframes (complete once a run finished)."""
+        if self.work is None:
+            return None
+        if not self.keyframes:
+            return self.automatic_frames()
+        tag = settings_tag(self.refine_settings())
+        return FrameFolder(self.work / f"keyed-{tag}-{self.keyframes_digest()}",
+                           len(self.source))
 
     def shown_frames(self) -> FrameFolder | None:
         return self.refined_frames() if self.show == "Refined" else self.per_frame_frames()
@@ -229,6 +312,9 @@ class VideoSession:
         if isinstance(frame, int) and not isinstance(frame, bool) \
                 and 0 <= frame < len(session.source):
             session.frame = frame
+        session.keyframes = edits_from_project(
+            settings.get("keyframes"), project.layers, len(session.source),
+            (session.source.height, session.source.width))
         stored = settings.get("work_folder")
         session.stored_work = Path(stored) if isinstance(stored, str) and stored else None
         session._find_work()
@@ -257,8 +343,9 @@ class VideoSession:
             "frame": self.frame,
             "work_folder": "" if self.work is None else str(self.work),
         }
+        settings["keyframes"], layers = edits_to_project(self.keyframes)
         ref = ImageRef(path, size=(self.source.width, self.source.height))
-        return Project("video", images={"video": ref}, settings=settings)
+        return Project("video", images={"video": ref}, settings=settings, layers=layers)
 
     # -- the run --------------------------------------------------------------------------
 
@@ -271,11 +358,18 @@ class VideoSession:
         refine, tag = self.refine_settings(), settings_tag(self.refine_settings())
         count = len(self.source)
         gray, notes = as_gray(self.source.reopened(), os.path.basename(self.source.path))
-        job = VideoJob(gray, self.work / f"refined-{tag}", self.source.fps,
+        output = self.refined_frames()
+        assert output is not None  # a work folder is set
+        for stale in self.work.glob(f"keyed-{tag}-*"):  # other keyframes' results
+            if stale != output.folder:
+                shutil.rmtree(stale, ignore_errors=True)
+        job = VideoJob(gray, output.folder, self.source.fps,
                        source=self.source.reopened(), colorizer=colorizer,
                        temperature=self.temperature,
                        frames=FrameFolder(self.work / "frames", count), refine=refine,
-                       checkpoints=self.work / f"checkpoints-{tag}", keep_checkpoints=True)
+                       checkpoints=self.work / f"checkpoints-{tag}", keep_checkpoints=True,
+                       keyframes=[self.keyframes[f] for f in sorted(self.keyframes)],
+                       automatic=self.work / f"refined-{tag}")
         return job, notes
 
     def colorize(self, colorizer: Callable[[Reporter], FrameColorizer],
