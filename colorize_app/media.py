@@ -160,19 +160,21 @@ def image_size(path: PathLike) -> tuple[int, int]:
     return width, height
 
 
-def check_data_present(path: str, image: Image.Image, file_size: int) -> None:
+def check_data_present(path: str, image: Image.Image, file_size: int,
+                       head: bytes | None = None) -> None:
     """Refuse a PNG or JPEG whose header declares more pixels than its bytes can hold.
 
     Some decoders fill what is missing with gray instead of failing, so a 335-byte JPEG
     claiming 15000 x 15000 pixels would be decoded as a valid 225-megapixel image. The
     bounds are loose on purpose: deflate shrinks data by at most 1032:1 (so a PNG holds
     at least one byte per 1100 of its 1-bit-per-pixel rows), and a Huffman-coded JPEG
-    spends at least one bit per 8 x 8 block.
+    spends at least one bit per 8 x 8 block. ``head`` is the file's first 64 kB when it
+    is not a file (an image embedded in a project; ``path`` then only names it).
     """
     width, height = image.size
     if image.format == "PNG":
         least = height * (1 + -(-width // 8)) // 1100
-    elif image.format in ("JPEG", "MPO") and _jpeg_is_huffman(path):
+    elif image.format in ("JPEG", "MPO") and _jpeg_is_huffman(path, head):
         least = -(-width // 8) * -(-height // 8) // 8
     else:
         return
@@ -183,10 +185,11 @@ def check_data_present(path: str, image: Image.Image, file_size: int) -> None:
         )
 
 
-def _jpeg_is_huffman(path: str) -> bool:
+def _jpeg_is_huffman(path: str, head: bytes | None = None) -> bool:
     """True when the JPEG's frame header says Huffman coding (SOF0-3, 5-7)."""
-    with open(path, "rb") as file:
-        head = file.read(1 << 16)
+    if head is None:
+        with open(path, "rb") as file:
+            head = file.read(1 << 16)
     position = 2
     while position + 4 <= len(head):
         if head[position] != 0xFF:

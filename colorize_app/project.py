@@ -34,6 +34,7 @@ from colorize_app import __version__, media
 from colorize_app.project_images import (  # noqa: F401 - part of this module's interface
     ImageRef,
     MissingImageError,
+    check_layer_memory,
     default_cache_folder,
     file_sha256,
     image_ref,
@@ -326,6 +327,7 @@ def decode_layer(data: bytes, kind: str, what: str = "layer") -> np.ndarray:
         raise BadInputError(f"{what} is too large ({width} x {height} pixels)")
     if not media._png_chunks_fit(data):  # OpenCV would allocate a lying chunk length
         raise BadInputError(f"{what} is a damaged PNG image")
+    check_layer_memory(what, width, height)  # before decoding: a 2.6 MB project took 6 GB
     decoded = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if decoded is None or decoded.dtype not in (np.uint8, np.uint16) or decoded.size == 0:
         raise BadInputError(f"{what} is a damaged PNG image")

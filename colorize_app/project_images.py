@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 
 from algorithms.errors import BadInputError
-from colorize_app import media, paths
+from colorize_app import media, media_files, paths
 from colorize_app.media_files import file_sha256
 
 PathLike = media.PathLike
@@ -99,15 +99,24 @@ def resolve_image(ref: ImageRef, role: str, project_path: PathLike = "",
                 not ref.sha256 or file_sha256(candidate) == ref.sha256):
             return candidate
     if ref.embedded is not None and cache_folder is not None:
-        _check_embedded_image(ref.embedded, role)  # nothing unreadable goes to the cache
+        # Nothing unreadable, lying or too large for memory goes to the cache; the message
+        # names the project, not the cached copy.
+        _check_embedded_image(ref.embedded, role, os.path.basename(os.fspath(project_path))
+                              or "the project")
         digest = hashlib.sha256(ref.embedded).hexdigest()
         extension = os.path.splitext(ref.path)[1].lower()
         if extension not in media.IMAGE_EXTENSIONS:
             extension = ".png"
-        os.makedirs(cache_folder, exist_ok=True)
         cached = os.path.join(os.fspath(cache_folder), digest + extension)
-        if not os.path.isfile(cached) or file_sha256(cached) != digest:
-            media.atomic_write_bytes(cached, ref.embedded)
+        try:
+            os.makedirs(cache_folder, exist_ok=True)
+            if not os.path.isfile(cached) or file_sha256(cached) != digest:
+                media.atomic_write_bytes(cached, ref.embedded)
+        except (OSError, BadInputError) as error:
+            reason = media_files.reason(error) if isinstance(error, OSError) else str(error)
+            raise BadInputError(f"cannot unpack the project's embedded {role} image into the "
+                                f"cache folder {os.fspath(cache_folder)} (set "
+                                f"{paths.CACHE_DIR_VARIABLE} to a folder): {reason}") from None
         return cached
     if _regular_file(ref.path):
         state = "has changed since the project was saved"
@@ -127,21 +136,39 @@ def _regular_file(path: str) -> bool:
     return True
 
 
-def _check_embedded_image(data: bytes, role: str) -> None:
-    """Refuse an embedded copy that is not an image within the pixel limit (header only)."""
+def check_layer_memory(what: str, width: int, height: int) -> None:
+    """Refuse (one line, before decoding) a project layer of ``width`` x ``height`` pixels
+    that would not fit in the memory available (decoding takes what a photo's does)."""
+    from algorithms.errors import MemoryBudgetError
+
+    try:
+        media_files.check_memory(int(width) * int(height) * media.DECODE_BYTES_PER_PIXEL,
+                                 f"decoding {what} ({width} x {height} pixels)")
+    except MemoryBudgetError as error:  # named with the project file by load_project
+        raise BadInputError(str(error)) from None
+
+
+def _check_embedded_image(data: bytes, role: str, project: str = "the project") -> None:
+    """Refuse an embedded copy that is not an image within the pixel limit, whose header
+    declares more pixels than its bytes hold, or that would not fit in memory once decoded
+    (header only; ``project`` names the project file in the message)."""
     import io
     import warnings
 
     from PIL import Image
 
+    what = f"{project}: the embedded {role} image"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
+                media.check_data_present(what, image, len(data), head=data[:1 << 16])
+    except BadInputError:
+        raise
     except Exception:  # noqa: BLE001 - Pillow raises many types for damaged headers
-        raise BadInputError(f"the project's embedded {role} image is not a readable "
-                            "image") from None
+        raise BadInputError(f"{what} is not a readable image") from None
     if width * height > media.MAX_PIXELS:
-        raise BadInputError(f"the project's embedded {role} image is too large "
-                            f"({width} x {height} pixels)")
+        raise BadInputError(f"{what} is too large ({width} x {height} pixels)")
+    media_files.check_memory(width * height * media.DECODE_BYTES_PER_PIXEL,
+                             f"decoding {what} ({width} x {height} pixels)")

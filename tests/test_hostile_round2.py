@@ -275,3 +275,138 @@ def test_float_tiffs_of_levels_are_scaled_and_others_refused_with_their_range(tm
     image = media.read_image(tmp_path / "sixteen.tif")
     assert image.bit_depth == 16
     np.testing.assert_allclose(image.pixels[..., 0], ramp, atol=1e-4)
+
+
+def test_an_autosave_folder_occupied_by_a_file_offers_nothing_and_says_why(tmp_path,
+                                                                          monkeypatch):
+    pytest.importorskip("PyQt5")
+    from colorize_app.gui import autosave
+
+    (tmp_path / "autosave").write_text("a file where the folder should be")
+    monkeypatch.setattr(autosave, "AUTOSAVE_FOLDER", str(tmp_path / "autosave"))
+    assert autosave.orphaned_sessions() == []  # was FileExistsError: a traceback dialog
+    with pytest.raises(BadInputError, match=r"^cannot use the autosave folder .*autosave: a "
+                                            r"file has its name$"):
+        autosave.autosave_folder()
+
+
+# --- projects: layers and embedded images checked before decoding, named by the project ----
+
+def project_file(path: Path, manifest: dict, members: dict | None = None) -> Path:
+    import io
+    import json
+    import zipfile
+
+    full = {"format": "colorize-project", "format_version": 1, "method": "cnn"}
+    full.update(manifest)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(full))
+        for member, data in (members or {}).items():
+            archive.writestr(member, data)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_project_layers_are_checked_for_memory_before_decoding(tmp_path, two_gib):
+    from colorize_app.project import load_project
+
+    layer = zeros_png(tmp_path / "layer.png", 15000, 15000).read_bytes()
+    path = project_file(tmp_path / "work.colorize", {"layers": {
+        "result": {"file": "layers/result.png", "kind": "image"}}},
+        {"layers/result.png": layer})
+    assert path.stat().st_size < 3_000_000
+    with pytest.raises(BadInputError) as caught:
+        load_project(path)
+    assert str(caught.value) == (
+        "work.colorize: decoding layer result (15000 x 15000 pixels) needs about 6.7 GB of "
+        "memory but only 2.0 GB is available (machine or container limit); use a smaller image")
+
+
+def test_a_lying_embedded_image_is_named_by_the_project(tmp_path, monkeypatch):
+    from colorize_app import project, project_images
+
+    monkeypatch.setattr(project_images, "CACHE_FOLDER", str(tmp_path / "cache"))
+    lying = zeros_png(tmp_path / "x.png", 16, 12).read_bytes()
+    lying = lying[:16] + (15000).to_bytes(4, "big") * 2 + lying[24:]  # IHDR: 15000 x 15000
+    import zlib
+
+    lying = lying[:29] + zlib.crc32(lying[12:29]).to_bytes(4, "big") + lying[33:]
+    path = project_file(tmp_path / "work.colorize", {"images": {"photo": {
+        "path": "/gone/p.png", "sha256": "", "size": [16, 12], "embedded": "images/photo.png"}}},
+        {"images/photo.png": lying})
+    loaded = project.load_project(path)
+    with pytest.raises(BadInputError, match=r"^work\.colorize: the embedded photo image is "
+                                            r"truncated: its header declares 15000 x 15000"):
+        project.command_image(loaded, "photo", str(path), "give the photo")
+    assert not (tmp_path / "cache").exists() or os.listdir(tmp_path / "cache") == []
+
+
+def test_a_cache_folder_that_is_a_file_is_named_as_the_cache(tmp_path, monkeypatch):
+    from colorize_app import project, project_images
+
+    (tmp_path / "cache").write_text("a file")
+    monkeypatch.setattr(project_images, "CACHE_FOLDER", str(tmp_path / "cache"))
+    photo = zeros_png(tmp_path / "x.png", 16, 12).read_bytes()
+    path = project_file(tmp_path / "work.colorize", {"images": {"photo": {
+        "path": "/gone/p.png", "sha256": "", "size": [16, 12], "embedded": "images/photo.png"}}},
+        {"images/photo.png": photo})
+    with pytest.raises(BadInputError, match=r"^cannot unpack the project's embedded photo image "
+                                            r"into the cache folder .*cache \(set "
+                                            r"COLORIZE_CACHE_DIR to a folder\): "):
+        project.command_image(project.load_project(path), "photo", str(path), "give it")
+
+
+def test_a_400_digit_temperature_in_a_project_is_one_line(tmp_path, capsys):
+    media.write_image(tmp_path / "gray.png", np.full((12, 16), 0.5, np.float32))
+    path = project_file(tmp_path / "p.colorize", {
+        "images": {"photo": {"path": str(tmp_path / "gray.png"), "sha256": "", "size": [16, 12]}},
+        "settings": {"photos": ["photo"], "temperature": 10**400}})
+    code, line = run_cli(capsys, "cnn", "--project", str(path), "-o", str(tmp_path / "o.png"),
+                         "--model", str(FIXTURES / "eccv16_tiny.pth"))
+    assert code == 1
+    assert line.startswith(f"colorize: error: {path}: temperature must be in (0, 10], got 1000")
+
+
+def test_a_huge_npy_shape_in_a_model_is_named_not_out_of_memory(tmp_path, capsys):
+    import io
+    import json
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    member = io.BytesIO()
+    npy.write_array_header_1_0(member, {"descr": "<f4", "fortran_order": False,
+                                        "shape": (100000, 100000)})
+    member.write(bytes(64))
+    metadata = io.BytesIO()
+    np.save(metadata, np.array(json.dumps({})))
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as archive:
+        archive.writestr("weights/conv1/kernel.npy", member.getvalue())
+        archive.writestr("bins.npy", member.getvalue())
+        archive.writestr("metadata.npy", metadata.getvalue())
+    code, line = run_cli(capsys, "models", "convert", str(tmp_path / "huge.npz"),
+                         str(tmp_path / "out.npz"))
+    assert (code, line) == (1, "colorize: error: huge.npz: weights/conv1/kernel.npy declares "
+                               "(100000, 100000) float32 values (40,000,000,000 bytes) but "
+                               "holds 192 bytes (truncated or tampered)")
+
+
+# --- messages: one line, shortened, control characters escaped ------------------------------
+
+def test_messages_are_one_short_line_whatever_they_quote(tmp_path, capsys):
+    from algorithms.errors import one_line
+
+    named = tmp_path / "evil\nname\x1b[31m.png"
+    code, line = run_cli(capsys, "cnn", str(named), "-o", str(tmp_path / "o.png"),
+                         "--model", str(FIXTURES / "eccv16_tiny.pth"))
+    assert code == 1
+    assert line == f"colorize: error: no such file: {tmp_path}/evil\\nname\\x1b[31m.png"
+    huge = "/" + "d" * 200_000 + "/a.png"
+    code, line = run_cli(capsys, "cnn", huge, "-o", str(tmp_path / "o.png"),
+                         "--model", str(FIXTURES / "eccv16_tiny.pth"))
+    assert code == 1 and len(line) <= 320
+    assert line.startswith("colorize: error: cannot read /ddd")
+    assert line.endswith("d/a.png: file name too long")
+    assert one_line("short: kept") == "short: kept"
+    assert len(one_line("x " * 500_000)) <= 300

@@ -101,3 +101,47 @@ def check_npz_sizes(path: Path, max_members: int = MAX_NPZ_MEMBERS,
         raise BadInputError(f"{path.name}: its members hold {total / 2**30:.1f} GiB "
                             f"uncompressed, over the {max_bytes / 2**30:.0f} GiB limit "
                             "for a model file")
+    check_npy_shapes(path)
+
+
+def check_npy_shapes(path: Path) -> None:
+    """Refuse an archive member whose ``.npy`` header declares more bytes than it holds.
+
+    numpy allocates the declared shape before reading the data: a header claiming
+    100000 x 100000 floats in a 200-byte member asked for 40 GB (reported as "out of
+    memory"). Headers numpy cannot parse are left to ``np.load``'s own error.
+    """
+    import math
+    import tokenize
+
+    from numpy.lib import format as npy
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with archive.open(info) as member:
+                    try:
+                        version = npy.read_magic(member)
+                        header = npy.read_array_header_1_0 if version == (1, 0) else \
+                            npy.read_array_header_2_0
+                        shape, _, dtype = header(member)
+                    except (ValueError, SyntaxError, tokenize.TokenError, EOFError,
+                            RecursionError):
+                        continue
+                    if dtype.hasobject:
+                        continue  # refused by np.load (no pickles)
+                    declared = math.prod(shape) * dtype.itemsize
+                    if declared > info.file_size:
+                        shown = str(shape) if len(str(shape)) <= 60 else str(shape)[:57] + "..."
+                        name = info.filename[:60]
+                        raise BadInputError(
+                            f"{path.name}: {name} declares {shown} {dtype} values "
+                            f"({declared:,} bytes) but holds {info.file_size:,} bytes "
+                            "(truncated or tampered)")
+    except BadInputError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
+            RuntimeError):
+        return  # np.load gives its own one-line error

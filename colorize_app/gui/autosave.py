@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QMessageBox, QWidget
 
-from algorithms.errors import ColorizeError
+from algorithms.errors import BadInputError, ColorizeError
 from colorize_app import media_files, paths
 from colorize_app.project import Project, peek_project, save_project
 
@@ -40,7 +40,12 @@ PROJECT_FILE_KEY = "project_file"
 def autosave_folder() -> str:
     """The folder holding autosaves (created on demand)."""
     folder = AUTOSAVE_FOLDER if AUTOSAVE_FOLDER is not None else str(paths.autosave_dir())
-    os.makedirs(folder, exist_ok=True)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:  # e.g. a regular file has that name: autosaves are off
+        reason = "a file has its name" if os.path.lexists(folder) and \
+            not os.path.isdir(folder) else media_files.reason(error)
+        raise BadInputError(f"cannot use the autosave folder {folder}: {reason}") from None
     return folder
 
 
@@ -89,7 +94,11 @@ def orphaned_sessions() -> list[Session]:
     Unreadable leftovers (a file cut short by the crash itself) are skipped and kept.
     """
     sessions = []
-    for path in glob.glob(os.path.join(autosave_folder(), "*.colorize")):
+    try:
+        folder = autosave_folder()
+    except ColorizeError:  # no folder, no autosave to offer (saving says why)
+        return []
+    for path in glob.glob(os.path.join(glob.escape(folder), "*.colorize")):
         owner = session_owner(path)
         if owner is None or process_alive(*owner):
             continue
@@ -162,7 +171,11 @@ class Autosaver(QObject):
         project = self._state()
         if project is None:
             return
-        path = self.path
+        try:
+            path = self.path
+        except ColorizeError as error:  # the autosave folder cannot be made: say why
+            self.failed.emit(str(error))
+            return
         self._writer = threading.Thread(target=self._write, args=(path, project),
                                         name="autosave", daemon=True)
         self._writer.start()
@@ -201,7 +214,7 @@ class Autosaver(QObject):
 
     def adopt(self, path: str) -> None:
         """Take over a crashed session's autosave file (renamed to this process's name)."""
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ColorizeError):
             os.replace(path, self.path)
 
     def discard(self) -> None:

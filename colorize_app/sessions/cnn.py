@@ -47,6 +47,8 @@ def check_temperature(value: object) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise BadInputError(f"temperature must be in (0, 10], got {str(value)[:20]}")
+    if isinstance(value, int) and not -10**6 < value < 10**6:  # float() would overflow
+        raise BadInputError(f"temperature must be in (0, 10], got {str(value)[:20]}...")
     # The value as given (11, not 11.0), so that the message repeats what the user wrote.
     return decode.check_temperature(cast(float, value))
 
