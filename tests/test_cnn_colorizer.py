@@ -160,3 +160,27 @@ def test_progress_is_reported_up_to_one(colorizer):
     seen = []
     colorizer.colorize(gray_photo(16, 16), progress=lambda f, m: seen.append(f))
     assert seen[0] == 0 and seen[-1] == 1 and seen == sorted(seen)
+
+
+@pytest.mark.parametrize("input_size", [64, None])
+def test_flip_averaging_makes_the_colour_of_a_mirrored_photo_the_mirrored_colour(model,
+                                                                                 input_size):
+    photo = gray_photo(48, 64) * np.linspace(0.6, 1.0, 64)[None, :]  # not symmetric
+    mirrored = np.ascontiguousarray(photo[:, ::-1])
+    paper = Decoding.paper()
+    with Colorizer(model, input_size=input_size, decoding=paper) as once, \
+            Colorizer(model, input_size=input_size, decoding=paper,
+                      flip_average=True) as flipped:
+        plain = once.predict_logits(photo)[0], once.predict_logits(mirrored)[0]
+        runs = flipped.forward_runs
+        averaged = flipped.predict_logits(photo)[0], flipped.predict_logits(mirrored)[0]
+        assert flipped.forward_runs == runs + 4  # two passes a photo
+    # The network alone is not mirror-symmetric (padding, strided kernels) ...
+    assert np.abs(plain[1][:, ::-1] - plain[0]).max() > 1e-3
+    # ... the averaged distribution is, and it is a distribution (its softmax sums to 1).
+    np.testing.assert_allclose(averaged[1][:, ::-1], averaged[0], atol=1e-4)
+    np.testing.assert_allclose(np.exp(averaged[0]).sum(-1), 1.0, rtol=1e-5)
+    probabilities = [np.exp(p - p.max(-1, keepdims=True)) for p in (plain[0],
+                                                                     plain[1][:, ::-1])]
+    expected = sum(p / p.sum(-1, keepdims=True) for p in probabilities) / 2
+    np.testing.assert_allclose(np.exp(averaged[0]), expected, atol=1e-6)

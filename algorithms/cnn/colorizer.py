@@ -93,6 +93,17 @@ def image_lightness(image: np.ndarray) -> np.ndarray:
     return lab_lightness(np.clip(image.astype(np.float32), 0.0, 1.0)).astype(np.float32)
 
 
+def _mean_log_probabilities(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """log((softmax(first) + softmax(second)) / 2) over the last axis, float32: logits of
+    the averaged distribution."""
+    def log_softmax(logits: np.ndarray) -> np.ndarray:
+        shifted = np.asarray(logits, np.float32) - np.max(logits, axis=-1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+    return np.logaddexp(log_softmax(first), log_softmax(second)).astype(np.float32) \
+        - np.float32(np.log(2.0))
+
+
 def resize_lightness(lightness: np.ndarray, size: int) -> np.ndarray:
     """L resized to (size, size): area averaging down, bicubic up (as the authors' PIL resize)."""
     import cv2
@@ -120,10 +131,16 @@ class Colorizer:
     decoding : Decoding, optional
         How predictions become colour; default: what the model file recommends, else the
         calibrated, edge-aware decoding.
+    flip_average : bool, optional
+        Run the network on the photo and on its mirror image and average the two
+        distributions (test-time flip averaging: the colour no longer depends on which way
+        the photo faces); default: what the model file recommends (``test_time_flip``),
+        else off. Twice the network time.
     """
 
     def __init__(self, model: ModelWeights, input_size: int | None = DEFAULT_INPUT_SIZE,
-                 threads: int = 0, decoding: Decoding | None = None) -> None:
+                 threads: int = 0, decoding: Decoding | None = None,
+                 flip_average: bool | None = None) -> None:
         from algorithms.cnn.network import build_network
 
         if input_size is not None and (input_size < 8 or input_size % 8):
@@ -131,6 +148,8 @@ class Colorizer:
         self.model = model
         self.input_size = input_size
         self.decoding = decoding or Decoding.from_metadata(model.metadata)
+        self.flip_average = (bool(model.metadata.get("test_time_flip", False))
+                             if flip_average is None else flip_average)
         self.log_weights = prior_log_weights(model.metadata, model.bins)
         self.network = build_network(model.architecture, model.weights, threads=threads)
         self._last: Prediction | None = None
@@ -154,7 +173,11 @@ class Colorizer:
             # coarsest stride); the padded border is cropped off later.
             border = cv2.BORDER_REFLECT_101 if min(height, width) > 1 else cv2.BORDER_REPLICATE
             network_l = cv2.copyMakeBorder(lightness, 0, pad_y, 0, pad_x, border)
-        logits = self.network.run(self.model.normalise_lightness(network_l))
+        normalised = self.model.normalise_lightness(network_l)
+        logits = self.network.run(normalised)
+        if self.flip_average:
+            mirrored = self.network.run(np.ascontiguousarray(normalised[:, ::-1]))[:, ::-1]
+            logits = _mean_log_probabilities(logits, mirrored)
         return logits, network_l.shape
 
     def colorize(self, image: np.ndarray, temperature: float | None = None,
