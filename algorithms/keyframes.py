@@ -61,7 +61,6 @@ class KeyframeSettings:
     fill_strength: float = 300.0
     fill_support: float = 0.5
     fill_lightness: float = 8.0
-    fill_memory: float = 0.0
     trust: float = 0.5
     anchor: bool = True
     anchor_preset: str = "medium"
@@ -245,7 +244,14 @@ class _Follower:
     Each frame's colour is read from the keyframe along the composed flow (sharp, no
     drift) where that is trusted; elsewhere the follower's own previous frame, moved
     along the flow, stands in where its gray still matches (occlusions, lost tracks);
-    gaps left are filled from the trusted colour around them (:func:`_fill`).
+    gaps left are filled from the trusted colour around them (:func:`_fill`), and a gap
+    once filled keeps that colour as it moves on.
+
+    Two weights are carried: ``direct`` (from the keyframe, by tracking and carrying) is
+    what fills spread from; ``use`` adds what filling gave. A fill never spreads its own
+    result again, else it would feed on itself frame after frame and take over
+    something new; and weights are carried as the better of two, never accumulated (a
+    weak trust repeated frame after frame must stay weak).
     """
 
     def __init__(self, key_small: np.ndarray, gray8: np.ndarray,
@@ -255,15 +261,9 @@ class _Follower:
         self.dis = cv2.DISOpticalFlow_create(  # type: ignore[attr-defined]
             FLOW_PRESETS[settings.anchor_preset])
         self.track = Track(gray8.shape)
-        self.known, self.use = _fill(key_small[..., 1:3], key_small[..., 3], gray8, settings)
-        self._previous = np.dstack([self.known, self._remembered(key_small[..., 3]),
-                                    _blurred(gray8)])
-
-    def _remembered(self, given: np.ndarray) -> np.ndarray:
-        """The weight carried on to the next frame: what tracking and carrying gave, and
-        only a share of what filling added (else a fill would feed on itself frame after
-        frame and take over something new)."""
-        return given + self.settings.fill_memory * (self.use - given)
+        direct = key_small[..., 3]
+        self.known, self.use = _fill(key_small[..., 1:3], direct, gray8, settings)
+        self._previous = np.dstack([self.known, direct, self.use, _blurred(gray8)])
 
     def advance(self, to_previous: np.ndarray, previous_to: np.ndarray,
                 gray8: np.ndarray) -> None:
@@ -280,17 +280,21 @@ class _Follower:
         tracked = (self.track.confidence * sampled[..., 3] * fade
                    * _match(sampled[..., 0], blurred, settings))
         moved, inside = carry(self._previous, to_previous)
-        carried = (moved[..., 2] * inside * np.exp(-1.0 / settings.reach)
-                   * _match(moved[..., 3], blurred, settings))
+        still = (inside * np.exp(-1.0 / settings.reach)
+                 * _match(moved[..., 4], blurred, settings))
+        carried, carried_use = moved[..., 2] * still, moved[..., 3] * still
         # The colour read from the keyframe first, the carried one where that is not
-        # trusted; the weight is the better of the two, never their accumulation (a weak
-        # trust repeated frame after frame must stay weak).
+        # trusted.
         carried_share = (1.0 - tracked) * carried
         ab = ((tracked[..., None] * sampled[..., 1:3] + carried_share[..., None] * moved[..., :2])
               / np.maximum(tracked + carried_share, 1e-6)[..., None])
-        use = np.maximum(tracked, carried)
-        self.known, self.use = _fill(ab, use, gray8, settings)
-        self._previous = np.dstack([self.known, self._remembered(use), blurred])
+        direct = np.maximum(tracked, carried)
+        known, use = _fill(ab, direct, gray8, settings)
+        # A gap filled earlier keeps its colour where that holds better than a new fill.
+        kept = (carried_use > use)[..., None]
+        self.known = np.where(kept, moved[..., :2], known)
+        self.use = np.maximum(use, carried_use)
+        self._previous = np.dstack([self.known, direct, self.use, blurred])
 
 
 def _match(gray: np.ndarray, blurred: np.ndarray, settings: KeyframeSettings) -> np.ndarray:
