@@ -58,7 +58,8 @@ def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: dict, key
 
     # 1. The shots of each video (a rerun reads them from the manifest).
     def shots_record(item: BatchItem) -> dict | None:
-        return _done(manifest, os.path.join(parts_of(item.output), "shots"), key, item)
+        found = _done(manifest, os.path.join(parts_of(item.output), "shots"), key, item)
+        return found if found is not None and "shots" in found else None  # checked on read
 
     stage(batch_tasks.find_shots, [
         BatchItem(item.source, os.path.join(parts_of(item.output), "shots"), item.fingerprint)
