@@ -208,6 +208,10 @@ def test_gain_and_vividness_scale_the_chroma_by_the_promised_factor(rng):
     tuned = Decoding(0.3, 20.0, "none", 0.0, gain=1.5, vividness=0.5).small_ab(logits, bins)[0]
     np.testing.assert_allclose(tuned, plain * 1.5 * (VIVIDNESS_REFERENCE / 0.3) ** 0.5,
                                rtol=1e-5, atol=1e-5)
+    # Above the reference (the dull side) the exponent is doubled.
+    dull = Decoding(0.9, 20.0, "none", 0.0, vividness=0.5).small_ab(logits, bins)[0]
+    np.testing.assert_allclose(dull, Decoding(0.9, 20.0, "none", 0.0).small_ab(logits, bins)[0]
+                               * (VIVIDNESS_REFERENCE / 0.9), rtol=1e-5, atol=1e-5)
     # At the reference temperature only the gain acts.
     at_reference = Decoding(VIVIDNESS_REFERENCE, 20.0, "none", 0.0, vividness=0.5)
     np.testing.assert_allclose(at_reference.small_ab(logits, bins)[0],

@@ -144,9 +144,13 @@ def neutral_probability(logits: np.ndarray, bins: np.ndarray) -> np.ndarray:
 def chroma_factor(decoding: Decoding, logits: np.ndarray, bins: np.ndarray
                   ) -> np.ndarray | float:
     """The factor (...,) (or a scalar) that scales the decoded chroma: the neutral prior
-    (1 - p_neutral)^neutral times gain (VIVIDNESS_REFERENCE / T)^vividness."""
+    (1 - p_neutral)^neutral times gain (VIVIDNESS_REFERENCE / T)^k, with k = vividness
+    below the reference temperature and twice that above it: the slider's T runs from 1 to
+    0.05, 1.9 times the reference on the dull side and a tenth of it on the vivid side, so
+    equal exponents would make the dull half of the slider nearly do nothing."""
+    exponent = decoding.vividness * (2.0 if decoding.temperature > VIVIDNESS_REFERENCE else 1.0)
     factor: np.ndarray | float = decoding.gain * (
-        VIVIDNESS_REFERENCE / decoding.temperature) ** decoding.vividness
+        VIVIDNESS_REFERENCE / decoding.temperature) ** exponent
     if decoding.neutral > 0:
         keep = np.clip(1.0 - neutral_probability(logits, bins), 0.0, 1.0)
         factor = (factor * keep**decoding.neutral).astype(np.float32)
@@ -222,8 +226,9 @@ class Decoding:
     gain : float
         Chroma gain (> 0) at the reference temperature.
     vividness : float
-        Exponent k >= 0: the chroma is also scaled by (VIVIDNESS_REFERENCE / T)^k, so the
-        temperature (the vividness slider) moves the colour visibly; 0: T only anneals.
+        Exponent k >= 0: the chroma is also scaled by (VIVIDNESS_REFERENCE / T)^k (2k for
+        T above the reference), so the temperature (the vividness slider) moves the colour
+        visibly; 0: T only anneals.
     """
 
     temperature: float = DEFAULT_TEMPERATURE
