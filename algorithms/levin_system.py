@@ -84,6 +84,100 @@ def affinity_weights(luma: np.ndarray, radius: int = 1) -> np.ndarray:
     return weights
 
 
+def stencil_offsets(radius: int) -> list[tuple[int, int]]:
+    """(dy, dx) of every entry of a row of the system, the pixel itself included, row-major."""
+    return [(dy, dx) for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)]
+
+
+def levin_stencil(
+    luma: np.ndarray,
+    hint_mask: np.ndarray,
+    radius: int = 1,
+    prior_weight: float = 0.0,
+    eliminate_hints: bool = False,
+) -> np.ndarray:
+    """The system's rows as a stencil: ``stencil[k, y, x]`` is the entry of pixel (y, x)'s
+    row at its neighbour ``stencil_offsets(radius)[k]``, 0 outside the image.
+
+    Hint rows are identity rows. With ``eliminate_hints`` the entries of other rows at
+    hint pixels are 0 as well: the hints' known values then go to the right-hand side
+    (:func:`hint_coupling`), which leaves the solution unchanged and decouples the
+    hints from the unknowns (what the grid multigrid wants).
+
+    Returns
+    -------
+    stencil : ((2 radius + 1)^2, H, W) ndarray of float32
+    """
+    weights = affinity_weights(luma, radius)
+    centre = len(weights) // 2
+    stencil = np.empty((len(weights) + 1, *luma.shape), DTYPE)
+    np.negative(weights[:centre], out=stencil[:centre])
+    np.negative(weights[centre:], out=stencil[centre + 1 :])
+    del weights
+    stencil[centre] = 1.0 + prior_weight
+    stencil[:, hint_mask] = 0.0
+    stencil[centre, hint_mask] = 1.0
+    if eliminate_hints:
+        eliminate_hint_columns(stencil, hint_mask)
+    return stencil
+
+
+def eliminate_hint_columns(stencil: np.ndarray, hint_mask: np.ndarray) -> np.ndarray:
+    """Set every row's entries at hint pixels to 0, in place (see :func:`levin_stencil`)."""
+    radius = int(round(np.sqrt(len(stencil)))) // 2
+    centre = len(stencil) // 2
+    padded = np.pad(hint_mask, radius)
+    height, width = hint_mask.shape
+    for index, (dy, dx) in enumerate(stencil_offsets(radius)):
+        if index != centre:
+            neighbour_is_hint = padded[radius + dy : radius + dy + height,
+                                       radius + dx : radius + dx + width]
+            stencil[index][neighbour_is_hint] = 0.0
+    return stencil
+
+
+def hint_coupling(
+    stencil: np.ndarray, hint_values: np.ndarray, hint_mask: np.ndarray
+) -> np.ndarray:
+    """(H*W, C): minus the products of a full stencil's entries with neighbouring hints'
+    values, to add to the right-hand side of the system with hints eliminated."""
+    radius = int(round(np.sqrt(len(stencil)))) // 2
+    height, width = hint_mask.shape
+    channels = hint_values.shape[2]
+    known = np.where(hint_mask[..., None], hint_values, 0).astype(np.float64)
+    padded = np.pad(known, ((radius, radius), (radius, radius), (0, 0)))
+    coupling = np.zeros((height, width, channels))
+    centre = len(stencil) // 2
+    for index, (dy, dx) in enumerate(stencil_offsets(radius)):
+        if index != centre:
+            neighbour = padded[radius + dy : radius + dy + height,
+                               radius + dx : radius + dx + width]
+            coupling -= stencil[index][..., None] * neighbour
+    coupling[hint_mask] = 0.0
+    return coupling.reshape(-1, channels)
+
+
+def stencil_matrix(stencil: np.ndarray, dtype: type = DTYPE) -> sparse.csr_matrix:
+    """The (H*W, H*W) CSR matrix of a stencil, every row with all its slots (entries
+    outside the image, and zeros, are kept as explicit zeros)."""
+    entries, height, width = stencil.shape
+    radius = int(round(np.sqrt(entries))) // 2
+    pixels = height * width
+    index_dtype = np.int32 if pixels * entries < 2**31 else np.int64
+    row_pixels = np.arange(pixels, dtype=index_dtype)
+    columns = np.empty((pixels, entries), index_dtype)
+    values = np.empty((pixels, entries), dtype)
+    for position, (dy, dx) in enumerate(stencil_offsets(radius)):
+        # Out-of-image neighbours have entry 0; clipping keeps their column in range.
+        np.clip(row_pixels + (dy * width + dx), 0, pixels - 1, out=columns[:, position])
+        values[:, position] = stencil[position].ravel()
+    return sparse.csr_matrix(
+        (values.ravel(), columns.ravel(),
+         np.arange(0, pixels * entries + 1, entries, dtype=index_dtype)),
+        shape=(pixels, pixels),
+    )
+
+
 def levin_matrix(
     luma: np.ndarray,
     hint_mask: np.ndarray,
@@ -95,38 +189,7 @@ def levin_matrix(
     Hint rows are identity rows. Other rows are (1 + prior_weight) at the diagonal
     and -w_rs at each neighbour s. The matrix is not symmetric.
     """
-    height, width = luma.shape
-    pixels = height * width
-    weights = affinity_weights(luma, radius)
-    offsets = window_offsets(radius)
-    # Columns of each row in increasing order: the neighbours above, the pixel, below.
-    centre = len(offsets) // 2
-    entries = offsets[:centre] + [(0, 0)] + offsets[centre:]
-    index_dtype = np.int32 if pixels * len(entries) < 2**31 else np.int64
-    row_pixels = np.arange(pixels, dtype=index_dtype)
-    columns = np.empty((pixels, len(entries)), index_dtype)
-    values = np.empty((pixels, len(entries)), DTYPE)
-    for position, (dy, dx) in enumerate(entries):
-        # Out-of-image neighbours have weight 0 and are dropped below; clipping only
-        # keeps their column index in range until then.
-        np.clip(row_pixels + (dy * width + dx), 0, pixels - 1, out=columns[:, position])
-        if position == centre:
-            values[:, position] = 1.0 + prior_weight
-        else:
-            index = position if position < centre else position - 1
-            np.negative(weights[index].ravel(), out=values[:, position])
-    del weights
-    hints = hint_mask.ravel()
-    values[hints] = 0.0
-    values[hints, centre] = 1.0
-    matrix = sparse.csr_matrix(
-        (
-            values.ravel(),
-            columns.ravel(),
-            np.arange(0, pixels * len(entries) + 1, len(entries), dtype=index_dtype),
-        ),
-        shape=(pixels, pixels),
-    )
+    matrix = stencil_matrix(levin_stencil(luma, hint_mask, radius, prior_weight))
     matrix.eliminate_zeros()
     return matrix
 

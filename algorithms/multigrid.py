@@ -1,19 +1,29 @@
-"""Algebraic-multigrid-preconditioned GMRES for image-grid systems such as Levin's.
+"""Multigrid-preconditioned GMRES for image-grid systems such as Levin's.
 
 The scribble system is a sparse, non-symmetric M-matrix whose couplings follow
 the photo's edges in every direction, and it is badly conditioned wherever a
 region is nearly cut off from the hints. A direct solve costs tens of seconds
-and gigabytes at one megapixel. Measured on the dev photos (see
-benchmarks/bench_levin.py), a geometric hierarchy (every second pixel) cannot
-follow those couplings and stalls; Ruge-Stuben classical AMG from pyamg, with
-classical interpolation, is the cheapest set-up here that makes GMRES on the
-exact system converge. Each right-hand side runs in its own thread: SciPy's
-sparse products release the GIL.
+and gigabytes at one megapixel.
+
+:class:`GridMultigrid` coarsens on the pixel grid itself (every second pixel in
+each direction), which costs almost nothing to set up, and makes up for it with
+operator-dependent interpolation: a fine pixel takes its coarse neighbours'
+values in proportion to its own couplings to them, so a correction does not
+leak across an edge that the matrix says is there. Coarse matrices are Galerkin
+products (R A P, R = P^T), so every level keeps a 3x3 stencil, and the coarsest
+(a few thousand pixels) is factorised once. One V-cycle with Gauss-Seidel
+smoothing preconditions GMRES on the exact system. :class:`AlgebraicMultigrid`
+(pyamg's Ruge-Stuben hierarchy) serves windows larger than 3x3.
+
+Both solve several right-hand sides with one hierarchy, and stop either on
+GMRES's residual (fast, for the default solve) or on an estimate of the
+remaining error of the solution itself (:meth:`solve_accurately`).
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sparse
@@ -25,9 +35,383 @@ from algorithms.progress import Reporter
 #: the row's largest one.
 STRENGTH_THRESHOLD = 0.25
 
+#: The grid hierarchy stops coarsening at this many pixels and factorises that level.
+COARSEST_PIXELS = 3000
 
-class AlgebraicMultigrid:
-    """GMRES with one Ruge-Stuben V-cycle as preconditioner, for a fixed sparse matrix.
+#: GMRES iterations between two error estimates of :meth:`solve_accurately`.
+ITERATIONS_PER_CHECK = 8
+
+#: Krylov vectors per right-hand side in :meth:`solve_accurately` before a restart.
+KRYLOV_VECTORS = 32
+
+
+@dataclass
+class AccuracyReport:
+    """What :meth:`solve_accurately` reached, per right-hand side.
+
+    ``error_estimates`` is the estimated largest remaining error of each column
+    (in its own units), ``converged`` whether every one fell below the tolerance,
+    ``iterations`` the GMRES iterations each took.
+    """
+
+    error_estimates: tuple[float, ...]
+    converged: bool
+    iterations: tuple[int, ...]
+
+
+class _PreconditionedSolver:
+    """GMRES on ``self.matrix`` with ``self._preconditioner``, several columns at once."""
+
+    #: Called as trace(column, x, change, estimate) after each round of
+    #: :meth:`solve_accurately` when set (for benchmarks).
+    trace = None
+
+    matrix: sparse.csr_matrix
+    _preconditioner: sparse_linalg.LinearOperator
+
+    def solve(
+        self,
+        rhs: np.ndarray,
+        *,
+        guess: np.ndarray | None = None,
+        tolerance: float = 1e-3,
+        max_iterations: int = 40,
+        krylov_vectors: int = 20,
+        reporter: Reporter | None = None,
+    ) -> np.ndarray:
+        """Solve ``matrix @ x = rhs`` for each column of ``rhs`` (N, C), concurrently.
+
+        Stops when the residual of the system itself, ``|rhs - matrix @ x|``, is below
+        ``tolerance`` times ``|rhs|`` (per column; GMRES is preconditioned on the right,
+        so this is the residual it minimises, not a preconditioned one), or after
+        ``max_iterations``. ``guess`` (N, C) is the starting point (zero when None).
+        GMRES restarts every ``krylov_vectors`` iterations, which bounds its memory.
+        """
+        rhs = np.asarray(rhs, dtype=self.matrix.dtype)
+        reporter = reporter or Reporter()
+        iterations = [0] * rhs.shape[1]
+
+        def solve_column(column: int) -> np.ndarray:
+            b = np.ascontiguousarray(rhs[:, column])
+            x = np.zeros_like(b) if guess is None else np.array(guess[:, column], rhs.dtype)
+            target = tolerance * float(np.linalg.norm(b))
+
+            def check(_candidate, _previous, steps: int, _checks: int) -> bool:
+                iterations[column] += steps
+                reporter(min(sum(iterations) / (15 * len(iterations)), 0.95), "solving")
+                return False
+
+            while iterations[column] < max_iterations:
+                x, done = self._gmres_cycle(
+                    b, x, min(krylov_vectors, max_iterations - iterations[column]), check,
+                    krylov_vectors, residual_target=target)
+                if done:
+                    break
+            return x
+
+        solutions = self._each_column(solve_column, rhs.shape[1])
+        self.last_iterations = tuple(iterations)
+        return np.stack(solutions, axis=1)
+
+    def solve_accurately(
+        self,
+        rhs: np.ndarray,
+        *,
+        guess: np.ndarray | None = None,
+        error_tolerance: float,
+        max_iterations: int = 160,
+        krylov_vectors: int = KRYLOV_VECTORS,
+        check_every: int = ITERATIONS_PER_CHECK,
+        reporter: Reporter | None = None,
+    ) -> tuple[np.ndarray, AccuracyReport]:
+        """Solve until the estimated error of every unknown is below ``error_tolerance``.
+
+        Right-preconditioned GMRES; every ``check_every`` iterations its current
+        iterate is formed, and the largest change of any unknown since the last check,
+        d_k, with its ratio to the previous change, rho = d_k / d_(k-1), estimates the
+        error still left: a method that shrinks the error by rho per check has
+        d_k rho / (1 - rho) of it to go (a geometric series). rho is taken as at least
+        1/2, so the estimate is never below d_k (measured on the dev photos, the
+        plain series underestimated the error up to 18-fold). The solve stops once the
+        estimate is below the tolerance, or at ``max_iterations``. GMRES's own residual
+        is not the test: on this ill-conditioned system a tiny residual can hide a large
+        error. The Krylov
+        basis holds up to ``krylov_vectors`` vectors per column (then GMRES restarts
+        from its current iterate): the slow modes of this system, regions nearly cut
+        off from the hints, need a long basis.
+        """
+        rhs = np.asarray(rhs, dtype=self.matrix.dtype)
+        columns = rhs.shape[1]
+        reporter = reporter or Reporter()
+        iterations = [0] * columns
+        estimates = [np.inf] * columns
+
+        def solve_column(column: int) -> np.ndarray:
+            b = np.ascontiguousarray(rhs[:, column])
+            x = (np.zeros_like(b) if guess is None
+                 else np.array(guess[:, column], dtype=rhs.dtype))
+            changes: list[float] = []
+
+            def check(candidate: np.ndarray, previous: np.ndarray, steps: int,
+                      checks_this_cycle: int) -> bool:
+                change = float(np.abs(candidate - previous).max())
+                iterations[column] += steps
+                # A rate needs two checks in the same Krylov cycle: just after a
+                # restart, GMRES can stall, and a small change would look like
+                # convergence. The estimate is never below the change itself.
+                if checks_this_cycle >= 2 and changes and changes[-1] > 0:
+                    ratio = max(change / changes[-1], 0.5)
+                    estimates[column] = change * ratio / (1 - ratio) if ratio < 1 else np.inf
+                else:
+                    estimates[column] = np.inf
+                changes.append(change)
+                if self.trace is not None:
+                    self.trace(column, candidate, change, estimates[column])
+                reporter(min(sum(iterations) / (columns * max_iterations), 0.95), "solving")
+                return estimates[column] <= error_tolerance
+
+            while iterations[column] < max_iterations:
+                x, done = self._gmres_cycle(
+                    b, x, min(krylov_vectors, max_iterations - iterations[column]), check,
+                    check_every)
+                if done:
+                    break
+            return x
+
+        solutions = self._each_column(solve_column, columns)
+        self.last_iterations = tuple(iterations)
+        converged = all(estimate <= error_tolerance for estimate in estimates)
+        return np.stack(solutions, axis=1), AccuracyReport(
+            tuple(float(e) for e in estimates), converged, tuple(iterations))
+
+    def _gmres_cycle(self, b: np.ndarray, x: np.ndarray, steps: int, check,
+                     check_every: int, residual_target: float = 0.0) -> tuple:
+        """Up to ``steps`` iterations of right-preconditioned GMRES from ``x``.
+
+        Every ``check_every`` iterations (and at the end) the iterate is formed
+        and ``check(iterate, last iterate, iterations since, checks in this cycle)``
+        called; returns (the last iterate, True when a check said stop or the residual
+        norm fell to ``residual_target``). Written out (Arnoldi with
+        classical Gram-Schmidt done twice) so that the iterate can be formed
+        mid-cycle; SciPy's gmres gives it only at restarts.
+        """
+        residual = b - self.matrix @ x
+        norm = float(np.linalg.norm(residual))
+        if norm <= residual_target or norm == 0.0:
+            return x, True
+        basis = np.empty((steps + 1, len(b)), b.dtype)
+        hessenberg = np.zeros((steps + 1, steps))
+        basis[0] = residual / norm
+        start, last, last_step, checks = x, x, 0, 0
+        for step in range(steps):
+            w = self.matrix @ self._preconditioner.matvec(basis[step])
+            for _ in range(2):
+                coefficients = basis[: step + 1] @ w
+                w -= coefficients @ basis[: step + 1]
+                hessenberg[: step + 1, step] += coefficients
+            hessenberg[step + 1, step] = np.linalg.norm(w)
+            breakdown = hessenberg[step + 1, step] <= 1e-14 * norm
+            if not breakdown:
+                basis[step + 1] = w / hessenberg[step + 1, step]
+            target = np.zeros(step + 2)
+            target[0] = norm
+            coefficients, residuals, *_ = np.linalg.lstsq(
+                hessenberg[: step + 2, : step + 1], target, rcond=None)
+            reached = residuals.size > 0 and np.sqrt(residuals[0]) <= residual_target
+            if breakdown or reached or step + 1 == steps or (step + 1) % check_every == 0:
+                combined = (coefficients @ basis[: step + 1]).astype(b.dtype)
+                candidate = start + self._preconditioner.matvec(combined)
+                checks += 1
+                stop = check(candidate, last, step + 1 - last_step, checks)
+                last, last_step = candidate, step + 1
+                if stop or breakdown or reached:
+                    return last, True
+        return last, False
+
+    @staticmethod
+    def _each_column(solve_column, columns: int) -> list[np.ndarray]:
+        # One thread per right-hand side (SciPy's sparse products release the GIL), and
+        # one BLAS thread each: on a busy machine OpenBLAS's own threads made the
+        # Krylov basis products five times slower than one thread.
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            if columns == 1:
+                return [solve_column(0)]
+            with ThreadPoolExecutor(max_workers=min(columns, 2)) as pool:
+                return list(pool.map(solve_column, range(columns)))
+
+
+class GridMultigrid(_PreconditionedSolver):
+    """GMRES preconditioned by one V-cycle of a geometric hierarchy on the pixel grid.
+
+    Parameters
+    ----------
+    matrix : (H*W, H*W) sparse matrix
+        Rows in row-major pixel order, each coupling a pixel to its 3x3 window only,
+        non-singular with a positive diagonal. Its dtype (float32 or float64) is the
+        working precision of the whole hierarchy (the coarsest level is factorised
+        in float64).
+    shape : (H, W)
+        The pixel grid.
+    stencil : (9, H, W) or (3, 3, H, W) ndarray, optional
+        ``matrix``'s entries as a 3x3 stencil (``algorithms.levin_system.levin_stencil``),
+        which saves reading them back from the matrix.
+    sweeps : int
+        Gauss-Seidel sweeps before and after each coarse correction (on the dev
+        photos 2 cut the iterations of an accurate solve enough to pay for themselves;
+        a fast solve does with 1).
+    """
+
+    def __init__(self, matrix: sparse.spmatrix, shape: tuple[int, int], sweeps: int = 1,
+                 stencil: np.ndarray | None = None) -> None:
+        from scipy.sparse.linalg import splu
+
+        self.sweeps = sweeps
+        self.matrix = sparse.csr_matrix(matrix)
+        dtype = self.matrix.dtype
+        height, width = shape
+        self.levels: list[tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]] = []
+        current = self.matrix
+        while height * width > COARSEST_PIXELS and min(height, width) > 4:
+            stencil = (_stencil_of(current, height, width) if stencil is None
+                       else stencil.reshape(3, 3, height, width))
+            interpolation, (height, width) = _interpolation(stencil)
+            interpolation = interpolation.astype(dtype)
+            restriction = interpolation.T.tocsr()
+            self.levels.append((current, interpolation, restriction))
+            current = (restriction @ (current @ interpolation)).tocsr()
+            stencil = None
+        self._coarsest = splu(current.astype(np.float64).tocsc())
+        self._preconditioner = sparse_linalg.LinearOperator(
+            self.matrix.shape, matvec=self._cycle, dtype=dtype)
+        self.last_iterations: tuple[int, ...] = ()
+
+    @property
+    def depth(self) -> int:
+        """Number of grids in the hierarchy, the finest and the factorised one included."""
+        return len(self.levels) + 1
+
+    def _cycle(self, rhs: np.ndarray, level: int = 0) -> np.ndarray:
+        """One W(1, 1)-cycle from zero: an approximate solution of level's matrix @ x = rhs.
+
+        A forward Gauss-Seidel sweep, the coarse correction solved by two cycles of the
+        next level (a W-cycle: measured on the Levin example, the coarse correction is
+        this hierarchy's weak part, and a second visit cuts the error per GMRES
+        iteration far more than a second smoothing sweep for the same time), and a
+        backward sweep.
+        """
+        from pyamg import amg_core
+
+        rhs = np.ascontiguousarray(np.ravel(rhs))
+        if level == len(self.levels):
+            return self._coarsest.solve(rhs.astype(np.float64)).astype(rhs.dtype)
+        matrix, interpolation, restriction = self.levels[level]
+        rows = len(rhs)
+        x = np.zeros_like(rhs)
+        for _ in range(self.sweeps):
+            amg_core.gauss_seidel(matrix.indptr, matrix.indices, matrix.data, x, rhs, 0, rows, 1)
+        coarse_rhs = restriction @ (rhs - matrix @ x)
+        correction = self._cycle(coarse_rhs, level + 1)
+        if level + 1 < len(self.levels):
+            coarse_matrix = self.levels[level + 1][0]
+            correction += self._cycle(coarse_rhs - coarse_matrix @ correction, level + 1)
+        x += interpolation @ correction
+        for _ in range(self.sweeps):
+            amg_core.gauss_seidel(matrix.indptr, matrix.indices, matrix.data, x, rhs,
+                                  rows - 1, -1, -1)
+        return x
+
+
+def _stencil_of(matrix: sparse.csr_matrix, height: int, width: int) -> np.ndarray:
+    """The 3x3 stencil (3, 3, H, W) of a grid matrix: [dy + 1, dx + 1, y, x] is the entry
+    of pixel (y, x)'s row at (y + dy, x + dx). Explicit zeros (which may stand at any
+    column) are skipped; the grid must be at least 3 pixels wide."""
+    pixels = height * width
+    nonzero = matrix.data != 0
+    rows = np.repeat(np.arange(pixels), np.diff(matrix.indptr))[nonzero]
+    offsets = matrix.indices[nonzero] - rows  # dy * width + dx
+    dy = (offsets + width + 1) // width - 1
+    slots = (dy + 1) * 3 + (offsets - dy * width + 1)
+    stencil = np.zeros(9 * pixels, matrix.dtype)
+    stencil[slots * pixels + rows] = matrix.data[nonzero]
+    return stencil.reshape(3, 3, height, width)
+
+
+def _interpolation(stencil: np.ndarray) -> tuple[sparse.csr_matrix, tuple[int, int]]:
+    """Operator-dependent interpolation from the pixels at even (y, x) (Dendy's rule).
+
+    A pixel between two coarse pixels on its row takes them with weights from its
+    row's stencil summed over each column (west, east), divided by the middle
+    column's sum; likewise on a column. A pixel between four coarse pixels solves its
+    own equation given its interpolated neighbours. Denominators are kept at least
+    the sum of the weights' magnitudes, so no weight exceeds 1.
+
+    Returns the (H*W, Hc*Wc) matrix P and the coarse shape (Hc, Wc).
+    """
+    _, _, height, width = stencil.shape
+    coarse_height, coarse_width = (height + 1) // 2, (width + 1) // 2
+    tiny = np.finfo(stencil.dtype).tiny
+
+    def ratio(side_a, side_b, middle):
+        denominator = np.maximum(np.maximum(np.abs(middle), np.abs(side_a) + np.abs(side_b)),
+                                 tiny)
+        return side_a / denominator, side_b / denominator
+
+    west, east = ratio(-stencil[:, 0].sum(axis=0), -stencil[:, 2].sum(axis=0),
+                       stencil[:, 1].sum(axis=0))
+    north, south = ratio(-stencil[0].sum(axis=0), -stencil[2].sum(axis=0),
+                         stencil[1].sum(axis=0))
+    # Weights of each fine pixel to its coarse neighbours (y0, x0), (y0, x1), (y1, x0),
+    # (y1, x1) where y0 = y // 2, y1 = (y + 1) // 2 (likewise x).
+    weights = np.zeros((4, height, width), stencil.dtype)
+    weights[0, ::2, ::2] = 1.0
+    weights[0, ::2, 1::2], weights[1, ::2, 1::2] = west[::2, 1::2], east[::2, 1::2]
+    weights[0, 1::2, ::2], weights[2, 1::2, ::2] = north[1::2, ::2], south[1::2, ::2]
+
+    # Pixels at odd (y, x): their own equation with the 8 neighbours interpolated.
+    def pad(array):
+        return np.pad(array, 1)
+
+    west_p, east_p, north_p, south_p = pad(west), pad(east), pad(north), pad(south)
+    ys, xs = np.mgrid[1:height:2, 1:width:2]
+    ys_p, xs_p = ys + 1, xs + 1  # in padded arrays
+
+    def coupling(dy, dx):
+        return -stencil[dy + 1, dx + 1, ys, xs]
+
+    corner = [
+        coupling(-1, -1) + coupling(-1, 0) * west_p[ys_p - 1, xs_p]
+        + coupling(0, -1) * north_p[ys_p, xs_p - 1],
+        coupling(-1, 1) + coupling(-1, 0) * east_p[ys_p - 1, xs_p]
+        + coupling(0, 1) * north_p[ys_p, xs_p + 1],
+        coupling(1, -1) + coupling(1, 0) * west_p[ys_p + 1, xs_p]
+        + coupling(0, -1) * south_p[ys_p, xs_p - 1],
+        coupling(1, 1) + coupling(1, 0) * east_p[ys_p + 1, xs_p]
+        + coupling(0, 1) * south_p[ys_p, xs_p + 1],
+    ]
+    denominator = np.maximum(np.abs(stencil[1, 1, ys, xs]), sum(np.abs(c) for c in corner))
+    denominator = np.maximum(denominator, tiny)
+    for index, value in enumerate(corner):
+        weights[index, 1::2, 1::2] = value / denominator
+
+    ys, xs = np.mgrid[0:height, 0:width]
+    y0, y1 = ys // 2, np.minimum((ys + 1) // 2, coarse_height - 1)
+    x0, x1 = xs // 2, np.minimum((xs + 1) // 2, coarse_width - 1)
+    columns = np.stack([y0 * coarse_width + x0, y0 * coarse_width + x1,
+                        y1 * coarse_width + x0, y1 * coarse_width + x1]).reshape(4, -1)
+    rows = np.broadcast_to(np.arange(height * width), (4, height * width))
+    values = weights.reshape(4, -1)
+    keep = values != 0
+    interpolation = sparse.csr_matrix(
+        (values[keep], (rows[keep], columns[keep])),
+        shape=(height * width, coarse_height * coarse_width))
+    return interpolation, (coarse_height, coarse_width)
+
+
+class AlgebraicMultigrid(_PreconditionedSolver):
+    """GMRES with one Ruge-Stuben V-cycle as preconditioner, for any sparse matrix
+    (windows larger than 3x3, where :class:`GridMultigrid` does not apply).
 
     Parameters
     ----------
@@ -65,53 +449,6 @@ class AlgebraicMultigrid:
         self.last_iterations: tuple[int, ...] = ()
 
     @property
-    def levels(self) -> int:
+    def depth(self) -> int:
         """Number of grids in the hierarchy, the finest included."""
         return len(self.hierarchy.levels)
-
-    def solve(
-        self,
-        rhs: np.ndarray,
-        *,
-        guess: np.ndarray | None = None,
-        tolerance: float = 1e-3,
-        max_iterations: int = 40,
-        krylov_vectors: int = 20,
-        reporter: Reporter | None = None,
-    ) -> np.ndarray:
-        """Solve ``matrix @ x = rhs`` for each column of ``rhs`` (N, C), concurrently.
-
-        ``tolerance`` is the residual norm relative to each column's norm; ``guess``
-        (N, C) is the starting point (zero when None). GMRES restarts every
-        ``krylov_vectors`` iterations, which bounds its memory to that many vectors
-        per column.
-        """
-        rhs = np.asarray(rhs, dtype=self.matrix.dtype)
-        columns = rhs.shape[1]
-        reporter = reporter or Reporter()
-        iterations = [0] * columns
-
-        def solve_column(column: int) -> np.ndarray:
-            def on_iteration(_residual_norm: float) -> None:
-                iterations[column] += 1
-                reporter(min(sum(iterations) / (15 * columns), 0.95), "solving")
-
-            start = None if guess is None else np.ascontiguousarray(guess[:, column], rhs.dtype)
-            solution, _info = sparse_linalg.gmres(
-                self.matrix,
-                np.ascontiguousarray(rhs[:, column]),
-                x0=start,
-                M=self._preconditioner,
-                rtol=tolerance,
-                atol=0.0,
-                restart=min(krylov_vectors, max_iterations),
-                maxiter=-(-max_iterations // krylov_vectors),  # restart cycles
-                callback=on_iteration,
-                callback_type="pr_norm",
-            )
-            return solution
-
-        with ThreadPoolExecutor(max_workers=min(columns, 2)) as pool:
-            solutions = list(pool.map(solve_column, range(columns)))
-        self.last_iterations = tuple(iterations)
-        return np.stack(solutions, axis=1)

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 import scipy.sparse as sparse
 
 from algorithms.colorspace import join_luminance_chroma, luminance, rgb_to_yiq
 from algorithms.errors import BadInputError, MemoryBudgetError
-from algorithms.levin_system import DTYPE, levin_matrix, right_hand_side
+from algorithms.levin_system import (
+    DTYPE,
+    eliminate_hint_columns,
+    hint_coupling,
+    levin_matrix,
+    levin_stencil,
+    right_hand_side,
+    stencil_matrix,
+)
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 
 #: A marked pixel is a hint where sum over R, G, B of |gray - marked| exceeds this
@@ -43,14 +52,34 @@ MAX_DIRECT_PIXELS = 2.0e6
 #: Gauss-Seidel sweeps of the full-size system after a reduced-size solve.
 FULL_SIZE_SWEEPS = 4
 
-#: Relative residual at which the iterative solver stops.
-DEFAULT_TOLERANCE = 1e-3
+#: Relative residual of the system at which the default iterative solve stops (measured
+#: on the Levin example and dev photos at 0.25 MP: 1e-3 gave 40-52 dB against the exact
+#: solution, 1e-4 gave 49-57 dB).
+DEFAULT_TOLERANCE = 1e-4
+
+#: The exact solve (``max_solve_pixels=math.inf``) aims for every pixel within this much
+#: of the exact solution in each of R, G, B (values in [0, 1]).
+EXACT_RGB_ERROR = 1 / 255
+
+#: R, G and B move by at most this times the larger change of I and Q
+#: (the largest row sum of |YIQ -> RGB| over I and Q: B = Y - 1.106 I + 1.703 Q).
+_RGB_PER_CHROMA = 2.81
+
+#: GMRES iterations the exact solve may take per chroma channel before it gives up
+#: and says how far it got.
+EXACT_MAX_ITERATIONS = 160
+
+
+class InexactSolveWarning(UserWarning):
+    """The exact solve stopped before its error estimate reached EXACT_RGB_ERROR."""
 
 # Bytes per pixel per window entry for the system, its multigrid hierarchy and
 # the solver's work vectors: about 450 measured at radius 1 (benchmarks/bench_levin.py),
-# with headroom.
+# with headroom. The exact solve works in float64 and keeps a Krylov basis of
+# KRYLOV_VECTORS + 1 vectors per chroma channel on top.
 _BYTES_PER_ENTRY = 40
 _BYTES_PER_PIXEL = 600
+_EXACT_BYTES_PER_PIXEL = 600 + 2 * 33 * 8
 
 
 def estimate_memory(
@@ -61,6 +90,8 @@ def estimate_memory(
     entries = (2 * radius + 1) ** 2
     solved = min(pixels, max_solve_pixels)
     per_entry = _BYTES_PER_ENTRY * max(entries - 9, 0)
+    if math.isinf(max_solve_pixels):
+        return int(pixels * (_BYTES_PER_PIXEL + _EXACT_BYTES_PER_PIXEL + per_entry))
     # A reduced-size solve also keeps the full-size system (entries x 8 bytes a pixel).
     full_size = 0 if solved == pixels else pixels * (entries * 8 + 60)
     return int(solved * (_BYTES_PER_PIXEL + per_entry) + full_size)
@@ -179,41 +210,104 @@ def propagate(
         return rhs.reshape(height, width, channels)
 
     reporter(0.0, "building the system")
-    matrix = levin_matrix(luma, hint_mask, radius, prior_weight)
+    exact = math.isinf(max_solve_pixels)
     if solver == "direct" or min(height, width) <= COARSEST_SIDE:
-        solution = _direct_solve(matrix, rhs)
+        solution = _direct_solve(levin_matrix(luma, hint_mask, radius, prior_weight), rhs)
     elif height * width > max_solve_pixels:
-        # Solve the same problem at max_solve_pixels, then let the full-size system
-        # carry the colour to the full-size edges.
-        scale = math.sqrt(max_solve_pixels / (height * width))
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small = _downsized_problem(size, luma, hint_values, hint_mask, prior)
-        small_solution = propagate(
-            *small[:3], radius=radius, prior=small[3], prior_weight=prior_weight,
-            tolerance=tolerance, memory_budget=memory_budget,
-            progress=reporter.stage(0.1, 0.8), max_solve_pixels=math.inf,
-        )
-        solution = _upsize(small_solution, height, width)
-        reporter(0.85, "refining at full size")
-        _smooth(matrix, solution, rhs, sweeps=FULL_SIZE_SWEEPS)
+        solution = _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior,
+                                  prior_weight, tolerance, memory_budget, max_solve_pixels,
+                                  reporter)
+    elif exact:
+        solution = _exact_solve(luma, hint_values, hint_mask, rhs, radius, prior,
+                                prior_weight, memory_budget, reporter)
     else:
-        from algorithms.multigrid import AlgebraicMultigrid
-
-        reporter(0.1, "first guess")
-        guess = _coarse_to_fine_guess(luma, hint_values, hint_mask, radius, prior, prior_weight)
-        reporter(0.25, "building the solver")
-        multigrid = AlgebraicMultigrid(matrix)
-        reporter(0.45, "solving")
-        solution = multigrid.solve(
-            rhs,
-            guess=guess,
-            tolerance=tolerance,
-            reporter=reporter.stage(0.45, 1.0),
-        )
+        solution = _multigrid_solve(luma, hint_values, hint_mask, rhs, radius, prior_weight,
+                                    tolerance, reporter)
     solution = solution.astype(DTYPE, copy=False).reshape(height, width, channels)
     # Hard constraints hold exactly, whatever the solver's tolerance.
     solution[hint_mask] = hint_values[hint_mask]
     reporter(1.0, "done")
+    return solution
+
+
+def _multigrid_for(luma, hint_values, hint_mask, rhs, radius, prior_weight, dtype,
+                   sweeps: int = 1) -> tuple:
+    """(solver, right-hand side) of the system in ``dtype``: for a 3x3 window the grid
+    hierarchy, with the hints eliminated (their values moved to the right-hand side);
+    pyamg's algebraic one for larger windows."""
+    from algorithms.multigrid import AlgebraicMultigrid, GridMultigrid
+
+    if radius == 1:
+        stencil = levin_stencil(luma, hint_mask, radius, prior_weight)
+        rhs = rhs + hint_coupling(stencil, hint_values, hint_mask)
+        eliminate_hint_columns(stencil, hint_mask)
+        matrix = stencil_matrix(stencil, dtype)
+        return GridMultigrid(matrix, luma.shape, sweeps=sweeps, stencil=stencil), rhs
+    matrix = levin_matrix(luma, hint_mask, radius, prior_weight).astype(dtype)
+    return AlgebraicMultigrid(matrix), rhs
+
+
+def _multigrid_solve(luma, hint_values, hint_mask, rhs, radius, prior_weight, tolerance,
+                     reporter: Reporter) -> np.ndarray:
+    """The default full-size solve, float32: GMRES until the system's own residual is
+    below ``tolerance`` relative to the right-hand side."""
+    reporter(0.05, "building the solver")
+    multigrid, rhs = _multigrid_for(luma, hint_values, hint_mask, rhs, radius, prior_weight,
+                                    DTYPE)
+    reporter(0.3, "solving")
+    return multigrid.solve(rhs, tolerance=tolerance, reporter=reporter.stage(0.3, 1.0))
+
+
+def _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight, tolerance,
+                   memory_budget, max_solve_pixels, reporter: Reporter) -> np.ndarray:
+    """Solve the same problem at ``max_solve_pixels``, then let Gauss-Seidel sweeps of the
+    full-size system carry the colour to the full-size edges; (H*W, C)."""
+    height, width = luma.shape
+    scale = math.sqrt(max_solve_pixels / (height * width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = _downsized_problem(size, luma, hint_values, hint_mask, prior)
+    small_solution = propagate(
+        *small[:3], radius=radius, prior=small[3], prior_weight=prior_weight,
+        tolerance=tolerance, memory_budget=memory_budget,
+        progress=reporter.stage(0.05, 0.8), max_solve_pixels=small[0].size,
+    )
+    solution = _upsize(small_solution, height, width)
+    reporter(0.85, "refining at full size")
+    # Explicit zeros are kept: Gauss-Seidel skips them as fast as it would skip nothing.
+    matrix = stencil_matrix(levin_stencil(luma, hint_mask, radius, prior_weight))
+    _smooth(matrix, solution, rhs, sweeps=FULL_SIZE_SWEEPS)
+    return solution
+
+
+def _exact_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight, memory_budget,
+                 reporter: Reporter) -> np.ndarray:
+    """The full-size system solved in float64 until the estimated error of every pixel's
+    R, G and B is below EXACT_RGB_ERROR; InexactSolveWarning when that takes more than
+    EXACT_MAX_ITERATIONS iterations. Starts from the default solve."""
+    height, width = luma.shape
+    start = reporter.stage(0.0, 0.3)
+    if height * width > MAX_SOLVE_PIXELS:
+        guess = _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight,
+                               DEFAULT_TOLERANCE, memory_budget, MAX_SOLVE_PIXELS, start)
+    else:
+        guess = _multigrid_solve(luma, hint_values, hint_mask, rhs, radius, prior_weight,
+                                 DEFAULT_TOLERANCE, start)
+    reporter(0.3, "building the exact solver")
+    multigrid, rhs = _multigrid_for(luma, hint_values, hint_mask, rhs.astype(np.float64),
+                                    radius, prior_weight, np.float64, sweeps=2)
+    reporter(0.4, "solving exactly")
+    chroma_tolerance = EXACT_RGB_ERROR / _RGB_PER_CHROMA
+    solution, report = multigrid.solve_accurately(
+        rhs, guess=guess.astype(np.float64), error_tolerance=chroma_tolerance,
+        max_iterations=EXACT_MAX_ITERATIONS, reporter=reporter.stage(0.4, 1.0))
+    if not report.converged:
+        worst = min(max(report.error_estimates) * _RGB_PER_CHROMA, 1.0)
+        estimate = f"about {worst * 255:.1f}/255" if np.isfinite(worst) else "unknown"
+        warnings.warn(InexactSolveWarning(
+            f"the exact solve stopped after {max(report.iterations)} iterations short of "
+            f"its aim (every pixel within {EXACT_RGB_ERROR * 255:g}/255 of the exact "
+            f"solution in R, G and B): its estimated largest error is {estimate}"),
+            stacklevel=3)
     return solution
 
 
@@ -266,35 +360,6 @@ def _smooth(matrix: sparse.csr_matrix, guess: np.ndarray, rhs: np.ndarray, sweep
         gauss_seidel(matrix, column, np.ascontiguousarray(rhs[:, channel]),
                      iterations=sweeps, sweep="symmetric")
         guess[:, channel] = column
-
-
-def _coarse_to_fine_guess(
-    luma: np.ndarray,
-    hint_values: np.ndarray,
-    hint_mask: np.ndarray,
-    radius: int,
-    prior: np.ndarray | None,
-    prior_weight: float,
-) -> np.ndarray:
-    """A cheap first guess (H*W, C): the same method solved at half size, upsampled.
-
-    Recursion down to a small image solved directly; on the way up, each level's
-    guess is the upsampled coarser one, smoothed by Gauss-Seidel on that level's
-    own system. Only a starting point: the Krylov solver then solves the exact
-    full-size system.
-    """
-    height, width = luma.shape
-    half = ((width + 1) // 2, (height + 1) // 2)
-    small = _downsized_problem(half, luma, hint_values, hint_mask, prior)
-    small_luma, small_values, small_mask, small_prior = small
-    matrix = levin_matrix(small_luma, small_mask, radius, prior_weight)
-    rhs = right_hand_side(small_values, small_mask, small_prior, prior_weight)
-    if min(small_luma.shape) <= COARSEST_SIDE:
-        solution = _direct_solve(matrix, rhs).astype(DTYPE)
-    else:
-        solution = _coarse_to_fine_guess(*small[:3], radius, small_prior, prior_weight)
-        _smooth(matrix, solution, rhs, sweeps=2)
-    return _upsize(solution.reshape(half[1], half[0], -1), height, width)
 
 
 def hints_from_marked(

@@ -59,8 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--exact", action="store_true",
-        help="solve the full-size system even for large photos (slower; by default photos "
-             "over 0.3 megapixels are solved at 0.3 MP and refined at full size)",
+        help="solve the full-size system until every pixel is estimated within 1/255 of "
+             "the exact solution, and warn if it cannot (slower; by default photos over "
+             "0.3 megapixels are solved at 0.3 MP and refined at full size)",
     )
     parser.add_argument(
         "--bit-depth", type=int, choices=(8, 16), default=8,
@@ -82,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
             args.usage_error("--project gives the strokes: leave out MARKED and --mask")
         inputs, photo_path = _project_inputs(args)
         with progress_bar("levin") as progress:
-            result = inputs.colorize(radius=args.radius, solver=args.solver,
-                                     max_solve_pixels=max_solve_pixels, progress=progress)
+            result = _warning_on_inexact(lambda: inputs.colorize(
+                radius=args.radius, solver=args.solver, max_solve_pixels=max_solve_pixels,
+                progress=progress))
         write_image(args.output, result, inputs=[args.project, photo_path],
                     bit_depth=args.bit_depth)
         print(f"colorized from {int(inputs.hint_mask.sum())} hint pixels -> {args.output}")
@@ -101,12 +103,31 @@ def run(args: argparse.Namespace) -> int:
     hint_chroma, hint_mask = hints_from_marked(
         gray.pixels, marked.pixels, None if mask is None else mask.pixels)
     with progress_bar("levin") as progress:
-        result = colorize_scribbles(gray.pixels, hint_chroma, hint_mask, radius=args.radius,
-                                    solver=args.solver, progress=progress,
-                                    max_solve_pixels=max_solve_pixels)
+        result = _warning_on_inexact(lambda: colorize_scribbles(
+            gray.pixels, hint_chroma, hint_mask, radius=args.radius, solver=args.solver,
+            progress=progress, max_solve_pixels=max_solve_pixels))
     write_image(args.output, result, inputs=paths, bit_depth=args.bit_depth)
     print(f"colorized from {int(hint_mask.sum())} hint pixels -> {args.output}")
     return 0
+
+
+def _warning_on_inexact(solve):
+    """``solve()``, with the engine's InexactSolveWarning (an exact solve that stopped
+    short of its aim) printed as a one-line warning on stderr; other warnings pass on."""
+    import warnings
+
+    from algorithms.scribble import InexactSolveWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InexactSolveWarning)
+        result = solve()
+    for warning in caught:
+        if issubclass(warning.category, InexactSolveWarning):
+            print(f"colorize: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+    return result
 
 
 def _print_notes(loaded) -> None:
