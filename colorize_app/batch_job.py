@@ -167,8 +167,8 @@ def _connect_to(scheduler: str) -> tuple[object, int, str | None]:
     """(client, TensorFlow threads per task, dashboard link) on the cluster at ``scheduler``.
 
     Every step has a time limit: a scheduler that accepts the connection and never answers
-    (or answers nonsense) is reported in one line after :data:`CONNECT_TIMEOUT_S` seconds
-    (plus as long again for a worker to join), never waited on forever.
+    (or answers nonsense) is reported in one line within :data:`CONNECT_TIMEOUT_S` + 20
+    seconds in all (a worker joining included), never waited on forever.
     """
     import threading
 
@@ -202,7 +202,7 @@ def _connect_to(scheduler: str) -> tuple[object, int, str | None]:
     # deadline (it is left behind, blocked, if the peer never answers).
     thread = threading.Thread(target=attempt, name="dask-connect", daemon=True)
     thread.start()
-    thread.join(2 * CONNECT_TIMEOUT_S + 10)
+    thread.join(CONNECT_TIMEOUT_S + 20)
     if "result" in outcome:
         return outcome["result"]
     client = outcome.get("client")
@@ -212,7 +212,7 @@ def _connect_to(scheduler: str) -> tuple[object, int, str | None]:
     if "error" in outcome:
         raise outcome["error"]
     raise BadInputError(f"the Dask scheduler at {address} did not answer within "
-                        f"{2 * CONNECT_TIMEOUT_S + 10} s (is it a Dask scheduler?)")
+                        f"{CONNECT_TIMEOUT_S + 20} s (is it a Dask scheduler?)")
 
 
 def capped_workers(requested: int | None) -> int:

@@ -1,10 +1,12 @@
-"""Print the table of hostile and faulty inputs (issue 17) and what each gives now.
+"""Print the table of hostile and faulty inputs (issues 17 and 27) and what each gives now.
 
 Run ``python fuzz/hostile_inputs.py``; it works in a temporary folder. Each row is (case,
 input, what happens, how it is stopped); a case that is accepted, hangs (an alarm stops it
 after 60 s) or ends in anything but the project's own one-line error says so loudly, and
 the exit code is then 1. The regression tests are ``tests/test_hostile_files.py`` and
-``tests/test_hostile_parsers.py``; docs/robustness.md shows this table.
+``tests/test_hostile_parsers.py`` (round two, ``fuzz/hostile_inputs_round2.py``:
+``tests/test_hostile_batch.py`` and ``tests/test_hostile_round2.py``); docs/robustness.md
+shows this table.
 """
 
 from __future__ import annotations
@@ -287,6 +289,11 @@ def main() -> int:
         lambda: media.read_image("loop_a.png"))
     row("msg", "range errors: `cnn --temperature 0` (was exit 1; transfer's exit 2)",
         "one rule: exit 2", cli("cnn", "gray.png", "-o", "o.png", "--temperature", "0"))
+
+    # Round two (issue 27): batches, video, model files, projects, messages
+    from fuzz import hostile_inputs_round2
+
+    hostile_inputs_round2.cases(row, cli)
 
     print("| case | input | now | how it is stopped |\n|---|---|---|---|")
     for case, what, outcome, how in ROWS:

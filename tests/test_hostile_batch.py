@@ -243,7 +243,7 @@ def test_a_scheduler_that_never_answers_is_given_up_in_bounded_time(fake_schedul
     monkeypatch.setattr(batch_job, "CONNECT_TIMEOUT_S", 2)
     started = time.perf_counter()
     with pytest.raises(BadInputError, match=f"^the Dask scheduler at {address} did not answer "
-                                            "within 14 s"):
+                                            "within 22 s"):
         with batch_job.connect(None, address):
             pass
     assert time.perf_counter() - started < 30
