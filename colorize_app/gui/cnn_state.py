@@ -14,7 +14,10 @@ from colorize_app.gui.photo_list import thumbnail
 from colorize_app.project import Project
 from colorize_app.sessions.cnn import CnnSession
 
-#: The slider runs from T = 1 (plain mean, dull) at 0 to T = 0.05 (near the mode) at 95.
+#: The slider runs from T = 1 (dull) at 0 to T = 0.05 (vivid) at 95. Its middle, 48, is
+#: T = 0.52 (decode.VIVIDNESS_REFERENCE), where the decoding's vividness gain is 1: the
+#: default. With the shipped model's decoding the chroma is scaled by (0.52 / T)^k on top of
+#: the annealing, so the ends differ clearly (tests/test_shipped_model.py checks >= 2x).
 SLIDER_MAX = 95
 
 
