@@ -332,7 +332,7 @@ def cases(row, cli) -> None:
                                 f"{levels})")
         return run
 
-    row("N1", "`colorize video 'concat:a.mp4|a.mp4'` (a white clip with that name)",
+    row("N1", "`colorize video 'concat:a.mp4\\|a.mp4'` (a white clip with that name)",
         "probe, decode and audio all given `file:` + the absolute path",
         read_named("concat:a.mp4|a.mp4"))
     row("N2", "a video file named `-`", "the same: a file, never stdin", read_named("-"))
