@@ -410,3 +410,24 @@ def test_messages_are_one_short_line_whatever_they_quote(tmp_path, capsys):
     assert line.endswith("d/a.png: file name too long")
     assert one_line("short: kept") == "short: kept"
     assert len(one_line("x " * 500_000)) <= 300
+
+
+def test_the_autosaver_reports_an_occupied_folder_instead_of_raising(tmp_path, monkeypatch):
+    pytest.importorskip("PyQt5")
+    from PyQt5.QtWidgets import QApplication, QWidget
+
+    from colorize_app.gui import autosave
+    from colorize_app.project import Project
+
+    application = QApplication.instance() or QApplication([])
+    (tmp_path / "autosave").write_text("a file where the folder should be")
+    monkeypatch.setattr(autosave, "AUTOSAVE_FOLDER", str(tmp_path / "autosave"))
+    window = QWidget()
+    saver = autosave.Autosaver(window, lambda: Project("cnn"))
+    reasons: list[str] = []
+    saver.failed.connect(reasons.append)
+    saver.save_now()  # raised FileExistsError on the UI thread: a traceback dialog
+    application.processEvents()
+    assert reasons == [f"cannot use the autosave folder {tmp_path / 'autosave'}: a file has "
+                       "its name"]
+    window.deleteLater()

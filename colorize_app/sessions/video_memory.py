@@ -17,10 +17,21 @@ a pixel for the CNN and add 200 for the refinement: two to three times what was 
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from algorithms.errors import MemoryBudgetError
 from colorize_app import media_files
 from colorize_app.media import DECODE_BYTES_PER_PIXEL
 from colorize_app.sessions.memory import CNN_BYTES_PER_PIXEL
+
+
+class Frames(Protocol):
+    """What is needed of opened frames (``media.FrameSource``): their size and path."""
+
+    width: int
+    height: int
+    path: str
+
 
 #: Refinement (flow, filter or Deep Video Prior), bytes per frame pixel, besides the CNN's.
 REFINE_BYTES_PER_PIXEL = 200
@@ -35,7 +46,7 @@ def video_memory_needed(width: int, height: int, *, refine: bool = True,
     return int(width) * int(height) * max(per_pixel, DECODE_BYTES_PER_PIXEL)
 
 
-def check_video_memory(frames: object, *, refine: bool = True, colorize: bool = True,
+def check_video_memory(frames: Frames, *, refine: bool = True, colorize: bool = True,
                        budget: int | None = None) -> None:
     """Refuse (``MemoryBudgetError``, one line) frames too large for the memory available.
 
