@@ -24,9 +24,18 @@ from colorize_app.tf_startup import configure_for_command
 PROG = "colorize"
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors are one short line, whatever value they quote
+    (a 100,000-character option value was echoed whole); subcommands' parsers are too."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with one subparser per module in ``COMMAND_MODULES``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="Colorize gray photos and videos: scribbles, colour transfer, CNN, video.",
     )

@@ -431,3 +431,14 @@ def test_the_autosaver_reports_an_occupied_folder_instead_of_raising(tmp_path, m
     assert reasons == [f"cannot use the autosave folder {tmp_path / 'autosave'}: a file has "
                        "its name"]
     window.deleteLater()
+
+
+def test_usage_errors_quote_a_huge_value_shortened(capsys):
+    from colorize_app import cli
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["batch", "cnn", "x", "-o", "y", "--format", "Q" * 100_000])
+    assert stop.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("colorize batch cnn: error: argument --format: invalid choice: 'QQQ")
+    assert len(last) <= 330 and "..." in last
