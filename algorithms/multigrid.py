@@ -50,11 +50,14 @@ class AccuracyReport:
     """What :meth:`solve_accurately` reached, per right-hand side.
 
     ``error_estimates`` is the estimated largest remaining error of each column
-    (in its own units), ``converged`` whether every one fell below the tolerance,
-    ``iterations`` the GMRES iterations each took.
+    (in its own units; inf where no rate could be measured), ``last_changes`` the
+    largest change of any unknown at each column's last check, ``converged`` whether
+    every estimate fell below the tolerance, ``iterations`` the GMRES iterations each
+    took.
     """
 
     error_estimates: tuple[float, ...]
+    last_changes: tuple[float, ...]
     converged: bool
     iterations: tuple[int, ...]
 
@@ -145,6 +148,7 @@ class _PreconditionedSolver:
         reporter = reporter or Reporter()
         iterations = [0] * columns
         estimates = [np.inf] * columns
+        last_changes = [np.inf] * columns
 
         def solve_column(column: int) -> np.ndarray:
             b = np.ascontiguousarray(rhs[:, column])
@@ -165,6 +169,7 @@ class _PreconditionedSolver:
                 else:
                     estimates[column] = np.inf
                 changes.append(change)
+                last_changes[column] = change
                 if self.trace is not None:
                     self.trace(column, candidate, change, estimates[column])
                 reporter(min(sum(iterations) / (columns * max_iterations), 0.95), "solving")
@@ -182,7 +187,8 @@ class _PreconditionedSolver:
         self.last_iterations = tuple(iterations)
         converged = all(estimate <= error_tolerance for estimate in estimates)
         return np.stack(solutions, axis=1), AccuracyReport(
-            tuple(float(e) for e in estimates), converged, tuple(iterations))
+            tuple(float(e) for e in estimates), tuple(last_changes), converged,
+            tuple(iterations))
 
     def _gmres_cycle(self, b: np.ndarray, x: np.ndarray, steps: int, check,
                      check_every: int, residual_target: float = 0.0) -> tuple:

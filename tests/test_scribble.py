@@ -1,14 +1,23 @@
 """Known answers for the scribble engine (Levin et al. 2004) on small synthetic images."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
+from algorithms import scribble
 from algorithms.colorspace import rgb_to_yiq, yiq_to_rgb
 from algorithms.errors import BadInputError, MemoryBudgetError
-from algorithms.levin_system import affinity_weights, levin_matrix, window_offsets
-from algorithms.scribble import colorize_scribbles, estimate_memory, hints_from_marked, propagate
+from algorithms.levin_system import affinity_weights, levin_matrix, levin_stencil, window_offsets
+from algorithms.multigrid import _interpolation as grid_interpolation
+from algorithms.scribble import (
+    InexactSolveWarning,
+    colorize_scribbles,
+    estimate_memory,
+    hints_from_marked,
+    propagate,
+)
 
 RED_IQ = rgb_to_yiq(np.array([[[0.8, 0.2, 0.2]]]))[0, 0, 1:]
 BLUE_IQ = rgb_to_yiq(np.array([[[0.2, 0.3, 0.8]]]))[0, 0, 1:]
@@ -278,3 +287,85 @@ def test_bad_parameters_are_errors():
         propagate(luma, values, mask, prior_weight=1)
     with pytest.raises(BadInputError, match="unknown solver"):
         propagate(luma, values, mask, solver="magic")
+
+
+def soft_photo(height=120, width=160, seed=7):
+    """A photo with soft edges: random blocks enlarged bicubically (as a photo is when
+    enlarged), the case where a residual-based stop was far from the exact solution."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    blocks = rng.uniform(0.1, 0.9, (height // 15, width // 15)).astype(np.float32)
+    return np.clip(cv2.resize(blocks, (width, height), interpolation=cv2.INTER_CUBIC), 0, 1)
+
+
+def scattered_hints(shape, count, seed=8):
+    rng = np.random.default_rng(seed)
+    hint_mask = np.zeros(shape, bool)
+    hint_chroma = np.zeros((*shape, 2))
+    for y, x in rng.integers(0, np.subtract(shape, 3), size=(count, 2)):
+        hint_mask[y : y + 3, x : x + 3] = True
+        hint_chroma[y : y + 3, x : x + 3] = rng.uniform(-0.2, 0.2, 2)
+    return hint_chroma, hint_mask
+
+
+def rgb_of(luma, chroma):
+    return yiq_to_rgb(np.dstack([luma, chroma]))
+
+
+def test_exact_solve_matches_a_direct_solve_on_a_soft_photo():
+    luma = soft_photo()
+    hint_chroma, hint_mask = scattered_hints(luma.shape, 6)
+    direct = propagate(luma, hint_chroma, hint_mask, solver="direct")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InexactSolveWarning)  # it must not need to warn
+        exact = propagate(luma, hint_chroma, hint_mask, max_solve_pixels=math.inf)
+    difference = np.abs(rgb_of(luma, exact) - rgb_of(luma, direct)).max(axis=2)
+    assert np.mean(difference <= 1 / 255) >= 0.999
+
+
+def test_default_solve_stays_close_to_the_direct_solve_on_a_soft_photo():
+    luma = soft_photo()
+    hint_chroma, hint_mask = scattered_hints(luma.shape, 6)
+    direct = rgb_of(luma, propagate(luma, hint_chroma, hint_mask, solver="direct"))
+    default = rgb_of(luma, propagate(luma, hint_chroma, hint_mask))
+    psnr = 10 * np.log10(1 / np.mean((default - direct) ** 2))
+    assert psnr >= 45
+
+
+def test_an_exact_solve_cut_short_says_how_far_it_got(monkeypatch):
+    luma = soft_photo()
+    hint_chroma, hint_mask = scattered_hints(luma.shape, 6)
+    monkeypatch.setattr(scribble, "EXACT_MAX_ITERATIONS", 8)  # one check: no rate yet
+    expected = (r"^the exact solve stopped after 8 iterations short of its aim \(every pixel "
+                r"within 1/255 of the exact solution in R, G and B\): its last iterations "
+                r"still moved a pixel by up to \d+\.\d/255$")
+    with pytest.warns(InexactSolveWarning, match=expected):
+        propagate(luma, hint_chroma, hint_mask, max_solve_pixels=math.inf)
+
+
+def test_default_solve_on_the_grid_hierarchy_fills_each_region_with_its_strokes_colour():
+    import cv2
+
+    luma = cv2.GaussianBlur(two_regions(120, 160).astype(np.float32), (0, 0), 1.5)  # soft edge
+    hint_chroma = np.zeros((120, 160, 2))
+    hint_mask = np.zeros((120, 160), bool)
+    hint_mask[10:13, 10:40], hint_chroma[10:13, 10:40] = True, RED_IQ
+    hint_mask[100:103, 110:150], hint_chroma[100:103, 110:150] = True, BLUE_IQ
+    chroma = propagate(luma, hint_chroma, hint_mask)
+    tolerance = 0.05 * np.abs(RED_IQ - BLUE_IQ).max()
+    assert np.abs(chroma[:, :75] - RED_IQ).max() < tolerance
+    assert np.abs(chroma[:, 85:] - BLUE_IQ).max() < tolerance
+
+
+def test_grid_interpolation_is_bilinear_where_the_photo_is_flat():
+    luma = np.full((9, 11), 0.5)
+    stencil = levin_stencil(luma, np.zeros((9, 11), bool)).reshape(3, 3, 9, 11)
+    interpolation, coarse_shape = grid_interpolation(stencil.astype(np.float64))
+    assert coarse_shape == (5, 6)
+    weights = interpolation.toarray().reshape(9, 11, 5, 6)
+    assert weights[4, 4, 2, 2] == 1.0  # a coarse pixel keeps its value
+    np.testing.assert_allclose(weights[4, 5, 2, 2:4], [0.5, 0.5])  # between two on a row
+    np.testing.assert_allclose(weights[5, 4, 2:4, 2], [0.5, 0.5])  # ... on a column
+    np.testing.assert_allclose(weights[5, 5, 2:4, 2:4], 0.25)  # between four
+    np.testing.assert_allclose(interpolation.sum(axis=1), 1.0)
