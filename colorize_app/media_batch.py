@@ -256,10 +256,13 @@ class Manifest:
                                     "the job's manifest through it") from None
             raise BadInputError(f"cannot write {self.path}: "
                                 f"{error.strerror or error}") from None
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_nlink > 1:
             os.close(descriptor)
-            raise BadInputError(f"{self.path} is not a regular file: refusing to use it as "
-                                "the job's manifest")
+            what = "not a regular file" if not stat.S_ISREG(status.st_mode) else \
+                "a hard link to another file"
+            raise BadInputError(f"{self.path} is {what}: refusing to use it as the job's "
+                                "manifest")
         self._file = os.fdopen(descriptor, "a+b")
         self._lock()
         self._read()

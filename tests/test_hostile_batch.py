@@ -108,6 +108,15 @@ def test_a_planted_manifest_link_is_refused(tmp_path, capsys):
     os.symlink("/dev/zero", tmp_path / "out" / MANIFEST_NAME)
     with pytest.raises(BadInputError, match="is a symbolic link"):
         Manifest(str(tmp_path / "out"))
+    os.remove(tmp_path / "out" / MANIFEST_NAME)
+    os.link(tmp_path / "other.txt", tmp_path / "out" / MANIFEST_NAME)
+    with pytest.raises(BadInputError, match="is a hard link to another file: refusing"):
+        Manifest(str(tmp_path / "out"))
+    assert (tmp_path / "other.txt").read_text() == "precious\n"
+    os.remove(tmp_path / "out" / MANIFEST_NAME)
+    os.mkfifo(tmp_path / "out" / MANIFEST_NAME)
+    with pytest.raises(BadInputError, match="is not a regular file: refusing"):
+        Manifest(str(tmp_path / "out"))
 
 
 def test_a_sub_folder_linked_out_of_the_output_is_refused(tmp_path, capsys):
