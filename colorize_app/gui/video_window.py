@@ -46,7 +46,30 @@ from colorize_app.gui.video_state import VIDEO_FILTER, VideoProjectMixin
 from colorize_app.sessions.video import EPOCHS_RANGE, PRESETS, SHOW_CHOICES, VideoSession
 from colorize_app.sessions.video_memory import check_video_memory
 from colorize_app.video_frames import FrameFolder
+from colorize_app.video_job import JobReport
 from deep_video_prior import RefineSettings
+
+
+def run_summary(result: JobReport, notes: list[str]) -> str:
+    """What a run came to, in a line: frames, shots (resumed), keyframes, seconds."""
+    parts = []
+    refine, keys = result.refine, result.keyframes
+    if refine is not None:
+        shots = len(refine.shots)
+        resumed = f", {len(refine.resumed_shots)} resumed" if refine.resumed_shots else ""
+        parts.append(f"refined {refine.frames} frames in {shots} shot"
+                     f"{'s' if shots != 1 else ''}{resumed} ({refine.seconds:.0f} s)")
+    if keys is not None:
+        used = sorted({frame for frames in keys.keyframes_by_shot for frame in frames})
+        share = (sum(keys.keyframe_share) / len(keys.keyframe_share)
+                 if keys.keyframe_share else 0.0)
+        parts.append(f"{len(used)} keyframe{'s' if len(used) != 1 else ''} carried through "
+                     f"{sum(1 for frames in keys.keyframes_by_shot if frames)} shot(s), "
+                     f"{share:.0%} of the pixels from keyframes ({keys.seconds:.0f} s)")
+    if not parts:
+        parts.append(f"wrote {result.frames} frames")
+    return ("Done: " + "; ".join(parts) + (f"; {'; '.join(notes)}" if notes else "")
+            + ". Export with Ctrl+E.")
 
 
 class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
@@ -357,16 +380,11 @@ class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
 
         def task(progress, cancelled):
             state["cancelled"] = cancelled
-            return job.run(progress, cancelled).refine
+            return job.run(progress, cancelled)
 
-        def finished(report) -> None:
-            self.last_report = report
-            resumed = (f", {len(report.resumed_shots)} resumed" if report.resumed_shots
-                       else "")
-            self.set_report(
-                f"Done: refined {report.frames} frames in {len(report.shots)} shot"
-                f"{'s' if len(report.shots) > 1 else ''}{resumed} ({report.seconds:.0f} s)"
-                + (f"; {'; '.join(notes)}" if notes else "") + ". Export with Ctrl+E.")
+        def finished(result) -> None:
+            self.last_report = result.refine  # None when the refined frames were reused
+            self.set_report(run_summary(result, notes))
 
         def keep_colorizer(_outcome: str) -> None:
             self.jobs.finished.disconnect(keep_colorizer)

@@ -113,3 +113,28 @@ def test_a_colour_image_becomes_a_keyframe_and_survives_the_project(
     monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.Yes)
     window.remove_keyframe_action.trigger()
     assert window.session.keyframe_frames() == [] and window.scrubber.slider.marks == []
+
+
+def test_a_run_carries_the_keyframe_and_says_so(qtbot, window, model_file, monkeypatch,
+                                                tmp_path, errors):
+    from colorize_app.gui import video_window
+    from deep_video_prior import RefineSettings
+
+    monkeypatch.setitem(video_window.PRESETS, "Fast", RefineSettings(
+        method="network", epochs=1, width=4, working_pixels=WIDTH * HEIGHT,
+        warmup_epochs=0))
+    window.picker.add_file(str(model_file))
+    window.preset_box.setCurrentText("Fast")
+    gray = window.session.gray_frame(0)
+    red = np.clip(gray * np.array([1.6, 0.6, 0.6], np.float32), 0, 1)
+    window.session.set_keyframe(0, red)
+    window.update_keyframe_actions()
+    with qtbot.waitSignal(window.jobs.finished, timeout=120_000) as finished:
+        assert window.run()
+    assert finished.args[0] == "done" and errors == []
+    text = window.report_label.text()
+    assert text.startswith("Done: ") and "1 keyframe carried through 1 shot(s)" in text
+    result = window.refined_frames()
+    assert result.complete()
+    first = np.asarray(result[0], np.float32)
+    assert (first[..., 0] - first[..., 2]).mean() > 0.05  # the keyframe's red holds
