@@ -55,16 +55,41 @@ def _walk(folder: str, extensions: Sequence[str], skip: Sequence[str]) -> list[s
 
     Hidden files and folders (a leading dot: unfinished atomic writes, .git) and the
     folders in ``skip`` (the output folder when it lies inside an input) are left out.
-    Links to folders are not followed, so a link loop cannot make the walk endless.
+    Links to folders are not followed, so a link loop cannot make the walk endless; the
+    walk keeps its own stack, so a tree thousands of folders deep is no RecursionError.
     """
-    found = []
-    for root, folders, files in os.walk(folder, followlinks=False):
-        folders[:] = sorted(name for name in folders if not name.startswith(".")
-                            and os.path.realpath(os.path.join(root, name)) not in skip)
-        found.extend(os.path.join(root, name) for name in sorted(files)
-                     if not name.startswith(".")
-                     and os.path.splitext(name)[1].lower() in extensions
-                     and os.path.isfile(os.path.join(root, name)))
+    found: list[str] = []
+    skipped = set()  # the skipped folders by identity: no path resolved per folder
+    for path in skip:
+        try:
+            status = os.stat(path)
+        except OSError:
+            continue
+        skipped.add((status.st_dev, status.st_ino))
+    inodes = {inode for _, inode in skipped}
+    pending = [folder]
+    while pending:
+        root = pending.pop()
+        try:
+            with os.scandir(root) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        folders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.inode() not in inodes or (
+                            entry.stat(follow_symlinks=False).st_dev,
+                            entry.inode()) not in skipped:
+                        folders.append(entry.path)
+                elif os.path.splitext(entry.name)[1].lower() in extensions and entry.is_file():
+                    found.append(entry.path)
+            except OSError:
+                continue
+        pending.extend(reversed(folders))  # depth first, in sorted order, as os.walk
         if len(found) > MAX_INPUTS:
             raise BadInputError(f"over {MAX_INPUTS:,} input files in {folder}: split the job")
     return found
@@ -116,37 +141,40 @@ def _glob(pattern: str) -> list[str]:
         except OSError:
             return False
 
-    def match(folder: str, rest: list[str], visited: set) -> None:
-        if not rest:
+    # Our own stack (a tree thousands of folders deep is no RecursionError): entries are
+    # (folder, index of the next segment, the real folders this ** has entered).
+    pending: list[tuple[str, int, set]] = []
+    if os.path.isdir(root):
+        pending.append((root, 0, set()))
+    while pending:
+        folder, index, visited = pending.pop()
+        if index == len(segments):
             found.append(folder)
-            return
-        head, tail = rest[0], rest[1:]
+            continue
+        head = segments[index]
         if head == "**":
             try:
                 status = os.stat(folder)
             except OSError:
-                return
+                continue
             if (status.st_dev, status.st_ino) in visited:
-                return  # already searched through another path: a link loop, or a second link
+                continue  # searched through another path: a link loop, or a second link
             visited.add((status.st_dev, status.st_ino))
-            match(folder, tail, set())  # ** matches no folder at all
-            for entry in entries(folder):
-                if not entry.name.startswith(".") and is_folder(entry):
-                    match(entry.path, rest, visited)
-            return
+            pending.append((folder, index + 1, set()))  # ** matches no folder at all
+            pending.extend((entry.path, index, visited) for entry in entries(folder)
+                           if not entry.name.startswith(".") and is_folder(entry))
+            continue
+        last = index == len(segments) - 1
         if not any(character in head for character in _GLOB_CHARACTERS):
             path = os.path.join(folder, head)
-            if os.path.lexists(path) and (not tail or os.path.isdir(path)):
-                match(path, tail, visited)
-            return
+            if os.path.lexists(path) and (last or os.path.isdir(path)):
+                pending.append((path, index + 1, visited))
+            continue
         for entry in entries(folder):
             if entry.name.startswith(".") and not head.startswith("."):
                 continue  # as glob: hidden names only for a pattern that starts with a dot
-            if fnmatch.fnmatchcase(entry.name, head) and (not tail or is_folder(entry)):
-                match(entry.path, tail, visited)
-
-    if os.path.isdir(root):
-        match(root, segments, set())
+            if fnmatch.fnmatchcase(entry.name, head) and (last or is_folder(entry)):
+                pending.append((entry.path, index + 1, visited))
     return sorted(set(found))
 
 

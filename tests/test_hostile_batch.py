@@ -286,3 +286,19 @@ def test_workers_are_capped_by_memory_and_cores(monkeypatch, capsys):
     assert batch_job.capped_workers(200) == 16
     assert batch_job.capped_workers(3) == 3
     assert batch_job.capped_workers(None) == 16
+
+
+def test_a_tree_thousands_of_folders_deep_is_walked_without_recursion(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.mkdir("tree")
+    os.chdir("tree")
+    for _ in range(1500):  # the path passes Python's recursion limit, not PATH_MAX
+        os.mkdir("a")
+        os.chdir("a")
+    photo(Path("x.png"))
+    os.chdir(tmp_path)
+    started = time.perf_counter()
+    for name in ("tree", "tree/**/*.png"):  # os.walk and glob raised RecursionError
+        found = find_inputs([name], (".png",))
+        assert [entry.relative.count("a/") for entry in found] == [1500]
+    assert time.perf_counter() - started < 20
