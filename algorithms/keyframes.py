@@ -31,6 +31,8 @@ from deep_video_prior.temporal import FLOW_PRESETS, gray_lightness, join_chroma,
 
 #: The measured defaults (a frozen dataclass: safe to share).
 DEFAULT_SETTINGS = KeyframeSettings()
+#: Most frame pairs whose flows are kept for the second pass over a shot (memory).
+MAX_KEPT_FLOWS = 500
 
 
 @dataclass
@@ -149,6 +151,14 @@ def propagate_keyframes(gray_frames: Sequence[np.ndarray],
         :func:`deep_video_prior.shots.detect_shots`'s rule when not given.
     progress, cancelled : callable, optional
         Progress ``(fraction, message)`` and cancel check, per frame.
+
+    Returns
+    -------
+    KeyframeReport
+
+    Memory: the gray frames at the working size (130 kB a frame at 480 x 272, uint8), and
+    within a shot the backward pass's colour for the frames before its last keyframe
+    (0.8 MB a frame) and the flows of up to MAX_KEPT_FLOWS frame pairs (1 MB each).
     """
     from deep_video_prior.shots import probe, shots_from_probes
 
@@ -209,8 +219,10 @@ def _colour_shot(shot: range, keys: list[Keyframe], gray_frames: Sequence[np.nda
     grays = small_grays[shot.start:shot.stop]
     local = [key.index - shot.start for key in keys]
     smalls = [_small_keyframe(key, grays[i], shape) for key, i in zip(keys, local)]
-    flows = Flows(grays, settings.flow_preset,
-                  range(local[0], local[-1]) if keys else range(0))
+    # Both passes use the flows between the first and last keyframe: kept (1 MB a frame at
+    # the working size) unless that span is long, then computed twice.
+    span = range(local[0], local[-1]) if keys else range(0)
+    flows = Flows(grays, settings.flow_preset, span if len(span) <= MAX_KEPT_FLOWS else range(0))
     # Progress in frame steps, two per frame: the backward pass takes up to one (the
     # frames before the last keyframe), writing the rest.
     total = 2 * count
