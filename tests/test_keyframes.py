@@ -201,3 +201,16 @@ def test_progress_rises_to_one_and_cancel_stops_the_work():
                             lambda index, rgb: written.append(index),
                             cancelled=lambda: len(written) >= 3)
     assert written == [0, 1, 2]
+
+
+def test_flows_recomputed_for_a_long_span_give_the_same_colours(monkeypatch):
+    import algorithms.keyframes as engine
+
+    grays, automatic, key_rgb = clip()
+    keys = [keyframe_from_rgb(0, key_rgb), keyframe_from_rgb(8, key_rgb)]
+    kept = run(grays, automatic, keys)
+    monkeypatch.setattr(engine, "MAX_KEPT_FLOWS", 2)  # the span 0-8 is longer: recomputed
+    again = run(grays, automatic, keys)
+    for first, second in zip(kept, again):  # kept flows are float16: equal to a rounding
+        difference = np.abs(first - second)
+        assert difference.mean() < 1e-4 and difference.max() < 0.05
