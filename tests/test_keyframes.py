@@ -76,23 +76,21 @@ def run(grays: list, automatic: list, keyframes: list, **options) -> list:
         assert frames[index] is None and all(f is not None for f in frames[:index])
         frames[index] = rgb
 
-    options["report"] = propagate_keyframes(grays, automatic, keyframes, write, **options)
+    propagate_keyframes(grays, automatic, keyframes, write, **options)
     return frames
 
 
 @pytest.fixture(scope="module")
 def coloured() -> dict:
     grays, automatic, key_rgb = clip()
-    report_holder: dict = {}
     frames: list = [None] * FRAMES
 
     def write(index: int, rgb: np.ndarray) -> None:
         frames[index] = rgb
 
     report = propagate_keyframes(grays, automatic, [keyframe_from_rgb(0, key_rgb)], write)
-    report_holder.update(grays=grays, automatic=automatic, key=key_rgb, frames=frames,
-                         report=report)
-    return report_holder
+    return {"grays": grays, "automatic": automatic, "key": key_rgb, "frames": frames,
+            "report": report}
 
 
 def test_the_cut_is_found_and_the_keyframe_colours_only_its_own_shot(coloured):
