@@ -112,7 +112,8 @@ class Follower:
         fade = np.exp(-self.distance / settings.reach)
         tracked = (self.track.confidence * sampled[..., 3] * fade
                    * match(sampled[..., 0], blurred, settings))
-        moved, inside = carry(self._previous, to_previous)
+        moved, inside = carry(self._previous, to_previous, self.track.columns,
+                              self.track.rows)
         still = (inside * np.exp(-1.0 / settings.reach)
                  * match(moved[..., 4], blurred, settings))
         carried, carried_use = moved[..., 2] * still, moved[..., 3] * still
@@ -161,4 +162,4 @@ def fill(ab: np.ndarray, weight: np.ndarray, gray8: np.ndarray,
     own = np.clip(weight / settings.trust, 0.0, 1.0)[..., None]
     known = own * ab + (1.0 - own) * filled
     use = weight + (1.0 - weight) * reach
-    return known.astype(np.float32), use.astype(np.float32)
+    return np.asarray(known, np.float32), np.asarray(use, np.float32)

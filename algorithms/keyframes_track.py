@@ -67,6 +67,7 @@ class Track:
         height, width = shape
         self.columns, self.rows = np.meshgrid(np.arange(width, dtype=np.float32),
                                               np.arange(height, dtype=np.float32))
+        self.grid = np.dstack([self.columns, self.rows])
         ones = np.ones(shape, np.float32) if confidence is None else confidence
         self.state = np.dstack([self.columns, self.rows, ones]).astype(np.float32)
 
@@ -90,7 +91,7 @@ class Track:
         visible *= ((sample_x >= 0) & (sample_x <= width - 1)
                     & (sample_y >= 0) & (sample_y <= height - 1))
         moved[..., 2] *= visible
-        self.state = moved.astype(np.float32)
+        self.state = np.asarray(moved, np.float32)  # float32 already: no copy
 
     def anchor(self, gray8: np.ndarray, blurred: np.ndarray, key8: np.ndarray,
                key_blurred: np.ndarray, dis: cv2.DISOpticalFlow, recover: bool = False,
@@ -99,9 +100,8 @@ class Track:
         straight to the keyframe (``key8``), started from the map, is taken wherever its
         gray matches better over a 5 x 5 window (``blurred``: both grays lightly blurred,
         0..1). Composition alone accumulates every step's small error."""
-        grid = np.dstack([self.columns, self.rows])
-        start = np.ascontiguousarray(self.state[..., :2] - grid)
-        direct = grid + dis.calc(gray8, key8, start)
+        start = np.ascontiguousarray(self.state[..., :2] - self.grid)
+        direct = self.grid + dis.calc(gray8, key8, start)
 
         def mismatch(positions: np.ndarray) -> np.ndarray:
             seen = cv2.remap(key_blurred, positions[..., 0], positions[..., 1],
@@ -126,12 +126,12 @@ class Track:
         return self.state[..., 2]
 
 
-def carry(previous: np.ndarray, to_previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def carry(previous: np.ndarray, to_previous: np.ndarray, columns: np.ndarray,
+          rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The previous frame's channels (h, w, C) moved onto the new frame along the flow from
-    the new frame to the previous one, and (h, w) True where they came from inside it."""
+    the new frame to the previous one, and (h, w) True where they came from inside it.
+    ``columns`` and ``rows`` (h, w) float32 are each pixel's coordinates."""
     height, width = to_previous.shape[:2]
-    columns, rows = np.meshgrid(np.arange(width, dtype=np.float32),
-                                np.arange(height, dtype=np.float32))
     sample_x, sample_y = columns + to_previous[..., 0], rows + to_previous[..., 1]
     moved = cv2.remap(previous, sample_x, sample_y, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_REPLICATE).reshape(previous.shape)
