@@ -122,6 +122,7 @@ class _PreconditionedSolver:
         *,
         guess: np.ndarray | None = None,
         error_tolerance: float,
+        residual_tolerance: float = 0.0,
         max_iterations: int = 160,
         krylov_vectors: int = KRYLOV_VECTORS,
         check_every: int = ITERATIONS_PER_CHECK,
@@ -136,7 +137,10 @@ class _PreconditionedSolver:
         d_k rho / (1 - rho) of it to go (a geometric series). rho is taken as at least
         1/2, so the estimate is never below d_k (measured on the dev photos, the
         plain series underestimated the error up to 18-fold). The solve stops once the
-        estimate is below the tolerance, or at ``max_iterations``. GMRES's own residual
+        estimate is below the tolerance (and, with ``residual_tolerance``, the relative
+        residual ``|b - A x| / |b|`` below that: a stalled GMRES changes its iterate
+        little, which would read as converged, but leaves the residual where it was),
+        or at ``max_iterations``. GMRES's own residual
         is not the test: on this ill-conditioned system a tiny residual can hide a large
         error. The Krylov
         basis holds up to ``krylov_vectors`` vectors per column (then GMRES restarts
@@ -154,6 +158,7 @@ class _PreconditionedSolver:
             b = np.ascontiguousarray(rhs[:, column])
             x = (np.zeros_like(b) if guess is None
                  else np.array(guess[:, column], dtype=rhs.dtype))
+            residual_target = residual_tolerance * float(np.linalg.norm(b))
             changes: list[float] = []
 
             def check(candidate: np.ndarray, previous: np.ndarray, steps: int,
@@ -173,7 +178,13 @@ class _PreconditionedSolver:
                 if self.trace is not None:
                     self.trace(column, candidate, change, estimates[column])
                 reporter(min(sum(iterations) / (columns * max_iterations), 0.95), "solving")
-                return estimates[column] <= error_tolerance
+                if estimates[column] > error_tolerance:
+                    return False
+                if residual_target > 0 and float(np.linalg.norm(
+                        b - self.matrix @ candidate)) > residual_target:
+                    estimates[column] = np.inf  # the change is small, but the solve stalled
+                    return False
+                return True
 
             while iterations[column] < max_iterations:
                 x, done = self._gmres_cycle(

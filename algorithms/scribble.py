@@ -71,6 +71,17 @@ EXACT_RGB_ERROR = 1 / 255
 #: (the largest row sum of |YIQ -> RGB| over I and Q: B = Y - 1.106 I + 1.703 Q).
 _RGB_PER_CHROMA = 2.81
 
+#: Up to this many pixels the exact solve is SuperLU's direct one: exact by construction.
+#: Above it the iterative solve runs, and warns when it cannot show that it reached
+#: EXACT_RGB_ERROR (on the Levin example enlarged to 1 MP its hierarchy stalls; see
+#: docs/methods.md). SuperLU needed 1.8-3.7 GB and 15-110 s at 1 MP on a busy 2-core machine.
+EXACT_DIRECT_PIXELS = 1.1e6
+
+#: The exact solve's relative residual |b - A x| / |b| must also fall below this before its
+#: error estimate is trusted: a stalled GMRES changes its iterate little (which would read
+#: as converged) but does not reduce the residual.
+EXACT_RESIDUAL = 1e-9
+
 #: GMRES iterations the exact solve may take per chroma channel before it gives up
 #: and says how far it got.
 EXACT_MAX_ITERATIONS = 160
@@ -86,6 +97,8 @@ class InexactSolveWarning(UserWarning):
 _BYTES_PER_ENTRY = 40
 _BYTES_PER_PIXEL = 600
 _EXACT_BYTES_PER_PIXEL = 600 + 2 * 33 * 8
+# SuperLU's factors for the exact solve up to EXACT_DIRECT_PIXELS: 1.8-3.7 GB at 1 MP.
+_DIRECT_BYTES_PER_PIXEL = 4000
 
 
 def estimate_memory(
@@ -97,6 +110,8 @@ def estimate_memory(
     solved = min(pixels, max_solve_pixels)
     per_entry = _BYTES_PER_ENTRY * max(entries - 9, 0)
     if math.isinf(max_solve_pixels):
+        if pixels <= EXACT_DIRECT_PIXELS:
+            return int(pixels * (_BYTES_PER_PIXEL + _DIRECT_BYTES_PER_PIXEL + per_entry))
         return int(pixels * (_BYTES_PER_PIXEL + _EXACT_BYTES_PER_PIXEL + per_entry))
     # A reduced-size solve also keeps the full-size system (entries x 8 bytes a pixel).
     full_size = 0 if solved == pixels else pixels * (entries * 8 + 60)
@@ -218,7 +233,8 @@ def propagate(
 
     reporter(0.0, "building the system")
     exact = math.isinf(max_solve_pixels)
-    if solver == "direct" or min(height, width) <= COARSEST_SIDE:
+    if (solver == "direct" or min(height, width) <= COARSEST_SIDE
+            or (exact and height * width <= EXACT_DIRECT_PIXELS)):
         solution = _direct_solve(levin_matrix(luma, hint_mask, radius, prior_weight), rhs)
     elif height * width > max_solve_pixels:
         solution = _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior,
@@ -308,7 +324,7 @@ def _exact_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight,
     reporter(0.4, "solving exactly")
     chroma_tolerance = EXACT_RGB_ERROR / _RGB_PER_CHROMA
     solution, report = multigrid.solve_accurately(
-        rhs, guess=guess, error_tolerance=chroma_tolerance,
+        rhs, guess=guess, error_tolerance=chroma_tolerance, residual_tolerance=EXACT_RESIDUAL,
         max_iterations=EXACT_MAX_ITERATIONS, reporter=reporter.stage(0.4, 1.0))
     if not report.converged:
         warnings.warn(InexactSolveWarning(_shortfall(report)), stacklevel=3)

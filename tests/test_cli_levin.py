@@ -107,3 +107,29 @@ def test_levin_does_not_import_tensorflow_or_qt(pair, tmp_path):
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_exact_solve_cut_short_warns_in_one_line(tmp_path, monkeypatch, capsys):
+    import cv2
+
+    from algorithms import scribble
+
+    blocks = np.random.default_rng(3).uniform(0.2, 0.8, (8, 10)).astype(np.float32)
+    gray = cv2.resize(blocks, (160, 120), interpolation=cv2.INTER_CUBIC)  # soft edges
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[10:14, 10:20] = [0.7, 0.4, 0.3]
+    marked[100:104, 130:140] = [0.3, 0.5, 0.7]
+    write_image(tmp_path / "gray.png", gray)
+    write_image(tmp_path / "marked.png", marked)
+    monkeypatch.setattr(scribble, "EXACT_DIRECT_PIXELS", 0)  # iterate, even this small
+    monkeypatch.setattr(scribble, "EXACT_MAX_ITERATIONS", 8)
+    out = tmp_path / "out.png"
+    args = ["levin", str(tmp_path / "gray.png"), str(tmp_path / "marked.png"), "-o", str(out)]
+    assert main(args + ["--exact"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    warnings = [line for line in err if line.startswith("colorize: warning: ")]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "colorize: warning: the exact solve stopped after 8 iterations short of its aim "
+        "(every pixel within 1/255 of the exact solution in R, G and B): ")
+    assert out.exists()
