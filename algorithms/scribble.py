@@ -34,9 +34,12 @@ from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 #: (values in [0, 1]), as in the authors' code.
 MARK_THRESHOLD = 0.01
 
-#: Images whose shorter side is at most this are solved directly (and the
-#: coarse-to-fine guess recurses down to this size).
+#: Images whose shorter side is at most this are solved directly.
 COARSEST_SIDE = 48
+
+#: Images of at most this many pixels are solved directly (SuperLU) by default too:
+#: on the Levin example at 0.085 MP it took half the time of the multigrid solve.
+DIRECT_PIXELS = 0.1e6
 
 #: Above this many pixels the multigrid solver works at reduced size (see propagate).
 #: Measured on the dev photos (benchmarks/bench_levin.py): at 0.7-1 MP the reduced
@@ -234,7 +237,7 @@ def propagate(
     reporter(0.0, "building the system")
     exact = math.isinf(max_solve_pixels)
     if (solver == "direct" or min(height, width) <= COARSEST_SIDE
-            or (exact and height * width <= EXACT_DIRECT_PIXELS)):
+            or height * width <= (EXACT_DIRECT_PIXELS if exact else DIRECT_PIXELS)):
         solution = _direct_solve(levin_matrix(luma, hint_mask, radius, prior_weight), rhs)
     elif height * width > max_solve_pixels:
         solution = _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior,

@@ -19,6 +19,15 @@ from algorithms.scribble import (
     propagate,
 )
 
+
+@pytest.fixture(autouse=True)
+def iterate_even_small_images(monkeypatch):
+    """Small images are solved directly by default; these tests are about the iterative
+    solver on small synthetic images, so they ask for it at every size."""
+    monkeypatch.setattr(scribble, "DIRECT_PIXELS", 0)
+    monkeypatch.setattr(scribble, "EXACT_DIRECT_PIXELS", 0)
+
+
 RED_IQ = rgb_to_yiq(np.array([[[0.8, 0.2, 0.2]]]))[0, 0, 1:]
 BLUE_IQ = rgb_to_yiq(np.array([[[0.2, 0.3, 0.8]]]))[0, 0, 1:]
 
