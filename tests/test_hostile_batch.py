@@ -298,7 +298,26 @@ def test_a_tree_thousands_of_folders_deep_is_walked_without_recursion(tmp_path, 
     photo(Path("x.png"))
     os.chdir(tmp_path)
     started = time.perf_counter()
-    for name in ("tree", "tree/**/*.png"):  # os.walk and glob raised RecursionError
-        found = find_inputs([name], (".png",))
-        assert [entry.relative.count("a/") for entry in found] == [1500]
-    assert time.perf_counter() - started < 20
+    try:
+        for name in ("tree", "tree/**/*.png"):  # os.walk and glob raised RecursionError
+            found = find_inputs([name], (".png",))
+            assert [entry.relative.count("a/") for entry in found] == [1500]
+        assert time.perf_counter() - started < 20
+    finally:
+        remove_deep_chain(tmp_path / "tree", depth=1500)
+
+
+def remove_deep_chain(top: Path, depth: int) -> None:
+    """Remove ``top``/a/a/.../a (``depth`` levels) from the bottom up without recursion:
+    pytest's own clean-up of its temporary folders (shutil.rmtree) recurses and would
+    raise RecursionError at the end of the run."""
+    os.chdir(top)
+    for _ in range(depth):
+        os.chdir("a")
+    for name in os.listdir("."):
+        os.remove(name)
+    for _ in range(depth):
+        os.chdir("..")
+        os.rmdir("a")
+    os.chdir(top.parent)
+    os.rmdir(top)
