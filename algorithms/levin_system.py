@@ -32,7 +32,7 @@ def window_offsets(radius: int) -> list[tuple[int, int]]:
     ]
 
 
-def affinity_weights(luma: np.ndarray, radius: int = 1) -> np.ndarray:
+def affinity_weights(luma: np.ndarray, radius: int = 1, return_sums: bool = False):
     """Normalised weights w_rs of every pixel r to each neighbour s of its window.
 
     Parameters
@@ -47,6 +47,9 @@ def affinity_weights(luma: np.ndarray, radius: int = 1) -> np.ndarray:
     weights : (K, H, W) ndarray of float32
         ``weights[k]`` is the weight of the neighbour at ``window_offsets(radius)[k]``;
         0 where that neighbour lies outside the image. Each pixel's weights sum to 1.
+    sums : (H, W) ndarray of float32
+        With ``return_sums``: each pixel's sum of exp(-(Y(r) - Y(s))^2 / c_r) before
+        normalising (between 0.01 and the window size).
     """
     height, width = luma.shape
     luma = luma.astype(DTYPE, copy=False)
@@ -80,7 +83,10 @@ def affinity_weights(luma: np.ndarray, radius: int = 1) -> np.ndarray:
 
     weights = np.divide(squared_diff, -scale, out=squared_diff)
     np.exp(weights, out=weights)
-    weights /= weights.sum(axis=0)
+    sums = weights.sum(axis=0)
+    weights /= sums
+    if return_sums:
+        return weights, sums
     return weights
 
 
@@ -95,7 +101,8 @@ def levin_stencil(
     radius: int = 1,
     prior_weight: float = 0.0,
     eliminate_hints: bool = False,
-) -> np.ndarray:
+    return_sums: bool = False,
+):
     """The system's rows as a stencil: ``stencil[k, y, x]`` is the entry of pixel (y, x)'s
     row at its neighbour ``stencil_offsets(radius)[k]``, 0 outside the image.
 
@@ -107,8 +114,10 @@ def levin_stencil(
     Returns
     -------
     stencil : ((2 radius + 1)^2, H, W) ndarray of float32
+    sums : (H, W) ndarray of float32
+        With ``return_sums``: the unnormalised weight sums of :func:`affinity_weights`.
     """
-    weights = affinity_weights(luma, radius)
+    weights, sums = affinity_weights(luma, radius, return_sums=True)
     centre = len(weights) // 2
     stencil = np.empty((len(weights) + 1, *luma.shape), DTYPE)
     np.negative(weights[:centre], out=stencil[:centre])
@@ -119,7 +128,7 @@ def levin_stencil(
     stencil[centre, hint_mask] = 1.0
     if eliminate_hints:
         eliminate_hint_columns(stencil, hint_mask)
-    return stencil
+    return (stencil, sums) if return_sums else stencil
 
 
 def eliminate_hint_columns(stencil: np.ndarray, hint_mask: np.ndarray) -> np.ndarray:

@@ -274,6 +274,13 @@ class GridMultigrid(_PreconditionedSolver):
     stencil : (9, H, W) or (3, 3, H, W) ndarray, optional
         ``matrix``'s entries as a 3x3 stencil (``algorithms.levin_system.levin_stencil``),
         which saves reading them back from the matrix.
+    row_scale : (H*W,) ndarray, optional
+        Positive row factors s: the hierarchy is built for diag(s) @ matrix instead
+        (and a residual r is preconditioned as s * r). For Levin's system, whose row r
+        is normalised by the sum of its raw weights d_r, s = d undoes the normalisation
+        and leaves a nearly symmetric matrix, whose Galerkin coarse levels stay closer
+        to M-matrices (on the Levin example at 1 MP: error 9e-4 after 40 iterations
+        against 0.16 unscaled).
     sweeps : int
         Gauss-Seidel sweeps before and after each coarse correction (on the dev
         photos 2 cut the iterations of an accurate solve enough to pay for themselves;
@@ -281,7 +288,8 @@ class GridMultigrid(_PreconditionedSolver):
     """
 
     def __init__(self, matrix: sparse.spmatrix, shape: tuple[int, int], sweeps: int = 1,
-                 stencil: np.ndarray | None = None) -> None:
+                 stencil: np.ndarray | None = None,
+                 row_scale: np.ndarray | None = None) -> None:
         from scipy.sparse.linalg import splu
 
         self.sweeps = sweeps
@@ -290,6 +298,15 @@ class GridMultigrid(_PreconditionedSolver):
         height, width = shape
         self.levels: list[tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]] = []
         current = self.matrix
+        self._row_scale = None
+        if row_scale is not None:
+            # The hierarchy of diag(s) A, which has the same solution for a right-hand
+            # side scaled by s: see row_scale above.
+            self._row_scale = np.asarray(row_scale, dtype).ravel()
+            current = sparse.csr_matrix(sparse.diags(self._row_scale) @ self.matrix)
+            if stencil is not None:
+                stencil = np.asarray(stencil).reshape(3, 3, height, width) * \
+                    self._row_scale.reshape(height, width)
         while height * width > COARSEST_PIXELS and min(height, width) > 4:
             stencil = (_stencil_of(current, height, width) if stencil is None
                        else stencil.reshape(3, 3, height, width))
@@ -301,13 +318,17 @@ class GridMultigrid(_PreconditionedSolver):
             stencil = None
         self._coarsest = splu(current.astype(np.float64).tocsc())
         self._preconditioner = sparse_linalg.LinearOperator(
-            self.matrix.shape, matvec=self._cycle, dtype=dtype)
+            self.matrix.shape, dtype=dtype,
+            matvec=self._cycle if self._row_scale is None else self._scaled_cycle)
         self.last_iterations: tuple[int, ...] = ()
 
     @property
     def depth(self) -> int:
         """Number of grids in the hierarchy, the finest and the factorised one included."""
         return len(self.levels) + 1
+
+    def _scaled_cycle(self, rhs: np.ndarray) -> np.ndarray:
+        return self._cycle(self._row_scale * np.ravel(rhs))
 
     def _cycle(self, rhs: np.ndarray, level: int = 0) -> np.ndarray:
         """One W(1, 1)-cycle from zero: an approximate solution of level's matrix @ x = rhs.

@@ -257,18 +257,24 @@ def propagate(
 
 
 def _multigrid_for(luma, hint_values, hint_mask, rhs, radius, prior_weight, dtype,
-                   sweeps: int = 1) -> tuple:
+                   sweeps: int = 1, scaled: bool = False) -> tuple:
     """(solver, right-hand side) of the system in ``dtype``: for a 3x3 window the grid
-    hierarchy, with the hints eliminated (their values moved to the right-hand side);
-    pyamg's algebraic one for larger windows."""
+    hierarchy, with the hints eliminated (their values moved to the right-hand side), and
+    with ``scaled`` built for the rows times their raw weight sums; pyamg's algebraic one
+    for larger windows."""
     from algorithms.multigrid import AlgebraicMultigrid, GridMultigrid
 
     if radius == 1:
-        stencil = levin_stencil(luma, hint_mask, radius, prior_weight)
+        stencil, sums = levin_stencil(luma, hint_mask, radius, prior_weight, return_sums=True)
         rhs = rhs + hint_coupling(stencil, hint_values, hint_mask)
         eliminate_hint_columns(stencil, hint_mask)
         matrix = stencil_matrix(stencil, dtype)
-        return GridMultigrid(matrix, luma.shape, sweeps=sweeps, stencil=stencil), rhs
+        scale = None
+        if scaled:
+            scale = sums.astype(dtype)
+            scale[hint_mask] = 1.0
+        return GridMultigrid(matrix, luma.shape, sweeps=sweeps, stencil=stencil,
+                             row_scale=scale), rhs
     matrix = levin_matrix(luma, hint_mask, radius, prior_weight).astype(dtype)
     return AlgebraicMultigrid(matrix), rhs
 
@@ -323,7 +329,7 @@ def _exact_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight,
                                reporter.stage(0.0, 0.3))
     reporter(0.3, "building the exact solver")
     multigrid, rhs = _multigrid_for(luma, hint_values, hint_mask, rhs.astype(np.float64),
-                                    radius, prior_weight, np.float64, sweeps=2)
+                                    radius, prior_weight, np.float64, sweeps=2, scaled=True)
     reporter(0.4, "solving exactly")
     chroma_tolerance = EXACT_RGB_ERROR / _RGB_PER_CHROMA
     solution, report = multigrid.solve_accurately(
