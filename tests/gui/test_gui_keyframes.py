@@ -4,7 +4,6 @@ the project."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +20,12 @@ from colorize_app import model_registry as registry  # noqa: E402
 from colorize_app.gui.scribble_window import ScribbleWindow  # noqa: E402
 from colorize_app.gui.video_window import VideoWindow  # noqa: E402
 
-FRAMES, WIDTH, HEIGHT, FPS = 6, 48, 32, 12
+WIDTH, HEIGHT = 48, 32  # the gray_clip fixture's frames
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-         f"testsrc=size={WIDTH}x{HEIGHT}:rate={FPS}", "-frames:v", str(FRAMES), "-vf",
-         "hue=s=0", "-pix_fmt", "yuv420p", "-c:v", "libx264", str(path)], check=True)
-    return path
+@pytest.fixture
+def clip(gray_clip) -> Path:
+    return gray_clip
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from deep_video_prior import RefineSettings  # noqa: E402
 JOB_MS = 120_000
 #: Results are kept as 16-bit PNG layers.
 LAYER_TOLERANCE = 0.5 / 65535 + 1e-7
-FRAMES, WIDTH, HEIGHT, FPS = 4, 48, 32, 12
+WIDTH, HEIGHT = 48, 32  # the gray_clip fixture's frames
 
 
 @pytest.fixture(autouse=True)
@@ -166,14 +165,9 @@ def test_cnn_autosave_is_restored_after_a_crash(qtbot, tmp_path, model_file, err
 # Video window
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-         f"testsrc=size={WIDTH}x{HEIGHT}:rate={FPS}", "-frames:v", str(FRAMES), "-vf",
-         "hue=s=0", "-pix_fmt", "yuv420p", "-c:v", "libx264", str(path)], check=True)
-    return path
+@pytest.fixture
+def clip(gray_clip) -> Path:
+    return gray_clip
 
 
 def test_video_project_round_trip_resumes_from_the_work_folder(
