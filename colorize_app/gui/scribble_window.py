@@ -32,10 +32,10 @@ from colorize_app.gui.brush_panel import BrushPanel
 from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.jobs import JobRunner
 from colorize_app.gui.keyframe_edit import KeyframeEditMixin
+from colorize_app.gui.scribble_automatic import AutomaticStartMixin
 from colorize_app.gui.scribble_painting import PaintingMixin
 from colorize_app.gui.scribble_preview import full_size_preview, preview_task
 from colorize_app.gui.scribble_state import (
-    PriorCommand,
     SnapshotCommand,
     replay,
 )
@@ -52,7 +52,7 @@ def _from_session(name: str, empty: Callable[[], Any]) -> property:
                     else getattr(self.session, name))
 
 
-class ScribbleWindow(PaintingMixin, KeyframeEditMixin, MethodWindow):
+class ScribbleWindow(PaintingMixin, AutomaticStartMixin, KeyframeEditMixin, MethodWindow):
     """Open a photo, paint strokes, colorize, save; the work is ``self.session``."""
 
     project_method = "scribble"
@@ -396,64 +396,6 @@ class ScribbleWindow(PaintingMixin, KeyframeEditMixin, MethodWindow):
             return
         # Keep the photo's own luminance at full resolution: only the chroma is coarse.
         self.result_view.show_result(self._photo_rgb, full_size_preview(self.photo, small_rgb))
-
-    def start_from_automatic(self) -> None:
-        """Colorize with the CNN; its chroma becomes the prior that strokes correct."""
-        if self.photo is None:
-            return
-        from colorize_app.model_registry import resolve_model
-
-        paths = []
-        if not self.guarded("Start from automatic",
-                            lambda: paths.append(resolve_model(None))):
-            return
-        photo, model_path = self.photo, paths[0]
-        model = os.path.basename(str(model_path))
-
-        def task(progress, cancelled):
-            from colorize_app.gui.model_picker import ModelChoice, obtain_colorizer
-
-            progress(0.0, "loading the model")
-            colorizer = obtain_colorizer(ModelChoice(str(model_path)), progress, cancelled)
-            try:
-                return colorizer.colorize(photo, progress=progress, cancelled=cancelled)
-            finally:
-                colorizer.close()
-
-        self.jobs.start(task, lambda rgb: self._use_automatic(rgb, model),
-                        "Automatic colorization")
-
-    def start_from(self, photo: np.ndarray, automatic_rgb: np.ndarray, path: str = "") -> None:
-        """Open ``photo`` with ``automatic_rgb`` (its CNN colorization, (H, W, 3) in [0, 1])
-        as the starting point that strokes correct (the CNN window's "Refine with strokes")."""
-        self.set_photo(photo, path)
-        self._use_automatic(np.asarray(automatic_rgb, dtype=np.float32))
-
-    def _use_automatic(self, rgb: np.ndarray, model: str = "") -> None:
-        session = self.session
-        if session is None:
-            return
-        before = session.prior_state()
-        session.set_prior(rgb, model)
-        session.set_result(rgb)
-        after = session.prior_state()
-        session.restore_prior_state(before)
-        self.undo_stack.push(PriorCommand(self, before, after))  # redo() applies it
-        self.statusBar().showMessage(
-            "Automatic colours set as the starting point: paint strokes to correct them, "
-            "then Colorize (Ctrl+Z takes them back)", 8000)
-
-    def prior_changed(self) -> None:
-        """The prior and result were swapped (start from automatic, its undo): show them."""
-        session = self.session
-        if session is None:
-            return
-        if session.result is None:
-            self.result_view.show_result(self._photo_rgb, None)
-        else:
-            self.result_view.show_result(self._photo_rgb, session.result)
-        self._update_actions()
-        self._changed()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.preview_jobs.wait()
