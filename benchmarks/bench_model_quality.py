@@ -47,8 +47,8 @@ A decoding is ``calibrated`` (the shipped default: confidence-aware, edge-aware)
 spec: ``T0.5`` temperature, ``mute20`` calibrated with spread scale 20, ``guided`` or
 ``global`` edge-aware upsampling, ``rb0.5`` decode-time class rebalancing of 0.5,
 ``neutral2`` the neutral prior's strength, ``gain2`` a chroma gain, ``viv0.35`` the
-vividness exponent, e.g. ``T0.5+mute20+global+rb0.5+neutral2+gain2``; ``model`` is the
-decoding the model file recommends (for the shipped model, its default).
+vividness exponent, e.g. ``T0.5+mute20+global+rb0.5+neutral2+gain2``; ``model`` (or
+``default``) is the decoding the model file recommends (for the shipped model, the default).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def parse_decoding(spec: str):
 
     if spec == "calibrated":
         return Decoding()
-    if spec == "model":
+    if spec in ("model", "default"):
         return None
     if spec == "paper":
         return Decoding.paper()
