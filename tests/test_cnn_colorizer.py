@@ -184,3 +184,16 @@ def test_flip_averaging_makes_the_colour_of_a_mirrored_photo_the_mirrored_colour
                                                                      plain[1][:, ::-1])]
     expected = sum(p / p.sum(-1, keepdims=True) for p in probabilities) / 2
     np.testing.assert_allclose(np.exp(averaged[0]), expected, atol=1e-6)
+
+
+def test_image_lightness_reads_gray_stored_as_rgb_by_table_and_colour_in_full():
+    from algorithms.cnn.colorizer import image_lightness
+
+    rng = np.random.default_rng(3)
+    gray = rng.random((24, 32)).astype(np.float32)
+    as_rgb = np.dstack([gray] * 3)  # a video frame: gray with R = G = B
+    np.testing.assert_allclose(image_lightness(as_rgb), lab_lightness(as_rgb), atol=0.002)
+    np.testing.assert_array_equal(image_lightness(as_rgb), image_lightness(gray))
+    colour = as_rgb.copy()
+    colour[..., 0] = np.clip(colour[..., 0] + 0.2, 0.0, 1.0)
+    np.testing.assert_allclose(image_lightness(colour), rgb_to_lab(colour)[..., 0], atol=1e-4)

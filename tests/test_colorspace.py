@@ -8,9 +8,11 @@ import pytest
 from algorithms.colorspace import (
     is_gray,
     join_luminance_chroma,
+    join_luminance_chroma_in_gamut,
     lab_lightness,
     lab_to_rgb,
     luminance,
+    neutral_lightness,
     rgb_to_lab,
     rgb_to_yiq,
     yiq_to_rgb,
@@ -111,3 +113,32 @@ def test_fast_rgb_to_lab_matches_scikit_image_within_half_a_unit():
     # Out-of-range input is clipped to [0, 1] first.
     np.testing.assert_allclose(rgb_to_lab_fast(rgb * 2 - 0.5), rgb_to_lab_fast(
         np.clip(rgb * 2 - 0.5, 0, 1)), atol=1e-6)
+
+
+def test_neutral_lightness_is_the_lab_lightness_of_gray_by_table(rng):
+    gray = rng.random((40, 50)).astype(np.float32)
+    gray[0, :4] = [0.0, 1.0, 1e-4, 0.999]
+    lightness = neutral_lightness(gray)
+    assert lightness.dtype == np.float32
+    np.testing.assert_allclose(lightness, lab_lightness(gray), atol=0.002)
+    # Out of range (and NaN) values are read as the nearest end of the range.
+    np.testing.assert_array_equal(neutral_lightness(np.float32([[-0.5, 1.5, np.nan]])),
+                                  [[0.0, 100.0, 0.0]])
+
+
+def test_in_gamut_join_keeps_luminance_and_hue_scaling_only_what_leaves_the_cube(rng):
+    y = rng.random((30, 40))
+    chroma = rng.normal(0.0, 0.4, (30, 40, 2))
+    rgb = join_luminance_chroma_in_gamut(y, chroma)
+    assert rgb.min() >= 0.0 and rgb.max() <= 1.0
+    yiq = rgb_to_yiq(rgb)
+    np.testing.assert_allclose(yiq[..., 0], y, atol=1e-9)  # luminance exactly kept
+    # The chroma is the given one times a scale in [0, 1] (1 where it fits).
+    scale = np.sum(yiq[..., 1:] * chroma, axis=-1) / np.sum(chroma * chroma, axis=-1)
+    np.testing.assert_allclose(yiq[..., 1:], scale[..., None] * chroma, atol=1e-9)
+    assert scale.min() >= -1e-9 and scale.max() <= 1.0 + 1e-9
+    unclipped = yiq_to_rgb(np.dstack([y, chroma]), clip=False)
+    fits = np.all((unclipped > 0) & (unclipped < 1), axis=-1)
+    np.testing.assert_allclose(scale[fits], 1.0, atol=1e-9)
+    assert np.any(~fits) and scale[~fits].max() < 1.0 + 1e-9
+    assert join_luminance_chroma_in_gamut(np.float32(y), chroma).dtype == np.float32

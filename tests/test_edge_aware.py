@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algorithms.edge_aware import global_smooth, guided_filter, guided_upsample
+from algorithms.edge_aware import (
+    global_smooth,
+    guided_filter,
+    guided_upsample,
+    joint_bilateral_upsample,
+)
 from algorithms.errors import BadInputError
 
 RED, BLUE = (50.0, 30.0), (-10.0, -45.0)
@@ -71,3 +76,26 @@ def test_a_flat_guide_averages_and_bad_arguments_are_refused():
         guided_filter(flat, source, 0)
     with pytest.raises(BadInputError, match="positive strength and sigma"):
         global_smooth(flat, source, 0.0)
+
+
+def test_joint_bilateral_upsampling_keeps_a_colour_edge_on_the_lightness_edge():
+    # Small (32 x 48) red | blue halves, brought to 96 x 144 (x3) along the same edge.
+    lightness, truth = _two_regions(size=144, edge=72)
+    small_lightness, small_truth = lightness[::3, ::3][:32], truth[::3, ::3][:32]
+    up = joint_bilateral_upsample(small_truth, small_lightness, lightness[:96])
+    assert up.shape == (96, 144, 2) and up.dtype == np.float32
+    # Each side keeps its colour right up to the edge: the other side's small pixels differ
+    # by 50 L and keep only the floor weight (1e-4 of a like pixel's), under 0.01 units.
+    np.testing.assert_allclose(up[:, :72], np.broadcast_to(RED, (96, 72, 2)), atol=0.01)
+    np.testing.assert_allclose(up[:, 72:], np.broadcast_to(BLUE, (96, 72, 2)), atol=0.01)
+
+
+def test_joint_bilateral_upsampling_of_a_flat_guide_is_a_smooth_interpolation():
+    # Flat lightness: the weights are spatial only, a mean of neighbours: a linear ramp
+    # stays within the small ramp's range and rises monotonically.
+    ramp = np.tile(np.linspace(-20.0, 20.0, 10, dtype=np.float32), (6, 1))[..., None]
+    up = joint_bilateral_upsample(ramp, np.full((6, 10), 50.0), np.full((18, 30), 50.0))
+    assert up.shape == (18, 30, 1)
+    assert np.all(np.diff(up[..., 0], axis=1) > 0)
+    assert up.min() >= -20.0 and up.max() <= 20.0
+    np.testing.assert_allclose(up[:, 15:], -up[:, :15][:, ::-1], atol=1e-4)  # symmetric

@@ -14,7 +14,7 @@ import numpy as np
 
 from algorithms.cnn.decode import Decoding, prior_log_weights, upsample_ab
 from algorithms.cnn.model_file import ModelWeights
-from algorithms.colorspace import lab_lightness, lab_to_rgb_fast
+from algorithms.colorspace import lab_lightness, lab_to_rgb_fast, neutral_lightness
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 
@@ -89,6 +89,11 @@ def image_lightness(image: np.ndarray) -> np.ndarray:
         raise BadInputError(f"image must be (H, W) gray or (H, W, 3) RGB, got {image.shape}")
     if min(image.shape[:2]) < 1 or not np.issubdtype(image.dtype, np.number):
         raise BadInputError("image is empty or not numeric")
+    if image.ndim == 3 and np.array_equal(image[..., 0], image[..., 1]) \
+            and np.array_equal(image[..., 1], image[..., 2]):
+        image = image[..., 0]  # gray stored as RGB (a video's frames): its L by table
+    if image.ndim == 2 and np.issubdtype(image.dtype, np.floating):
+        return neutral_lightness(image)
     # A colour photo is re-coloured: only its own lightness is kept.
     return lab_lightness(np.clip(image.astype(np.float32), 0.0, 1.0)).astype(np.float32)
 
