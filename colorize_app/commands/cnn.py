@@ -39,9 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", metavar="NAME|FILE", help="model name or model file")
     parser.add_argument("--bins", metavar="NPY", help="ab bins (313, 2) for a TF checkpoint")
     parser.add_argument("--temperature", type=temperature, default=None, metavar="T",
-                        help="annealed-mean temperature in (0, 10]: lower is more vivid, "
-                             "1 is the plain mean (default: the decoding's; calibrated "
-                             "uses the shipped model's tuned value, paper uses 0.38)")
+                        help="the vividness: annealed-mean temperature in (0, 10], lower is "
+                             "more vivid (default: the decoding's; calibrated uses the "
+                             "model's tuned value, 0.52 for the shipped model, whose "
+                             "decoding also scales the colour with T: 1 is about 0.65 of the "
+                             "default's chroma, 0.05 about twice; paper uses 0.38)")
     parser.add_argument("--decoding", choices=["calibrated", "paper"], default="calibrated",
                         help="calibrated (default): vivid where the network is sure, muted "
                              "where it hesitates, colour following the photo's edges; "
