@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from colorize_app.tf_startup import configure_tensorflow, import_tensorflow, refine_workload
+from colorize_app.tf_startup import configure_tensorflow, import_tensorflow
 
 #: Per worker thread: {(model, sha256, input size, threads): Colorizer} and a load count.
 _LOCAL = threading.local()
@@ -178,8 +178,7 @@ def colorize_video_shot(source: str, target: str, settings: dict, shot: list) ->
     """Colorize frames ``shot`` = [start, stop) of ``source`` into the folder ``target``, as
     `colorize video` does (per-frame CNN, then the refinement ``settings["refine"]``, a
     RefineSettings, or None); the folder appears only once complete."""
-    # A remote worker's first task imports TensorFlow: oneDNN only for the network preset.
-    configure_tensorflow(refine_workload(settings.get("refine")))
+    configure_tensorflow("video")  # a remote worker's first task imports TensorFlow
     started = time.perf_counter()
     colorizer = _colorizer(settings)  # WorkerModelError stops the job
     notes: list = []

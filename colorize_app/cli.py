@@ -99,22 +99,12 @@ def _os_error_message(error: OSError) -> str:
     return reason
 
 
-def _trains_network(args: argparse.Namespace) -> bool | None:
-    """Whether a video command's options ask for Deep Video Prior's network; None when a
-    project's preset decides (`colorize video --project` without preset options)."""
-    network = (getattr(args, "preset", None) == "network"
-               or getattr(args, "epochs", None) is not None or getattr(args, "no_irt", False))
-    if not network and getattr(args, "project", None) and getattr(args, "preset", None) is None:
-        return None
-    return network
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `colorize` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     # TensorFlow reads its settings when imported: chosen here, per command, before any is.
-    configure_for_command(args.command, getattr(args, "kind", None), _trains_network(args))
+    configure_for_command(args.command, getattr(args, "kind", None))
     try:
         with signals_as_exceptions():
             return int(args.func(args) or 0)

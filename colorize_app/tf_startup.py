@@ -27,22 +27,16 @@ from types import ModuleType
 
 #: TF_ENABLE_ONEDNN_OPTS per workload, measured on the project's 2-core machines: "cnn" (the
 #: colorization network) runs about 1.6x faster on TensorFlow's own Eigen convolutions
-#: (benchmarks/bench_cnn.py; the default model 2.3x at a video's 854x480); "video" (Deep
-#: Video Prior training its U-Net, --preset network) twice as fast on oneDNN's (goat at
-#: 854x480: 76 against 146 CPU seconds), which then also serves the CNN pass of the same
-#: process. The motion-filter presets of the video commands train no network: "cnn".
+#: (benchmarks/bench_cnn.py); "video" (Deep Video Prior training its U-Net) twice as fast
+#: on oneDNN's (goat at 854x480: 76 against 146 CPU seconds), which then also serves the
+#: CNN pass of the same process. The motion-filter presets train no network, but their
+#: per-frame CNN (at 256 x 256, photo and mirror image) is faster on oneDNN too: 48 against
+#: 64 CPU ms a pass of effnet_lite0; 90 frames of goat at 854x480, balanced, whole command:
+#: 30 against 39 s (TF 2.21, load 4.5, back to back).
 ONEDNN_OPTS = {"cnn": "0", "video": "1"}
 #: The workload of each `colorize` command that imports TensorFlow (``batch`` by its KIND).
-COMMAND_WORKLOADS = {"cnn": "cnn", "models": "cnn", "train": "cnn", "video": "cnn",
-                     "refine": "cnn", "batch cnn": "cnn", "batch video": "cnn"}
-#: The commands whose workload is "video" when they train Deep Video Prior's network.
-REFINING_COMMANDS = ("video", "refine", "batch video")
-
-
-def refine_workload(settings: object | None) -> str:
-    """The workload of a video job refined with ``settings`` (a RefineSettings; None: not
-    refined): "video" when it trains Deep Video Prior's network, else "cnn"."""
-    return "video" if getattr(settings, "method", None) == "network" else "cnn"
+COMMAND_WORKLOADS = {"cnn": "cnn", "models": "cnn", "train": "cnn", "video": "video",
+                     "refine": "video", "batch cnn": "cnn", "batch video": "video"}
 
 
 def configure_tensorflow(workload: str | None) -> None:
@@ -50,26 +44,17 @@ def configure_tensorflow(workload: str | None) -> None:
 
     Must run before TensorFlow is imported (it has no effect after). Its C++ start-up
     notices (oneDNN, CPU features) are noise for a user, so they are always silenced.
-    Variables already set (exported by the user, inherited from the parent process, or
-    set by an earlier call) are left alone.
+    Variables already set (exported by the user, or inherited from the parent process)
+    are left alone.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if workload is not None:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", ONEDNN_OPTS[workload])
 
 
-def configure_for_command(command: str, kind: str | None = None,
-                          network: bool | None = False) -> None:
-    """:func:`configure_tensorflow` for the `colorize` subcommand ``command`` (and its KIND).
-
-    ``network``: whether a video command trains Deep Video Prior's network (--preset
-    network, --epochs, --no-irt); None when its options do not say yet (a project's preset
-    decides: the command then calls :func:`configure_tensorflow` itself once it knows).
-    """
-    name = f"{command} {kind}" if kind else command
-    workload = COMMAND_WORKLOADS.get(name)
-    if name in REFINING_COMMANDS:
-        workload = None if network is None else ("video" if network else "cnn")
+def configure_for_command(command: str, kind: str | None = None) -> None:
+    """:func:`configure_tensorflow` for the `colorize` subcommand ``command`` (and its KIND)."""
+    workload = COMMAND_WORKLOADS.get(f"{command} {kind}" if kind else command)
     configure_tensorflow(workload)
 
 #: The modules TensorFlow's __init__ imports only to register Keras optimizers.

@@ -40,30 +40,18 @@ def test_building_the_parser_imports_no_tensorflow():
                       "print(json.dumps('tensorflow' in sys.modules))") is False
 
 
-@pytest.mark.parametrize(("command", "kind", "network", "onednn"), [
-    ("cnn", None, False, "0"), ("train", None, False, "0"), ("models", None, False, "0"),
-    ("video", None, False, "0"), ("refine", None, False, "0"), ("batch", "video", False, "0"),
-    ("video", None, True, "1"), ("refine", None, True, "1"), ("batch", "video", True, "1"),
-    ("video", None, None, None),  # --project: its preset decides later
-    ("batch", "cnn", False, "0"), ("levin", None, False, None), ("transfer", None, False, None),
+@pytest.mark.parametrize(("command", "kind", "onednn"), [
+    ("cnn", None, "0"), ("train", None, "0"), ("models", None, "0"),
+    ("video", None, "1"), ("refine", None, "1"),
+    ("batch", "cnn", "0"), ("batch", "video", "1"),
+    ("levin", None, None), ("transfer", None, None),
 ])
-def test_each_command_gets_its_workloads_setting(monkeypatch, command, kind, network, onednn):
-    # oneDNN speeds up training Deep Video Prior's network but slows the per-frame CNN,
-    # which is all the motion-filter presets run.
+def test_each_command_gets_its_workloads_setting(monkeypatch, command, kind, onednn):
     for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    tf_startup.configure_for_command(command, kind, network)
+    tf_startup.configure_for_command(command, kind)
     assert os.environ.get("TF_ENABLE_ONEDNN_OPTS") == onednn
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2"  # always quiet
-
-
-def test_the_refine_settings_choose_the_workload():
-    from deep_video_prior.settings import PRESETS
-
-    assert tf_startup.refine_workload(PRESETS["Deep Video Prior"]) == "video"
-    assert [tf_startup.refine_workload(PRESETS[name]) for name in ("Fast", "Balanced", "Best")] \
-        == ["cnn"] * 3
-    assert tf_startup.refine_workload(None) == "cnn"  # not refined: the CNN alone
 
 
 def test_a_value_the_user_exported_is_kept(monkeypatch):
@@ -89,15 +77,7 @@ def test_cli_main_configures_before_running_the_command(monkeypatch):
     for action in parser._subparsers._group_actions[0].choices.values():  # every command
         action.set_defaults(func=fake_run)
     assert cli.main(["refine", "gray.mp4", "processed.mp4", "-o", "out.mp4"]) == 0
-    assert seen == {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    assert cli.main(["video", "in.mp4", "-o", "out.mp4", "--epochs", "3"]) == 0
     assert seen == {"TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    assert cli.main(["video", "--project", "p.colorize", "-o", "out.mp4"]) == 0
-    assert seen == {"TF_ENABLE_ONEDNN_OPTS": None, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def _stderr_of(code: str, **variables: str) -> str:

@@ -143,10 +143,8 @@ def run(args: argparse.Namespace) -> int:
         {"settings": repr(settings), "temperature": temperature})
 
     from algorithms.cnn.colorizer import Colorizer
-    from colorize_app.tf_startup import configure_tensorflow, import_tensorflow, refine_workload
+    from colorize_app.tf_startup import import_tensorflow
 
-    # With --project the project's preset decides oneDNN (the options alone did not say).
-    configure_tensorflow(refine_workload(settings))
     import_tensorflow()  # first, the quiet and lighter way
     with Colorizer(model) as colorizer:
         job = video_job.VideoJob(
