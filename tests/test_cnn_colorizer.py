@@ -197,3 +197,23 @@ def test_image_lightness_reads_gray_stored_as_rgb_by_table_and_colour_in_full():
     colour = as_rgb.copy()
     colour[..., 0] = np.clip(colour[..., 0] + 0.2, 0.0, 1.0)
     np.testing.assert_allclose(image_lightness(colour), rgb_to_lab(colour)[..., 0], atol=1e-4)
+
+
+def test_the_flip_average_is_the_log_of_the_mean_distribution():
+    from algorithms.cnn.colorizer import _mean_log_probabilities
+
+    rng = np.random.default_rng(4)
+    first, second = rng.normal(0.0, 4.0, (2, 3, 5, 7)).astype(np.float32)
+
+    def softmax(logits):
+        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
+
+    mean = _mean_log_probabilities(first, second)
+    assert mean.dtype == np.float32
+    np.testing.assert_allclose(np.exp(mean), (softmax(first) + softmax(second)) / 2, atol=1e-6)
+    np.testing.assert_allclose(_mean_log_probabilities(first, first),
+                               np.log(softmax(first)), atol=1e-5)
+    # A probability that underflows is floored (log about -87.3), never -inf.
+    far = np.float32([[0.0, -500.0]])
+    assert np.all(np.isfinite(_mean_log_probabilities(far, far)))
