@@ -30,6 +30,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     convert.add_argument("output", metavar="OUT.npz")
     convert.add_argument("--bins", metavar="NPY", help="ab bins for a TF checkpoint")
     convert.set_defaults(func=run_convert)
+    decoding = actions.add_parser(
+        "set-decoding", help="write the decoding a model file recommends",
+        description="Copy a model file with the decoding that `colorize cnn`, the app and "
+                    "the video commands use for it (its `decoding` entry), e.g. the shipped "
+                    "model's: --neutral 1 --gain 1.75 --vividness 0.35 --rebalance 0.5 "
+                    "--temperature 0.52 --flip. Options left out keep the file's values.",
+    )
+    decoding.add_argument("source", metavar="MODEL.npz")
+    decoding.add_argument("output", metavar="OUT.npz")
+    for name, kind, what in (
+            ("temperature", float, "annealed-mean temperature in (0, 10] at the slider's "
+                                   "middle"),
+            ("spread-scale", float, "ab spread of the confidence muting (calibrated decoding)"),
+            ("rebalance", float, "decode-time class rebalancing in [0, 2]"),
+            ("neutral", float, "strength of the neutral prior (0: off)"),
+            ("gain", float, "chroma gain at the reference temperature"),
+            ("vividness", float, "exponent by which the temperature scales the chroma")):
+        decoding.add_argument(f"--{name}", type=kind, help=what)
+    decoding.add_argument("--edges", choices=["global", "guided", "none"],
+                          help="how the chroma is brought to full size")
+    decoding.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                          help="average the prediction with the mirrored photo's")
+    decoding.set_defaults(func=run_set_decoding)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -83,4 +106,35 @@ def run_convert(args: argparse.Namespace) -> int:
     model = load_model(source, bins_path=args.bins)
     save_model(args.output, model, inputs=inputs, converted_from=source.name)
     print(f"wrote {args.output} ({model.describe()})")
+    return 0
+
+
+def run_set_decoding(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from algorithms.cnn.decode import Decoding
+    from algorithms.cnn.model_file import load_model
+    from colorize_app.media import check_not_input
+    from colorize_app.media_models import save_model
+
+    check_not_input(args.output, [args.source])
+    model = load_model(args.source)
+    metadata = dict(model.metadata)
+    decoding = Decoding.from_metadata(metadata)  # the file's own, else the default
+    changes = {field: getattr(args, field) for field in
+               ("temperature", "spread_scale", "rebalance", "neutral", "gain", "vividness",
+                "edges") if getattr(args, field) is not None}
+    decoding = replace(decoding, **changes)  # checked again by Decoding itself
+    training = metadata.pop("training", None)
+    for derived in ("storage", "sha256", "format_version"):
+        metadata.pop(derived, None)
+    metadata["decoding"] = decoding.to_metadata()
+    if args.flip is not None:
+        metadata["test_time_flip"] = bool(args.flip)
+    model.metadata = metadata
+    extra = {} if training is None else {"training": training}
+    save_model(args.output, model, inputs=[args.source], **extra)
+    flip = bool(metadata.get("test_time_flip", False))
+    print(f"wrote {args.output}: decoding {decoding.to_metadata()}, flip averaging "
+          f"{'on' if flip else 'off'}")
     return 0
