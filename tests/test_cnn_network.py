@@ -160,3 +160,26 @@ def test_training_form_of_dilated_convolutions_equals_the_inference_form(shape):
             first, second = session.run([inference, training], {x: inputs})
     assert np.abs(first).max() > 0.1  # the ReLU kept something to compare
     np.testing.assert_allclose(first, second, atol=1e-4)
+
+
+def test_a_frozen_network_computes_what_the_one_with_variables_does(tmp_path, tiny_network):
+    # Weights built in as constants (the colorizer's fast start): same logits, same
+    # weights read back, new weights rebuild it, and its checkpoint loads as the original.
+    weights = random_weights(TINY, seed=3)
+    lightness = smooth_lightness(32, 40) - 50
+    with build_network(TINY, weights, frozen=True) as frozen:
+        np.testing.assert_allclose(frozen.run(lightness), tiny_network.run(lightness),
+                                   rtol=1e-5, atol=1e-5)
+        for name, value in frozen.read_weights().items():
+            np.testing.assert_array_equal(value, weights[name])
+        prefix = frozen.save_checkpoint(str(tmp_path / "frozen.ckpt"))
+        other = random_weights(TINY, seed=4)
+        frozen.load_weights(other)
+        with build_network(TINY, other) as variables:
+            np.testing.assert_allclose(frozen.run(lightness), variables.run(lightness),
+                                       rtol=1e-5, atol=1e-5)
+        with pytest.raises(BadInputError, match="missing variable"):
+            frozen.load_weights({})
+    np.save(tmp_path / "pts_in_hull.npy", np.zeros((313, 2)))
+    for name, value in load_model(prefix).weights.items():
+        np.testing.assert_array_equal(value, weights[name])
