@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from algorithms.errors import BadInputError
-from colorize_app import media, paths
+from colorize_app import paths
 from colorize_app.project import load_project, save_project
 from colorize_app.sessions.cnn import ModelChoice
 from colorize_app.sessions.video import VideoSession
 from colorize_app.strokes import Stroke
 from deep_video_prior.temporal import rgb_to_ab
+from tests.test_session_video import moving_square_clip
 
 FRAMES, SIDE = 5, 32
 
@@ -27,15 +28,9 @@ def isolated(monkeypatch, tmp_path):
 
 @pytest.fixture
 def clip(tmp_path) -> Path:
-    """5 gray 32 x 32 frames: a bright square moving right over a gradient."""
-    folder = tmp_path / "clip"
-    folder.mkdir()
-    columns = np.arange(SIDE) / SIDE
-    for index in range(FRAMES):
-        gray = np.tile(0.2 + 0.5 * columns, (SIDE, 1))
-        gray[10:20, 4 + 3 * index:14 + 3 * index] = 0.9
-        media.write_image(folder / f"{index:03d}.png", np.repeat(gray[..., None], 3, axis=2))
-    return folder
+    """5 gray 32 x 32 frames: a bright square moving right over a gradient (the session
+    tests' clip)."""
+    return moving_square_clip(tmp_path)
 
 
 def session_of(clip: Path, tmp_path: Path) -> VideoSession:

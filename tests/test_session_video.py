@@ -32,6 +32,10 @@ def isolated(monkeypatch, tmp_path):
 
 @pytest.fixture
 def clip(tmp_path) -> Path:
+    return moving_square_clip(tmp_path)
+
+
+def moving_square_clip(tmp_path: Path) -> Path:
     """A folder of 5 gray 32 x 32 frames: a bright square moving right over a gradient."""
     folder = tmp_path / "clip"
     folder.mkdir()

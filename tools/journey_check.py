@@ -210,16 +210,26 @@ def stop(process: subprocess.Popen) -> None:
             process.kill()
 
 
+def open_in_app(display: Display, home: str, path: str, title: str, out: str,
+                settle: float) -> subprocess.Popen:
+    """Start the application on ``path`` and bring its window titled ``title`` forward."""
+    app = launch(display, home, path, os.path.join(out, "app.log"))
+    try:
+        display.xdotool("windowactivate", "--sync", display.wait_window(title))
+    except (RuntimeError, subprocess.SubprocessError):
+        stop(app)
+        raise
+    time.sleep(settle)
+    return app
+
+
 def paint_journey(display: Display, home: str, photo: str, out: str) -> list[str]:
     """Paint two shapes at two zooms, save the project, compare its strokes."""
     from colorize_app.project import load_project
 
     problems: list[str] = []
-    app = launch(display, home, photo, os.path.join(out, "app.log"))
+    app = open_in_app(display, home, photo, "Scribble colorization", out, settle=1.5)
     try:
-        window = display.wait_window("Scribble colorization")
-        display.xdotool("windowactivate", "--sync", window)
-        time.sleep(1.5)
         # Shape 1 at the fitted zoom: a rectangle outline. Shape 2 at 100%: a zig-zag.
         shapes = {
             "fit": [(30.5, 30.5), (200.5, 30.5), (200.5, 140.5), (30.5, 140.5),
@@ -273,11 +283,8 @@ def paint_journey(display: Display, home: str, photo: str, out: str) -> list[str
 def play_journey(display: Display, home: str, clip: str, out: str) -> list[str]:
     """Play the clip; the frame's rectangle must not move."""
     problems: list[str] = []
-    app = launch(display, home, clip, os.path.join(out, "app.log"))
+    app = open_in_app(display, home, clip, "Video colorization", out, settle=2.0)
     try:
-        window = display.wait_window("Video colorization")
-        display.xdotool("windowactivate", "--sync", window)
-        time.sleep(2.0)
         start = marker_rect(display.screenshot("video-before"))
         display.key("space")
         time.sleep(0.8)
