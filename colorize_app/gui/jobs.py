@@ -231,9 +231,11 @@ class JobRunner(QObject):
             "failed": f"{self._title}: failed after {took}"}[outcome]
         # Said before the window's own callback, which may say more ("Exported to ...").
         self.status.emit(self.outcome_text)
-        if outcome == "done" and on_success is not None:
-            on_success(result)
-        self.finished.emit(outcome)
+        try:
+            if outcome == "done" and on_success is not None:
+                on_success(result)
+        finally:  # a failing callback must not leave the window looking busy
+            self.finished.emit(outcome)
         if self._pending is not None:
             task, callback, title = self._pending
             self._pending = None

@@ -163,3 +163,19 @@ def test_files_named_on_the_command_line_open_in_their_windows(qtbot, tmp_path, 
     qtbot.addWidget(window)
     assert isinstance(window, ScribbleWindow) and window.photo.shape == (12, 16)
     window.close()
+
+
+def test_a_failing_result_callback_still_ends_the_job(qtbot):
+    window = ScribbleWindow()
+    qtbot.addWidget(window)
+    ended = []
+    window.jobs.finished.connect(ended.append)
+
+    def show(_result):
+        raise RuntimeError("the window could not show it")
+
+    with qtbot.capture_exceptions() as raised:
+        window.jobs.start(lambda progress, cancelled: 1, show, "Colorize")
+        qtbot.waitUntil(lambda: bool(ended), timeout=5000)
+    assert ended == ["done"] and not window.jobs.busy
+    assert [str(error[1]) for error in raised] == ["the window could not show it"]
