@@ -69,8 +69,10 @@ class VideoKeyframesMixin:
         existing = self.session.keyframe(index)
         window = ScribbleWindow()
         window.setAttribute(Qt.WA_DeleteOnClose)
-        self._keyframe_windows = [w for w in getattr(self, "_keyframe_windows", [])
-                                  if w.isVisible()] + [window]
+        # Held while open (a top-level window without a reference would be collected).
+        self._keyframe_windows = getattr(self, "_keyframe_windows", [])
+        self._keyframe_windows.append(window)
+        window.destroyed.connect(lambda _=None, gone=window: self._keyframe_windows.remove(gone))
         window.edit_keyframe(gray, automatic, list(existing.strokes) if existing else [],
                              existing.stroke_reach if existing else None,
                              self._frame_title(index),

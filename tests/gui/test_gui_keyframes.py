@@ -48,8 +48,8 @@ def test_a_painted_frame_becomes_a_keyframe_marked_on_the_scrubber(qtbot, window
     window.scrubber.set_index(3)
     assert not window.remove_keyframe_action.isEnabled()
     window.edit_frame_action.trigger()
-    (editor,) = [w for w in window._keyframe_windows if w.isVisible()]
-    qtbot.addWidget(editor)
+    (editor,) = window._keyframe_windows
+
     assert isinstance(editor, ScribbleWindow) and editor.keyframe_action.isVisible()
     assert editor.photo.shape[:2] == (HEIGHT, WIDTH)
     assert "frame 4 of clip.mp4" in editor.windowTitle()
@@ -67,7 +67,8 @@ def test_a_painted_frame_becomes_a_keyframe_marked_on_the_scrubber(qtbot, window
     assert "(keyframe)" in window.scrubber.label.text()
     assert window.remove_keyframe_action.isEnabled()
     assert window.isWindowModified()
-    # Edited again, the strokes come back to be changed.
+    # Closed editors are let go; edited again, the strokes come back to be changed.
+    qtbot.waitUntil(lambda: editor not in window._keyframe_windows, timeout=5000)
     window.edit_frame_action.trigger()
     editor = window._keyframe_windows[-1]
     qtbot.addWidget(editor)
