@@ -15,6 +15,8 @@ import pytest
 
 from algorithms.errors import BadInputError
 from colorize_app import media
+from fuzz.hostile_inputs_round2 import laughs_pth, zeros_png  # the fuzz run's cases
+from fuzz.hostile_inputs_round2 import project as project_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -68,23 +70,6 @@ def test_a_file_named_dash_is_a_file_not_stdin(tmp_path, monkeypatch):
 
 
 # --- model files: a pickle graph walked with a budget, checkpoint parts checked -------------
-
-def laughs_pth(levels: int = 40) -> bytes:
-    """A zip .pth (about 570 bytes) whose state dict holds a list that holds the list below
-    it twice, ``levels`` deep: 2^40 entries as a tree."""
-    import io
-    import zipfile
-
-    body = b"\x80\x02]q\x000"  # EMPTY_LIST, BINPUT 0, POP
-    for level in range(1, levels + 1):  # [level-1, level-1], BINPUT level, POP
-        body += (b"](h" + bytes([level - 1]) + b"h" + bytes([level - 1]) + b"eq"
-                 + bytes([level]) + b"0")
-    body += b"ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00wh" + bytes([levels]) + b"u."
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("archive/data.pkl", body)
-    return buffer.getvalue()
-
 
 def test_a_pickle_sharing_lists_level_by_level_is_refused_quickly(tmp_path):
     import signal
@@ -141,23 +126,6 @@ def test_a_checkpoint_whose_data_file_is_a_fifo_is_refused(tmp_path):
 
 
 # --- memory before decoding: video frames, batch workers, project layers ---------------------
-
-def zeros_png(path: Path, width: int, height: int) -> Path:
-    """A small 8-bit gray PNG of ``width`` x ``height`` zeros (deflated rows)."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    rows = zlib.compressobj(9)
-    body = b"".join(rows.compress(bytes(width + 1)) for _ in range(height)) + rows.flush()
-    path.write_bytes(b"\x89PNG\r\n\x1a\n"
-                     + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
-    return path
-
 
 @pytest.fixture
 def two_gib(monkeypatch):
@@ -291,22 +259,6 @@ def test_an_autosave_folder_occupied_by_a_file_offers_nothing_and_says_why(tmp_p
 
 
 # --- projects: layers and embedded images checked before decoding, named by the project ----
-
-def project_file(path: Path, manifest: dict, members: dict | None = None) -> Path:
-    import io
-    import json
-    import zipfile
-
-    full = {"format": "colorize-project", "format_version": 1, "method": "cnn"}
-    full.update(manifest)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("manifest.json", json.dumps(full))
-        for member, data in (members or {}).items():
-            archive.writestr(member, data)
-    path.write_bytes(buffer.getvalue())
-    return path
-
 
 def test_project_layers_are_checked_for_memory_before_decoding(tmp_path, two_gib):
     from colorize_app.project import load_project
