@@ -217,3 +217,29 @@ def test_the_flip_average_is_the_log_of_the_mean_distribution():
     # A probability that underflows is floored (log about -87.3), never -inf.
     far = np.float32([[0.0, -500.0]])
     assert np.all(np.isfinite(_mean_log_probabilities(far, far)))
+
+
+SHIPPED_MODELS = sorted((Path(__file__).parents[1] / "models").glob("*.npz"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_MODELS, ids=lambda path: path.stem)
+def test_shipped_models_give_the_colours_of_the_graph_with_variables(path):
+    # The colorizer's graph has its weights as constants and batch norm folded into the
+    # convolutions; training's graph (variables, batch norm as such) is the reference.
+    import cv2
+
+    from algorithms.cnn.network import build_network
+
+    sample = Path(__file__).parents[1] / "resources" / "samples" / "sky_foliage_palace.jpg"
+    photo = cv2.cvtColor(cv2.imread(str(sample)), cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+    model = load_model(path)
+    with Colorizer(model) as colorizer:
+        fast = colorizer.colorize(photo)
+        fast_logits = colorizer.last_prediction.logits
+        colorizer.network.close()
+        colorizer.network = build_network(model.architecture, model.weights)
+        reference = colorizer.colorize(photo)
+        reference_logits = colorizer.last_prediction.logits
+    assert reference_logits.std() > 0.5  # a trained network's logits, not zeros
+    np.testing.assert_allclose(fast_logits, reference_logits, atol=2e-3)
+    assert np.abs(fast - reference).max() <= 0.1 / 255  # (measured: 0.001 / 255)

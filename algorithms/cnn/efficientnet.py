@@ -216,22 +216,29 @@ def _batch_norm(tf, x, channels: int, trainable: bool):
 
 
 def _conv(tf, x, name: str, shape: tuple[int, ...], stride: int, trainable: bool,
-          depthwise: bool = False):
+          depthwise: bool = False, biased: bool = False):
     tf1 = tf.compat.v1
     with tf1.variable_scope(name):
         kernel = tf1.get_variable("weights", shape, initializer=tf1.zeros_initializer(),
                                   trainable=trainable)
+        if biased:
+            biases = tf1.get_variable("biases", (shape[2] if depthwise else shape[3],))
     if depthwise:
-        return tf.nn.depthwise_conv2d(x, kernel, [1, stride, stride, 1], "SAME")
-    return tf.nn.conv2d(x, kernel, strides=stride, padding="SAME")
+        y = tf.nn.depthwise_conv2d(x, kernel, [1, stride, stride, 1], "SAME")
+    else:
+        y = tf.nn.conv2d(x, kernel, strides=stride, padding="SAME")
+    return tf.nn.bias_add(y, biases) if biased else y
 
 
 def _conv_bn(tf, x, name: str, shape: tuple[int, ...], stride: int, trainable: bool,
-             relu6: bool = True, depthwise: bool = False):
+             relu6: bool = True, depthwise: bool = False, folded: bool = False):
+    """Convolution, batch norm, ReLU6; ``folded``: the batch norm is in the convolution's
+    kernel and bias already (:mod:`algorithms.cnn.folding`), for inference."""
     tf1 = tf.compat.v1
-    y = _conv(tf, x, name, shape, stride, trainable, depthwise)
-    with tf1.variable_scope(f"{name}_bn"):
-        y = _batch_norm(tf, y, shape[2] if depthwise else shape[3], trainable)
+    y = _conv(tf, x, name, shape, stride, trainable, depthwise, biased=folded)
+    if not folded:
+        with tf1.variable_scope(f"{name}_bn"):
+            y = _batch_norm(tf, y, shape[2] if depthwise else shape[3], trainable)
     return tf.nn.relu6(y) if relu6 else y
 
 
@@ -257,7 +264,8 @@ def point_channels(spec: EncoderSpec, points: list[int]) -> list[int]:
 
 def build_encoder(normalised: tensorflow.Tensor | None, spec: EncoderSpec,
                   trainable_from: int | None = None, start: int = 0,
-                  cached: list[tensorflow.Tensor] | None = None) -> list[tensorflow.Tensor]:
+                  cached: list[tensorflow.Tensor] | None = None,
+                  folded: bool = False) -> list[tensorflow.Tensor]:
     """Add the encoder to the default graph; returns its features at strides 4, 8, 16, 32.
 
     Parameters
@@ -273,6 +281,9 @@ def build_encoder(normalised: tensorflow.Tensor | None, spec: EncoderSpec,
         Build only blocks ``start`` on, from ``cached``: the outputs at
         :func:`cache_points` (spec, start), computed once by a lower encoder
         (:func:`build_lower_encoder`); the features below ``start`` are taken from them.
+    folded : bool
+        Inference only: every batch norm is folded into its convolution, whose variables
+        are then ``weights`` and ``biases`` (:func:`algorithms.cnn.folding.fold_batch_norm`).
     """
     import tensorflow as tf
 
@@ -285,7 +296,8 @@ def build_encoder(normalised: tensorflow.Tensor | None, spec: EncoderSpec,
             if start:
                 raise BadInputError("an encoder built from a later block needs its inputs")
             x = tf.tile(normalised, [1, 1, 1, 3])
-            x = _conv_bn(tf, x, "stem", (3, 3, 3, spec.stem), 2, trainable=False)
+            x = _conv_bn(tf, x, "stem", (3, 3, 3, spec.stem), 2, trainable=False,
+                         folded=folded)
         else:
             points = cache_points(spec, start)
             if len(cached) != len(points):
@@ -296,25 +308,25 @@ def build_encoder(normalised: tensorflow.Tensor | None, spec: EncoderSpec,
             x = given[start - 1]
         for i, block in enumerate(spec.blocks[start:], start):
             trainable = trainable_from is not None and i >= trainable_from
-            x = _block(tf, x, i, block, trainable)
+            x = _block(tf, x, i, block, trainable, folded)
             if i in taps:
                 features.append(x)
-    if frozen:
+    if frozen and not folded:  # (a folded graph has nothing to train)
         features = [tf.stop_gradient(f) for f in features]
     return features
 
 
-def _block(tf, x, index: int, block: BlockSpec, trainable: bool):
+def _block(tf, x, index: int, block: BlockSpec, trainable: bool, folded: bool = False):
     """One MBConv block (variables under ``block{index}``)."""
     with tf.compat.v1.variable_scope(f"block{index}"):
         y = x
         if block.expands:
             y = _conv_bn(tf, y, "expand", (1, 1, block.in_channels, block.mid_channels),
-                         1, trainable)
+                         1, trainable, folded=folded)
         y = _conv_bn(tf, y, "depthwise", (block.kernel, block.kernel, block.mid_channels, 1),
-                     block.stride, trainable, depthwise=True)
+                     block.stride, trainable, depthwise=True, folded=folded)
         y = _conv_bn(tf, y, "project", (1, 1, block.mid_channels, block.out_channels),
-                     1, trainable, relu6=False)
+                     1, trainable, relu6=False, folded=folded)
         return y + x if block.residual else y
 
 

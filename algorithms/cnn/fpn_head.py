@@ -102,16 +102,18 @@ def architecture_from_metadata(metadata: dict, shapes: dict[str, tuple[int, ...]
 
 
 def build_logits(normalised: tensorflow.Tensor, arch: EncoderHeadArchitecture,
-                 trainable_from: int | None = None) -> tensorflow.Tensor:
+                 trainable_from: int | None = None, folded: bool = False) -> tensorflow.Tensor:
     """Add encoder and head to the default graph: (N, H, W, 1) -> (N, ceil(H/4), ceil(W/4), Q).
 
     ``normalised`` comes from :func:`algorithms.cnn.efficientnet.encoder_input`; the
     encoder's batch norm always uses its stored statistics (``trainable_from``: the first
-    fine-tuned block, ``None`` for a frozen encoder).
+    fine-tuned block, ``None`` for a frozen encoder). ``folded``: inference weights with
+    the encoder's batch norm folded into its convolutions (:mod:`algorithms.cnn.folding`).
     """
     from algorithms.cnn.efficientnet import build_encoder
 
-    return build_head(build_encoder(normalised, arch.encoder, trainable_from), arch)
+    features = build_encoder(normalised, arch.encoder, trainable_from, folded=folded)
+    return build_head(features, arch)
 
 
 def build_head(features: list[tensorflow.Tensor], arch: EncoderHeadArchitecture
