@@ -6,7 +6,7 @@ target photo, in pixels (x = column of the left edge, y = row of the top edge)::
     {"pairs": [{"reference": [x, y, w, h], "target": [x, y, w, h]}]}
 
 This module only turns text into :class:`SwatchPair` objects and back; reading
-and writing the files is the media module's job (``colorize_app.media``).
+and writing the files is the media module's job (``colorize_app.io.media``).
 """
 
 from __future__ import annotations

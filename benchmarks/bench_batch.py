@@ -41,7 +41,7 @@ def make_photos(folder: Path, count: int) -> str:
     """``count`` gray 1-MP JPEGs in ``folder``; returns where they came from."""
     import cv2
 
-    from colorize_app import media
+    from colorize_app.io import media
 
     sources = sorted(DATA.glob("*.jpg")) if DATA.is_dir() else []
     rng = np.random.default_rng(0)
@@ -85,7 +85,7 @@ def manifest_costs(folder: Path) -> tuple[list[float], list[float], int]:
 
 def client_cost_per_result(count: int = 500) -> float:
     """Seconds the client spends per result on its manifest line (written and synced)."""
-    from colorize_app.media_batch import Manifest
+    from colorize_app.io.batch_files import Manifest
 
     with tempfile.TemporaryDirectory() as folder, Manifest(folder) as manifest:
         started = time.perf_counter()

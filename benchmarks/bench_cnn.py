@@ -37,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+from colorize_app.runtime.tf_startup import configure_tensorflow  # noqa: E402
 
 configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
 
@@ -49,7 +49,7 @@ def one_megapixel_photo() -> tuple[np.ndarray, str]:
     import cv2
 
     if PHOTO.is_file():
-        from colorize_app.media import read_image
+        from colorize_app.io.media import read_image
 
         pixels = read_image(PHOTO).pixels
         gray = pixels if pixels.ndim == 2 else pixels @ np.array([0.299, 0.587, 0.114],
@@ -66,7 +66,7 @@ def worker(width: float, repeat: int, threads: int) -> dict:
     """Measure one width in this process; returns the figures."""
     from algorithms.cnn.architecture import Architecture, random_weights, widths_for_multiplier
     from algorithms.cnn.model_file import ModelWeights, load_model
-    from colorize_app.media_models import save_model
+    from colorize_app.io.model_writer import save_model
 
     arch = Architecture(widths_for_multiplier(width))
     bins = np.random.default_rng(0).uniform(-90, 90, (arch.bins, 2))

@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+from colorize_app.runtime.tf_startup import configure_tensorflow  # noqa: E402
 
 configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
 
@@ -41,7 +41,7 @@ def one_megapixel(folder: str) -> str:
     """Path of a 1 MP JPEG: the dev photo resized, or a synthetic gradient."""
     import cv2
 
-    from colorize_app.media import read_image, write_image
+    from colorize_app.io.media import read_image, write_image
 
     if PHOTO.is_file():
         pixels = read_image(PHOTO).pixels
@@ -64,7 +64,7 @@ def main() -> int:
                         help="model files ('shipped': the default model)")
     args = parser.parse_args()
     from algorithms.cnn.model_file import load_model
-    from colorize_app.model_registry import resolve_model
+    from colorize_app.io.model_registry import resolve_model
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
@@ -80,7 +80,7 @@ def time_model(model, source: str, folder: str, repeat: int) -> None:
     """Print the stage times of one model: its own decoding, then the paper's."""
     from algorithms.cnn.colorizer import Colorizer
     from algorithms.cnn.decode import Decoding
-    from colorize_app.media import read_image, write_image
+    from colorize_app.io.media import read_image, write_image
 
     with Colorizer(model) as colorizer:
         for name, decoding in (("model's", Decoding.from_metadata(

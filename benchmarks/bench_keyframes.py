@@ -1,7 +1,7 @@
 """Keyframe colour against the truth: how well does one coloured frame colour its shot?
 
 For each clip of ``../shared/data/video/`` (gray frames + true colour frames), keyframes
-are made from the truth and carried through the clip by :func:`algorithms.keyframes.
+are made from the truth and carried through the clip by :func:`deep_video_prior.keyframes.
 propagate_keyframes`, the automatic colour (the shipped CNN per frame, refined by the
 Balanced preset, as ``colorize video`` does) filling in:
 
@@ -45,17 +45,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_video import read_frames  # noqa: E402
 from bench_video_colour import block_error, cnn_frames  # noqa: E402
 
-from algorithms.keyframes import (  # noqa: E402
+from algorithms.metrics import temporal_flows, warping_error  # noqa: E402
+from algorithms.scribble import hints_from_marked  # noqa: E402
+from deep_video_prior.keyframes import (  # noqa: E402
     Keyframe,
     KeyframeSettings,
     keyframe_from_hints,
     keyframe_from_rgb,
     propagate_keyframes,
 )
-from algorithms.metrics import temporal_flows, warping_error  # noqa: E402
-from algorithms.scribble import hints_from_marked  # noqa: E402
-from deep_video_prior import detect_shots, refine_video  # noqa: E402
+from deep_video_prior.pipeline import refine_video  # noqa: E402
 from deep_video_prior.settings import PRESETS  # noqa: E402
+from deep_video_prior.shots import detect_shots  # noqa: E402
 from deep_video_prior.temporal import FLOW_PRESETS, join_chroma  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "video"
@@ -83,8 +84,7 @@ def stroke_keyframe(index: int, gray: np.ndarray, truth: np.ndarray, automatic: 
                     seed: int = 0) -> Keyframe:
     """Levin over the automatic colour from 30 short true-colour strokes."""
     from algorithms.colorspace import rgb_to_yiq
-    from colorize_app.sessions.scribble import prior_weight_for_reach
-    from colorize_app.strokes import Stroke, Strokes
+    from colorize_app.documents.strokes import Stroke, Strokes, prior_weight_for_reach
 
     rng = np.random.default_rng(seed + index)
     height, width = gray.shape

@@ -44,7 +44,7 @@ PATCH_SIZE = 7
 
 def mosaic(paths: list[str], megapixels: float, seed: int) -> np.ndarray:
     """A 4:3 RGB image of ``megapixels`` tiled from dev photos at their own resolution."""
-    from colorize_app.media import read_image
+    from colorize_app.io.media import read_image
 
     width = int(round((megapixels * 1e6 * 4 / 3) ** 0.5))
     height = int(round(megapixels * 1e6 / width))
@@ -69,7 +69,7 @@ def scaled_photo(path: str, megapixels: float) -> np.ndarray:
     """One dev photo resized (area averaging) to about ``megapixels``."""
     import cv2
 
-    from colorize_app.media import read_image
+    from colorize_app.io.media import read_image
 
     photo = read_image(path).pixels
     scale = (megapixels * 1e6 / (photo.shape[0] * photo.shape[1])) ** 0.5
@@ -97,7 +97,7 @@ def levin_example(folder: str, megapixels: float) -> tuple:
     import cv2
 
     from algorithms.scribble import hints_from_marked
-    from colorize_app.media import read_image
+    from colorize_app.io.media import read_image
 
     gray = read_image(os.path.join(folder, "example.png")).pixels
     marked = read_image(os.path.join(folder, "example_marked.png")).pixels

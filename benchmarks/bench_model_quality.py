@@ -65,7 +65,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+from colorize_app.runtime.tf_startup import configure_tensorflow  # noqa: E402
 
 configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
 
@@ -96,7 +96,7 @@ def heldout_names(manifest: Path = DATA / "MANIFEST-extra.csv", every: int = 20)
 
 
 def set_files(name: str) -> list[Path]:
-    from colorize_app.media import list_images
+    from colorize_app.io.media import list_images
 
     if name == "heldout":
         return [DATA / "train_extra" / f for f in heldout_names()]
@@ -107,7 +107,7 @@ def read_truth(path: Path, size: int) -> np.ndarray:
     """The photo as RGB (H, W, 3) float32 in [0, 1], long side at most ``size``."""
     import cv2
 
-    from colorize_app.media import read_image
+    from colorize_app.io.media import read_image
 
     pixels = read_image(path).pixels
     if pixels.ndim == 2:
@@ -199,7 +199,7 @@ def model_label(spec: str) -> str:
 def load_colorizer(spec: str):
     from algorithms.cnn.colorizer import Colorizer
     from algorithms.cnn.model_file import load_model
-    from colorize_app.model_registry import resolve_model
+    from colorize_app.io.model_registry import resolve_model
 
     model = load_model(resolve_model(None if spec == "shipped" else spec))
     prior = Path(spec).with_name("prior.npz")
@@ -303,7 +303,7 @@ def picture_grid(model: str, decodings: list[str], output: str, size: int,
     import cv2
 
     from algorithms.colorspace import lab_to_rgb_fast, luminance, rgb_to_lab
-    from colorize_app.media import list_images, write_image
+    from colorize_app.io.media import list_images, write_image
 
     truths = [read_truth(Path(p), size) for p in list_images(folder)]
     columns = [[np.repeat(luminance(truth)[..., None], 3, axis=2) for truth in truths]]

@@ -23,14 +23,14 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+from colorize_app.runtime.tf_startup import configure_tensorflow  # noqa: E402
 
 configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
 
 from algorithms.colorspace import luminance, rgb_to_yiq  # noqa: E402
 from algorithms.scribble import colorize_scribbles  # noqa: E402
-from colorize_app import media  # noqa: E402
-from colorize_app.sessions.scribble import prior_weight_for_reach  # noqa: E402
+from colorize_app.documents.strokes import prior_weight_for_reach  # noqa: E402
+from colorize_app.io import media  # noqa: E402
 
 #: Chroma change (YIQ I, Q distance) that counts as "recoloured" (the stroke is 0.15 away
 #: from the automatic colour or more), and one that counts as clearly recoloured.
@@ -99,7 +99,7 @@ def main() -> None:
         os.path.join(ROOT, "..", "shared", "data", "dev", "dev_00[1-4].jpg")))
     from algorithms.cnn.colorizer import Colorizer
     from algorithms.cnn.model_file import load_model
-    from colorize_app.model_registry import resolve_model
+    from colorize_app.io.model_registry import resolve_model
 
     colorizer = Colorizer(load_model(resolve_model(None)))
     print(f"region: share of the stroke's region recoloured (> {CHANGED}); rest: share of "

@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+from colorize_app.runtime.tf_startup import configure_tensorflow  # noqa: E402
 
 configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
 
@@ -36,7 +36,7 @@ def load_photos(count: int) -> tuple[list[np.ndarray], str]:
     from algorithms.cnn.training_data import prepare_photo
 
     if TRAIN.is_dir():
-        from colorize_app.media import list_images, read_image
+        from colorize_app.io.media import list_images, read_image
 
         files = list_images(TRAIN)[:count]
         photos = [prepare_photo(read_image(f).pixels) for f in files]

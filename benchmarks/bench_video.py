@@ -38,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+from colorize_app.runtime.tf_startup import configure_tensorflow  # noqa: E402
 
 configure_tensorflow("video")  # as `colorize video`: before anything imports TensorFlow
 
@@ -53,7 +53,7 @@ from algorithms.metrics import (  # noqa: E402
     temporal_flows,
     warping_error,
 )
-from deep_video_prior import refine_video  # noqa: E402
+from deep_video_prior.pipeline import refine_video  # noqa: E402
 from deep_video_prior.settings import PRESETS  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "video"

@@ -41,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+from colorize_app.runtime.tf_startup import configure_tensorflow  # noqa: E402
 
 configure_tensorflow("video")  # as `colorize video`: before anything imports TensorFlow
 
@@ -52,8 +52,9 @@ from algorithms.metrics import (  # noqa: E402
     temporal_flows,
     warping_error,
 )
-from deep_video_prior import detect_shots, refine_video  # noqa: E402
+from deep_video_prior.pipeline import refine_video  # noqa: E402
 from deep_video_prior.settings import PRESETS  # noqa: E402
+from deep_video_prior.shots import detect_shots  # noqa: E402
 
 # The frame reader of the other video benchmark (this folder is on the path when run).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -106,7 +107,7 @@ def cnn_frames(clip: Path, gray: list[np.ndarray], cache: Path | None, size) -> 
             return [f.astype(np.float32) / 255 for f in np.load(path)]
     from algorithms.cnn.colorizer import Colorizer
     from algorithms.cnn.model_file import load_model
-    from colorize_app.model_registry import resolve_model
+    from colorize_app.io.model_registry import resolve_model
 
     with Colorizer(load_model(resolve_model(None))) as colorizer:
         frames = [np.clip(colorizer.colorize(g), 0, 1).astype(np.float32) for g in gray]

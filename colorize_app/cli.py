@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from algorithms.errors import CancelledError, ColorizeError, one_line
 from colorize_app import __version__
 from colorize_app.commands import COMMAND_MODULES
-from colorize_app.tf_startup import configure_for_command
+from colorize_app.runtime.tf_startup import configure_for_command
 
 PROG = "colorize"
 

@@ -82,8 +82,8 @@ def zip_of(members: dict) -> bytes:
 
 def main() -> int:
     from algorithms.cnn.model_file import load_bins, load_model
-    from colorize_app import media
-    from colorize_app.project import load_project
+    from colorize_app.io import media
+    from colorize_app.io.project import load_project
 
     os.chdir(tempfile.mkdtemp(prefix="colorize-bad-"))
     gray = targets._gray_photo()
@@ -226,7 +226,7 @@ def main() -> int:
 
     # Video and frame folders
     try:
-        from colorize_app.media_video_in import open_frames
+        from colorize_app.io.video_in import open_frames
     except ImportError:
         open_frames = None
     if open_frames is not None:

@@ -120,7 +120,7 @@ def project_file(name: str, changes: dict, members: dict | None = None) -> str:
 
 def npz_model(name: str, change) -> str:
     from algorithms.cnn.model_file import load_model
-    from colorize_app.media_models import save_model
+    from colorize_app.io.model_writer import save_model
 
     save_model(name, load_model(TINY_PTH))
     with np.load(name) as archive:
@@ -134,9 +134,10 @@ def npz_model(name: str, change) -> str:
 
 def main() -> int:
     from algorithms.cnn.model_file import load_bins, load_model
-    from colorize_app import media, media_files
     from colorize_app.gui import autosave
-    from colorize_app.project import load_project
+    from colorize_app.io import media
+    from colorize_app.io.project import load_project
+    from colorize_app.runtime import system
 
     os.chdir(tempfile.mkdtemp(prefix="colorize-hostile-"))
     gray = targets._gray_photo()
@@ -219,7 +220,7 @@ def main() -> int:
     os.makedirs("cgroup")
     write("cgroup/memory.max", b"2147483648\n")
     write("cgroup/memory.current", b"0\n")
-    media_files.CGROUP_ROOT = os.path.abspath("cgroup")
+    system.CGROUP_ROOT = os.path.abspath("cgroup")
     for command, arguments in (("transfer", ["zeros.png", "colour.png"]),
                                ("levin", ["zeros.png", "zeros.png"])):
         row("M2/M3", f"`{command}` on a {len(body) // 1000} kB PNG of 15000 x 15000 zero rows, "
@@ -227,7 +228,7 @@ def main() -> int:
             "memory estimated from the header before decoding, against /proc/meminfo and "
             "the cgroup's memory.max - memory.current",
             cli(command, *arguments, "-o", "o.png"))
-    media_files.CGROUP_ROOT = "/sys/fs/cgroup"
+    system.CGROUP_ROOT = "/sys/fs/cgroup"
     write("view.pth", pth_with_view(500_000_000, 0))
     row("M4", f"a {Path('view.pth').stat().st_size}-byte `.pth`: a 5e8-element view over a "
         "4-byte storage", "a view may not hold more elements than its storage; all tensors "
@@ -325,7 +326,7 @@ def _npz_over_limit() -> None:
 
 
 def _embedded_over_limit() -> None:
-    from colorize_app import project
+    from colorize_app.io import project
 
     limit = project.MAX_EMBEDDED_BYTES
     project.MAX_EMBEDDED_BYTES = 1024**2
@@ -338,7 +339,7 @@ def _embedded_over_limit() -> None:
 
 
 def _disk_full() -> None:
-    from colorize_app import media
+    from colorize_app.io import media
 
     noise = np.random.default_rng(0).random((64, 64)).astype(np.float32)  # 12 kB as PNG
     marked = np.repeat(noise[..., None], 3, axis=2)
@@ -358,18 +359,19 @@ def _disk_full() -> None:
 
 
 def _probe(name: str) -> None:
-    from colorize_app import media
+    from colorize_app.io import video_in
 
-    info = media.probe_video(name)
+    info = video_in.probe_video(name)
     raise ColorizeError(f"(read as {info.width} x {info.height}, {info.frame_count} frames: "
                         "right)")
 
 
 def _signalled() -> None:
-    code = ("import time, numpy as np\nfrom colorize_app import cli, media\n"
+    code = ("import time, numpy as np\nfrom colorize_app import cli\n"
+            "from colorize_app.io import video_out\n"
             "from colorize_app.commands import levin\n"
             "def slow(args):\n"
-            "    with media.FrameWriter(args.output, fps=10) as w:\n"
+            "    with video_out.FrameWriter(args.output, fps=10) as w:\n"
             "        w.write(np.zeros((12, 16, 3))); print('writing', flush=True); "
             "time.sleep(60)\n"
             "levin.run = slow\n"
@@ -388,10 +390,11 @@ def _signalled() -> None:
 
 
 def _pid_reused() -> None:
-    from colorize_app import media_files, project
     from colorize_app.gui import autosave
+    from colorize_app.io import project
+    from colorize_app.runtime import system
 
-    start = media_files.process_start_time(os.getpid())
+    start = system.process_start_time(os.getpid())
     if start is None:
         raise ColorizeError("(process start times need Linux's /proc)")
     os.makedirs("reuse", exist_ok=True)

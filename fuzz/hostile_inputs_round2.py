@@ -44,7 +44,7 @@ def zeros_png(path: str, width: int, height: int) -> str:
 
 
 def photo(path: str, level: float = 0.5) -> str:
-    from colorize_app import media
+    from colorize_app.io import media
 
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     media.write_image(path, np.full((12, 16), level, np.float32))
@@ -100,7 +100,7 @@ def project(path: str, manifest: dict, members: dict | None = None) -> str:
 
 
 def ffmpeg(*arguments: str) -> None:
-    from colorize_app.media_video_in import ffmpeg_exe
+    from colorize_app.io.video_in import ffmpeg_exe
 
     subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *arguments],
                    check=True)
@@ -120,24 +120,25 @@ def timed(call):
 def two_gib_container(call):
     """``call`` with the cgroup reader pointed at a 2 GiB container (stand-in)."""
     def run() -> None:
-        from colorize_app import media_files
+        from colorize_app.runtime import system
 
         os.makedirs("cgroup2", exist_ok=True)
         Path("cgroup2/memory.max").write_text("2147483648\n")
         Path("cgroup2/memory.current").write_text("0\n")
-        saved = media_files.CGROUP_ROOT
-        media_files.CGROUP_ROOT = os.path.abspath("cgroup2")
+        saved = system.CGROUP_ROOT
+        system.CGROUP_ROOT = os.path.abspath("cgroup2")
         try:
             call()
         finally:
-            media_files.CGROUP_ROOT = saved
+            system.CGROUP_ROOT = saved
     return run
 
 
 def cases(row, cli) -> None:
     """Add every round-two case to the table through ``row`` (see hostile_inputs.row)."""
-    from colorize_app import batch_job, media
-    from colorize_app.media_batch import Manifest, find_inputs
+    from colorize_app.batch import runner
+    from colorize_app.io import media, video_in
+    from colorize_app.io.batch_files import Manifest, find_inputs
 
     os.makedirs("r2", exist_ok=True)
     os.chdir("r2")
@@ -210,13 +211,13 @@ def cases(row, cli) -> None:
         server = socket.socket()
         server.bind(("127.0.0.1", 0))
         server.listen(4)
-        saved = batch_job.CONNECT_TIMEOUT_S
-        batch_job.CONNECT_TIMEOUT_S = 2
+        saved = runner.CONNECT_TIMEOUT_S
+        runner.CONNECT_TIMEOUT_S = 2
         try:
-            with batch_job.connect(None, f"tcp://127.0.0.1:{server.getsockname()[1]}"):
+            with runner.connect(None, f"tcp://127.0.0.1:{server.getsockname()[1]}"):
                 pass
         finally:
-            batch_job.CONNECT_TIMEOUT_S = saved
+            runner.CONNECT_TIMEOUT_S = saved
             server.close()
 
     row("U3", "a `--scheduler` that accepts and never answers (stand-in: 2 s limit)",
@@ -261,7 +262,7 @@ def cases(row, cli) -> None:
 
         stderr = io.StringIO()
         with contextlib.redirect_stderr(stderr):
-            count = batch_job.capped_workers(200)
+            count = runner.capped_workers(200)
         raise ColorizeError(f"({count} workers) {stderr.getvalue().strip()}")
 
     row("U6", "`--workers 200`", "capped by memory (1.5 GB a worker) and cores, with a note",
@@ -281,10 +282,10 @@ def cases(row, cli) -> None:
         timed(cli("video", "frames", "-o", "frames.mp4", "--model", MODEL)))
 
     def batch_worker() -> None:
-        from colorize_app import batch_tasks
-        from colorize_app.model_registry import file_sha256
+        from colorize_app.batch import worker_tasks
+        from colorize_app.io.safe_files import file_sha256
 
-        result = batch_tasks.colorize_photo(
+        result = worker_tasks.colorize_photo(
             os.path.abspath("frames/0001.png"), os.path.abspath("bw/out.png"),
             {"model": MODEL, "model_sha256": file_sha256(MODEL), "input_size": 256,
              "temperature": 0.38, "threads": 1, "out_dir": os.path.abspath("bw")})
@@ -298,7 +299,7 @@ def cases(row, cli) -> None:
                                                   "kind": "image"}
                                            for name in ("result", "prior", "extra")}},
             {f"layers/{name}.png": layer for name in ("result", "prior", "extra")})
-    from colorize_app.project import load_project
+    from colorize_app.io.project import load_project
 
     row("M10", f"a {os.path.getsize('layers.colorize') / 1e3:.0f} kB project of three "
         "15000 x 15000 layers (stand-in: 2 GiB container)",
@@ -326,7 +327,7 @@ def cases(row, cli) -> None:
 
     def read_named(name: str):
         def run() -> None:
-            frames = media.open_frames(name)
+            frames = video_in.open_frames(name)
             levels = [round(float(frames[index].mean()), 2) for index in range(len(frames))]
             raise ColorizeError(f"({len(frames)} frames read from the file itself, levels "
                                 f"{levels})")

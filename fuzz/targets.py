@@ -64,7 +64,7 @@ def _file(name: str, data: bytes) -> str:
 
 
 def _limited_pixels():
-    from colorize_app import media
+    from colorize_app.io import media
 
     media.MAX_PIXELS = min(media.MAX_PIXELS, FUZZ_MAX_PIXELS)
 
@@ -74,13 +74,13 @@ def _limited_pixels():
 
 
 def region_json(data: bytes) -> None:
-    from colorize_app import media
+    from colorize_app.io import media
 
     media.read_regions(_file("regions.json", data))
 
 
 def project_file(data: bytes) -> None:
-    from colorize_app.project import load_project
+    from colorize_app.io.project import load_project
 
     _limited_pixels()
     load_project(_file("work.colorize", data))
@@ -92,8 +92,8 @@ def project_strokes(data: bytes) -> None:
     The drawing budget is lowered here as the pixel limit is, so that a mutated stroke
     cannot make one case take seconds; the check is the same code.
     """
-    from colorize_app import strokes
-    from colorize_app.project import load_project
+    from colorize_app.documents import strokes
+    from colorize_app.io.project import load_project
 
     _limited_pixels()
     strokes.RASTER_WORK_FLOOR = min(strokes.RASTER_WORK_FLOOR, 2e6)
@@ -102,7 +102,7 @@ def project_strokes(data: bytes) -> None:
 
 
 def image(data: bytes) -> None:
-    from colorize_app import media
+    from colorize_app.io import media
 
     _limited_pixels()
     media.read_image(_file("image.img", data))
@@ -111,7 +111,7 @@ def image(data: bytes) -> None:
 def marked_image(data: bytes) -> None:
     """A marked image for a fixed 16 x 12 gray photo (what ``colorize levin`` reads)."""
     from algorithms.scribble import hints_from_marked
-    from colorize_app import media
+    from colorize_app.io import media
 
     _limited_pixels()
     marked = media.read_image(_file("marked.png", data)).pixels
@@ -121,7 +121,7 @@ def marked_image(data: bytes) -> None:
 def hint_mask(data: bytes) -> None:
     """A mask image beside a valid marked image (``colorize levin --mask``)."""
     from algorithms.scribble import hints_from_marked
-    from colorize_app import media
+    from colorize_app.io import media
 
     _limited_pixels()
     mask = media.read_image(_file("mask.png", data)).pixels
@@ -172,9 +172,9 @@ def tf_checkpoint_data(data: bytes) -> None:
 
 def frame_folder(data: bytes) -> None:
     """A folder of two frames, the second one damaged (``colorize video`` on a folder)."""
-    from colorize_app import media
+    from colorize_app.io import video_in
 
-    open_frames = media.open_frames  # media_video_in, looked up on use
+    open_frames = video_in.open_frames  # looked up on use, so tests can patch it
     _limited_pixels()
     folder = os.path.join(_WORK, "frames")
     os.makedirs(folder, exist_ok=True)
@@ -189,10 +189,10 @@ def frame_folder(data: bytes) -> None:
 
 def video_file(data: bytes) -> None:
     """A video file read through ffmpeg (probe, then every frame)."""
-    from colorize_app import media
+    from colorize_app.io import video_in
 
     _limited_pixels()
-    frames = media.open_frames(_file("video.mp4", data))
+    frames = video_in.open_frames(_file("video.mp4", data))
     for index in range(min(len(frames), 30)):
         frames[index]
 
@@ -207,13 +207,13 @@ def _gray_photo() -> np.ndarray:
 
 
 def _png(pixels: np.ndarray, bit_depth: int = 8) -> bytes:
-    from colorize_app import media
+    from colorize_app.io import media
 
     return media.encode_image(".png", pixels, bit_depth, 95)
 
 
 def _encoded(extension: str, pixels: np.ndarray, bit_depth: int = 8) -> bytes:
-    from colorize_app import media
+    from colorize_app.io import media
 
     return media.encode_image(extension, pixels, bit_depth, 90)
 
@@ -232,9 +232,9 @@ def _marked() -> np.ndarray:
 @functools.cache
 def _project_seed() -> bytes:
     from algorithms.regions import Rect
-    from colorize_app.project import ImageRef, Project, project_bytes
-    from colorize_app.strokes import Stroke
-    from colorize_app.swatches import SwatchEntry
+    from colorize_app.documents.strokes import Stroke
+    from colorize_app.documents.swatches import SwatchEntry
+    from colorize_app.io.project import ImageRef, Project, project_bytes
 
     project = Project(
         "scribble",
@@ -253,7 +253,7 @@ def _project_seed() -> bytes:
 def _model_seed() -> bytes:
     from algorithms.cnn.architecture import Architecture, random_weights
     from algorithms.cnn.model_file import ModelWeights
-    from colorize_app.media_models import save_model
+    from colorize_app.io.model_writer import save_model
 
     arch = Architecture(widths=(2, 2, 2, 4, 4, 4, 4, 2))
     bins = np.random.default_rng(3).uniform(-80, 80, (313, 2))
@@ -288,10 +288,10 @@ def _checkpoint_folder() -> str:
 @functools.cache
 def _video_seed() -> bytes:
     """Four 16 x 12 frames as H.264 in an .mp4 (written through ffmpeg)."""
-    from colorize_app import media
+    from colorize_app.io import video_out
 
     path = os.path.join(_WORK, "seed_video.mp4")
-    with media.FrameWriter(path, fps=10.0) as writer:
+    with video_out.FrameWriter(path, fps=10.0) as writer:
         for step in range(4):
             writer.write(np.roll(_colour_photo(), step, axis=1))
     return Path(path).read_bytes()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorize_app.tf_startup import configure_tensorflow
+from colorize_app.runtime.tf_startup import configure_tensorflow
 
 # Qt tests must run on machines without a display (CI); set before any Qt import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -29,7 +29,7 @@ def model_file(tmp_path_factory) -> Path:
     pytest.importorskip("tensorflow")
     from algorithms.cnn.architecture import Architecture, random_weights
     from algorithms.cnn.model_file import ModelWeights
-    from colorize_app.media_models import save_model
+    from colorize_app.io.model_writer import save_model
 
     tiny = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
     path = tmp_path_factory.mktemp("model") / "tiny.npz"

@@ -18,8 +18,10 @@ import time
 import numpy as np
 import pytest
 
-from colorize_app import batch_job, cli, media
-from colorize_app.media_batch import MANIFEST_NAME
+from colorize_app import cli
+from colorize_app.batch import runner
+from colorize_app.io import media, video_in, video_out
+from colorize_app.io.batch_files import MANIFEST_NAME
 
 pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
@@ -52,11 +54,11 @@ def scheduler(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         # Workers inherit the environment: video checkpoints go to a temporary folder.
         patch.setenv("COLORIZE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        batch_job.configure_dask()
+        runner.configure_dask()
         patch.setattr("warnings.showwarning", lambda *args, **kwargs: None)  # port 8787 busy
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR,
-                               preload=["colorize_app.batch_tasks"])
+                               preload=["colorize_app.batch.worker_tasks"])
     workers = descendants() - before
     try:
         with Client(cluster) as client:
@@ -155,7 +157,7 @@ def test_an_interrupted_job_resumes_with_only_the_rest(
     out = tmp_path / "out"
     command = ["batch", "cnn", str(photos), "-o", str(out), "--model", str(model_file),
                "--size", "32", "--scheduler", scheduler]
-    run_items = batch_job.run_items
+    run_items = runner.run_items
 
     def stopped_after_three(*args, **kwargs):
         seen = []
@@ -167,12 +169,12 @@ def test_an_interrupted_job_resumes_with_only_the_rest(
 
         return run_items(*args, **kwargs, on_result=on_result)
 
-    monkeypatch.setattr(batch_job, "run_items", stopped_after_three)
+    monkeypatch.setattr(runner, "run_items", stopped_after_three)
     assert cli.main(command) == 130
     first = results(out)
     assert len(first) == 3 and all(record["status"] == "done" for record in first)
     assert "stopped after 3 of 6 photos" in capsys.readouterr().err
-    monkeypatch.setattr(batch_job, "run_items", run_items)
+    monkeypatch.setattr(runner, "run_items", run_items)
     assert cli.main(command) == 0
     captured = capsys.readouterr()
     assert "colorized 3 photos (3 already done, 0 failed)" in captured.out
@@ -236,7 +238,7 @@ def make_video(path, frames=8, seed=0) -> None:
     rng = np.random.default_rng(seed)
     base = rng.random((48, 64))
     path.parent.mkdir(parents=True, exist_ok=True)
-    with media.FrameWriter(str(path), fps=10) as writer:
+    with video_out.FrameWriter(str(path), fps=10) as writer:
         for index in range(frames):
             writer.write(np.repeat(np.roll(base, index, axis=1)[..., None], 3, axis=2))
 
@@ -254,8 +256,8 @@ def test_videos_are_coloured_one_per_task_and_a_broken_one_skipped(
     assert f"colorize: error: skipped {films / 'reel2' / 'broken.mp4'}: " in captured.err
     assert "colorized 2 videos (0 already done, 1 failed)" in captured.out
     assert files_under(out) == sorted(["a.mp4", "reel2/b.mp4", MANIFEST_NAME])
-    assert len(media.open_frames(str(out / "a.mp4"))) == 8
-    assert len(media.open_frames(str(out / "reel2" / "b.mp4"))) == 6
+    assert len(video_in.open_frames(str(out / "a.mp4"))) == 8
+    assert len(video_in.open_frames(str(out / "reel2" / "b.mp4"))) == 6
 
 
 def test_a_worker_with_another_model_stops_the_job_in_one_line(
@@ -284,7 +286,7 @@ def make_two_shot_video(path) -> None:
     """16 frames: 8 of a dark scene, a hard cut, 8 of a bright one (a disc moving in each)."""
     rows, columns = np.mgrid[0:48, 0:64]
     path.parent.mkdir(parents=True, exist_ok=True)
-    with media.FrameWriter(str(path), fps=10) as writer:
+    with video_out.FrameWriter(str(path), fps=10) as writer:
         for cut in (False, True):
             for index in range(8):
                 disc = (rows - 24) ** 2 + (columns - 10 - 3 * index) ** 2 < 64
@@ -295,14 +297,14 @@ def make_two_shot_video(path) -> None:
 
 def test_video_shots_are_the_unit_of_work_and_a_rerun_does_only_the_missing_shot(
         tmp_path, scheduler, model_file, data_dir, monkeypatch, capsys):
-    from colorize_app.batch_video import PARTS_FOLDER
+    from colorize_app.batch.video_shots import PARTS_FOLDER
 
     films = tmp_path / "films"
     make_two_shot_video(films / "cut.mp4")
     out = tmp_path / "out"
     command = ["batch", "video", str(films), "-o", str(out), "--model", str(model_file),
                "--epochs", "1", "--scheduler", scheduler]
-    run_items = batch_job.run_items
+    run_items = runner.run_items
 
     def stopped_after_one_shot(*args, **kwargs):
         def on_result(item, record) -> None:
@@ -311,7 +313,7 @@ def test_video_shots_are_the_unit_of_work_and_a_rerun_does_only_the_missing_shot
 
         return run_items(*args, **kwargs, on_result=on_result)
 
-    monkeypatch.setattr(batch_job, "run_items", stopped_after_one_shot)
+    monkeypatch.setattr(runner, "run_items", stopped_after_one_shot)
     assert cli.main(command) == 130
     first = results(out)
     shots = os.path.join(PARTS_FOLDER, "cut.mp4", "shots")
@@ -322,7 +324,7 @@ def test_video_shots_are_the_unit_of_work_and_a_rerun_does_only_the_missing_shot
     assert not (out / "cut.mp4").exists() and (out / done_shot).is_dir()
     capsys.readouterr()
 
-    monkeypatch.setattr(batch_job, "run_items", run_items)
+    monkeypatch.setattr(runner, "run_items", run_items)
     assert cli.main(command) == 0
     assert "colorized 1 video (0 already done, 0 failed)" in capsys.readouterr().out
     second = results(out)[2:]
@@ -331,4 +333,4 @@ def test_video_shots_are_the_unit_of_work_and_a_rerun_does_only_the_missing_shot
     assert [record["output"] for record in second] == [*missing, "cut.mp4"]  # not found again
     assert second[-1]["shots"] == [[0, 8], [8, 16]] and second[-1]["status"] == "done"
     assert files_under(out) == sorted(["cut.mp4", MANIFEST_NAME])  # the parts are gone
-    assert len(media.open_frames(str(out / "cut.mp4"))) == 16
+    assert len(video_in.open_frames(str(out / "cut.mp4"))) == 16

@@ -8,8 +8,8 @@ import os
 import pytest
 
 from algorithms.errors import BadInputError
-from colorize_app import batch_job
-from colorize_app.media_batch import MANIFEST_NAME, Manifest, find_inputs, fingerprint
+from colorize_app.batch import runner
+from colorize_app.io.batch_files import MANIFEST_NAME, Manifest, find_inputs, fingerprint
 
 PHOTOS = (".png", ".jpg")
 
@@ -72,10 +72,10 @@ def test_two_inputs_writing_one_output_are_refused_before_any_work(tmp_path):
     touch(tmp_path / "scans" / "a.png")
     found = find_inputs([str(tmp_path / "scans")], PHOTOS)
     with pytest.raises(BadInputError) as error:
-        batch_job.plan_items(found, ".png")
+        runner.plan_items(found, ".png")
     assert str(error.value) == (f"{tmp_path / 'scans' / 'a.png'} and "
                                 f"{tmp_path / 'scans' / 'a.jpg'} would both be written to a.png")
-    items = batch_job.plan_items(found[:1], ".png")
+    items = runner.plan_items(found[:1], ".png")
     assert items[0].output == "a.png" and items[0].fingerprint == fingerprint(found[0].path)
 
 
@@ -117,5 +117,5 @@ def test_two_jobs_cannot_write_into_one_folder_at_once(tmp_path):
 
 def test_settings_key_depends_on_every_setting():
     base = {"kind": "cnn", "temperature": 0.38, "input_size": 256}
-    assert batch_job.settings_key(base) == batch_job.settings_key(dict(reversed(base.items())))
-    assert batch_job.settings_key(base) != batch_job.settings_key(dict(base, temperature=0.3))
+    assert runner.settings_key(base) == runner.settings_key(dict(reversed(base.items())))
+    assert runner.settings_key(base) != runner.settings_key(dict(base, temperature=0.3))

@@ -10,7 +10,7 @@ import pytest
 
 from algorithms.colorspace import rgb_to_yiq
 from colorize_app.cli import main
-from colorize_app.media import read_image, write_image
+from colorize_app.io.media import read_image, write_image
 
 
 @pytest.fixture

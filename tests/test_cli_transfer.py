@@ -9,7 +9,7 @@ import pytest
 
 from algorithms.colorspace import lab_to_rgb, rgb_to_lab
 from colorize_app.cli import main
-from colorize_app.media import read_image, write_image
+from colorize_app.io.media import read_image, write_image
 
 
 @pytest.fixture

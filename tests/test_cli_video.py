@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from algorithms.colorspace import lab_lightness
-from colorize_app import cli, media, paths
-from colorize_app import model_registry as registry
-from colorize_app.media_video_in import ffmpeg_exe
+from colorize_app import cli
+from colorize_app.io import media, video_in, video_out
+from colorize_app.io import model_registry as registry
+from colorize_app.io.video_in import ffmpeg_exe
+from colorize_app.runtime import paths
 
 FRAMES, HEIGHT, WIDTH = 8, 48, 64
 
@@ -45,7 +47,7 @@ def tinted(frames: list, seed: int = 0) -> list:
 
 
 def save(path: Path, frames: list, audio_from=None) -> Path:
-    with media.FrameWriter(path, fps=12, audio_from=audio_from) as writer:
+    with video_out.FrameWriter(path, fps=12, audio_from=audio_from) as writer:
         for frame in frames:
             writer.write(frame)
     return path
@@ -59,7 +61,7 @@ def tone(path: Path) -> Path:
 
 
 def read_all(path: Path) -> list:
-    source = media.open_frames(path)
+    source = video_in.open_frames(path)
     return [source[index] for index in range(len(source))]
 
 
@@ -84,7 +86,7 @@ def test_refine_end_to_end_keeps_count_size_and_audio(tmp_path, capsys):
     processed = save(tmp_path / "processed", tinted(gray_frames()))
     out = tmp_path / "refined.mp4"
     assert cli.main(["refine", str(gray), str(processed), "-o", str(out), "--epochs", "1"]) == 0
-    info = media.probe_video(out)
+    info = video_in.probe_video(out)
     assert (info.frame_count, info.width, info.height) == (FRAMES, WIDTH, HEIGHT)
     assert info.has_audio and info.fps == 12  # audio from GRAY: PROCESSED is a folder
     refined, original = read_all(out), read_all(gray)
@@ -220,7 +222,7 @@ def test_video_per_frame_keeps_lightness_and_audio(tmp_path, model_file, capsys)
     out = tmp_path / "coloured.mp4"
     assert cli.main(["video", str(clip), "-o", str(out), "--model", str(model_file),
                      "--no-refine"]) == 0
-    info = media.probe_video(out)
+    info = video_in.probe_video(out)
     assert (info.frame_count, info.width, info.height, info.has_audio) == (FRAMES, 64, 48, True)
 
 

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from algorithms.colorspace import lab_lightness, rgb_to_lab
-from colorize_app import cli, media
-from colorize_app import model_registry as registry
+from colorize_app import cli
+from colorize_app.io import media
+from colorize_app.io import model_registry as registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPOSITORY = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ from algorithms.cnn.model_file import (
 )
 from algorithms.cnn.torch_pickle import LEGACY_MAGIC, UnsafeModelError, load_torch_state_dict
 from algorithms.errors import BadInputError
-from colorize_app.media_models import save_model
+from colorize_app.io.model_writer import save_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TORCH_FIXTURES = [FIXTURES / "eccv16_tiny.pth", FIXTURES / "eccv16_tiny_legacy.pth"]

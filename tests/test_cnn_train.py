@@ -127,7 +127,7 @@ def test_run_training_checkpoints_and_stops_when_cancelled():
 
 
 def _folder(path, photos):
-    from colorize_app import media
+    from colorize_app.io import media
 
     path.mkdir()
     for i, photo in enumerate(photos):
@@ -142,7 +142,7 @@ def test_cli_trains_a_model_that_colorizes(tmp_path, capsys):
 
     train = _folder(tmp_path / "train", _photos(6, 64))
     gray = np.full((64, 64, 3), 0.5, np.float32)
-    from colorize_app import media
+    from colorize_app.io import media
 
     media.write_image(str(train / "zz_gray.png"), gray)
     out = tmp_path / "m.npz"

@@ -11,7 +11,8 @@ import pytest
 from algorithms.colorspace import luminance
 from algorithms.errors import BadInputError
 from algorithms.metrics import warping_error
-from deep_video_prior import RefineSettings, refine_video
+from deep_video_prior import RefineSettings
+from deep_video_prior.pipeline import refine_video
 from deep_video_prior.temporal import flow_filter, rgb_to_ab, stabilise_chroma
 
 HEIGHT, WIDTH, FRAMES = 72, 128, 12

@@ -18,12 +18,9 @@ from algorithms.colorspace import (
 )
 from algorithms.errors import BadInputError, CancelledError, ColorizeError
 from algorithms.metrics import warping_error
-from colorize_app.shot_checkpoints import ShotCheckpoints
-from deep_video_prior import (
-    RefineSettings,
-    pipeline,
-    refine_video,
-)
+from colorize_app.io.shot_checkpoints import ShotCheckpoints
+from deep_video_prior import RefineSettings, pipeline
+from deep_video_prior.pipeline import refine_video
 from deep_video_prior.settings import NETWORK
 
 #: Small enough to learn the clip below in about 300 steps (the defaults are for real videos).

@@ -25,7 +25,7 @@ from algorithms.cnn.fpn_head import EncoderHeadArchitecture, head_weights
 from algorithms.cnn.model_file import ModelWeights, load_model
 from algorithms.cnn.torch_pickle import load_torch_state_dict
 from algorithms.errors import BadInputError
-from colorize_app.media_models import save_model
+from colorize_app.io.model_writer import save_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_PTH = FIXTURES / "efficientnet_lite_tiny.pth"

@@ -14,7 +14,7 @@ TINY_PTH = Path(__file__).parent / "fixtures" / "efficientnet_lite_tiny.pth"
 
 
 def _folder(path, count=4, size=48):
-    from colorize_app import media
+    from colorize_app.io import media
 
     path.mkdir()
     rng = np.random.default_rng(0)

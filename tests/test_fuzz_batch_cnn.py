@@ -9,9 +9,10 @@ import pytest
 
 from algorithms.cnn.architecture import Architecture, random_weights
 from algorithms.cnn.model_file import ModelWeights
-from colorize_app import cli, media
-from colorize_app import model_registry as registry
-from colorize_app.media_models import save_model
+from colorize_app import cli
+from colorize_app.io import media
+from colorize_app.io import model_registry as registry
+from colorize_app.io.model_writer import save_model
 
 TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
 

@@ -49,7 +49,8 @@ def damaged(draw, seed_list: list[bytes]) -> bytes:
 def restore_pixel_limit(monkeypatch):
     """The fuzz targets lower media.MAX_PIXELS (and the strokes' drawing budget) for the
     harness: undo it after each test."""
-    from colorize_app import media, strokes
+    from colorize_app.documents import strokes
+    from colorize_app.io import media
 
     monkeypatch.setattr(media, "MAX_PIXELS", media.MAX_PIXELS)
     monkeypatch.setattr(strokes, "RASTER_WORK_FLOOR", strokes.RASTER_WORK_FLOOR)
@@ -122,7 +123,7 @@ def test_region_json_bugs_found_by_fuzzing_stay_fixed(text, message):
 
 def sixteen_bit_png_with_a_lying_chunk_length() -> bytes:
     """A 16 x 12 16-bit PNG whose IDAT claims 4,110,418,449 bytes (a fuzzer's find)."""
-    from colorize_app import media
+    from colorize_app.io import media
 
     rng = np.random.default_rng(0)
     data = bytearray(media.encode_image(".png", rng.random((12, 16, 3)), 16, 95))
@@ -136,8 +137,8 @@ def test_a_lying_png_chunk_length_is_refused_without_allocating(tmp_path):
     import resource
 
     from algorithms.errors import BadInputError
-    from colorize_app import media
-    from colorize_app.project import decode_layer
+    from colorize_app.io import media
+    from colorize_app.io.project import decode_layer
 
     path = tmp_path / "lying.png"
     path.write_bytes(sixteen_bit_png_with_a_lying_chunk_length())

@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 from algorithms.errors import BadInputError
-from colorize_app import cli, media
-from colorize_app.media_batch import MANIFEST_NAME, Manifest, find_inputs
-from colorize_app.media_batch_paths import check_outputs, remove_frame_folder
+from colorize_app import cli
+from colorize_app.io import media
+from colorize_app.io.batch_files import MANIFEST_NAME, Manifest, find_inputs
+from colorize_app.io.batch_paths import check_outputs, remove_frame_folder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL = str(FIXTURES / "eccv16_tiny.pth")
@@ -246,46 +247,47 @@ def fake_scheduler():
 
 def test_a_scheduler_that_never_answers_is_given_up_in_bounded_time(fake_scheduler,
                                                                     monkeypatch):
-    from colorize_app import batch_job
+    from colorize_app.batch import runner
 
     address, _ = fake_scheduler
-    monkeypatch.setattr(batch_job, "CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(runner, "CONNECT_TIMEOUT_S", 2)
     started = time.perf_counter()
     with pytest.raises(BadInputError, match=f"^the Dask scheduler at {address} did not answer "
                                             "within 22 s"):
-        with batch_job.connect(None, address):
+        with runner.connect(None, address):
             pass
     assert time.perf_counter() - started < 30
 
 
 def test_bogus_scheduler_replies_and_schemes_are_one_line(fake_scheduler, monkeypatch):
-    from colorize_app import batch_job
+    from colorize_app.batch import runner
 
     address, reply = fake_scheduler
     reply.append(b"HTTP/1.1 200 OK\r\n\r\n")
-    monkeypatch.setattr(batch_job, "CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(runner, "CONNECT_TIMEOUT_S", 2)
     with pytest.raises(BadInputError, match=f"^cannot reach the Dask scheduler at {address}: "):
-        with batch_job.connect(None, address):
+        with runner.connect(None, address):
             pass
     with pytest.raises(BadInputError, match="^cannot reach the Dask scheduler at foo://x:1: "
                                             "unknown address scheme 'foo'"):
-        with batch_job.connect(None, "foo://x:1"):
+        with runner.connect(None, "foo://x:1"):
             pass
 
 
 def test_workers_are_capped_by_memory_and_cores(monkeypatch, capsys):
-    from colorize_app import batch_job, media_files
+    from colorize_app.batch import runner
+    from colorize_app.runtime import system
 
-    monkeypatch.setattr(media_files, "available_memory", lambda: 4 * 10**9)
-    monkeypatch.setattr(batch_job, "machine_cores", lambda: 16)
-    assert batch_job.capped_workers(200) == 2  # 4 GB hold two 1.5 GB workers
+    monkeypatch.setattr(system, "available_memory", lambda: 4 * 10**9)
+    monkeypatch.setattr(runner, "machine_cores", lambda: 16)
+    assert runner.capped_workers(200) == 2  # 4 GB hold two 1.5 GB workers
     assert capsys.readouterr().err == (
         "colorize: note: --workers 200 lowered to 2: 3.7 GB of memory and 16 cores hold 2 "
         "(each worker needs about 1.5 GB)\n")
-    monkeypatch.setattr(media_files, "available_memory", lambda: 400 * 10**9)
-    assert batch_job.capped_workers(200) == 16
-    assert batch_job.capped_workers(3) == 3
-    assert batch_job.capped_workers(None) == 16
+    monkeypatch.setattr(system, "available_memory", lambda: 400 * 10**9)
+    assert runner.capped_workers(200) == 16
+    assert runner.capped_workers(3) == 3
+    assert runner.capped_workers(None) == 16
 
 
 def test_a_tree_thousands_of_folders_deep_is_walked_without_recursion(tmp_path, monkeypatch):

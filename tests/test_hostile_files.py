@@ -22,7 +22,9 @@ import numpy as np
 import pytest
 
 from algorithms.errors import BadInputError, MemoryBudgetError
-from colorize_app import cli, media, media_files
+from colorize_app import cli
+from colorize_app.io import media, safe_files
+from colorize_app.runtime import system
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -87,8 +89,8 @@ def test_convert_ignores_a_link_planted_at_the_old_fixed_temporary_name(tmp_path
 def test_the_temporary_is_never_opened_through_a_link(tmp_path, monkeypatch):
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
-    monkeypatch.setattr(media_files.secrets, "token_hex", lambda n: "abcdef12")
-    os.symlink(victim, media_files.partial_path(tmp_path / "out.png", ".png"))
+    monkeypatch.setattr(safe_files.secrets, "token_hex", lambda n: "abcdef12")
+    os.symlink(victim, safe_files.partial_path(tmp_path / "out.png", ".png"))
     with pytest.raises(BadInputError, match=r"^cannot write to .*: file exists$"):
         media.write_image(tmp_path / "out.png", np.zeros((2, 2)))
     assert victim.read_text() == "precious" and not (tmp_path / "out.png").exists()
@@ -124,7 +126,7 @@ def test_cnn_never_writes_over_its_model_file(photos, capsys, monkeypatch):
 
 def test_an_output_that_is_a_device_is_refused(photos):
     with pytest.raises(BadInputError, match="is a device; refusing to replace it"):
-        media.atomic_write_bytes("/dev/null", b"x")
+        safe_files.atomic_write_bytes("/dev/null", b"x")
 
 
 # --- H1, H2 and misleading messages: FIFOs, devices, /proc, link loops ------------------------
@@ -206,13 +208,13 @@ def container_limit(tmp_path, monkeypatch):
     root.mkdir()
     (root / "memory.max").write_text(f"{2**30}\n")
     (root / "memory.current").write_text("0\n")
-    monkeypatch.setattr(media_files, "CGROUP_ROOT", str(root))
+    monkeypatch.setattr(system, "CGROUP_ROOT", str(root))
     return root
 
 
 def test_available_memory_respects_the_container_limit(container_limit):
-    assert media_files.cgroup_memory_left() == 2**30
-    assert media.available_memory() <= 2**30
+    assert system.cgroup_memory_left() == 2**30
+    assert system.available_memory() <= 2**30
 
 
 @pytest.fixture(scope="module")
@@ -339,11 +341,12 @@ def test_a_full_disk_and_a_read_only_folder_are_one_sentence_each(tmp_path):
 SIGNALLED = textwrap.dedent("""
     import sys, time
     import numpy as np
-    from colorize_app import cli, media
+    from colorize_app import cli
+    from colorize_app.io import video_out
     from colorize_app.commands import levin
 
     def slow(args):
-        with media.FrameWriter(args.output, fps=10) as writer:
+        with video_out.FrameWriter(args.output, fps=10) as writer:
             writer.write(np.zeros((12, 16, 3)))
             print("writing", flush=True)
             time.sleep(60)
@@ -377,5 +380,5 @@ def test_a_killed_run_s_temporaries_are_removed_by_the_next_write(tmp_path):
     live.write_bytes(b"being written")
     other = tmp_path / ".w.mp4.p999999999-abcdef12.partial.mp4"  # another output's
     other.write_bytes(b"not ours")
-    media.atomic_write_bytes(tmp_path / "v.mp4", b"complete")
+    safe_files.atomic_write_bytes(tmp_path / "v.mp4", b"complete")
     assert sorted(os.listdir(tmp_path)) == sorted([live.name, other.name, "v.mp4"])

@@ -20,8 +20,9 @@ import pytest
 from algorithms.cnn.architecture import Architecture, random_weights
 from algorithms.cnn.model_file import ModelWeights, load_model
 from algorithms.errors import BadInputError
-from colorize_app import cli, media, project
-from colorize_app.media_models import save_model
+from colorize_app import cli
+from colorize_app.io import media, project, video_in, video_out
+from colorize_app.io.model_writer import save_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
@@ -183,7 +184,7 @@ def test_a_500000_point_stroke_is_refused_before_drawing(tmp_path):
 
 
 def test_strokes_too_long_for_the_photo_are_refused_before_drawing():
-    from colorize_app.strokes import Stroke, Strokes
+    from colorize_app.documents.strokes import Stroke, Strokes
 
     zigzag = Stroke([(0.0, i * 0.01) if i % 2 else (999.0, i * 0.01) for i in range(20_000)],
                     (1.0, 0.0, 0.0), 8.0, "paint")
@@ -214,7 +215,7 @@ def test_a_project_photo_at_proc_pagemap_is_not_read(tmp_path, capsys):
 
 
 def test_a_huge_embedded_image_is_refused_and_nothing_is_cached(tmp_path, monkeypatch):
-    from colorize_app import project_images
+    from colorize_app.io import project_images
 
     cache = tmp_path / "cache"
     monkeypatch.setattr(project_images, "CACHE_FOLDER", str(cache))
@@ -279,13 +280,13 @@ def test_out_of_range_options_exit_2_in_every_command(capsys, arguments, message
 def test_an_autosave_whose_pid_now_belongs_to_another_process_is_offered(tmp_path,
                                                                          monkeypatch):
     pytest.importorskip("PyQt5")
-    from colorize_app import media_files
     from colorize_app.gui import autosave
+    from colorize_app.runtime import system
 
-    if media_files.process_start_time(os.getpid()) is None:
+    if system.process_start_time(os.getpid()) is None:
         pytest.skip("process start times are read from /proc (Linux)")
     monkeypatch.setattr(autosave, "AUTOSAVE_FOLDER", str(tmp_path))
-    start = media_files.process_start_time(os.getpid())
+    start = system.process_start_time(os.getpid())
     # Our own PID with another start time: a crashed process whose PID was reused.
     project.save_project(tmp_path / f"{os.getpid()}-{start - 1}-aa.colorize",
                          project.Project("transfer"))
@@ -301,7 +302,7 @@ def test_an_autosave_whose_pid_now_belongs_to_another_process_is_offered(tmp_pat
 
 @pytest.fixture(scope="module")
 def ffmpeg():
-    from colorize_app.media_video_in import ffmpeg_exe
+    from colorize_app.io.video_in import ffmpeg_exe
 
     try:
         return ffmpeg_exe()
@@ -311,12 +312,12 @@ def ffmpeg():
 
 def test_a_video_name_that_looks_like_ffmpeg_output_is_not_parsed(tmp_path, ffmpeg):
     plain = tmp_path / "plain.mp4"
-    with media.FrameWriter(plain, fps=10) as writer:
+    with video_out.FrameWriter(plain, fps=10) as writer:
         for step in range(3):
             writer.write(np.full((12, 16, 3), step / 4))
     tricky = tmp_path / "x, 640x480 Stream #0:0: Video: h264, 9999x9999 ,.mp4"
     shutil.copy(plain, tricky)
-    info = media.probe_video(tricky)
+    info = video_in.probe_video(tricky)
     assert (info.width, info.height, info.frame_count) == (16, 12, 3)
 
 
@@ -333,6 +334,6 @@ def test_a_video_whose_frame_size_changes_decodes_every_frame(tmp_path, ffmpeg):
     mixed = tmp_path / "mixed.mkv"
     subprocess.run([ffmpeg, "-v", "error", "-y", "-i", "concat:" + "|".join(parts),
                     "-c", "copy", str(mixed)], check=True)
-    frames = media.open_frames(mixed)
+    frames = video_in.open_frames(mixed)
     shapes = {frames[index].shape for index in range(len(frames))}
     assert len(frames) == 10 and shapes == {(frames.height, frames.width, 3)}

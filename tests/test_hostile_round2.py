@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from algorithms.errors import BadInputError
-from colorize_app import media
+from colorize_app.io import media, video_in, video_out
 from fuzz.hostile_inputs_round2 import laughs_pth, zeros_png  # the fuzz run's cases
 from fuzz.hostile_inputs_round2 import project as project_file
 
@@ -23,7 +23,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def make_video(path: Path, colour: str, frames: int, audio: bool = False) -> Path:
     """A small H.264 clip of ``frames`` frames of one ``colour`` (10 fps), maybe with a tone."""
-    from colorize_app.media_video_in import ffmpeg_exe
+    from colorize_app.io.video_in import ffmpeg_exe
 
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
                "-i", f"color=c={colour}:s=32x24:r=10:d={frames / 10}"]
@@ -44,20 +44,20 @@ def test_a_video_named_like_an_ffmpeg_protocol_is_decoded_from_that_file(tmp_pat
     make_video(tmp_path / "a.mp4", "black", 3)
     make_video(tmp_path / "b.mp4", "black", 5)
     named = make_video(tmp_path / "concat:a.mp4|b.mp4", "white", 4, audio=True)
-    frames = media.open_frames("concat:a.mp4|b.mp4")
+    frames = video_in.open_frames("concat:a.mp4|b.mp4")
     assert len(frames) == 4
     levels = [float(frames[index].mean()) for index in range(len(frames))]
     assert min(levels) > 0.9  # the white file, not the black a.mp4 + b.mp4 through concat
-    with media.FrameWriter("out.mp4", fps=10, audio_from=str(named.name)) as writer:
+    with video_out.FrameWriter("out.mp4", fps=10, audio_from=str(named.name)) as writer:
         for index in range(len(frames)):
             writer.write(frames[index])
-    assert media.probe_video("out.mp4").has_audio
+    assert video_in.probe_video("out.mp4").has_audio
 
 
 def test_a_file_named_dash_is_a_file_not_stdin(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     make_video(tmp_path / "-", "white", 3)
-    frames = media.open_frames("-")
+    frames = video_in.open_frames("-")
     read, write = os.pipe()  # stdin that would block: the decoder must not read it
     saved = os.dup(0)
     os.dup2(read, 0)
@@ -130,9 +130,9 @@ def test_a_checkpoint_whose_data_file_is_a_fifo_is_refused(tmp_path):
 @pytest.fixture
 def two_gib(monkeypatch):
     """The machine (and container) has 2 GiB left."""
-    from colorize_app import media_files
+    from colorize_app.runtime import system
 
-    monkeypatch.setattr(media_files, "available_memory", lambda: 2 * 2**30)
+    monkeypatch.setattr(system, "available_memory", lambda: 2 * 2**30)
 
 
 def run_cli(capsys, *arguments: str) -> tuple[int, str]:
@@ -144,7 +144,7 @@ def run_cli(capsys, *arguments: str) -> tuple[int, str]:
 
 
 def test_colorize_video_checks_memory_from_the_probe(tmp_path, capsys, two_gib):
-    from colorize_app.media_video_in import ffmpeg_exe
+    from colorize_app.io.video_in import ffmpeg_exe
 
     clip = tmp_path / "big.avi"  # MJPEG of 4000 x 3000 frames: 7.2 GB of work
     subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
@@ -173,15 +173,15 @@ def test_a_frame_folder_of_one_huge_png_is_refused_before_decoding(tmp_path, cap
 
 
 def test_batch_workers_check_a_photo_s_memory_before_decoding(tmp_path, two_gib):
-    from colorize_app import batch_tasks
+    from colorize_app.batch import worker_tasks
 
     zeros_png(tmp_path / "big.png", 15000, 15000)
     settings = {"model": str(FIXTURES / "eccv16_tiny.pth"), "input_size": 256,
                 "temperature": 0.38, "threads": 1, "out_dir": str(tmp_path / "out")}
-    from colorize_app.model_registry import file_sha256
+    from colorize_app.io.safe_files import file_sha256
 
     settings["model_sha256"] = file_sha256(FIXTURES / "eccv16_tiny.pth")
-    result = batch_tasks.colorize_photo(str(tmp_path / "big.png"),
+    result = worker_tasks.colorize_photo(str(tmp_path / "big.png"),
                                         str(tmp_path / "out" / "big.png"), settings)
     assert result["status"] == "failed"
     assert result["error"] == (f"colorizing the 15000 x 15000 photo {tmp_path / 'big.png'} "
@@ -261,7 +261,7 @@ def test_an_autosave_folder_occupied_by_a_file_offers_nothing_and_says_why(tmp_p
 # --- projects: layers and embedded images checked before decoding, named by the project ----
 
 def test_project_layers_are_checked_for_memory_before_decoding(tmp_path, two_gib):
-    from colorize_app.project import load_project
+    from colorize_app.io.project import load_project
 
     layer = zeros_png(tmp_path / "layer.png", 15000, 15000).read_bytes()
     path = project_file(tmp_path / "work.colorize", {"layers": {
@@ -276,7 +276,7 @@ def test_project_layers_are_checked_for_memory_before_decoding(tmp_path, two_gib
 
 
 def test_a_lying_embedded_image_is_named_by_the_project(tmp_path, monkeypatch):
-    from colorize_app import project, project_images
+    from colorize_app.io import project, project_images
 
     monkeypatch.setattr(project_images, "CACHE_FOLDER", str(tmp_path / "cache"))
     lying = zeros_png(tmp_path / "x.png", 16, 12).read_bytes()
@@ -295,7 +295,7 @@ def test_a_lying_embedded_image_is_named_by_the_project(tmp_path, monkeypatch):
 
 
 def test_a_cache_folder_that_is_a_file_is_named_as_the_cache(tmp_path, monkeypatch):
-    from colorize_app import project, project_images
+    from colorize_app.io import project, project_images
 
     (tmp_path / "cache").write_text("a file")
     monkeypatch.setattr(project_images, "CACHE_FOLDER", str(tmp_path / "cache"))
@@ -369,7 +369,7 @@ def test_the_autosaver_reports_an_occupied_folder_instead_of_raising(tmp_path, m
     from PyQt5.QtWidgets import QApplication, QWidget
 
     from colorize_app.gui import autosave
-    from colorize_app.project import Project
+    from colorize_app.io.project import Project
 
     application = QApplication.instance() or QApplication([])
     (tmp_path / "autosave").write_text("a file where the folder should be")

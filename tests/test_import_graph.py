@@ -118,7 +118,7 @@ def _reachable(start: str) -> set[str]:
 
 def test_the_graph_is_read():
     # The reader must see real edges, or the tests below pass on nothing.
-    assert "colorize_app.media" in GRAPH["colorize_app.commands.levin"]
+    assert "colorize_app.io.media" in GRAPH["colorize_app.commands.levin"]
     assert "algorithms.colorspace" in GRAPH["algorithms.scribble"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
@@ -127,7 +127,7 @@ def test_no_import_circle():
     assert _cycles(GRAPH) == []
 
 
-@pytest.mark.parametrize("engine", ["algorithms", "deep_video_prior"])
+@pytest.mark.parametrize("engine", ["algorithms", "deep_video_prior", "models"])
 def test_engines_import_no_app_module(engine):
     upward = {(name, target) for name, targets in GRAPH.items() if name.startswith(engine)
               for target in targets if target.startswith("colorize_app")}
@@ -155,27 +155,75 @@ def test_sessions_and_engines_never_reach_qt():
     assert {root: qt for root, qt in reaching.items() if qt} == {}
 
 
-#: The layers, bottom up (README, "How the code is laid out"): module-name prefixes; a
-#: colorize_app module that no prefix names belongs to the files layer.
+#: The layers, bottom up (README, "How the code is laid out"), each a set of packages. A module
+#: belongs to the layer of the longest prefix naming it; every project module must have one.
 LAYERS = {
-    "engines": ("algorithms", "deep_video_prior", "models"),
-    "sessions": ("colorize_app.sessions", "colorize_app.video_job", "colorize_app.batch_"),
+    "engines": ("algorithms", "models"),
+    "video engine": ("deep_video_prior",),
+    "base": ("colorize_app", "colorize_app.runtime", "colorize_app.documents"),
+    "files": ("colorize_app.io",),
+    "jobs": ("colorize_app.jobs",),
+    "sessions": ("colorize_app.sessions",),
+    "batch": ("colorize_app.batch",),
     "fronts": ("colorize_app.cli", "colorize_app.commands", "colorize_app.gui"),
 }
-RANKS = {"engines": 0, "files": 1, "sessions": 2, "fronts": 3}
+RANKS = {layer: rank for rank, layer in enumerate(LAYERS)}
 
 
 def _layer(module: str) -> str:
+    best, best_length = None, -1
     for layer, prefixes in LAYERS.items():
-        if module.startswith(prefixes):
-            return layer
-    return "files"
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best_length:
+                best, best_length = layer, len(prefix)
+    if best is None:
+        raise AssertionError(f"{module} is in no layer")
+    return best
+
+
+def _package(module: str) -> str:
+    """The package a module sits in (``colorize_app.io`` for ``colorize_app.io.media``); the
+    entry point ``colorize_app.cli`` stands for itself."""
+    parts = module.split(".")
+    if parts[0] != "colorize_app":
+        return parts[0]
+    is_package = MODULES[module].name == "__init__.py"
+    return ".".join(parts[:2]) if len(parts) > 2 or is_package else module
+
+
+def test_every_module_is_in_a_layer():
+    assert _layer("colorize_app.io.media") == "files"
+    assert _layer("colorize_app.gui.cnn_window") == "fronts"
+    assert _layer("colorize_app") == "base"
+    assert {_layer(name) for name in MODULES} == set(LAYERS)
+
+
+def test_no_flat_module_beside_the_packages():
+    # colorize_app/ holds only packages and the entry point: a new module goes where its layer is.
+    flat = sorted(name for name in MODULES if name.count(".") == 1
+                  and MODULES[name].name != "__init__.py" and name.startswith("colorize_app"))
+    assert flat == ["colorize_app.cli"]
 
 
 def test_every_import_points_down_the_layers():
-    assert _layer("colorize_app.media") == "files"
-    assert _layer("colorize_app.gui.cnn_window") == "fronts"
     upward = sorted(f"{name} ({_layer(name)}) -> {target} ({_layer(target)})"
                     for name, targets in GRAPH.items() for target in targets
                     if RANKS[_layer(target)] > RANKS[_layer(name)])
     assert upward == []
+
+
+def test_no_circle_between_packages():
+    # Two packages that import each other cannot be read apart, even with no module circle.
+    packages: dict[str, set[str]] = {}
+    for name, targets in GRAPH.items():
+        packages.setdefault(_package(name), set()).update(
+            _package(target) for target in targets if _package(target) != _package(name))
+    assert _cycles(packages) == []
+
+
+def test_no_module_hides_an_import_behind_getattr():
+    # A module-level __getattr__ that imports on demand hides an edge from this graph.
+    hiding = sorted(name for name, path in MODULES.items()
+                    if any(isinstance(node, ast.FunctionDef) and node.name == "__getattr__"
+                           for node in ast.parse(path.read_text(encoding="utf-8")).body))
+    assert hiding == []

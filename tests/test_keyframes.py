@@ -8,7 +8,7 @@ import pytest
 
 from algorithms.colorspace import luminance
 from algorithms.errors import BadInputError, CancelledError
-from algorithms.keyframes import Keyframe, keyframe_from_rgb, propagate_keyframes
+from deep_video_prior.keyframes import Keyframe, keyframe_from_rgb, propagate_keyframes
 from deep_video_prior.temporal import join_chroma, rgb_to_ab
 
 HEIGHT, WIDTH, FRAMES, CUT = 64, 96, 20, 10
@@ -202,7 +202,7 @@ def test_progress_rises_to_one_and_cancel_stops_the_work():
 
 
 def test_flows_recomputed_for_a_long_span_give_the_same_colours(monkeypatch):
-    import algorithms.keyframes as engine
+    import deep_video_prior.keyframes as engine
 
     grays, automatic, key_rgb = clip()
     keys = [keyframe_from_rgb(0, key_rgb), keyframe_from_rgb(8, key_rgb)]

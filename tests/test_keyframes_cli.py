@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorize_app import cli, media, paths
-from colorize_app import model_registry as registry
-from colorize_app.project import save_project
+from colorize_app import cli
+from colorize_app.io import media, video_out
+from colorize_app.io import model_registry as registry
+from colorize_app.io.project import save_project
+from colorize_app.runtime import paths
 from colorize_app.sessions.cnn import ModelChoice
 from colorize_app.sessions.video import VideoSession
 from deep_video_prior.temporal import join_chroma, rgb_to_ab
@@ -47,7 +49,7 @@ def gray(index: int) -> np.ndarray:
 def clip(tmp_path) -> Path:
     """The gray clip as a folder of PNG frames (lossless)."""
     folder = tmp_path / "clip"
-    with media.FrameWriter(folder, fps=12) as writer:
+    with video_out.FrameWriter(folder, fps=12) as writer:
         for index in range(FRAMES):
             writer.write(np.repeat(gray(index)[..., None], 3, axis=2))
     return folder

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from algorithms.errors import BadInputError
-from colorize_app import paths
-from colorize_app.project import load_project, save_project
+from colorize_app.documents.strokes import Stroke
+from colorize_app.io.project import load_project, save_project
+from colorize_app.runtime import paths
 from colorize_app.sessions.cnn import ModelChoice
 from colorize_app.sessions.video import VideoSession
-from colorize_app.strokes import Stroke
 from deep_video_prior.temporal import rgb_to_ab
 from tests.test_session_video import moving_square_clip
 

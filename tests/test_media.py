@@ -12,15 +12,9 @@ import pytest
 from PIL import Image, ImageFile, ImageOps
 
 from algorithms.errors import BadInputError
-from colorize_app import media
-from colorize_app.media import (
-    apply_exif_orientation,
-    atomic_output,
-    atomic_write_bytes,
-    list_images,
-    read_image,
-    write_image,
-)
+from colorize_app.io import media
+from colorize_app.io.media import apply_exif_orientation, list_images, read_image, write_image
+from colorize_app.io.safe_files import atomic_output, atomic_write_bytes
 
 
 def random_levels(rng, shape, bit_depth):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from colorize_app import paths
+from colorize_app.runtime import paths
 
 posix_only = pytest.mark.skipif(sys.platform in ("win32", "darwin"),
                                 reason="XDG folders are the Linux convention")
@@ -73,8 +73,9 @@ def test_models_of_an_earlier_version_are_moved_once(home):
 
 
 def test_callers_use_the_paths_module(home, monkeypatch):
-    from colorize_app import project_images, video_frames
     from colorize_app.gui import autosave
+    from colorize_app.io import project_images
+    from colorize_app.jobs import video_frames
 
     monkeypatch.setattr(project_images, "CACHE_FOLDER", None)
     monkeypatch.setattr(autosave, "AUTOSAVE_FOLDER", None)
@@ -104,7 +105,7 @@ def test_a_killed_process_not_yet_reaped_counts_as_dead():
     import sys
     import time
 
-    from colorize_app.media_files import process_alive, process_start_time
+    from colorize_app.runtime.system import process_alive, process_start_time
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

@@ -15,19 +15,20 @@ import pytest
 
 from algorithms.errors import BadInputError
 from algorithms.regions import Rect, SwatchPair
-from colorize_app import cli, media, project, project_images
-from colorize_app.project import (
+from colorize_app import cli
+from colorize_app.documents.strokes import Stroke, Strokes
+from colorize_app.documents.swatches import SwatchEntry
+from colorize_app.io import media, project, project_images, safe_files
+from colorize_app.io.project import (
     ImageRef,
     MissingImageError,
     Project,
-    image_ref,
     load_project,
     project_bytes,
     resolve_image,
     save_project,
 )
-from colorize_app.strokes import Stroke, Strokes
-from colorize_app.swatches import SwatchEntry
+from colorize_app.io.project_images import image_ref
 
 HEIGHT, WIDTH = 30, 40
 
@@ -79,7 +80,7 @@ def test_round_trip_keeps_strokes_swatches_settings_and_layers(tmp_path, photo):
     assert loaded.method == "scribble" and loaded.settings == saved.settings
     assert loaded.strokes == saved.strokes and loaded.swatches == saved.swatches
     assert loaded.images["photo"].path == str(photo)
-    assert loaded.images["photo"].sha256 == project.file_sha256(photo)
+    assert loaded.images["photo"].sha256 == safe_files.file_sha256(photo)
     assert loaded.images["photo"].size == (WIDTH, HEIGHT)
     for name in ("result", "gray_layer"):
         assert loaded.layers[name].dtype == np.float32

@@ -9,15 +9,15 @@ from hypothesis import strategies as st
 
 from algorithms.errors import BadInputError
 from algorithms.regions import Rect, SwatchPair, parse_regions, regions_to_json
-from colorize_app.project import Project, load_project, save_project
-from colorize_app.strokes import (
+from colorize_app.documents.strokes import (
     KINDS,
     Stroke,
     stroke_from_data,
     stroke_to_data,
     strokes_from_data,
 )
-from colorize_app.swatches import SwatchEntry, entries_from_data, entries_to_data
+from colorize_app.documents.swatches import SwatchEntry, entries_from_data, entries_to_data
+from colorize_app.io.project import Project, load_project, save_project
 
 BOUNDED = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture])

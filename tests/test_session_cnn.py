@@ -10,9 +10,10 @@ import pytest
 
 from algorithms.colorspace import lab_lightness, rgb_to_lab
 from algorithms.errors import BadInputError
-from colorize_app import cli, media, project_images
-from colorize_app.project import Project, load_project, save_project
-from colorize_app.project_images import image_ref, resolve_image
+from colorize_app import cli
+from colorize_app.io import media, project_images
+from colorize_app.io.project import Project, load_project, save_project
+from colorize_app.io.project_images import image_ref, resolve_image
 from colorize_app.sessions.cnn import (
     CnnSession,
     ModelChoice,

@@ -8,14 +8,16 @@ import pytest
 
 from algorithms.colorspace import rgb_to_yiq
 from algorithms.errors import BadInputError
-from colorize_app import cli, media
-from colorize_app.project import Project, image_ref, load_project, save_project
+from colorize_app import cli
+from colorize_app.documents.strokes import Stroke
+from colorize_app.io import media
+from colorize_app.io.project import Project, load_project, save_project
+from colorize_app.io.project_images import image_ref
 from colorize_app.sessions.scribble import (
     ScribbleSession,
     prior_weight_for_reach,
     stroke_reach_of,
 )
-from colorize_app.strokes import Stroke
 
 HEIGHT, WIDTH = 30, 40
 RED, BLUE = (0.6, 0.3, 0.3), (0.5, 0.7, 0.9)  # in gamut at the halves' luminance

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from algorithms.errors import BadInputError, CancelledError
-from colorize_app import media
+from colorize_app.io import media
 from colorize_app.sessions.training import (
     CHECKPOINT_NAME,
     LOG_NAME,

@@ -9,10 +9,12 @@ import pytest
 from algorithms.colorspace import lab_to_rgb, rgb_to_lab
 from algorithms.errors import BadInputError
 from algorithms.regions import Rect, SwatchPair
-from colorize_app import cli, media, project_images
-from colorize_app.project import Project, image_ref, load_project, save_project
+from colorize_app import cli
+from colorize_app.documents.swatches import SwatchEntry
+from colorize_app.io import media, project_images
+from colorize_app.io.project import Project, load_project, save_project
+from colorize_app.io.project_images import image_ref
 from colorize_app.sessions.transfer import TransferSession, TransferSettings
-from colorize_app.swatches import SwatchEntry
 
 #: A flat reference colour, CIELAB, well inside the sRGB gamut for L from 35 to 75.
 CHROMA = (12.0, 20.0)

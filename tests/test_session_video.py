@@ -10,12 +10,14 @@ import pytest
 
 from algorithms.colorspace import lab_lightness
 from algorithms.errors import BadInputError, CancelledError
-from colorize_app import cli, media, paths
-from colorize_app.project import load_project, save_project
+from colorize_app import cli
+from colorize_app.io import media, video_in
+from colorize_app.io.project import load_project, save_project
+from colorize_app.jobs.video_job import VideoJob, refine_settings
+from colorize_app.runtime import paths
 from colorize_app.sessions import video as video_session
 from colorize_app.sessions.cnn import ModelChoice
 from colorize_app.sessions.video import VideoSession
-from colorize_app.video_job import VideoJob, refine_settings
 from deep_video_prior.settings import RefineSettings
 
 FRAMES, SIDE = 5, 32
@@ -222,7 +224,7 @@ def test_a_cancelled_run_resumes_with_only_the_missing_frames(clip, tmp_path, mo
 
 
 def test_a_streamed_job_writes_every_frame_in_order(clip, tmp_path):
-    source = media.open_frames(clip)
+    source = video_in.open_frames(clip)
     colorizer = CountingColorizer()
     out = tmp_path / "frames"
     report = VideoJob(source, out, source.fps, source=source.reopened(),
@@ -234,7 +236,7 @@ def test_a_streamed_job_writes_every_frame_in_order(clip, tmp_path):
 
 
 def test_a_job_needs_its_colour_and_a_refined_job_its_checkpoints(clip, tmp_path):
-    source = media.open_frames(clip)
+    source = video_in.open_frames(clip)
     with pytest.raises(ValueError):
         VideoJob(source, tmp_path / "o", 25.0)
     with pytest.raises(ValueError):

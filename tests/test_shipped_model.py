@@ -7,7 +7,7 @@ import pytest
 
 from algorithms.cnn.model_file import load_model
 from algorithms.colorspace import rgb_to_lab
-from colorize_app.model_registry import SHIPPED_NAME, resolve_model, shipped_model_path
+from colorize_app.io.model_registry import SHIPPED_NAME, resolve_model, shipped_model_path
 
 SHIPPED = shipped_model_path()
 ALL_SHIPPED = sorted(SHIPPED.parent.glob("*.npz"))
@@ -62,7 +62,7 @@ def _typical_photo():
     """A sample photo (palace, sky and foliage) as RGB in [0, 1], long side 256."""
     import cv2
 
-    from colorize_app.media import read_image
+    from colorize_app.io.media import read_image
 
     path = SHIPPED.parents[1] / "resources" / "samples" / "sky_foliage_palace.jpg"
     pixels = read_image(path).pixels

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from colorize_app.shot_checkpoints import ShotCheckpoints, shot_checkpoints
+from colorize_app.io.shot_checkpoints import ShotCheckpoints, shot_checkpoints
 
 
 def test_a_saved_shot_is_read_back_with_its_key_only(tmp_path):

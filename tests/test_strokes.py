@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from algorithms.scribble import hints_from_marked
-from colorize_app.strokes import Stroke, Strokes, stroke_footprint
+from colorize_app.documents.strokes import Stroke, Strokes, stroke_footprint
 
 RED = (1.0, 0.0, 0.0)
 

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from colorize_app import cli, tf_startup
+from colorize_app import cli
+from colorize_app.runtime import tf_startup
 
 VARIABLES = ("TF_ENABLE_ONEDNN_OPTS", "TF_CPP_MIN_LOG_LEVEL")
 
@@ -90,7 +91,7 @@ def _stderr_of(code: str, **variables: str) -> str:
 
 def test_start_up_notices_are_dropped_and_anything_else_still_shows():
     stderr = _stderr_of(
-        "import os\nfrom colorize_app import tf_startup\n"
+        "import os\nfrom colorize_app.runtime import tf_startup\n"
         "with tf_startup._start_up_notices_dropped():\n"
         "    os.write(2, b'I0000 port.cc:153] oneDNN custom operations are on. You may\\n')\n"
         "    os.write(2, b'E0000 something really went wrong\\n')\n"
@@ -102,7 +103,7 @@ def test_tensorflow_with_onednn_on_starts_without_its_notices():
     # The oneDNN notice ignores TF_CPP_MIN_LOG_LEVEL: `colorize video` (oneDNN on) used to
     # start with three lines of it.
     stderr = _stderr_of(
-        "from colorize_app import tf_startup\n"
+        "from colorize_app.runtime import tf_startup\n"
         "tf_startup.configure_tensorflow('video')\n"
         "tf_startup.import_tensorflow()\n", TF_ENABLE_ONEDNN_OPTS="1")
     assert stderr == ""

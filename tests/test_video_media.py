@@ -11,8 +11,8 @@ import pytest
 
 from algorithms.errors import BadInputError
 from algorithms.metrics import psnr
-from colorize_app import media, media_video_in, media_video_out
-from colorize_app.media_video_in import ffmpeg_exe
+from colorize_app.io import media, video_in, video_out
+from colorize_app.io.video_in import ffmpeg_exe
 
 
 def ffmpeg(*arguments: str) -> None:
@@ -43,8 +43,8 @@ def moving_frames(count: int, height: int = 48, width: int = 64) -> list[np.ndar
     return frames
 
 
-def write_frames(path: Path, frames, **options) -> media.FrameWriter:
-    with media.FrameWriter(path, **options) as writer:
+def write_frames(path: Path, frames, **options) -> video_out.FrameWriter:
+    with video_out.FrameWriter(path, **options) as writer:
         for frame in frames:
             writer.write(frame)
     return writer
@@ -67,7 +67,7 @@ def test_png_folder_round_trip_is_exact(tmp_path, rng):
     writer = write_frames(tmp_path / "frames", frames)
     assert writer.notes == [] and writer.frames_written == 3
     assert sorted(os.listdir(tmp_path / "frames")) == ["00000.png", "00001.png", "00002.png"]
-    source = media.open_frames(tmp_path / "frames")
+    source = video_in.open_frames(tmp_path / "frames")
     assert (len(source), source.width, source.height, source.is_folder) == (3, 7, 9, True)
     for index, frame in enumerate(frames):
         assert source[index].dtype == np.float32
@@ -77,7 +77,7 @@ def test_png_folder_round_trip_is_exact(tmp_path, rng):
 def test_mp4_round_trip_is_close_and_keeps_the_rate(tmp_path):
     frames = moving_frames(10)
     write_frames(tmp_path / "clip.mp4", frames, fps=30000 / 1001)
-    source = media.open_frames(tmp_path / "clip.mp4")
+    source = video_in.open_frames(tmp_path / "clip.mp4")
     assert (len(source), source.width, source.height) == (10, 64, 48)
     assert source.fps == pytest.approx(30000 / 1001, rel=1e-9)
     assert not source.has_audio and not source.is_folder and source.notes == ()
@@ -88,7 +88,7 @@ def test_mp4_round_trip_is_close_and_keeps_the_rate(tmp_path):
 @pytest.mark.parametrize("extension", [".mp4", ".mov", ".mkv", ".avi", ".webm"])
 def test_every_container_round_trips_and_random_access_matches(tmp_path, extension):
     path = make_clip(tmp_path / f"clip{extension}", extra=("-g", "4"))
-    source = media.open_frames(path)
+    source = video_in.open_frames(path)
     assert (len(source), source.width, source.height, source.fps) == (12, 64, 48, 12.0)
     in_order = [source[index].copy() for index in range(len(source))]
     assert not any(np.array_equal(a, b) for a, b in zip(in_order, in_order[1:]))
@@ -97,7 +97,7 @@ def test_every_container_round_trips_and_random_access_matches(tmp_path, extensi
         np.testing.assert_array_equal(again[index], in_order[index])
     out = tmp_path / f"copy{extension}"
     write_frames(out, in_order, fps=source.fps)
-    assert len(media.open_frames(out)) == 12
+    assert len(video_in.open_frames(out)) == 12
 
 
 def test_natural_order_of_a_frame_folder(tmp_path):
@@ -105,7 +105,7 @@ def test_natural_order_of_a_frame_folder(tmp_path):
     folder.mkdir()
     for number in (10, 2, 1):
         media.write_image(folder / f"frame{number}.png", np.full((4, 5), number / 10))
-    source = media.open_frames(folder)
+    source = video_in.open_frames(folder)
     assert [round(float(source[i][0, 0, 0]) * 10) for i in range(3)] == [1, 2, 10]
     assert source[0].shape == (4, 5, 3)  # gray frames as R = G = B
 
@@ -113,7 +113,7 @@ def test_natural_order_of_a_frame_folder(tmp_path):
 def test_slices_are_lazy_views(tmp_path, rng):
     frames = [rng.random((4, 4, 3)) for _ in range(5)]
     write_frames(tmp_path / "frames", frames)
-    view = media.open_frames(tmp_path / "frames")[1:4]
+    view = video_in.open_frames(tmp_path / "frames")[1:4]
     assert len(view) == 3
     np.testing.assert_allclose(view[-1], frames[3], atol=0.5 / 255)
 
@@ -124,13 +124,13 @@ def test_slices_are_lazy_views(tmp_path, rng):
 
 def test_audio_survives_a_round_trip(tmp_path):
     source_path = make_clip(tmp_path / "tone.mp4", tone=True)
-    source = media.open_frames(source_path)
+    source = video_in.open_frames(source_path)
     assert source.has_audio
     out = tmp_path / "out.mp4"
     writer = write_frames(out, [source[i] for i in range(len(source))], fps=source.fps,
                           audio_from=source_path, inputs=[source_path])
     assert writer.notes == []  # AAC is copied into .mp4 as it is
-    info = media.probe_video(out)
+    info = video_in.probe_video(out)
     assert info.has_audio and info.audio_codec == "aac" and info.frame_count == 12
     samples = decoded_audio(out)
     assert len(samples) / 8000 == pytest.approx(1.0, abs=0.1)
@@ -145,13 +145,13 @@ def test_audio_survives_a_round_trip(tmp_path):
 def test_audio_a_container_should_not_hold_is_reencoded_with_a_note(
         tmp_path, source_name, codec, output_name, expected):
     source_path = make_clip(tmp_path / source_name, tone=True, audio_codec=codec)
-    assert media.probe_video(source_path).audio_codec == codec
+    assert video_in.probe_video(source_path).audio_codec == codec
     writer = write_frames(tmp_path / output_name, moving_frames(12), fps=12,
                           audio_from=source_path)
     extension = os.path.splitext(output_name)[1]
     assert writer.notes == [f"audio re-encoded from {codec} to {expected} for {extension} "
                             "playback"]
-    assert media.probe_video(tmp_path / output_name).audio_codec == expected
+    assert video_in.probe_video(tmp_path / output_name).audio_codec == expected
 
 
 def test_audio_is_copied_into_mkv_as_it_is(tmp_path):
@@ -159,13 +159,13 @@ def test_audio_is_copied_into_mkv_as_it_is(tmp_path):
     writer = write_frames(tmp_path / "out.mkv", moving_frames(12), fps=12,
                           audio_from=source_path)
     assert writer.notes == []
-    assert media.probe_video(tmp_path / "out.mkv").audio_codec == "pcm_s16le"
+    assert video_in.probe_video(tmp_path / "out.mkv").audio_codec == "pcm_s16le"
 
 
 def test_a_folder_output_or_a_silent_source_has_no_audio(tmp_path):
     silent = make_clip(tmp_path / "silent.mp4")
     write_frames(tmp_path / "out.mp4", moving_frames(3), audio_from=silent)
-    assert not media.probe_video(tmp_path / "out.mp4").has_audio
+    assert not video_in.probe_video(tmp_path / "out.mp4").has_audio
     write_frames(tmp_path / "frames", moving_frames(3), audio_from=silent)
     assert len(os.listdir(tmp_path / "frames")) == 3
 
@@ -181,7 +181,7 @@ def test_odd_sizes_are_padded_by_repeating_the_edge(tmp_path):
     writer = write_frames(tmp_path / "odd.mp4", [frame] * 4, fps=10)
     assert writer.notes == ["frames of 65 x 49 padded to 66 x 50 by repeating the edge "
                             "(the video codec needs even sizes)"]
-    decoded = media.open_frames(tmp_path / "odd.mp4")[0]
+    decoded = video_in.open_frames(tmp_path / "odd.mp4")[0]
     assert decoded.shape == (50, 66, 3)
     assert decoded[:40, -1].mean() > 0.9 and decoded[-1, :50].mean() > 0.9
     assert decoded[:40, :40].mean() < 0.05
@@ -190,7 +190,7 @@ def test_odd_sizes_are_padded_by_repeating_the_edge(tmp_path):
 def test_variable_frame_rate_is_noted_and_averaged(tmp_path):
     path = make_clip(tmp_path / "vfr.mp4", seconds=2,
                      extra=("-vf", "setpts='(N+floor(N/3))/12/TB'", "-fps_mode", "passthrough"))
-    source = media.open_frames(path)
+    source = video_in.open_frames(path)
     assert len(source) == 18  # frames N with N + floor(N / 3) < 24
     span = (17 + 17 // 3) / 12  # seconds from the first frame to the last
     assert source.fps == pytest.approx(17 / span, rel=1e-3)
@@ -203,10 +203,10 @@ def test_variable_frame_rate_is_noted_and_averaged(tmp_path):
 def test_a_rotated_video_is_read_upright(tmp_path, capsys):
     clip = make_clip(tmp_path / "clip.mp4")
     ffmpeg("-display_rotation", "90", "-i", str(clip), "-c", "copy", str(tmp_path / "rot.mp4"))
-    source = media.open_frames(tmp_path / "rot.mp4")
+    source = video_in.open_frames(tmp_path / "rot.mp4")
     assert (source.width, source.height) == (48, 64)
     # display_rotation counts counter-clockwise; decoding applies it exactly
-    np.testing.assert_array_equal(source[5], np.rot90(media.open_frames(clip)[5], 1))
+    np.testing.assert_array_equal(source[5], np.rot90(video_in.open_frames(clip)[5], 1))
     assert capsys.readouterr().err == ""
 
 
@@ -220,7 +220,7 @@ def test_unreadable_files_give_one_line_errors(tmp_path, content, message):
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(BadInputError) as raised:
-        media.open_frames(path)
+        video_in.open_frames(path)
     assert str(raised.value).startswith(message.format(path=path))
     assert "\n" not in str(raised.value)
 
@@ -231,15 +231,15 @@ def test_frames_over_the_pixel_limit_are_refused_before_decoding(tmp_path, monke
     media.write_image(tmp_path / "frames" / "f1.png", np.zeros((48, 64), np.float32))
     monkeypatch.setattr(media, "MAX_PIXELS", 3071)
     decoded = []
-    monkeypatch.setattr(media_video_in.FrameSource, "__getitem__",
+    monkeypatch.setattr(video_in.FrameSource, "__getitem__",
                         lambda self, index: decoded.append(index))
     with pytest.raises(BadInputError, match=f"^{clip} is too large \\(64 x 48 pixels per "
                                             "frame, over 3,071\\)$"):
-        media.open_frames(clip)
+        video_in.open_frames(clip)
     with pytest.raises(BadInputError, match="frames is too large \\(64 x 48 pixels"):
-        media.open_frames(tmp_path / "frames")
+        video_in.open_frames(tmp_path / "frames")
     monkeypatch.setattr(media, "MAX_PIXELS", 3072)
-    assert len(media.open_frames(clip)) == 3 and decoded == []
+    assert len(video_in.open_frames(clip)) == 3 and decoded == []
 
 
 def test_truncated_video_is_refused(tmp_path):
@@ -247,7 +247,7 @@ def test_truncated_video_is_refused(tmp_path):
     path = tmp_path / "cut.mp4"
     path.write_bytes(whole[: len(whole) // 3])
     with pytest.raises(BadInputError, match="cut.mp4"):
-        source = media.open_frames(path)
+        source = video_in.open_frames(path)
         [source[index] for index in range(len(source))]
 
 
@@ -255,14 +255,14 @@ def test_zero_frames_and_no_video_stream(tmp_path):
     empty = tmp_path / "zero.avi"
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=12", "-frames:v", "0", str(empty))
     with pytest.raises(BadInputError, match=f"^{empty} has no video frames$"):
-        media.open_frames(empty)
+        video_in.open_frames(empty)
     sound = tmp_path / "sound.mp4"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440", "-t", "0.5", str(sound))
     with pytest.raises(BadInputError, match=f"^{sound} has no video stream$"):
-        media.open_frames(sound)
+        video_in.open_frames(sound)
     (tmp_path / "nothing").mkdir()
     with pytest.raises(BadInputError, match="^no frames \\(image files\\) in folder"):
-        media.open_frames(tmp_path / "nothing")
+        video_in.open_frames(tmp_path / "nothing")
 
 
 def test_frames_of_different_sizes_name_the_file(tmp_path):
@@ -272,7 +272,7 @@ def test_frames_of_different_sizes_name_the_file(tmp_path):
     media.write_image(folder / "2.png", np.zeros((4, 6)))
     media.write_image(folder / "10.png", np.zeros((5, 6)))
     with pytest.raises(BadInputError) as raised:
-        media.open_frames(folder)
+        video_in.open_frames(folder)
     assert str(raised.value) == f"{folder / '10.png'} is 6 x 5, but the frames before it are 6 x 4"
 
 
@@ -290,7 +290,7 @@ def test_frames_of_another_size_cannot_be_written(tmp_path):
 @pytest.mark.parametrize("error", [KeyboardInterrupt, ValueError])
 def test_an_exception_leaves_nothing_behind(tmp_path, name, error):
     with pytest.raises(error):
-        with media.FrameWriter(tmp_path / name, fps=10) as writer:
+        with video_out.FrameWriter(tmp_path / name, fps=10) as writer:
             for frame in moving_frames(3):
                 writer.write(frame)
             raise error()
@@ -299,13 +299,13 @@ def test_an_exception_leaves_nothing_behind(tmp_path, name, error):
 
 def test_no_frames_written_is_an_error_and_leaves_nothing(tmp_path):
     with pytest.raises(BadInputError, match="no frames to write"):
-        with media.FrameWriter(tmp_path / "out.mp4"):
+        with video_out.FrameWriter(tmp_path / "out.mp4"):
             pass
     assert os.listdir(tmp_path) == []
 
 
 def test_an_encoder_failure_is_one_line_and_leaves_the_old_output(tmp_path, monkeypatch):
-    monkeypatch.setattr(media_video_out, "H264_CRF", "high")  # ffmpeg wants a number
+    monkeypatch.setattr(video_out, "H264_CRF", "high")  # ffmpeg wants a number
     (tmp_path / "out.mp4").write_bytes(b"previous result")
     with pytest.raises(BadInputError) as raised:
         write_frames(tmp_path / "out.mp4", moving_frames(2))

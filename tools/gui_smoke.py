@@ -24,7 +24,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+from colorize_app.runtime.tf_startup import configure_tensorflow  # noqa: E402
 
 configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
 
@@ -94,8 +94,8 @@ def run_windows(out: str) -> list[str]:
     settings.SETTINGS_FILE = os.path.join(scratch, "settings.ini")
     autosave.AUTOSAVE_FOLDER = os.path.join(scratch, "autosave")
     app = create_application(["gui_smoke"])
-    from colorize_app import media
     from colorize_app.gui.main_menu import ENTRIES, MainMenu
+    from colorize_app.io import media
 
     menu = MainMenu()
     menu.show()

@@ -170,7 +170,7 @@ def make_inputs(folder: str) -> tuple[str, str]:
     moving box, 320x240."""
     import imageio_ffmpeg
 
-    from colorize_app import media
+    from colorize_app.io import media
 
     photo = os.path.join(folder, "journey_photo.png")
     pixels = np.empty((PHOTO_SIZE[1], PHOTO_SIZE[0], 3), np.float32)
@@ -225,7 +225,7 @@ def open_in_app(display: Display, home: str, path: str, title: str, out: str,
 
 def paint_journey(display: Display, home: str, photo: str, out: str) -> list[str]:
     """Paint two shapes at two zooms, save the project, compare its strokes."""
-    from colorize_app.project import load_project
+    from colorize_app.io.project import load_project
 
     problems: list[str] = []
     app = open_in_app(display, home, photo, "Scribble colorization", out, settle=1.5)

@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
 sys.path.insert(0, ROOT)
 
-from colorize_app.tf_startup import configure_tensorflow  # noqa: E402
+from colorize_app.runtime.tf_startup import configure_tensorflow  # noqa: E402
 
 configure_tensorflow("cnn")  # as `colorize cnn`: before anything imports TensorFlow
 
@@ -34,8 +34,8 @@ from algorithms.colorspace import luminance  # noqa: E402
 from algorithms.regions import Rect, SwatchPair  # noqa: E402
 from algorithms.scribble import colorize_scribbles  # noqa: E402
 from algorithms.transfer import transfer_colour  # noqa: E402
+from colorize_app.documents.strokes import Stroke  # noqa: E402
 from colorize_app.gui import settings  # noqa: E402
-from colorize_app.strokes import Stroke  # noqa: E402
 
 
 def scene(height: int = 240, width: int = 320) -> np.ndarray:
@@ -67,7 +67,7 @@ def wait_for_jobs(app, window) -> None:
 
 
 def default_model() -> str:
-    from colorize_app.model_registry import ModelNotFoundError, resolve_model
+    from colorize_app.io.model_registry import ModelNotFoundError, resolve_model
 
     try:
         return str(resolve_model(None))
@@ -77,9 +77,9 @@ def default_model() -> str:
 
 def cnn_and_video(app, folder: str, model: str) -> None:
     """Screenshots of the CNN window (sample photos in gray) and the video window."""
-    from colorize_app import media
     from colorize_app.gui.cnn_window import CnnWindow
     from colorize_app.gui.video_window import VideoWindow
+    from colorize_app.io import media
 
     work = tempfile.mkdtemp(prefix="colorize-screenshots-")
     os.environ["COLORIZE_CACHE_DIR"] = os.path.join(work, "cache")

@@ -16,6 +16,6 @@ Modules (TensorFlow is imported only by ``network`` and by ``colorizer`` when a
 
 Importing the package changes nothing global: TensorFlow's environment settings (oneDNN or
 Eigen convolutions, log level) are chosen by the entry points
-(:mod:`colorize_app.tf_startup`). Model names and downloads are the application's
-(:mod:`colorize_app.model_registry`).
+(:mod:`colorize_app.runtime.tf_startup`). Model names and downloads are the application's
+(:mod:`colorize_app.io.model_registry`).
 """

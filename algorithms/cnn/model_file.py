@@ -411,7 +411,7 @@ def load_model(source: PathLike, bins_path: PathLike | None = None) -> ModelWeig
     source : str or path-like
         The project's ``.npz``, a TF checkpoint (prefix, ``.index`` / ``.data-*`` file or
         folder) or a PyTorch ``.pth``. Registry names are resolved by
-        :func:`colorize_app.model_registry.resolve_model`, not here.
+        :func:`colorize_app.io.model_registry.resolve_model`, not here.
     bins_path : path, optional
         ab bins ``.npy`` for a TF checkpoint (default: ``pts_in_hull.npy`` beside it).
 
@@ -438,7 +438,7 @@ def model_arrays(model: ModelWeights, name: str, half: bool = False,
     ``half`` stores a pretrained encoder's weights as float16 (they are read back as
     float32); the head's stay float32. Extra keyword arguments are stored in the
     metadata (e.g. ``notes="..."``). Writing them is the application's
-    (``colorize_app.media_models.save_model``).
+    (``colorize_app.io.model_writer.save_model``).
     """
     model = validate(model, name)
     arch: Any = model.architecture  # either kind, told apart by is_encoder_head

@@ -93,7 +93,8 @@ def _model(spec: str | None) -> tuple[str, str, str]:
     absolute path. The checksum makes a worker with another version refuse the job.
     """
     from algorithms.cnn.model_file import load_model
-    from colorize_app.model_registry import file_sha256, installed_models, resolve_model
+    from colorize_app.io.model_registry import installed_models, resolve_model
+    from colorize_app.io.safe_files import file_sha256
 
     path = resolve_model(spec)
     description = load_model(path).describe()  # a bad model fails here, before any cluster
@@ -111,7 +112,8 @@ def _output_folder(path: str) -> str:
 
 
 def run_cnn(args: argparse.Namespace) -> int:
-    from colorize_app import batch_tasks, media
+    from colorize_app.batch import worker_tasks
+    from colorize_app.io import media
 
     out_dir = _output_folder(args.output)
     model, sha256, description = _model(args.model)
@@ -121,12 +123,13 @@ def run_cnn(args: argparse.Namespace) -> int:
     identity = {"kind": "cnn", "model_sha256": sha256, "temperature": args.temperature,
                 "input_size": input_size, "format": args.format}
     return _run(args, out_dir, media.IMAGE_EXTENSIONS, f".{args.format}",
-                batch_tasks.colorize_photo, settings, identity, "photos", description)
+                worker_tasks.colorize_photo, settings, identity, "photos", description)
 
 
 def run_video(args: argparse.Namespace) -> int:
-    from colorize_app import batch_video, media
+    from colorize_app.batch import video_shots
     from colorize_app.commands import video_options
+    from colorize_app.io import video_in
 
     out_dir = _output_folder(args.output)
     refine_settings = None if args.no_refine else video_options.refine_settings(args)
@@ -135,27 +138,27 @@ def run_video(args: argparse.Namespace) -> int:
                 "input_size": 256, "refine": refine_settings}
     identity = {"kind": "video", "model_sha256": sha256, "temperature": args.temperature,
                 "refine": repr(refine_settings)}
-    return _run(args, out_dir, media.VIDEO_EXTENSIONS, ".mp4", None, settings, identity,
-                "videos", description, runner=batch_video.run_videos,
-                parts=batch_video.parts_of)
+    return _run(args, out_dir, video_in.VIDEO_EXTENSIONS, ".mp4", None, settings, identity,
+                "videos", description, run_all=video_shots.run_videos,
+                parts=video_shots.parts_of)
 
 
 def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
          task: Callable | None, settings: dict, identity: dict, label: str, model: str,
-         runner: Callable | None = None, parts: Callable[[str], str] | None = None) -> int:
+         run_all: Callable | None = None, parts: Callable[[str], str] | None = None) -> int:
     """Plan, prove every output path safe, skip what the manifest says is done, run the
     rest, summarise (exit status).
 
-    Each input is one ``task``, or ``runner`` (as :func:`batch_job.run_items` without the
-    task) does the inputs its own way: videos shot by shot, each in the folder
-    ``parts(output)`` until it is assembled.
+    Each input is one ``task``, or ``run_all`` (as
+    :func:`~colorize_app.batch.runner.run_items` without the task) does the inputs its own
+    way: videos shot by shot, each in the folder ``parts(output)`` until it is assembled.
     """
     from algorithms.errors import BadInputError
-    from colorize_app import batch_job
-    from colorize_app.media_batch import MANIFEST_NAME, Manifest, find_inputs
-    from colorize_app.media_batch_paths import check_outputs
+    from colorize_app.batch import runner
+    from colorize_app.io.batch_files import MANIFEST_NAME, Manifest, find_inputs
+    from colorize_app.io.batch_paths import check_outputs
 
-    items = batch_job.plan_items(find_inputs(args.inputs, extensions, out_dir), suffix)
+    items = runner.plan_items(find_inputs(args.inputs, extensions, out_dir), suffix)
     outputs = {item.output for item in items}
     part_folders = {parts(item.output) for item in items} if parts else set()
     # Before any work: results, manifest and shot folders inside OUT_DIR, through no
@@ -165,13 +168,13 @@ def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
                             *(f"{folder}/shot-0000" for folder in sorted(part_folders))],
                   [item.source for item in items] + ([model_file] if model_file else []))
     settings = dict(settings, out_dir=out_dir)  # the workers make folders only inside it
-    key = batch_job.settings_key(identity)
+    key = runner.settings_key(identity)
 
     def this_job(output: str) -> bool:  # the manifest's records this job needs
         return output in outputs or os.path.dirname(output) in part_folders
 
     with Manifest(out_dir, keep=this_job) as manifest:
-        pending = batch_job.to_do(items, manifest, key)
+        pending = runner.to_do(items, manifest, key)
         skipped = len(items) - len(pending)
         if not pending:
             print(f"nothing to do: all {len(items)} {label} are done -> {out_dir}")
@@ -182,7 +185,7 @@ def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
                   f"(per {manifest.path}); doing the other {len(pending)}", file=sys.stderr)
         summary = None
         try:
-            with batch_job.connect(args.workers, args.scheduler) as cluster:
+            with runner.connect(args.workers, args.scheduler) as cluster:
                 manifest.append({"run": run, "command": f"batch {args.kind}",
                                  "settings": identity, "settings_key": key,
                                  "inputs": len(items), "to_do": len(pending),
@@ -191,11 +194,11 @@ def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
                     print(f"colorize: note: progress dashboard at {cluster.dashboard}",
                           file=sys.stderr)
                 job_settings = dict(settings, threads=cluster.threads_per_task)
-                if runner is not None:
-                    summary = runner(cluster, pending, job_settings, key, manifest, out_dir,
+                if run_all is not None:
+                    summary = run_all(cluster, pending, job_settings, key, manifest, out_dir,
                                      run=run, label=label)
                 else:
-                    summary = batch_job.run_items(cluster, task, pending, job_settings, key,
+                    summary = runner.run_items(cluster, task, pending, job_settings, key,
                                                   manifest, out_dir, run=run, label=label)
         except KeyboardInterrupt:
             done = sum(1 for item in pending

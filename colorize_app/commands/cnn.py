@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
     """(input file, output file) pairs; refuses clashing names before any work is done."""
     from algorithms.errors import BadInputError
-    from colorize_app import media
+    from colorize_app.io import media, safe_files
 
     files: list[str] = []
     any_folder = False
@@ -80,7 +80,7 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
             raise BadInputError(
                 f"with one input, OUT must be an image file name ({kinds}), got {output}"
             )
-        media.check_not_input(output, files)
+        safe_files.check_not_input(output, files)
         return [(files[0], output)]
     if os.path.exists(output) and not os.path.isdir(output):
         raise BadInputError(f"with several inputs, OUT must be a folder; {output} is a file")
@@ -90,7 +90,7 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
         if target in seen:
             raise BadInputError(f"{path} and {seen[target]} would both be written to {target}")
         seen[target] = path
-        media.check_not_input(target, files)  # e.g. -o the input folder itself
+        safe_files.check_not_input(target, files)  # e.g. -o the input folder itself
         pairs.append((path, target))
     return pairs
 
@@ -102,8 +102,8 @@ def _session_from_project(args: argparse.Namespace):
     import numpy as np
 
     from algorithms.errors import BadInputError
-    from colorize_app import media
-    from colorize_app.project import command_image, load_for_command
+    from colorize_app.io import media
+    from colorize_app.io.project import command_image, load_for_command
     from colorize_app.sessions.cnn import CnnSession
 
     project = load_for_command(args.project, "cnn")
@@ -124,7 +124,7 @@ def _session_from_project(args: argparse.Namespace):
 def _model_source(args: argparse.Namespace, session) -> tuple[str, str | None]:
     """(model file, bins file or None): --model, else the project's model, else the default."""
     from algorithms.errors import BadInputError
-    from colorize_app.model_registry import resolve_model
+    from colorize_app.io.model_registry import resolve_model
 
     recorded = session.model
     if args.model or recorded is None:
@@ -138,8 +138,8 @@ def _model_source(args: argparse.Namespace, session) -> tuple[str, str | None]:
 def run(args: argparse.Namespace) -> int:
     from algorithms.cnn.model_file import load_model, model_files
     from algorithms.errors import BadInputError, CancelledError, ColorizeError
-    from colorize_app import media
-    from colorize_app.progress_bar import progress_bar
+    from colorize_app.commands.progress_bar import progress_bar
+    from colorize_app.io import media, safe_files
     from colorize_app.sessions.cnn import CnnSession, ModelChoice, PhotoEntry
     from colorize_app.sessions.memory import check_photo_file_memory
 
@@ -165,8 +165,8 @@ def run(args: argparse.Namespace) -> int:
     session.model = ModelChoice(model_path, bins_path)
     own = [args.project] if args.project else []
     for _, target in pairs:  # nor over the model, its bins or the project
-        media.check_not_input(target, model_files(model_path, bins_path) + own)
-    from colorize_app.tf_startup import import_tensorflow
+        safe_files.check_not_input(target, model_files(model_path, bins_path) + own)
+    from colorize_app.runtime.tf_startup import import_tensorflow
 
     # Before anything imports it the usual way: without its Keras start-up, a third less
     # import time (usage errors above are reported before this wait).

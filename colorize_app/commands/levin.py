@@ -74,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
     import math
 
     from algorithms.scribble import MAX_SOLVE_PIXELS, colorize_scribbles, hints_from_marked
-    from colorize_app.media import check_not_input, read_image, write_image
-    from colorize_app.progress_bar import progress_bar
+    from colorize_app.commands.progress_bar import progress_bar
+    from colorize_app.io.media import read_image, write_image
+    from colorize_app.io.safe_files import check_not_input
 
     max_solve_pixels = math.inf if args.exact else MAX_SOLVE_PIXELS
     if args.project:
@@ -142,8 +143,9 @@ def _project_inputs(args: argparse.Namespace) -> tuple:
     Every check of the project's content is the session's, prefixed with the file's name.
     """
     from algorithms.errors import BadInputError
-    from colorize_app.media import check_not_input, read_image
-    from colorize_app.project import command_image, load_for_command
+    from colorize_app.io.media import read_image
+    from colorize_app.io.project import command_image, load_for_command
+    from colorize_app.io.safe_files import check_not_input
     from colorize_app.sessions.scribble import ScribbleSession
 
     project = load_for_command(args.project, "scribble")

@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from colorize_app.model_registry import (
+    from colorize_app.io.model_registry import (
         REGISTRY,
         SHIPPED_NAME,
         data_dir,
@@ -85,8 +85,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from colorize_app.model_registry import download
-    from colorize_app.progress_bar import progress_bar
+    from colorize_app.commands.progress_bar import progress_bar
+    from colorize_app.io.model_registry import download
 
     with progress_bar(f"downloading {args.name}") as progress:
         path = download(args.name, progress=progress)
@@ -96,9 +96,9 @@ def run_download(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     from algorithms.cnn.model_file import load_model, model_files
-    from colorize_app.media import check_not_input
-    from colorize_app.media_models import save_model
-    from colorize_app.model_registry import resolve_model
+    from colorize_app.io.model_registry import resolve_model
+    from colorize_app.io.model_writer import save_model
+    from colorize_app.io.safe_files import check_not_input
 
     source = resolve_model(args.source)
     inputs = model_files(source, args.bins)  # a checkpoint's .index, .data and bins too
@@ -114,8 +114,8 @@ def run_set_decoding(args: argparse.Namespace) -> int:
 
     from algorithms.cnn.decode import Decoding
     from algorithms.cnn.model_file import load_model
-    from colorize_app.media import check_not_input
-    from colorize_app.media_models import save_model
+    from colorize_app.io.model_writer import save_model
+    from colorize_app.io.safe_files import check_not_input
 
     check_not_input(args.output, [args.source])
     model = load_model(args.source)

@@ -47,24 +47,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from algorithms.errors import BadInputError
-    from colorize_app import media, video_job
     from colorize_app.commands import video_options
-    from colorize_app.progress_bar import progress_bar
+    from colorize_app.commands.progress_bar import progress_bar
+    from colorize_app.io import safe_files, video_in
+    from colorize_app.jobs import video_job
+    from colorize_app.jobs.video_frames import as_gray, checkpoint_dir, resized_to
     from colorize_app.sessions.video_memory import check_video_memory
-    from colorize_app.video_frames import as_gray, checkpoint_dir, resized_to
 
     settings = video_options.refine_settings(args)
     inputs = [args.gray, args.processed]
-    media.check_not_input(args.output, inputs)
-    gray_source = media.open_frames(args.gray)
-    processed = media.open_frames(args.processed)
+    safe_files.check_not_input(args.output, inputs)
+    gray_source = video_in.open_frames(args.gray)
+    processed = video_in.open_frames(args.processed)
     for frames in (gray_source, processed):  # from the probes, before any frame is decoded
         check_video_memory(frames, colorize=False)
     if len(gray_source) != len(processed):
         raise BadInputError(f"GRAY has {len(gray_source)} frames but PROCESSED has "
                             f"{len(processed)}; they must pair one to one")
     notes = list(gray_source.notes) + list(processed.notes)
-    from colorize_app.tf_startup import import_tensorflow
+    from colorize_app.runtime.tf_startup import import_tensorflow
 
     import_tensorflow()  # first, the quiet way: TensorFlow's start-up notices are dropped
     gray: Sequence[np.ndarray] = gray_source

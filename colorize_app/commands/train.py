@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
     from algorithms.errors import CancelledError
-    from colorize_app.progress_bar import progress_bar
+    from colorize_app.commands.progress_bar import progress_bar
     from colorize_app.sessions.training import TrainingRun
     from colorize_app.sessions.training_settings import TrainingSettings
 

@@ -76,8 +76,8 @@ def _warn(message: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from algorithms.errors import BadInputError
-    from colorize_app import media
-    from colorize_app.progress_bar import progress_bar
+    from colorize_app.commands.progress_bar import progress_bar
+    from colorize_app.io import media, safe_files
     from colorize_app.sessions.memory import check_photo_file_memory
 
     if args.project:
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         target_path, reference_path = args.target, args.reference
         inputs = [args.target, args.reference, args.regions]  # the region file too
-    media.check_not_input(args.output, inputs)
+    safe_files.check_not_input(args.output, inputs)
     pairs = media.read_regions(args.regions) if args.regions else None
     # From the headers, before anything is decoded.
     reference_width, reference_height = media.image_size(reference_path)
@@ -129,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
 def _open_project(args: argparse.Namespace) -> tuple:
     """(project, target path, reference path) of ``--project``; TARGET and REFERENCE, when
     given, replace its images."""
-    from colorize_app.project import command_image, load_for_command
-    from colorize_app.project_images import ImageRef
+    from colorize_app.io.project import command_image, load_for_command
+    from colorize_app.io.project_images import ImageRef
 
     project = load_for_command(args.project, "transfer")
     paths = []

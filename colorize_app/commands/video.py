@@ -74,8 +74,8 @@ def _from_project(args: argparse.Namespace) -> tuple:
     in one line with the session's words where the window would refuse it."""
     from algorithms.errors import BadInputError
     from colorize_app.commands import video_options
-    from colorize_app.model_registry import resolve_model
-    from colorize_app.project import load_for_command
+    from colorize_app.io.model_registry import resolve_model
+    from colorize_app.io.project import load_for_command
     from colorize_app.sessions.video import VideoSession, locate_video, project_video
 
     project = load_for_command(args.project, "video")
@@ -106,10 +106,11 @@ def _from_project(args: argparse.Namespace) -> tuple:
 def run(args: argparse.Namespace) -> int:
     from algorithms.cnn.decode import check_temperature
     from algorithms.cnn.model_file import load_model, model_files
-    from colorize_app import media, video_frames, video_job
     from colorize_app.commands import video_options
-    from colorize_app.model_registry import resolve_model
-    from colorize_app.progress_bar import progress_bar
+    from colorize_app.commands.progress_bar import progress_bar
+    from colorize_app.io import safe_files, video_in
+    from colorize_app.io.model_registry import resolve_model
+    from colorize_app.jobs import video_frames, video_job
     from colorize_app.sessions.video_memory import check_video_memory
 
     temperature = check_temperature(args.temperature)
@@ -126,11 +127,11 @@ def run(args: argparse.Namespace) -> int:
     inputs = [args.input, *model_files(model_path)]  # the model is never written over either
     if args.keyframes:
         inputs.append(args.keyframes)
-    media.check_not_input(args.output, inputs)
-    source = media.open_frames(args.input)
+    safe_files.check_not_input(args.output, inputs)
+    source = video_in.open_frames(args.input)
     check_video_memory(source, refine=settings is not None)  # from the probe, before decoding
     if args.keyframes:
-        from colorize_app.sessions.video_keyframes import read_keyframes
+        from colorize_app.io.keyframe_files import read_keyframes
 
         keyframes = read_keyframes(args.keyframes, len(source), (source.height, source.width))
     model = load_model(model_path)
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         {"settings": repr(settings), "temperature": temperature})
 
     from algorithms.cnn.colorizer import Colorizer
-    from colorize_app.tf_startup import import_tensorflow
+    from colorize_app.runtime.tf_startup import import_tensorflow
 
     import_tensorflow()  # first, the quiet and lighter way
     with Colorizer(model) as colorizer:

@@ -1,5 +1,5 @@
 """Command-line options and messages shared by `colorize video`, `colorize refine` and
-`colorize batch video` (the job itself is :mod:`colorize_app.video_job`)."""
+`colorize batch video` (the job itself is :mod:`colorize_app.jobs.video_job`)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def add_refine_options(parser: argparse.ArgumentParser) -> None:
 
 def refine_settings(args: argparse.Namespace) -> RefineSettings:
     """RefineSettings from the options of :func:`add_refine_options`."""
-    from colorize_app.video_job import refine_settings as settings_of
+    from colorize_app.jobs.video_job import refine_settings as settings_of
 
     return settings_of(args.preset or "balanced", args.epochs, irt=not args.no_irt)
 

@@ -1,7 +1,7 @@
 """The desktop application (PyQt5): a main menu and one window per method.
 
 Windows only show, collect input and call the engines in ``algorithms``; image
-files go through ``colorize_app.media``. This package file imports no Qt, so
+files go through ``colorize_app.io.media``. This package file imports no Qt, so
 that ``resource_path`` can be used anywhere.
 """
 

@@ -16,7 +16,7 @@ from algorithms.errors import ColorizeError
 from colorize_app import __version__
 from colorize_app.gui import autosave, preload, resource_path, window_tools
 from colorize_app.gui.main_menu import MainMenu
-from colorize_app.tf_startup import configure_tensorflow
+from colorize_app.runtime.tf_startup import configure_tensorflow
 
 APPLICATION_NAME = "Colorize Studio"
 ORGANISATION_NAME = "Colorize"  # with the name above, where QSettings keeps preferences
@@ -92,8 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def window_key_for(path: str) -> str:
     """Which window opens ``path``: a project's own, video for videos and frame folders,
     scribble for photos (the window a gray photo is usually started in)."""
-    from colorize_app.media_video_in import VIDEO_EXTENSIONS
-    from colorize_app.project import EXTENSION, peek_project
+    from colorize_app.io.project import EXTENSION, peek_project
+    from colorize_app.io.video_in import VIDEO_EXTENSIONS
 
     extension = os.path.splitext(path)[1].lower()
     if extension == EXTENSION:

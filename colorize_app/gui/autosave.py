@@ -1,9 +1,9 @@
 """Autosave and crash recovery for the method windows.
 
 Each window owns an :class:`Autosaver`: a few seconds after the last change it asks the
-window for its state (a :class:`~colorize_app.project.Project`, cheap to build on the UI
+window for its state (a :class:`~colorize_app.io.project.Project`, cheap to build on the UI
 thread) and writes it as a project file in a background thread, so painting never waits
-for PNG encoding or the disk. Files live in :func:`colorize_app.paths.autosave_dir`, named
+for PNG encoding or the disk. Files live in :func:`colorize_app.runtime.paths.autosave_dir`, named
 ``<pid>-<start>-<session>.colorize``: the process id and its start time (Linux; a PID can be
 reused by a later process, the pair cannot). A clean close deletes the window's file; a file
 whose process is gone was left by a crash, and :func:`offer_restore` proposes it at the next
@@ -26,8 +26,9 @@ from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QMessageBox, QWidget
 
 from algorithms.errors import BadInputError, ColorizeError
-from colorize_app import media_files, paths
-from colorize_app.project import Project, peek_project, save_project
+from colorize_app.io import safe_files
+from colorize_app.io.project import Project, peek_project, save_project
+from colorize_app.runtime import paths, system
 
 #: Where autosaves go; None means the platform's user state folder (tests set a temp one).
 AUTOSAVE_FOLDER: str | None = None
@@ -44,7 +45,7 @@ def autosave_folder() -> str:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:  # e.g. a regular file has that name: autosaves are off
         reason = "a file has its name" if os.path.lexists(folder) and \
-            not os.path.isdir(folder) else media_files.reason(error)
+            not os.path.isdir(folder) else safe_files.reason(error)
         raise BadInputError(f"cannot use the autosave folder {folder}: {reason}") from None
     return folder
 
@@ -54,7 +55,7 @@ def process_alive(pid: int, start_time: int | None = None) -> bool:
 
     POSIX signal 0; elsewhere assume it does.
     """
-    return media_files.process_alive(pid, start_time)
+    return system.process_alive(pid, start_time)
 
 
 def session_owner(path: str) -> tuple[int, int | None] | None:
@@ -132,7 +133,7 @@ class Autosaver(QObject):
     def __init__(self, parent: QWidget, state: Callable[[], Project | None]) -> None:
         super().__init__(parent)
         self._state = state
-        start = media_files.process_start_time(os.getpid())
+        start = system.process_start_time(os.getpid())
         self._name = (f"{os.getpid()}-{'' if start is None else f'{start}-'}"
                       f"{uuid.uuid4().hex}.colorize")
         self._path: str | None = None  # the folder is made on the first save only

@@ -3,11 +3,11 @@ and project files with autosave.
 
 Projects and autosave: a plug-in contract
 -----------------------------------------
-A window takes part by setting ``project_method`` (one of ``colorize_app.project.METHODS``,
+A window takes part by setting ``project_method`` (one of ``colorize_app.io.project.METHODS``,
 e.g. ``"cnn"``) and overriding two methods:
 
 ``project_state(self) -> Optional[Project]``
-    The window's work as a Qt-free :class:`~colorize_app.project.Project` (input images as
+    The window's work as a Qt-free :class:`~colorize_app.io.project.Project` (input images as
     ``ImageRef`` by role, ``settings`` dict, ``strokes``, ``swatches``, named ``layers``),
     or None while there is nothing to keep. It runs on the UI thread and must be cheap:
     reference arrays that are replaced rather than changed in place, or copy them.
@@ -50,11 +50,8 @@ from colorize_app.gui.project_actions import (  # the filters are used by the wi
     PROJECT_FILTER,  # noqa: F401
     ProjectActions,
 )
-from colorize_app.media import IMAGE_EXTENSIONS
-from colorize_app.project import (
-    EXTENSION,
-    Project,
-)
+from colorize_app.io.media import IMAGE_EXTENSIONS
+from colorize_app.io.project import EXTENSION, Project
 
 SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff)"
 REGION_FILTER = "Region files (*.json)"

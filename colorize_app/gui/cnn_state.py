@@ -11,7 +11,7 @@ from __future__ import annotations
 from colorize_app.gui import settings
 from colorize_app.gui.model_picker import select_recorded
 from colorize_app.gui.photo_list import thumbnail
-from colorize_app.project import Project
+from colorize_app.io.project import Project
 from colorize_app.sessions.cnn import CnnSession
 
 #: The slider runs from T = 1 (dull) at 0 to T = 0.05 (vivid) at 95. Its middle, 48, is

@@ -23,7 +23,6 @@ from PyQt5.QtWidgets import (
 
 from algorithms.cnn.decode import VIVIDNESS_REFERENCE
 from algorithms.progress import Reporter
-from colorize_app import media
 from colorize_app.gui import jobs, settings
 from colorize_app.gui.base_window import OPEN_FILTER, MethodWindow
 from colorize_app.gui.cnn_state import (
@@ -49,6 +48,7 @@ from colorize_app.gui.photo_list import (
     save_results_task,
     thumbnail,
 )
+from colorize_app.io import media
 from colorize_app.sessions.cnn import CnnSession, ModelChoice, PhotoEntry
 
 #: Windows handed to the scribble window live until closed, whichever window opened them.

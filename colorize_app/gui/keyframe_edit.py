@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from colorize_app.documents.strokes import Stroke
 from colorize_app.gui import jobs
-from colorize_app.strokes import Stroke
 
 #: What "Use as keyframe" hands back: (strokes, stroke reach or None, colours or None).
 KeyframeResult = tuple[list[Stroke], float | None, np.ndarray | None]

@@ -1,8 +1,8 @@
 """A model chooser for the CNN window: installed models, files the user picked, "Model file...".
 
-The list comes from :func:`colorize_app.model_registry.installed_models` (the shipped model and
-downloads); files chosen in this session are added under them. The picker only names a
-model; loading it is the window's job (it runs in the job runner).
+The list comes from :func:`colorize_app.io.model_registry.installed_models` (the
+shipped model and downloads); files chosen in this session are added under them. The
+picker only names a model; loading it is the window's job (it runs in the job runner).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class ModelPicker(QComboBox):
 
     def refresh(self, select: str | None = None) -> None:
         """Re-read the installed models; select the one whose file is ``select`` if given."""
-        from colorize_app.model_registry import installed_models
+        from colorize_app.io.model_registry import installed_models
 
         keep = select or (self.current().path if self.current() else None)
         self.blockSignals(True)
@@ -168,7 +168,7 @@ def start_download(jobs, picker: ModelPicker, name: str = "eccv16") -> None:
     resumes. Errors keep the registry's one-line message, worded for the windows.
     """
     from algorithms.errors import CancelledError
-    from colorize_app.model_registry import REGISTRY, ModelDownloadError, download
+    from colorize_app.io.model_registry import REGISTRY, ModelDownloadError, download
 
     def task(progress, cancelled):
         def report(fraction: float, message: str) -> None:

@@ -16,9 +16,9 @@ from PyQt5.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 
 from algorithms.errors import BadInputError, MemoryBudgetError
 from algorithms.progress import Reporter
-from colorize_app import media
 from colorize_app.gui.image_view import to_qimage
-from colorize_app.project_images import image_ref
+from colorize_app.io import media
+from colorize_app.io.project_images import image_ref
 from colorize_app.sessions.cnn import PhotoEntry
 from colorize_app.sessions.memory import check_photo_file_memory
 

@@ -26,11 +26,11 @@ def build_default(progress: Callable[[float, str], None]) -> tuple[str, object]:
     """
     import numpy as np
 
-    from colorize_app.model_registry import resolve_model
+    from colorize_app.io.model_registry import resolve_model
 
     path = str(resolve_model(None))
     progress(0.0, "importing TensorFlow")
-    from colorize_app.tf_startup import import_tensorflow
+    from colorize_app.runtime.tf_startup import import_tensorflow
 
     import_tensorflow()  # the slow part: seconds, once per process
 

@@ -13,19 +13,19 @@ import os
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QAction
 
-from colorize_app import media
 from colorize_app.gui import autosave, jobs, settings
-from colorize_app.project import (
+from colorize_app.io import media
+from colorize_app.io.project import (
     EXTENSION,
     MissingImageError,
     Project,
     default_cache_folder,
-    file_sha256,
-    image_ref,
     load_project,
     resolve_image,
     save_project,
 )
+from colorize_app.io.project_images import image_ref
+from colorize_app.io.safe_files import file_sha256
 
 IMAGE_FILTER = "Images ({})".format(" ".join(f"*{ext}" for ext in media.IMAGE_EXTENSIONS))
 PROJECT_FILTER = f"Colorize projects (*{EXTENSION})"

@@ -21,7 +21,7 @@ class AutomaticStartMixin:
         """Colorize with the CNN; its chroma becomes the prior that strokes correct."""
         if self.photo is None:
             return
-        from colorize_app.model_registry import resolve_model
+        from colorize_app.io.model_registry import resolve_model
 
         paths = []
         if not self.guarded("Start from automatic",

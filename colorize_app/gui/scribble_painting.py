@@ -12,8 +12,8 @@ import numpy as np
 from PyQt5.QtCore import QPointF
 from PyQt5.QtGui import QColor
 
+from colorize_app.documents.strokes import Stroke, apply_stroke
 from colorize_app.gui.scribble_state import AddStrokeCommand
-from colorize_app.strokes import Stroke, apply_stroke
 
 
 class PaintingMixin:

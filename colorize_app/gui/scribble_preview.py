@@ -7,8 +7,9 @@ import numpy as np
 
 from algorithms.colorspace import join_luminance_chroma, luminance, rgb_to_yiq
 from algorithms.scribble import colorize_scribbles, hints_from_marked
+from colorize_app.documents.strokes import prior_weight_for_reach
 from colorize_app.gui.jobs import Task
-from colorize_app.sessions.scribble import ScribbleSession, prior_weight_for_reach
+from colorize_app.sessions.scribble import ScribbleSession
 
 #: Longest side of the copy that the live preview recolours.
 PREVIEW_SIDE = 192

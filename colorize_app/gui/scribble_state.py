@@ -13,8 +13,8 @@ from typing import Protocol
 import numpy as np
 from PyQt5.QtWidgets import QUndoCommand, QUndoStack
 
+from colorize_app.documents.strokes import Stroke
 from colorize_app.sessions.scribble import ScribbleSession
-from colorize_app.strokes import Stroke
 
 
 class StrokeHost(Protocol):

@@ -25,7 +25,7 @@ from PyQt5.QtWidgets import (
 )
 
 from algorithms.scribble import hints_from_marked
-from colorize_app import media
+from colorize_app.documents.strokes import Stroke, Strokes, as_rgb
 from colorize_app.gui import jobs, settings
 from colorize_app.gui.base_window import IMAGE_FILTER, OPEN_FILTER, MethodWindow
 from colorize_app.gui.brush_panel import BrushPanel
@@ -40,10 +40,11 @@ from colorize_app.gui.scribble_state import (
     replay,
 )
 from colorize_app.gui.window_tools import undo_actions
-from colorize_app.project import ImageRef, Project, image_ref
+from colorize_app.io import media
+from colorize_app.io.project import ImageRef, Project
+from colorize_app.io.project_images import image_ref
 from colorize_app.sessions.memory import check_photo_file_memory
 from colorize_app.sessions.scribble import DEFAULT_REACH, ScribbleSession
-from colorize_app.strokes import Stroke, Strokes, as_rgb
 
 
 def _from_session(name: str, empty: Callable[[], Any]) -> property:

@@ -1,6 +1,7 @@
 """Preferences kept between runs (QSettings): last folders, brush size, options.
 
-They live in an INI file in the user's config folder (:func:`colorize_app.paths.settings_file`).
+They live in an INI file in the user's config folder
+(:func:`colorize_app.runtime.paths.settings_file`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from PyQt5.QtCore import QSettings
 
-from colorize_app import paths
+from colorize_app.runtime import paths
 
 #: Where earlier versions kept the preferences: the platform's own store under these names.
 ORGANISATION = "Colorize"

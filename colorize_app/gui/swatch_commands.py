@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from PyQt5.QtWidgets import QUndoCommand
 
+from colorize_app.documents.swatches import SwatchEntry
 from colorize_app.sessions.transfer import TransferSession
-from colorize_app.swatches import SwatchEntry
 
 
 class BoardCommand(QUndoCommand):

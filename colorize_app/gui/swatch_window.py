@@ -23,7 +23,14 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from colorize_app import media
+from colorize_app.documents.swatches import (
+    SIDES,
+    SwatchBoard,
+    corner_hit,
+    moved,
+    pair_colour,
+    rect_from_corners,
+)
 from colorize_app.gui.base_window import (
     IMAGE_FILTER,
     OPEN_FILTER,
@@ -33,17 +40,11 @@ from colorize_app.gui.base_window import (
 from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.swatch_commands import BoardCommand
 from colorize_app.gui.window_tools import undo_actions
-from colorize_app.project import ImageRef, Project, image_ref
+from colorize_app.io import media
+from colorize_app.io.project import ImageRef, Project
+from colorize_app.io.project_images import image_ref
 from colorize_app.sessions.memory import check_photo_memory
 from colorize_app.sessions.transfer import TransferSession
-from colorize_app.swatches import (
-    SIDES,
-    SwatchBoard,
-    corner_hit,
-    moved,
-    pair_colour,
-    rect_from_corners,
-)
 
 #: Grab distance of a rectangle's resize corner, in screen pixels; its square's side.
 HANDLE_PIXELS = 10

@@ -12,9 +12,9 @@ import os
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMessageBox
 
-from colorize_app import media
 from colorize_app.gui.base_window import IMAGE_FILTER
 from colorize_app.gui.keyframe_edit import KeyframeResult, fit_to_frame
+from colorize_app.io import media
 
 
 class VideoKeyframesMixin:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 
 from algorithms.errors import BadInputError
-from colorize_app import media
 from colorize_app.gui import jobs
 from colorize_app.gui.model_picker import select_recorded
-from colorize_app.project import Project
+from colorize_app.io import video_in
+from colorize_app.io.project import Project
 from colorize_app.sessions.video import (
     VideoSession,
     is_project_video,
@@ -22,7 +22,7 @@ from colorize_app.sessions.video import (
     project_video,
 )
 
-VIDEO_FILTER = "Videos ({})".format(" ".join(f"*{ext}" for ext in media.VIDEO_EXTENSIONS))
+VIDEO_FILTER = "Videos ({})".format(" ".join(f"*{ext}" for ext in video_in.VIDEO_EXTENSIONS))
 
 
 class VideoProjectMixin:

@@ -43,10 +43,10 @@ from colorize_app.gui.model_picker import (
 )
 from colorize_app.gui.video_keyframes import VideoKeyframesMixin
 from colorize_app.gui.video_state import VIDEO_FILTER, VideoProjectMixin
+from colorize_app.jobs.video_frames import FrameFolder
+from colorize_app.jobs.video_job import JobReport
 from colorize_app.sessions.video import EPOCHS_RANGE, PRESETS, SHOW_CHOICES, VideoSession
 from colorize_app.sessions.video_memory import check_video_memory
-from colorize_app.video_frames import FrameFolder
-from colorize_app.video_job import JobReport
 from deep_video_prior import RefineSettings
 
 

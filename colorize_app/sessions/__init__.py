@@ -1,10 +1,10 @@
 """Qt-free documents, one per method, shared by the command line and the windows.
 
 A session holds what a user works on in one method: the input photos (pixels and
-:class:`~colorize_app.project_images.ImageRef`), the strokes or swatches, the model and
+:class:`~colorize_app.io.project_images.ImageRef`), the strokes or swatches, the model and
 settings, and the result. Each module gives its session
 
-- ``from_project(project, images)``: a saved :class:`~colorize_app.project.Project` (and its
+- ``from_project(project, images)``: a saved :class:`~colorize_app.io.project.Project` (and its
   resolved images, role -> LoadedImage) read into a session; every check of a project's
   content happens here, once, and raises ``BadInputError`` with a one-line message;
 - ``to_project()``: the session as a Project, ready for ``save_project``;

@@ -23,9 +23,9 @@ import numpy as np
 from algorithms.cnn import decode
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback
-from colorize_app import media
-from colorize_app.project import Project
-from colorize_app.project_images import ImageRef
+from colorize_app.io import media
+from colorize_app.io.project import Project
+from colorize_app.io.project_images import ImageRef
 from colorize_app.sessions.memory import check_photo_file_memory
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ line and the windows.
 Each method's peak memory is estimated from the photo's size alone (so a photo is refused
 from its header, before anything is decoded) and compared with what this process may still
 allocate: the machine's available memory or the container's limit, the lower
-(:func:`colorize_app.media_files.available_memory`). A photo that does not fit raises
+(:func:`colorize_app.runtime.system.available_memory`). A photo that does not fit raises
 ``MemoryBudgetError`` with one line, e.g. ``colorizing the 15000 x 15000 photo big.png needs
 about 83.8 GB of memory but only 1.0 GB is available (machine or container limit); use a
 smaller image``.
@@ -13,8 +13,9 @@ smaller image``.
 from __future__ import annotations
 
 from algorithms.scribble import MAX_SOLVE_PIXELS, estimate_memory
-from colorize_app import media, media_files
-from colorize_app.media_files import PathLike
+from colorize_app.io import media
+from colorize_app.io.safe_files import PathLike
+from colorize_app.runtime import system
 
 #: The methods :func:`check_photo_memory` knows.
 METHODS = ("scribble", "transfer", "cnn")
@@ -74,7 +75,7 @@ def check_photo_memory(method: str, shape: tuple[int, int], photo: PathLike, *,
     height, width = int(shape[0]), int(shape[1])
     doing = "colorizing" if method != "transfer" else \
         "colour transfer from" if as_reference else "colour transfer onto"
-    media_files.check_memory(needed, f"{doing} the {width} x {height} photo {photo}")
+    system.check_memory(needed, f"{doing} the {width} x {height} photo {photo}")
 
 
 def check_photo_file_memory(method: str, photo: PathLike, *, radius: int = 1,
@@ -83,7 +84,7 @@ def check_photo_file_memory(method: str, photo: PathLike, *, radius: int = 1,
                             ) -> tuple[int, int]:
     """:func:`check_photo_memory` for the image file ``photo``, from its header alone
     (nothing decoded); returns its (height, width). Unreadable files raise BadInputError
-    (one line), as :func:`colorize_app.media.image_size` does."""
+    (one line), as :func:`colorize_app.io.media.image_size` does."""
     width, height = media.image_size(photo)
     check_photo_memory(method, (height, width), photo, radius=radius,
                        max_solve_pixels=max_solve_pixels, native=native,

@@ -1,7 +1,7 @@
 """The scribble method's document: a photo, colour strokes on it, an automatic prior, a result.
 
 :class:`ScribbleSession` is shared by ``colorize levin --project`` and the scribble window.
-Its strokes live in a :class:`~colorize_app.strokes.Strokes` object; their rasterisation
+Its strokes live in a :class:`~colorize_app.documents.strokes.Strokes` object; their rasterisation
 (the marked image and hint mask, what ``algorithms.scribble.hints_from_marked`` reads) is
 kept here and rebuilt when the strokes change. Over an automatic colorization (the prior)
 the stroke reach says how far a stroke's colour spreads before the prior wins.
@@ -19,10 +19,10 @@ from algorithms.colorspace import rgb_to_yiq
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback
 from algorithms.scribble import MAX_SOLVE_PIXELS, colorize_scribbles, hints_from_marked
-from colorize_app import media
-from colorize_app.project import Project
-from colorize_app.project_images import ImageRef
-from colorize_app.strokes import Stroke, Strokes
+from colorize_app.documents.strokes import Stroke, Strokes, prior_weight_for_reach
+from colorize_app.io import media
+from colorize_app.io.project import Project
+from colorize_app.io.project_images import ImageRef
 
 #: Default stroke reach over an automatic colorization (a share of the photo's longer side).
 DEFAULT_REACH = 0.10
@@ -32,18 +32,6 @@ MIN_REACH, MAX_REACH = 0.01, 1.0
 MAX_PRIOR_WEIGHT = 10.0
 #: The layers of a hint file loaded under the strokes (marked image, hint mask).
 HINT_LAYERS = ("hint_marked", "hint_mask")
-
-
-def prior_weight_for_reach(reach: float, shape: tuple[int, ...]) -> float:
-    """The prior weight lambda at which a stroke's colour reaches ``reach`` (a share of the
-    longer side, > 0) of an image of ``shape`` (H, W[, C]) before the prior wins.
-
-    Along smooth luminance a stroke's influence fades over about 1 / sqrt(lambda) pixels,
-    so the weight is set per solve size: a small preview copy and the full-size result
-    then spread a stroke equally far in the picture.
-    """
-    side = max(int(shape[0]), int(shape[1]), 1)
-    return float(1.0 / (max(reach, 1e-6) * side) ** 2)
 
 
 def _number(value: object) -> float | None:

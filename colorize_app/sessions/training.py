@@ -82,7 +82,7 @@ def read_photos(folders: str | list[str], what: str, limit: int | None = None,
     """Colour photos of ``folders`` as uint8 RGB at short side 256; ``note`` hears of the
     photos skipped for having no colour."""
     from algorithms.cnn.training_data import has_colour, prepare_photo
-    from colorize_app import media
+    from colorize_app.io import media
 
     folders = [folders] if isinstance(folders, str) else folders
     files = [f for folder in folders for f in media.list_images(folder)
@@ -149,7 +149,7 @@ class TrainingRun:
         from algorithms.cnn.architecture import Architecture, widths_for_multiplier
         from algorithms.cnn.train import bin_distribution, derive_bins, rebalancing_weights
         from algorithms.cnn.training_data import ab_samples, centre_crops
-        from colorize_app import media
+        from colorize_app.io import media
 
         settings = self.settings
         settings.check()
@@ -290,7 +290,7 @@ class TrainingRun:
         from algorithms.cnn.efficientnet_weights import LITE0
         from algorithms.cnn.feature_cache import FeatureCache, FeatureEncoder, build_cache
         from algorithms.cnn.train import FeatureBatch, quarter_ab
-        from colorize_app import media
+        from colorize_app.io import safe_files
 
         folder = self.settings.cache
         assert folder is not None  # train() checked
@@ -315,7 +315,7 @@ class TrainingRun:
                     cache = build_cache(encoder, photos, config["crop"], config["cache_views"],
                                         np.random.default_rng(config["seed"] + 1), progress)
                 arrays: dict[str, Any] = {"key": np.array(json.dumps(key)), **cache.arrays()}
-                with media.atomic_output(path) as temporary:
+                with safe_files.atomic_output(path) as temporary:
                     with open(temporary, "wb") as handle:
                         np.savez(handle, **arrays)
             if validation is not None:

@@ -18,14 +18,14 @@ from colorize_app.sessions.training_settings import ENCODER_CHOICE
 
 
 def save_checkpoint(path: str, trainer: Any, rng: np.random.Generator, config: dict) -> None:
-    from colorize_app import media
+    from colorize_app.io import safe_files
 
     arrays = {f"state/{name}": value for name, value in trainer.state().items()}
     arrays["bins"] = trainer.bins
     arrays["class_weights"] = trainer.class_weights
     arrays["config"] = np.array(json.dumps(config, sort_keys=True))
     arrays["rng"] = np.array(json.dumps(rng.bit_generator.state))
-    with media.atomic_output(path) as temporary:
+    with safe_files.atomic_output(path) as temporary:
         with open(temporary, "wb") as handle:
             np.savez(handle, **arrays)
 
@@ -52,7 +52,7 @@ def export_model(path: str, trainer: Any, config: dict, notes: dict, half: bool 
     """Write the trained network as a model file, with what decoding and users need to know."""
     from algorithms.cnn.model_file import ModelWeights
     from algorithms.cnn.train import INPUT_OFFSET, INPUT_SCALE
-    from colorize_app.media_models import save_model
+    from colorize_app.io.model_writer import save_model
 
     metadata: dict[str, Any] = {
         "input_offset": INPUT_OFFSET, "input_scale": INPUT_SCALE,

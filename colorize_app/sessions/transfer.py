@@ -17,10 +17,10 @@ from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback
 from algorithms.regions import SwatchPair, validate_regions
 from algorithms.transfer import TransferResult, transfer_colour
-from colorize_app.project import Project
-from colorize_app.project_images import ImageRef
+from colorize_app.documents.swatches import SIDES, SwatchBoard, SwatchEntry, fits
+from colorize_app.io.project import Project
+from colorize_app.io.project_images import ImageRef
 from colorize_app.sessions.transfer_settings import TransferSettings
-from colorize_app.swatches import SIDES, SwatchBoard, SwatchEntry, fits
 
 PROJECT_METHOD = "transfer"
 #: ``task(progress, cancelled)``: one engine run on inputs captured beforehand.

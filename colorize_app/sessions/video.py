@@ -7,12 +7,12 @@ Settings also keep ``preset``, ``epochs``, ``model``, ``show``, ``frame`` and
 ``work_folder``: the run's frames and checkpoints live there, so a restored project resumes
 the run, also after the video was moved.
 
-The run (:meth:`VideoSession.colorize`) is a :class:`~colorize_app.video_job.VideoJob` that
+The run (:meth:`VideoSession.colorize`) is a :class:`~colorize_app.jobs.video_job.VideoJob` that
 keeps the per-frame colour in the work folder's ``frames/`` and, per set of refine
 settings, ``checkpoints-<tag>/`` and ``refined-<tag>/``; :meth:`VideoSession.export`
 writes the refined frames as a video or a folder.
 
-Keyframes (:meth:`VideoSession.set_keyframe`, :mod:`colorize_app.sessions.video_keyframes`)
+Keyframes (:meth:`VideoSession.set_keyframe`, :mod:`colorize_app.documents.video_keyframes`)
 are kept in the project (settings ``keyframes``, layers ``keyframe_NNNNN``). With
 keyframes, ``refined-<tag>/`` is the automatic colour under them and the result is
 ``keyed-<tag>-<keyframes digest>/``: changing a keyframe reruns only the propagation.
@@ -33,18 +33,18 @@ import numpy as np
 from algorithms.cnn.decode import DEFAULT_TEMPERATURE
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
-from colorize_app import media
-from colorize_app.project import ImageRef, Project
-from colorize_app.sessions.cnn import ModelChoice
-from colorize_app.sessions.video_keyframes import (
+from colorize_app.documents.strokes import Stroke
+from colorize_app.documents.video_keyframes import (
     KeyframeEdit,
     check_edit,
     edits_from_project,
     edits_to_project,
 )
-from colorize_app.strokes import Stroke
-from colorize_app.video_frames import FrameFolder, as_gray, checkpoint_dir
-from colorize_app.video_job import FrameColorizer, JobReport, VideoJob, settings_tag
+from colorize_app.io import media, video_in, video_out
+from colorize_app.io.project import ImageRef, Project
+from colorize_app.jobs.video_frames import FrameFolder, as_gray, checkpoint_dir
+from colorize_app.jobs.video_job import FrameColorizer, JobReport, VideoJob, settings_tag
+from colorize_app.sessions.cnn import ModelChoice
 from deep_video_prior.settings import PRESETS as ENGINE_PRESETS
 from deep_video_prior.settings import RefineSettings
 
@@ -128,7 +128,7 @@ def is_project_video(project: Project, path: str) -> bool:
 class VideoSession:
     """The video method's document: the source video, model, settings and work folder.
 
-    ``source`` is a :class:`media.FrameSource` (None until a video is opened); ``preset`` a
+    ``source`` is a :class:`video_in.FrameSource` (None until a video is opened); ``preset`` a
     key of :data:`PRESETS`; ``epochs`` the network preset's epochs; ``show`` and ``frame``
     what the window shows; ``work`` the folder of this video's run with ``model``.
     """
@@ -152,7 +152,7 @@ class VideoSession:
 
     def open(self, path: str) -> None:
         """Open ``path`` (a video file or a folder of frames) as the source (first frame)."""
-        opened = media.open_frames(path)
+        opened = video_in.open_frames(path)
         self.close()
         self.source = opened
         self.video_check = fingerprint_or_none(path) or {}
@@ -210,7 +210,7 @@ class VideoSession:
         """Frame ``index`` as the gray (H, W, 3) float32 frame that keyframes are painted on."""
         if self.source is None:
             raise BadInputError("open a video first")
-        from colorize_app.video_frames import gray_of
+        from colorize_app.jobs.video_frames import gray_of
 
         frame = np.asarray(self.source[index], np.float32)
         return gray_of(frame) if frame.ndim == 3 else np.repeat(frame[..., None], 3, axis=2)
@@ -396,7 +396,7 @@ class VideoSession:
         def export(progress: ProgressCallback | None = None,
                    cancelled: CancelCheck | None = None) -> list[str]:
             report = Reporter(progress, cancelled)
-            with media.FrameWriter(path, fps=source.fps, audio_from=audio,
+            with video_out.FrameWriter(path, fps=source.fps, audio_from=audio,
                                    inputs=[source.path], frame_count=len(refined)) as writer:
                 for index in range(len(refined)):
                     report(index / len(refined), f"frame {index + 1}/{len(refined)}")

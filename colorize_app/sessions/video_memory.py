@@ -5,7 +5,7 @@ first frame's header), before any frame is decoded.
 :func:`check_video_memory` once the frames are opened: a 1.7 MB MJPEG of 12000 x 12000
 frames, or a folder holding a 218 kB PNG of 15000 x 15000, would otherwise take over 6 GB
 within seconds. The memory available is the same reader's as for photos
-(:func:`colorize_app.media_files.available_memory`: the machine's or the container's
+(:func:`colorize_app.runtime.system.available_memory`: the machine's or the container's
 limit, the lower).
 
 Measured with ``/usr/bin/time`` on 12-frame clips, 320 x 240 against 960 x 720 (the tiny
@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from algorithms.errors import MemoryBudgetError
-from colorize_app import media_files
-from colorize_app.media import DECODE_BYTES_PER_PIXEL
+from colorize_app.io.media import DECODE_BYTES_PER_PIXEL
+from colorize_app.runtime import system
 from colorize_app.sessions.memory import CNN_BYTES_PER_PIXEL
 
 
@@ -55,7 +55,7 @@ def check_video_memory(frames: Frames, *, refine: bool = True, colorize: bool = 
     """
     width, height = int(frames.width), int(frames.height)
     needed = video_memory_needed(width, height, refine=refine, colorize=colorize)
-    budget = media_files.available_memory() if budget is None else budget
+    budget = system.available_memory() if budget is None else budget
     if budget is not None and needed > budget:
         doing = "colorizing" if colorize else "refining"
         raise MemoryBudgetError(

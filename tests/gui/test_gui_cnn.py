@@ -10,8 +10,8 @@ import pytest
 from PyQt5.QtWidgets import QFileDialog, QMessageBox
 
 from algorithms.colorspace import lab_lightness, rgb_to_lab
-from colorize_app import media
-from colorize_app import model_registry as registry
+from colorize_app.io import media
+from colorize_app.io import model_registry as registry
 
 pytest.importorskip("tensorflow")
 
@@ -252,8 +252,8 @@ def test_shipped_model_is_listed_first_and_used_without_asking(qtbot, monkeypatc
 @pytest.mark.parametrize("temperature, refused", [(2.5, False), (11, True)])
 def test_a_projects_temperature_has_the_command_lines_rule(qtbot, window, tmp_path, errors,
                                                             temperature, refused):
-    from colorize_app.project import save_project
-    from colorize_app.project_images import image_ref
+    from colorize_app.io.project import save_project
+    from colorize_app.io.project_images import image_ref
     from colorize_app.sessions.cnn import CnnSession, PhotoEntry
 
     path = write_gray(tmp_path / "photo.png")

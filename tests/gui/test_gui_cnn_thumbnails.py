@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PyQt5.QtWidgets import QFileDialog
 
-from colorize_app import media
-from colorize_app import model_registry as registry
+from colorize_app.io import media
+from colorize_app.io import model_registry as registry
 
 pytest.importorskip("tensorflow")
 

@@ -9,12 +9,12 @@ import pytest
 from PyQt5.QtCore import QPoint, QRect, Qt
 from PyQt5.QtWidgets import QApplication
 
+from colorize_app.documents.strokes import Stroke
 from colorize_app.gui import window_tools
 from colorize_app.gui.brush_panel import TOOLS
 from colorize_app.gui.main_menu import WINDOW_FACTORIES, MainMenu
 from colorize_app.gui.scribble_state import AddStrokeCommand
 from colorize_app.gui.scribble_window import ScribbleWindow
-from colorize_app.strokes import Stroke
 
 SCREENS = [QRect(0, 0, 1024, 700), QRect(0, 0, 1366, 768)]
 
@@ -141,9 +141,9 @@ def test_play_at_the_last_frame_starts_from_the_first(qtbot):
 def test_model_loads_off_the_ui_thread_and_the_first_colorize_takes_it(qtbot, monkeypatch,
                                                                         model_file, tmp_path):
     pytest.importorskip("tensorflow")
-    from colorize_app import media
     from colorize_app.gui import model_picker, preload
     from colorize_app.gui.cnn_window import CnnWindow
+    from colorize_app.io import media
 
     built = {}
 

@@ -145,8 +145,8 @@ def test_help_menu_says_how_to_use_the_window(qtbot, monkeypatch):
 
 
 def test_files_named_on_the_command_line_open_in_their_windows(qtbot, tmp_path, monkeypatch):
-    from colorize_app import media
     from colorize_app.gui import app
+    from colorize_app.io import media
 
     photo = tmp_path / "gray.png"
     media.write_image(str(photo), np.full((12, 16), 0.5, np.float32))

@@ -15,10 +15,10 @@ from PyQt5.QtWidgets import QFileDialog, QMessageBox
 pytest.importorskip("tensorflow")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
-from colorize_app import media  # noqa: E402
-from colorize_app import model_registry as registry  # noqa: E402
 from colorize_app.gui.scribble_window import ScribbleWindow  # noqa: E402
 from colorize_app.gui.video_window import VideoWindow  # noqa: E402
+from colorize_app.io import media  # noqa: E402
+from colorize_app.io import model_registry as registry  # noqa: E402
 
 WIDTH, HEIGHT = 48, 32  # the gray_clip fixture's frames
 

@@ -12,8 +12,10 @@ from PyQt5.QtWidgets import QFileDialog
 
 from algorithms.errors import MemoryBudgetError
 from algorithms.scribble import MAX_SOLVE_PIXELS, estimate_memory
-from colorize_app import cli, media, media_files
+from colorize_app import cli
 from colorize_app.gui.swatch_window import SwatchWindow
+from colorize_app.io import media
+from colorize_app.runtime import system
 from colorize_app.sessions.memory import (
     check_photo_file_memory,
     check_photo_memory,
@@ -28,7 +30,7 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 @pytest.fixture
 def little_memory(monkeypatch):
     """The machine (or container) has only BUDGET bytes left."""
-    monkeypatch.setattr(media_files, "available_memory", lambda: BUDGET)
+    monkeypatch.setattr(system, "available_memory", lambda: BUDGET)
     return BUDGET
 
 
@@ -146,8 +148,8 @@ def test_a_reference_too_large_is_refused_before_it_is_decoded(
 def test_the_automatic_window_refuses_a_photo_too_large_with_the_command_lines_words(
         qtbot, photos, little_memory, errors, capsys, tmp_path, monkeypatch):
     pytest.importorskip("tensorflow")
-    from colorize_app import model_registry as registry
     from colorize_app.gui.cnn_window import CnnWindow
+    from colorize_app.io import model_registry as registry
 
     monkeypatch.setenv(registry.DATA_DIR_VARIABLE, str(tmp_path / "data"))
     monkeypatch.setattr(registry, "shipped_model_path", lambda: tmp_path / "none.npz")

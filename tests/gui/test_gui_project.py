@@ -16,15 +16,15 @@ from PyQt5.QtGui import QColor, QMouseEvent
 from PyQt5.QtWidgets import QApplication, QFileDialog
 
 from algorithms.regions import Rect
-from colorize_app import media, project, project_images
+from colorize_app.documents.swatches import SwatchEntry
 from colorize_app.gui import autosave, base_window
 from colorize_app.gui.main_menu import MainMenu
 from colorize_app.gui.scribble_window import ScribbleWindow
 from colorize_app.gui.swatch_commands import BoardCommand
 from colorize_app.gui.swatch_window import SwatchWindow
-from colorize_app.project import load_project
+from colorize_app.io import media, project, project_images
+from colorize_app.io.project import load_project
 from colorize_app.sessions import scribble as sessions_scribble
-from colorize_app.swatches import SwatchEntry
 
 HEIGHT, WIDTH = 40, 60
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -240,7 +240,7 @@ from PyQt5.QtWidgets import QApplication
 from colorize_app.gui import autosave
 from colorize_app.gui.scribble_state import AddStrokeCommand
 from colorize_app.gui.scribble_window import ScribbleWindow
-from colorize_app.strokes import Stroke
+from colorize_app.documents.strokes import Stroke
 autosave.AUTOSAVE_FOLDER, autosave.DELAY_MS = sys.argv[1], 50
 app = QApplication([])
 window = ScribbleWindow()

@@ -14,15 +14,15 @@ from PyQt5.QtWidgets import QAction, QFileDialog, QShortcut
 pytest.importorskip("tensorflow")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
-from colorize_app import media, project_images  # noqa: E402
-from colorize_app import model_registry as registry  # noqa: E402
 from colorize_app.gui import autosave, video_window  # noqa: E402
 from colorize_app.gui.cnn_window import CnnWindow  # noqa: E402
 from colorize_app.gui.main_menu import MainMenu  # noqa: E402
 from colorize_app.gui.scribble_window import ScribbleWindow  # noqa: E402
 from colorize_app.gui.swatch_window import SwatchWindow  # noqa: E402
 from colorize_app.gui.video_window import VideoWindow  # noqa: E402
-from colorize_app.project import load_project  # noqa: E402
+from colorize_app.io import media, project_images  # noqa: E402
+from colorize_app.io import model_registry as registry  # noqa: E402
+from colorize_app.io.project import load_project  # noqa: E402
 from deep_video_prior import RefineSettings  # noqa: E402
 
 JOB_MS = 120_000

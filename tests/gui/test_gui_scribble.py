@@ -11,8 +11,8 @@ from PyQt5.QtGui import QColor, QMouseEvent
 from PyQt5.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from algorithms.errors import CancelledError
-from colorize_app import media
 from colorize_app.gui.scribble_window import ScribbleWindow
+from colorize_app.io import media
 from colorize_app.sessions import scribble as sessions_scribble
 
 HEIGHT, WIDTH = 40, 60
@@ -183,7 +183,7 @@ def test_live_preview_recolours_after_a_stroke(qtbot, window):
 
 
 def test_automatic_start_without_a_model_says_so(qtbot, window, monkeypatch, errors):
-    from colorize_app import model_registry as registry
+    from colorize_app.io import model_registry as registry
 
     monkeypatch.setattr(registry, "installed_models", lambda: [])
     window.auto_action.trigger()
@@ -194,7 +194,7 @@ def test_automatic_start_sets_the_prior_that_colorize_uses(qtbot, window, monkey
     from pathlib import Path
 
     from algorithms.colorspace import rgb_to_yiq
-    from colorize_app import model_registry as registry
+    from colorize_app.io import model_registry as registry
 
     tiny_model = Path(__file__).parent.parent / "fixtures" / "eccv16_tiny.pth"
     monkeypatch.setattr(registry, "resolve_model", lambda spec=None: tiny_model)
@@ -329,11 +329,12 @@ def test_hint_file_of_the_wrong_size_is_refused_before_the_mask_is_asked(
 
 def test_a_photo_too_large_is_refused_with_the_command_lines_words(
         qtbot, window, tmp_path, monkeypatch, errors, capsys):
-    from colorize_app import cli, media_files
+    from colorize_app import cli
+    from colorize_app.runtime import system
 
     big = tmp_path / "big.png"
     media.write_image(str(big), np.full((800, 1000), 0.5, np.float32))
-    monkeypatch.setattr(media_files, "available_memory", lambda: 2**30 // 10)
+    monkeypatch.setattr(system, "available_memory", lambda: 2**30 // 10)
     assert cli.main(["levin", str(big), str(big), "-o", str(tmp_path / "out.png")]) == 1
     said = capsys.readouterr().err.strip().removeprefix("colorize: error: ")
     decoded = []

@@ -11,9 +11,9 @@ from PyQt5.QtGui import QMouseEvent
 from PyQt5.QtWidgets import QApplication, QFileDialog, QLabel
 
 from algorithms.regions import Rect, SwatchPair
-from colorize_app import media
+from colorize_app.documents.swatches import SwatchBoard, rect_from_corners
 from colorize_app.gui.swatch_window import SwatchWindow
-from colorize_app.swatches import SwatchBoard, rect_from_corners
+from colorize_app.io import media
 
 
 def target_image():

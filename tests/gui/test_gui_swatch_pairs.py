@@ -10,8 +10,8 @@ import pytest
 from PyQt5.QtCore import QPoint
 from PyQt5.QtWidgets import QFileDialog
 
-from colorize_app import media
 from colorize_app.gui.swatch_window import SwatchWindow
+from colorize_app.io import media
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PyQt5.QtWidgets import QFileDialog
 
-from colorize_app import media
+from colorize_app.documents.strokes import Stroke
 from colorize_app.gui import base_window
 from colorize_app.gui.scribble_state import AddStrokeCommand
 from colorize_app.gui.scribble_window import ScribbleWindow
 from colorize_app.gui.swatch_window import SwatchWindow
-from colorize_app.strokes import Stroke
+from colorize_app.io import media
 
 
 @pytest.fixture

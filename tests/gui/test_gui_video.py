@@ -14,10 +14,10 @@ pytest.importorskip("tensorflow")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
 from algorithms.colorspace import luminance  # noqa: E402
-from colorize_app import media  # noqa: E402
-from colorize_app import model_registry as registry  # noqa: E402
 from colorize_app.gui import model_picker, video_window  # noqa: E402
 from colorize_app.gui.video_window import VideoWindow  # noqa: E402
+from colorize_app.io import model_registry as registry  # noqa: E402
+from colorize_app.io import video_in  # noqa: E402
 from deep_video_prior import RefineSettings  # noqa: E402
 
 FRAMES, WIDTH, HEIGHT, FPS = 6, 48, 32, 12
@@ -89,7 +89,7 @@ def test_clip_is_colorized_refined_and_exported_with_its_audio(qtbot, window, tm
     out = tmp_path / "out" / "coloured.mp4"
     out.parent.mkdir()
     assert wait_job(qtbot, window, lambda: window.export_to(str(out))) == "done"
-    exported = media.open_frames(out)
+    exported = video_in.open_frames(out)
     assert (len(exported), exported.width, exported.height) == (FRAMES, WIDTH, HEIGHT)
     assert exported.has_audio and exported.fps == pytest.approx(FPS, rel=0.01)
     assert np.abs(exported[2] - refined[2]).mean() < 0.04  # H.264 is lossy, but close
@@ -225,9 +225,10 @@ def test_cancelled_run_says_so_and_how_to_go_on(qtbot, window, monkeypatch):
 
 def test_a_video_too_large_is_refused_with_the_command_lines_words(
         qtbot, clip, model_file, monkeypatch, tmp_path, errors, capsys):
-    from colorize_app import cli, media_files
+    from colorize_app import cli
+    from colorize_app.runtime import system
 
-    monkeypatch.setattr(media_files, "available_memory", lambda: 100_000)
+    monkeypatch.setattr(system, "available_memory", lambda: 100_000)
     assert cli.main(["video", str(clip), "--model", str(model_file), "-o",
                      str(tmp_path / "out.mp4")]) == 1
     said = capsys.readouterr().err.strip().splitlines()[-1].removeprefix("colorize: error: ")

@@ -1,6 +1,6 @@
 """Following a keyframe's pixels through a shot: composed optical flow with confidence.
 
-Helpers of :mod:`algorithms.keyframes` (see docs/methods.md, 'Keyframes'). Everything is
+Helpers of :mod:`deep_video_prior.keyframes` (see docs/methods.md, 'Keyframes'). Everything is
 at the working size: gray frames are (h, w) uint8, flows (h, w, 2) float32 in pixels.
 
 A :class:`Track` holds, for every pixel of the current frame, where it lies in the

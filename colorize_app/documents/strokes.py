@@ -367,3 +367,15 @@ def strokes_from_data(data: object) -> list[Stroke]:
             f"the limit is {MAX_TOTAL_POINTS:,} points)"
         )
     return strokes
+
+
+def prior_weight_for_reach(reach: float, shape: tuple[int, ...]) -> float:
+    """The prior weight lambda at which a stroke's colour reaches ``reach`` (a share of the
+    longer side, > 0) of an image of ``shape`` (H, W[, C]) before the prior wins.
+
+    Along smooth luminance a stroke's influence fades over about 1 / sqrt(lambda) pixels,
+    so the weight is set per solve size: a small preview copy and the full-size result
+    then spread a stroke equally far in the picture.
+    """
+    side = max(int(shape[0]), int(shape[1]), 1)
+    return float(1.0 / (max(reach, 1e-6) * side) ** 2)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from colorize_app.tf_startup import configure_tensorflow, import_tensorflow
+from colorize_app.runtime.tf_startup import configure_tensorflow, import_tensorflow
 
 #: Per worker thread: {(model, sha256, input size, threads): Colorizer} and a load count.
 _LOCAL = threading.local()
@@ -63,7 +63,8 @@ def _colorizer(settings: dict):
         from algorithms.cnn.colorizer import Colorizer
         from algorithms.cnn.model_file import load_model
         from algorithms.errors import ColorizeError
-        from colorize_app.model_registry import file_sha256, resolve_model
+        from colorize_app.io.model_registry import resolve_model
+        from colorize_app.io.safe_files import file_sha256
 
         loading = time.perf_counter()
         try:
@@ -124,7 +125,7 @@ def _failure(started: float, error: BaseException) -> dict:
 
 def _make_folders(settings: dict, target: str) -> None:
     """The folders above ``target``, made inside the job's OUT_DIR without following links."""
-    from colorize_app.media_batch_paths import make_output_folders
+    from colorize_app.io.batch_paths import make_output_folders
 
     if "out_dir" in settings:
         make_output_folders(settings["out_dir"], target)
@@ -142,7 +143,7 @@ def colorize_photo(source: str, target: str, settings: dict) -> dict:
     started = time.perf_counter()
     colorizer = _colorizer(settings)  # WorkerModelError stops the job
     try:
-        from colorize_app import media
+        from colorize_app.io import media
         from colorize_app.sessions.memory import check_photo_file_memory
 
         # From the header, before decoding: `colorize cnn`'s rule for each photo.
@@ -161,11 +162,11 @@ def find_shots(source: str, target: str, settings: dict) -> dict:
     ...] and ``frames``, the count. Reads every frame once; loads no model."""
     started = time.perf_counter()
     try:
-        from colorize_app import media
+        from colorize_app.io import video_in
         from colorize_app.sessions.video_memory import check_video_memory
         from deep_video_prior.shots import detect_shots
 
-        frames = media.open_frames(source)
+        frames = video_in.open_frames(source)
         check_video_memory(frames, refine=settings.get("refine") is not None)
         shots = detect_shots(frames)
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
@@ -183,10 +184,11 @@ def colorize_video_shot(source: str, target: str, settings: dict, shot: list) ->
     colorizer = _colorizer(settings)  # WorkerModelError stops the job
     notes: list = []
     try:
-        from colorize_app import media, video_frames, video_job
+        from colorize_app.io import video_in
+        from colorize_app.jobs import video_frames, video_job
         from colorize_app.sessions.video_memory import check_video_memory
 
-        frames = media.open_frames(source)
+        frames = video_in.open_frames(source)
         check_video_memory(frames, refine=settings.get("refine") is not None)
         span = range(*shot)
         gray, notes = video_frames.as_gray(
@@ -215,10 +217,11 @@ def assemble_video(source: str, target: str, settings: dict, shots: list, parts:
     started = time.perf_counter()
     notes: list = []
     try:
-        from colorize_app import media, video_frames, video_job
+        from colorize_app.io import safe_files, video_in
+        from colorize_app.jobs import video_frames, video_job
 
-        media.check_not_input(target, [source])
-        frames = media.open_frames(source)
+        safe_files.check_not_input(target, [source])
+        frames = video_in.open_frames(source)
         notes = list(frames.notes)
         fps = video_job.output_fps([frames], target, notes)
         joined = video_frames.Concatenated([

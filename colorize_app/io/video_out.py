@@ -1,6 +1,6 @@
 """Video out: H.264 video files (with the source's audio) or folders of PNG frames.
 
-Part of the media module (``media.FrameWriter``). Everything is written to a hidden
+Part of the media module (``video_out.FrameWriter``). Everything is written to a hidden
 temporary sibling and moved into place only when the writer's block ends normally;
 an exception (CancelledError, KeyboardInterrupt, ...) removes it, and an input is
 never overwritten.
@@ -19,8 +19,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from algorithms.errors import BadInputError
-from colorize_app import media_files
-from colorize_app.media_video_in import (
+from colorize_app.io import safe_files
+from colorize_app.io.video_in import (
     PathLike,
     audio_codec_of,
     ffmpeg_exe,
@@ -46,7 +46,7 @@ class FrameWriter:
 
     Use as a context manager::
 
-        with media.FrameWriter("out.mp4", fps=source.fps, audio_from=source.path,
+        with video_out.FrameWriter("out.mp4", fps=source.fps, audio_from=source.path,
                                inputs=[source.path]) as writer:
             for frame in frames:
                 writer.write(frame)
@@ -72,7 +72,7 @@ class FrameWriter:
     def __init__(self, path: PathLike, *, fps: float = 25.0,
                  audio_from: PathLike | None = None, inputs: Iterable[PathLike] = (),
                  frame_count: int | None = None) -> None:
-        from colorize_app import media
+        from colorize_app.io import safe_files
 
         self.path = os.fspath(path)
         self.is_video = is_video_path(self.path)
@@ -88,17 +88,17 @@ class FrameWriter:
         self._stack = contextlib.ExitStack()
         self._encoder: subprocess.Popen | None = None
         self._encoder_log = None
-        media.check_not_input(self.path, self.inputs)
+        safe_files.check_not_input(self.path, self.inputs)
         self._temporary = ""
 
     # -- context manager ------------------------------------------------------------------
 
     def __enter__(self) -> FrameWriter:
-        from colorize_app import media
+        from colorize_app.io import safe_files
 
         if self.is_video:
             self._temporary = self._stack.enter_context(
-                media.atomic_output(self.path, inputs=self.inputs))
+                safe_files.atomic_output(self.path, inputs=self.inputs))
         else:
             self._temporary = _temporary_folder(self.path)
             self._stack.callback(shutil.rmtree, self._temporary, ignore_errors=True)
@@ -145,7 +145,7 @@ class FrameWriter:
                     file.write(encoded.tobytes())
             except OSError as error:  # disk full, folder removed...: one sentence
                 raise BadInputError(f"cannot write {os.path.join(self.path, name)}: "
-                                    f"{media_files.reason(error)}") from None
+                                    f"{safe_files.reason(error)}") from None
         self.frames_written += 1
 
     def _finish(self) -> None:
@@ -220,7 +220,7 @@ class FrameWriter:
     def _add_audio(self, source_codec: str) -> None:
         """Mux the audio of ``audio_from`` into the finished temporary video."""
         extension = os.path.splitext(self.path)[1].lower()
-        muxed = media_files.partial_path(self.path, extension)  # cleaned like any temporary
+        muxed = safe_files.partial_path(self.path, extension)  # cleaned like any temporary
         fallback = "libopus" if extension == ".webm" else "aac"
         playable = _PLAYABLE_AUDIO.get(extension)
         attempts = ["copy", fallback] if playable is None or source_codec in playable \
@@ -278,12 +278,12 @@ def _temporary_folder(path: str) -> str:
                             "give a new folder name for the frames")
     if not os.path.isdir(folder):
         raise BadInputError(f"output folder does not exist: {folder}")
-    media_files.remove_stale_partials(path)  # left by a run that was killed
-    temporary = media_files.partial_path(path)
+    safe_files.remove_stale_partials(path)  # left by a run that was killed
+    temporary = safe_files.partial_path(path)
     try:
         os.mkdir(temporary)
     except OSError as error:
-        raise BadInputError(f"cannot write to {folder}: {media_files.reason(error)}") from None
+        raise BadInputError(f"cannot write to {folder}: {safe_files.reason(error)}") from None
     return temporary
 
 
@@ -303,12 +303,12 @@ def _move_folder_into_place(temporary: str, path: str) -> None:
         try:
             os.rename(path, old)
         except OSError as error:
-            raise BadInputError(f"cannot write {path}: {media_files.reason(error)}") from None
+            raise BadInputError(f"cannot write {path}: {safe_files.reason(error)}") from None
     try:
         os.rename(temporary, path)
     except OSError as error:
         if old is not None:
             os.rename(old, path)
-        raise BadInputError(f"cannot write {path}: {media_files.reason(error)}") from None
+        raise BadInputError(f"cannot write {path}: {safe_files.reason(error)}") from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

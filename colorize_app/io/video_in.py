@@ -1,6 +1,6 @@
 """Video in: probing and streaming frames from video files and folders of frames.
 
-Part of the media module (``from colorize_app import media; media.open_frames(...)``).
+Part of the media module (``from colorize_app import media; video_in.open_frames(...)``).
 Videos are decoded by the ffmpeg binary that imageio-ffmpeg ships, one frame at a
 time, so a long video is never held in memory. Frames are float32 RGB (H, W, 3) in
 [0, 1]; gray sources give R = G = B.
@@ -20,7 +20,7 @@ from fractions import Fraction
 import numpy as np
 
 from algorithms.errors import BadInputError
-from colorize_app.media_files import PathLike
+from colorize_app.io.safe_files import PathLike
 
 #: File extensions read (and written) as videos; anything else is a folder of frames.
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm")
@@ -97,10 +97,10 @@ def probe_video(path: PathLike) -> VideoInfo:
     and timestamps. Raises BadInputError (one line) for a missing, empty, unreadable
     or corrupt file, a file with no video stream, or one with no frames.
     """
-    from colorize_app import media
+    from colorize_app.io import safe_files
 
     path = os.fspath(path)
-    media.check_input_file(path, "a video file")
+    safe_files.check_input_file(path, "a video file")
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_input(path),
                "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
     result = subprocess.run(command, capture_output=True, text=True, errors="replace")
@@ -149,7 +149,7 @@ def _without_name(log: str, path: PathLike) -> str:
 
 def check_frame_size(path: PathLike, width: int, height: int) -> None:
     """Refuse frames over ``media.MAX_PIXELS`` before anything is decoded (one-line error)."""
-    from colorize_app import media
+    from colorize_app.io import media
 
     if width * height > media.MAX_PIXELS:
         raise BadInputError(f"{os.fspath(path)} is too large ({width} x {height} pixels per "
@@ -205,7 +205,7 @@ def _folder_frame_size(path: str) -> tuple[int, int]:
     """(width, height) of an image file as read_image will return it, from its header."""
     from PIL import Image
 
-    from colorize_app import media
+    from colorize_app.io import media
 
     try:
         with Image.open(path) as image:
@@ -287,7 +287,7 @@ class FrameSource(collections.abc.Sequence):
         self.close()
 
     def _read_file(self, index: int) -> np.ndarray:
-        from colorize_app import media
+        from colorize_app.io import media
 
         path = self._files[index]
         pixels = media.read_image(path).pixels
@@ -374,7 +374,7 @@ def open_frames(path: PathLike) -> FrameSource:
     have the same size. Raises BadInputError (one line) for a missing or unreadable
     file, a video without frames, an empty folder or frames of different sizes.
     """
-    from colorize_app import media
+    from colorize_app.io import media
 
     path = os.fspath(path)
     if os.path.isdir(path):

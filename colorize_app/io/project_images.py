@@ -13,10 +13,11 @@ import os
 from dataclasses import dataclass
 
 from algorithms.errors import BadInputError
-from colorize_app import media, media_files, paths
-from colorize_app.media_files import file_sha256
+from colorize_app.io import media, safe_files
+from colorize_app.io.safe_files import file_sha256
+from colorize_app.runtime import paths, system
 
-PathLike = media.PathLike
+PathLike = safe_files.PathLike
 
 #: Where embedded images are unpacked for reading; None: ``paths.embedded_images_dir()``.
 CACHE_FOLDER: str | None = None
@@ -111,9 +112,9 @@ def resolve_image(ref: ImageRef, role: str, project_path: PathLike = "",
         try:
             os.makedirs(cache_folder, exist_ok=True)
             if not os.path.isfile(cached) or file_sha256(cached) != digest:
-                media.atomic_write_bytes(cached, ref.embedded)
+                safe_files.atomic_write_bytes(cached, ref.embedded)
         except (OSError, BadInputError) as error:
-            reason = media_files.reason(error) if isinstance(error, OSError) else str(error)
+            reason = safe_files.reason(error) if isinstance(error, OSError) else str(error)
             raise BadInputError(f"cannot unpack the project's embedded {role} image into the "
                                 f"cache folder {os.fspath(cache_folder)} (set "
                                 f"{paths.CACHE_DIR_VARIABLE} to a folder): {reason}") from None
@@ -130,7 +131,7 @@ def resolve_image(ref: ImageRef, role: str, project_path: PathLike = "",
 def _regular_file(path: str) -> bool:
     """True for a non-empty regular data file (not a FIFO, device or /proc file)."""
     try:
-        media.check_input_file(path)
+        safe_files.check_input_file(path)
     except BadInputError:
         return False
     return True
@@ -142,7 +143,7 @@ def check_layer_memory(what: str, width: int, height: int) -> None:
     from algorithms.errors import MemoryBudgetError
 
     try:
-        media_files.check_memory(int(width) * int(height) * media.DECODE_BYTES_PER_PIXEL,
+        system.check_memory(int(width) * int(height) * media.DECODE_BYTES_PER_PIXEL,
                                  f"decoding {what} ({width} x {height} pixels)")
     except MemoryBudgetError as error:  # named with the project file by load_project
         raise BadInputError(str(error)) from None
@@ -170,5 +171,5 @@ def _check_embedded_image(data: bytes, role: str, project: str = "the project") 
         raise BadInputError(f"{what} is not a readable image") from None
     if width * height > media.MAX_PIXELS:
         raise BadInputError(f"{what} is too large ({width} x {height} pixels)")
-    media_files.check_memory(width * height * media.DECODE_BYTES_PER_PIXEL,
+    system.check_memory(width * height * media.DECODE_BYTES_PER_PIXEL,
                              f"decoding {what} ({width} x {height} pixels)")

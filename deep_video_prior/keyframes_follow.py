@@ -1,7 +1,7 @@
 """One keyframe's colour followed through its shot, one way in time (see docs/methods.md,
 'Keyframes'): the settings, the follower and the edge-aware filling of gaps.
 
-Helpers of :mod:`algorithms.keyframes`, at the working size: gray frames (h, w) uint8,
+Helpers of :mod:`deep_video_prior.keyframes`, at the working size: gray frames (h, w) uint8,
 colour (h, w, 2) CIELAB a/b float32, weights (h, w) in [0, 1].
 """
 
@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from algorithms.edge_aware import global_smooth
-from algorithms.keyframes_track import Track, carry
+from deep_video_prior.keyframes_track import Track, carry
 from deep_video_prior.temporal import FLOW_PRESETS, gray_lightness
 
 

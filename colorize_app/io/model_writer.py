@@ -11,7 +11,7 @@ import numpy as np
 
 from algorithms.cnn.model_file import ModelWeights, model_arrays
 from algorithms.errors import BadInputError
-from colorize_app.media_files import PathLike, atomic_output, open_temporary
+from colorize_app.io.safe_files import PathLike, atomic_output, open_temporary
 
 
 def save_model(path: PathLike, model: ModelWeights, half: bool = False,

@@ -10,9 +10,9 @@ A project is a zip archive holding ``manifest.json`` and PNG layers::
 
 Each input image is referenced by its absolute path, its path relative to the project file
 and its SHA-256, so a moved image is found again beside the project or recognised when the
-user points at it (``colorize_app.project_images``). Saving writes the whole archive in
+user points at it (``colorize_app.io.project_images``). Saving writes the whole archive in
 memory, keeps the previous file as ``<name>.colorize.bak`` and moves the new one into
-place atomically (``colorize_app.media``).
+place atomically (``colorize_app.io.media``).
 Everything a damaged or hostile file can cause is a BadInputError with a one-line message;
 sizes are checked before anything is decompressed or decoded.
 """
@@ -30,20 +30,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from algorithms.errors import BadInputError
-from colorize_app import __version__, media
-from colorize_app.project_images import (  # noqa: F401 - part of this module's interface
+from colorize_app import __version__
+from colorize_app.documents.strokes import Stroke, stroke_to_data, strokes_from_data
+from colorize_app.documents.swatches import SwatchEntry, entries_from_data, entries_to_data
+from colorize_app.io import media, safe_files
+from colorize_app.io.project_images import (
     ImageRef,
     MissingImageError,
     check_layer_memory,
     default_cache_folder,
-    file_sha256,
-    image_ref,
     resolve_image,
 )
-from colorize_app.strokes import Stroke, stroke_to_data, strokes_from_data
-from colorize_app.swatches import SwatchEntry, entries_from_data, entries_to_data
 
-PathLike = media.PathLike
+PathLike = safe_files.PathLike
 
 FORMAT_NAME = "colorize-project"
 #: Version of the layout written; files of a newer version are refused with a clear message.
@@ -157,8 +156,8 @@ def save_project(path: PathLike, project: Project, *, backup: bool = True,
     if backup and os.path.isfile(path):
         with open(path, "rb") as file:
             previous = file.read()
-        media.atomic_write_bytes(path + BACKUP_SUFFIX, previous, inputs=image_paths + inputs)
-    media.atomic_write_bytes(path, data, inputs=image_paths + inputs)
+        safe_files.atomic_write_bytes(path + BACKUP_SUFFIX, previous, inputs=image_paths + inputs)
+    safe_files.atomic_write_bytes(path, data, inputs=image_paths + inputs)
 
 
 def _relative(path: str, folder: str) -> str:
@@ -191,7 +190,7 @@ def load_project(path: PathLike) -> Project:
     """
     path = os.fspath(path)
     name = os.path.basename(path)
-    status = media.check_input_file(path, "a project file", missing="no such project file",
+    status = safe_files.check_input_file(path, "a project file", missing="no such project file",
                                     allow_empty=True)  # zipfile names it "cut short"
     if status.st_size > MAX_PROJECT_FILE_BYTES:
         raise BadInputError(f"{name}: too large for a project file "
@@ -364,7 +363,7 @@ def command_image(project: Project, role: str, project_path: PathLike, remedy: s
 def peek_project(path: PathLike) -> tuple[str, list[str]]:
     """(method, image paths) of a project file, from its manifest alone (nothing decoded)."""
     path = os.fspath(path)
-    media.check_input_file(path, "a project file", missing="no such project file",
+    safe_files.check_input_file(path, "a project file", missing="no such project file",
                            allow_empty=True)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -400,7 +399,7 @@ def load_strokes_file(path: PathLike) -> tuple[list[Stroke], dict]:
         if project.method != "scribble":
             raise BadInputError(f"{name} is a {project.method} project, not a scribble one")
         return list(project.strokes), dict(project.settings)
-    raw = media.read_input_bytes(path, "a strokes file", MAX_STROKES_FILE_BYTES)
+    raw = safe_files.read_input_bytes(path, "a strokes file", MAX_STROKES_FILE_BYTES)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, RecursionError, ValueError):

@@ -3,7 +3,7 @@
 Given a shot's gray frames, an automatic colour for every frame and one or more keyframes
 (frame index -> CIELAB a/b, optionally with a confidence per pixel), each frame takes the
 colour of the nearest keyframe before and after it in its shot, followed along dense
-optical flow (:mod:`algorithms.keyframes_track`), where that can be trusted; gaps the
+optical flow (:mod:`deep_video_prior.keyframes_track`), where that can be trusted; gaps the
 motion opened (disocclusions) are filled from the trusted colour around them along the
 gray frame's edges; the automatic colour fills in where no keyframe colour reaches. A
 keyframe never crosses a shot cut. Only a/b change: every output frame's luminance is the
@@ -24,9 +24,9 @@ import numpy as np
 from algorithms.colorspace import luminance
 from algorithms.edge_aware import joint_bilateral_upsample
 from algorithms.errors import BadInputError
-from algorithms.keyframes_follow import Follower, KeyframeSettings, blurred_gray, spread
-from algorithms.keyframes_track import Flows
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
+from deep_video_prior.keyframes_follow import Follower, KeyframeSettings, blurred_gray, spread
+from deep_video_prior.keyframes_track import Flows
 from deep_video_prior.temporal import FLOW_PRESETS, gray_lightness, join_chroma, rgb_to_ab
 
 #: The measured defaults (a frozen dataclass: safe to share).

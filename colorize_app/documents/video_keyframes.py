@@ -3,10 +3,11 @@
 A :class:`KeyframeEdit` is what the video project keeps for one frame: its colour (a
 colour photo, an already coloured frame, or the result of painting on it) and/or the
 strokes painted on its gray frame with their stroke reach. :meth:`KeyframeEdit.keyframe`
-turns it into the engine's :class:`algorithms.keyframes.Keyframe` (strokes without a
+turns it into the engine's :class:`deep_video_prior.keyframes.Keyframe` (strokes without a
 colour are colorized there by Levin et al., over the frame's automatic colour when a
 stroke reach is given). Also here: the project form of keyframes (settings entry
-``keyframes`` + image layers ``keyframe_NNNNN``) and reading ``--keyframes FILE_OR_DIR``.
+``keyframes`` + image layers ``keyframe_NNNNN``); :mod:`colorize_app.io.keyframe_files` reads
+``--keyframes FILE_OR_DIR``.
 
 Frame numbers count from 0, as the frames of a folder output are named (00000.png ...).
 """
@@ -14,23 +15,16 @@ Frame numbers count from 0, as the frames of a folder output are named (00000.pn
 from __future__ import annotations
 
 import math
-import os
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from algorithms.errors import BadInputError
-from algorithms.keyframes import Keyframe, keyframe_from_rgb
-from colorize_app import media
-from colorize_app.strokes import Stroke, Strokes, stroke_to_data, strokes_from_data
+from colorize_app.documents.strokes import Stroke, Strokes, stroke_to_data, strokes_from_data
+from deep_video_prior.keyframes import Keyframe, keyframe_from_rgb
 
 #: Stroke reach (share of the longer side) limits, as the scribble window's.
 MIN_REACH, MAX_REACH = 0.01, 1.0
-#: A keyframe file is named by its frame number: ``45.png``, ``0045.png``, ``0045.json``.
-_FRAME_NAME = re.compile(r"^(\d{1,9})\.([A-Za-z]+)$")
-#: Extensions of strokes files (a scribble project, or its strokes as JSON).
-STROKE_EXTENSIONS = (".colorize", ".json")
 
 
 @dataclass(eq=False)
@@ -55,9 +49,9 @@ class KeyframeEdit:
         if self.rgb is not None:
             return self.rgb
         from algorithms.colorspace import rgb_to_yiq
-        from algorithms.keyframes import keyframe_from_hints
         from algorithms.scribble import hints_from_marked
-        from colorize_app.sessions.scribble import prior_weight_for_reach
+        from colorize_app.documents.strokes import prior_weight_for_reach
+        from deep_video_prior.keyframes import keyframe_from_hints
 
         gray = np.asarray(gray, np.float32)
         shape = gray.shape[:2]
@@ -97,7 +91,7 @@ def check_edit(edit: KeyframeEdit, frame_count: int, size: tuple[int, int],
         raise BadInputError(f"{name}: stroke_reach must be a number in "
                             f"[{MIN_REACH:g}, {MAX_REACH:g}]")
     if edit.strokes:
-        from colorize_app.strokes import check_raster_work
+        from colorize_app.documents.strokes import check_raster_work
 
         check_raster_work((int(size[0]), int(size[1])), edit.strokes)
     return edit
@@ -171,61 +165,3 @@ def edits_from_project(entries: object, layers: dict[str, np.ndarray], frame_cou
 
 # --------------------------------------------------------------------------------------------
 # --keyframes FILE_OR_DIR
-
-
-def frame_of(path: str) -> int | None:
-    """The frame number a keyframe file's name gives (``0045.png`` -> 45), else None."""
-    match = _FRAME_NAME.match(os.path.basename(path))
-    return int(match.group(1)) if match else None
-
-
-def read_keyframes(path: str, frame_count: int, size: tuple[int, int]) -> list[KeyframeEdit]:
-    """The keyframes of a file or folder: colour images and strokes files (a scribble
-    ``.colorize`` project or its strokes as ``.json``) named by frame number (``0045.png``,
-    frames from 0). BadInputError (one line naming the file) for a file that is not one, out
-    of range, of another size, gray, unreadable, or a frame given twice."""
-    if os.path.isdir(path):
-        names = sorted(name for name in os.listdir(path) if not name.startswith("."))
-        files = [os.path.join(path, name) for name in names
-                 if os.path.isfile(os.path.join(path, name))]
-        if not files:
-            raise BadInputError(f"no keyframe files in {path}")
-    else:
-        media.check_input_file(path, "a keyframe file", missing="no such keyframe file")
-        files = [path]
-    edits: dict[int, tuple[str, KeyframeEdit]] = {}
-    for file in files:
-        name = os.path.basename(file)
-        extension = os.path.splitext(name)[1].lower()
-        frame = frame_of(file)
-        if frame is None or extension not in media.IMAGE_EXTENSIONS + STROKE_EXTENSIONS:
-            raise BadInputError(f"keyframe {name}: name a keyframe file by its frame number "
-                                f"and type, e.g. 0045.png (colour) or 0045.json (strokes)")
-        edit = _read_one(file, frame, extension)
-        check_edit(edit, frame_count, size, f"keyframe {name}")
-        if frame in edits:
-            raise BadInputError(f"frame {frame} has two keyframes: {edits[frame][0]} and "
-                                f"{name}")
-        edits[frame] = (name, edit)
-    return [edits[frame][1] for frame in sorted(edits)]
-
-
-def _read_one(file: str, frame: int, extension: str) -> KeyframeEdit:
-    name = os.path.basename(file)
-    if extension in STROKE_EXTENSIONS:
-        from colorize_app.project import load_strokes_file
-
-        strokes, settings = load_strokes_file(file)
-        if not strokes:
-            raise BadInputError(f"keyframe {name} holds no strokes")
-        reach = settings.get("stroke_reach")
-        return KeyframeEdit(frame, None, strokes, reach)
-    try:
-        loaded = media.read_image(file)
-    except BadInputError as error:
-        raise BadInputError(f"cannot read keyframe {name}: {error}") from None
-    from algorithms.colorspace import is_gray
-
-    if loaded.is_gray or is_gray(loaded.pixels):
-        raise BadInputError(f"keyframe {name} is gray: a keyframe gives the frame's colour")
-    return KeyframeEdit(frame, loaded.pixels.astype(np.float32))

@@ -1,4 +1,4 @@
-"""Frame sequences and resume folders of the video job (:mod:`colorize_app.video_job`):
+"""Frame sequences and resume folders of the video job (:mod:`colorize_app.jobs.video_job`):
 lazy per-frame conversions (gray, resized, colorized on access), so that long videos are
 never held in memory, a folder of PNG frames read as a sequence, and the cache folder where
 an interrupted run resumes.
@@ -107,12 +107,12 @@ class Concatenated(collections.abc.Sequence):
 class FrameFolder(collections.abc.Sequence):
     """The PNG frames ``00000.png ...`` of a folder as a lazy sequence of RGB float32 frames.
 
-    Frames are named as :class:`media.FrameWriter` names them; one may be missing (``has``).
+    Frames are named as :class:`video_out.FrameWriter` names them; one may be missing (``has``).
     """
 
     def __init__(self, folder: Path, count: int) -> None:
         self.folder, self.count = Path(folder), count
-        self.digits = max(5, len(str(count - 1)))  # as media.FrameWriter names them
+        self.digits = max(5, len(str(count - 1)))  # as video_out.FrameWriter names them
 
     def path(self, index: int) -> Path:
         return self.folder / f"{index:0{self.digits}d}.png"
@@ -132,7 +132,7 @@ class FrameFolder(collections.abc.Sequence):
 
     def __getitem__(self, index):
         """Frame ``index`` (H, W, 3) float32 in [0, 1] (a gray PNG is repeated to RGB)."""
-        from colorize_app import media
+        from colorize_app.io import media
 
         if not 0 <= index < self.count:
             raise IndexError(index)
@@ -153,7 +153,7 @@ def _fingerprint(path: str) -> list:
 
 def checkpoint_dir(command: str, inputs: Sequence[str], extra: dict) -> Path:
     """Folder of the resume checkpoints of one job: same inputs and settings, same folder."""
-    from colorize_app.paths import video_checkpoints_dir
+    from colorize_app.runtime.paths import video_checkpoints_dir
 
     key = json.dumps([command, [_fingerprint(path) for path in inputs], extra],
                      sort_keys=True, default=str)

@@ -3,7 +3,7 @@
 The project ships its own models in ``models/``, each named by its file's stem:
 ``effnet_lite0`` (the default, :data:`SHIPPED_NAME`) and ``zhang_small`` (from scratch).
 ``eccv16`` is the authors' PyTorch release, downloaded on request into
-:func:`colorize_app.paths.models_dir` (``COLORIZE_DATA_DIR`` overrides it), resumably, and
+:func:`colorize_app.runtime.paths.models_dir` (``COLORIZE_DATA_DIR`` overrides it), resumably, and
 checked against its SHA-256. The engines in ``algorithms.cnn`` load a model from the file
 this module resolves; they never look for or download one themselves.
 """
@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 
 from algorithms.errors import ColorizeError
 from algorithms.progress import ProgressCallback
-from colorize_app import paths
-from colorize_app.media_files import file_sha256
+from colorize_app.io.safe_files import file_sha256
+from colorize_app.runtime import paths
 
 #: Environment variable that overrides the folder holding downloaded models.
 DATA_DIR_VARIABLE = paths.DATA_DIR_VARIABLE

@@ -2,7 +2,7 @@
 
 The client side of `colorize batch`. The job runs on a Dask ``distributed`` cluster: a
 ``LocalCluster`` sized to this machine by default, or an existing cluster's scheduler.
-Every task is one photo, or one stage of a video (:mod:`colorize_app.batch_video`); at
+Every task is one photo, or one stage of a video (:mod:`colorize_app.batch.video_shots`); at
 most a few tasks per worker thread are in flight, so a job of 100,000 inputs holds little
 memory and Ctrl+C has little to cancel. Each result is appended to the manifest as it
 arrives; a rerun skips inputs whose record says done with the same fingerprint and
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from algorithms.errors import BadInputError, ColorizeError, one_line
-from colorize_app.media_batch import FoundInput, Manifest, fingerprint
+from colorize_app.io.batch_files import FoundInput, Manifest, fingerprint
 
 #: Memory one local worker needs (a TensorFlow runtime, a model, one large photo).
 WORKER_BYTES = 1_500_000_000
@@ -91,7 +91,7 @@ def machine_cores() -> int:
 
 def default_workers() -> int:
     """Local workers: one per core, fewer when memory would not hold one model per worker."""
-    from colorize_app.media_files import available_memory
+    from colorize_app.runtime.system import available_memory
 
     memory = available_memory()
     by_memory = memory // WORKER_BYTES if memory else machine_cores()
@@ -151,7 +151,7 @@ def connect(workers: int | None = None, scheduler: str | None = None
         warnings.filterwarnings("ignore", message="Port .* is already in use")
         cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
                                dashboard_address=dashboard, silence_logs=logging.ERROR,
-                               preload=["colorize_app.batch_tasks"])  # its dask_setup
+                               preload=["colorize_app.batch.worker_tasks"])  # its dask_setup
     try:
         client = Client(cluster)
         try:
@@ -223,7 +223,7 @@ def capped_workers(requested: int | None) -> int:
     if requested is None:
         return cap
     if requested > cap:
-        from colorize_app.media_files import available_memory
+        from colorize_app.runtime.system import available_memory
 
         memory = available_memory()
         held = f"{memory / 2**30:.1f} GB of memory" if memory else "memory"

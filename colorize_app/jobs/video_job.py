@@ -3,9 +3,9 @@
 `colorize video`, `colorize refine`, `colorize batch video` and the video window all run a
 :class:`VideoJob`. It colours each frame with the CNN (computed on access, or kept as PNG
 frames in a work folder so that an interrupted run colours only the frames still missing),
-refines the per-frame colour with :func:`deep_video_prior.refine_video` (a checkpoint per
+refines the per-frame colour with :func:`deep_video_prior.pipeline.refine_video` (a checkpoint per
 finished shot, so a rerun does not train those shots again) or writes it as it is, and writes
-the result through :class:`media.FrameWriter` (a video file or a folder of PNG frames; a
+the result through :class:`video_out.FrameWriter` (a video file or a folder of PNG frames; a
 cancelled or interrupted job leaves no partial output). Progress is ``(fraction, message)``;
 ``cancelled()`` True stops the job at its next check with ``CancelledError``.
 """
@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
-from colorize_app.video_frames import FrameFolder, MappedFrames
+from colorize_app.jobs.video_frames import FrameFolder, MappedFrames
 from deep_video_prior.settings import PRESET_NAMES
 
 if TYPE_CHECKING:
-    from algorithms.keyframes import KeyframeReport, KeyframeSettings
-    from colorize_app.sessions.video_keyframes import KeyframeEdit
+    from colorize_app.documents.video_keyframes import KeyframeEdit
+    from deep_video_prior.keyframes import KeyframeReport, KeyframeSettings
     from deep_video_prior.settings import RefineReport, RefineSettings
 
 #: Share of the progress bar that the per-frame colorization takes when no frame is done.
@@ -80,19 +80,19 @@ def settings_tag(refine: RefineSettings) -> str:
 
 def output_fps(sources: Sequence[Any], output: str, notes: list[str]) -> float:
     """Frame rate of the output: the first video source's; a note when only folders."""
-    from colorize_app import media
+    from colorize_app.io import video_in
 
     for source in sources:
         if not source.is_folder:
             return source.fps
-    if media.is_video_path(output):
+    if video_in.is_video_path(output):
         notes.append(f"frames from a folder have no frame rate: the video is timed at "
-                     f"{media.FOLDER_FPS:g} fps")
-    return media.FOLDER_FPS
+                     f"{video_in.FOLDER_FPS:g} fps")
+    return video_in.FOLDER_FPS
 
 
 def audio_source(sources: Sequence[Any]) -> str | None:
-    """Path of the first source (a media.FrameSource) that is a video with audio, if any."""
+    """Path of the first source (a video_in.FrameSource) that is a video with audio, if any."""
     return next((source.path for source in sources if source.has_audio), None)
 
 
@@ -126,13 +126,13 @@ class VideoJob:
     ``frames`` when given, where a rerun finds the frames already done. ``refine`` None
     writes the per-frame colour as it is; else finished shots are kept in ``checkpoints``
     (removed once the output is complete, unless ``keep_checkpoints``). ``output``,
-    ``fps``, ``audio_from``, ``inputs``: as for :class:`media.FrameWriter`.
+    ``fps``, ``audio_from``, ``inputs``: as for :class:`video_out.FrameWriter`.
 
-    With ``keyframes`` (:class:`~colorize_app.sessions.video_keyframes.KeyframeEdit`, their
+    With ``keyframes`` (:class:`~colorize_app.documents.video_keyframes.KeyframeEdit`, their
     frame and size already checked) the automatic colour (refined, when ``refine`` is
     given, into the PNG folder ``automatic``, which a later run reuses when complete) is
     only the background: the keyframes' colour is carried through their shots
-    (:func:`algorithms.keyframes.propagate_keyframes`, ``keyframe_settings``).
+    (:func:`deep_video_prior.keyframes.propagate_keyframes`, ``keyframe_settings``).
     """
 
     gray: Sequence[np.ndarray]
@@ -172,7 +172,7 @@ class VideoJob:
     def run(self, progress: ProgressCallback | None = None,
             cancelled: CancelCheck | None = None) -> JobReport:
         """Run the job; CancelledError (or KeyboardInterrupt) leaves no partial output."""
-        from colorize_app import media
+        from colorize_app.io import video_out
 
         report = Reporter(progress, cancelled)
         result = JobReport()
@@ -181,14 +181,14 @@ class VideoJob:
         if self.keyframes:
             automatic, shots, share = self._automatic(colour, report, share, result,
                                                       cancelled)
-            with media.FrameWriter(self.output, fps=self.fps, audio_from=self.audio_from,
+            with video_out.FrameWriter(self.output, fps=self.fps, audio_from=self.audio_from,
                                    inputs=self.inputs, frame_count=len(colour)) as writer:
                 result.keyframes = self._propagate(writer, automatic, shots,
                                                    report.stage(share, 1.0), cancelled)
             self._finish_checkpoints()
             result.frames, result.notes = writer.frames_written, list(writer.notes)
             return result
-        with media.FrameWriter(self.output, fps=self.fps, audio_from=self.audio_from,
+        with video_out.FrameWriter(self.output, fps=self.fps, audio_from=self.audio_from,
                                inputs=self.inputs, frame_count=len(colour)) as writer:
             if refine is None or checkpoints is None:
                 _write_all(writer, colour, report.stage(share, 1.0))
@@ -240,20 +240,21 @@ class VideoJob:
         frames = FrameFolder(folder, len(colour))
         if frames.complete():
             return frames, None, share
-        from colorize_app import media
+        from colorize_app.io import video_out
 
         stop = share + REFINE_SHARE_WITH_KEYFRAMES * (1.0 - share)
         folder.parent.mkdir(parents=True, exist_ok=True)
-        with media.FrameWriter(folder, fps=self.fps, frame_count=len(colour)) as writer:
-            result.refine = self._refine(writer, self.gray, colour, refine, checkpoints,
-                                         report.stage(share, stop), cancelled)
-        return frames, result.refine.shots, stop
+        with video_out.FrameWriter(folder, fps=self.fps, frame_count=len(colour)) as writer:
+            refined = self._refine(writer, self.gray, colour, refine, checkpoints,
+                                   report.stage(share, stop), cancelled)
+        result.refine = refined
+        return frames, refined.shots, stop
 
     def _propagate(self, writer: Any, automatic: Sequence[np.ndarray],
                    shots: list[range] | None, report: Reporter,
                    cancelled: CancelCheck | None) -> KeyframeReport:
         """The keyframes' colour carried through their shots, written to ``writer``."""
-        from algorithms.keyframes import KeyframeSettings, propagate_keyframes
+        from deep_video_prior.keyframes import KeyframeSettings, propagate_keyframes
 
         keys = []
         for number, edit in enumerate(self.keyframes):
@@ -273,7 +274,7 @@ class VideoJob:
     def _refine(writer: Any, gray: Sequence[np.ndarray], colour: Sequence[np.ndarray],
                 settings: RefineSettings, checkpoints: Path, report: Reporter,
                 cancelled: CancelCheck | None) -> RefineReport:
-        from colorize_app.shot_checkpoints import shot_checkpoints
+        from colorize_app.io.shot_checkpoints import shot_checkpoints
         from deep_video_prior.pipeline import refine_video
 
         checkpoints.mkdir(parents=True, exist_ok=True)
@@ -294,7 +295,7 @@ def colorize_into_folder(colorizer: FrameColorizer, source: Sequence[np.ndarray]
                          temperature: float, frames: FrameFolder, missing: list[int],
                          report: Reporter) -> None:
     """Colour the frames ``missing`` of ``source`` into ``frames``, each written when done."""
-    from colorize_app import media
+    from colorize_app.io import media
 
     frames.folder.mkdir(parents=True, exist_ok=True)
     first_done = 0.0

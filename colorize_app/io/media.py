@@ -19,18 +19,14 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from algorithms.errors import BadInputError
-from colorize_app.media_files import (  # noqa: F401 - part of the media module's interface
+from colorize_app.io.safe_files import (
     PathLike,
-    atomic_output,
     atomic_write_bytes,
-    available_memory,
     check_input_file,
-    check_memory,
-    check_not_input,
-    open_temporary,
     read_input_bytes,
 )
-from colorize_app.media_tiff import is_tiff, read_tiff, tiff_size
+from colorize_app.io.tiff import is_tiff, read_tiff, tiff_size
+from colorize_app.runtime.system import check_memory
 
 #: Largest image (width x height) read; larger ones are refused from the header, before decoding.
 MAX_PIXELS = 250_000_000
@@ -467,23 +463,3 @@ def write_regions(path: PathLike, pairs: Iterable, *, inputs: Iterable[PathLike]
     from algorithms.regions import regions_to_json
 
     atomic_write_bytes(path, regions_to_json(list(pairs)).encode("utf-8"), inputs=inputs)
-
-
-# --------------------------------------------------------------------------------------------
-# Video (frames streamed through ffmpeg) lives in media_video_in / media_video_out; its names
-# are looked up here on first use, so that reading an image never imports the video code.
-
-_VIDEO_NAMES = {
-    "FrameSource": "media_video_in", "VideoInfo": "media_video_in",
-    "open_frames": "media_video_in", "probe_video": "media_video_in",
-    "is_video_path": "media_video_in", "VIDEO_EXTENSIONS": "media_video_in",
-    "FOLDER_FPS": "media_video_in", "FrameWriter": "media_video_out",
-}
-
-
-def __getattr__(name: str):
-    if name in _VIDEO_NAMES:
-        import importlib
-
-        return getattr(importlib.import_module(f"colorize_app.{_VIDEO_NAMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """`colorize batch video`: shots are the unit of work.
 
-A video goes through three kinds of Dask task (:mod:`colorize_app.batch_tasks`): its shots
+A video goes through three kinds of Dask task (:mod:`colorize_app.batch.worker_tasks`): its shots
 are found (``find_shots``), each shot is colorized and refined on its own
 (``colorize_video_shot``, into ``OUT_DIR/.colorize-parts/<output>/shot-NNNN/``), and once all
 its shots are done the file is assembled (``assemble_video``) and its parts removed. The
@@ -16,9 +16,9 @@ import os
 import time
 from collections.abc import Sequence
 
-from colorize_app import batch_job
-from colorize_app.batch_job import BatchItem, BatchSummary, Cluster
-from colorize_app.media_batch import Manifest
+from colorize_app.batch import runner
+from colorize_app.batch.runner import BatchItem, BatchSummary, Cluster
+from colorize_app.io.batch_files import Manifest
 
 #: Folder of OUT_DIR that holds the shots of videos not assembled yet.
 PARTS_FOLDER = ".colorize-parts"
@@ -41,19 +41,19 @@ def _done(manifest: Manifest, output: str, key: str, item: BatchItem) -> dict | 
 def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: dict, key: str,
                manifest: Manifest, out_dir: str, *, run: str,
                label: str = "videos") -> BatchSummary:
-    """Colorize the videos ``items`` (those :func:`batch_job.to_do` left), shot by shot.
+    """Colorize the videos ``items`` (those :func:`runner.to_do` left), shot by shot.
 
     Returns one summary per video: done when assembled, failed (with the first reason) when
     any of its stages failed; each failure is also recorded under the video's output.
     """
-    from colorize_app import batch_tasks
+    from colorize_app.batch import worker_tasks
 
     summary = BatchSummary(total=len(items))
     started = time.perf_counter()
 
     def stage(task, stage_items: list, what: str) -> None:
         if stage_items:
-            batch_job.run_items(cluster, task, stage_items, settings, key, manifest, out_dir,
+            runner.run_items(cluster, task, stage_items, settings, key, manifest, out_dir,
                                 run=run, label=what)
 
     # 1. The shots of each video (a rerun reads them from the manifest).
@@ -61,7 +61,7 @@ def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: dict, key
         found = _done(manifest, os.path.join(parts_of(item.output), "shots"), key, item)
         return found if found is not None and "shots" in found else None  # checked on read
 
-    stage(batch_tasks.find_shots, [
+    stage(worker_tasks.find_shots, [
         BatchItem(item.source, os.path.join(parts_of(item.output), "shots"), item.fingerprint)
         for item in items if shots_record(item) is None], f"{label}: finding shots")
 
@@ -74,7 +74,7 @@ def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: dict, key
                              {"shot": shot})
             if not manifest.is_done(part.output, key, part.fingerprint):
                 shot_items.append(part)
-    stage(batch_tasks.colorize_video_shot, shot_items, "shots")
+    stage(worker_tasks.colorize_video_shot, shot_items, "shots")
 
     # 3. Each video whose shots are all done: its file, then its parts go.
     to_assemble = []
@@ -89,7 +89,7 @@ def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: dict, key
             manifest.append({"output": item.output, "input": item.source, "run": run,
                              "fingerprint": item.fingerprint, "settings": key,
                              "status": "failed", "error": reason})
-    stage(batch_tasks.assemble_video, to_assemble, label)
+    stage(worker_tasks.assemble_video, to_assemble, label)
 
     for item in items:
         record = manifest.records.get(item.output, {})
@@ -123,7 +123,7 @@ def _failure(manifest: Manifest, item: BatchItem, found: dict | None) -> str | N
 def _remove_parts(out_dir: str, item: BatchItem, shots: int) -> None:
     """Remove an assembled video's shot folders: the frames the job wrote, and the folders
     left empty; anything else (a file the user put there) stays, and no link is followed."""
-    from colorize_app.media_batch_paths import remove_empty_folder, remove_frame_folder
+    from colorize_app.io.batch_paths import remove_empty_folder, remove_frame_folder
 
     for index in range(shots):
         remove_frame_folder(os.path.join(out_dir, _shot_output(item, index)))
@@ -135,7 +135,7 @@ def _remove_parts(out_dir: str, item: BatchItem, shots: int) -> None:
 
 def _remove_empty_folders(folder: str) -> None:
     """Remove ``folder`` and the folders below it that hold no file (never through a link)."""
-    from colorize_app.media_batch_paths import remove_empty_folder
+    from colorize_app.io.batch_paths import remove_empty_folder
 
     if os.path.islink(folder) or not os.path.isdir(folder):
         return

@@ -2,7 +2,7 @@
 Pillow turned all black by clipping to 8 bits, and the RGB, 64- and 16-bit float files it
 cannot open), read with tifffile and scaled to [0, 1] by their range.
 
-Part of the media module (:func:`colorize_app.media.read_image` calls :func:`read_tiff`).
+Part of the media module (:func:`colorize_app.io.media.read_image` calls :func:`read_tiff`).
 The size and the memory are checked from the TIFF's header before its pixels are read.
 """
 
@@ -50,7 +50,7 @@ def read_tiff(path: str, max_pixels: int, decode_bytes_per_pixel: int
     """
     import tifffile
 
-    from colorize_app.media_files import check_memory
+    from colorize_app.runtime.system import check_memory
 
     try:
         with tifffile.TiffFile(path) as tiff:

@@ -1,8 +1,8 @@
 """Finished shots of a video refinement kept on disk, so that an interrupted run resumes.
 
-:class:`ShotCheckpoints` is the file storage that ``deep_video_prior.refine_video`` is
+:class:`ShotCheckpoints` is the file storage that ``deep_video_prior.pipeline.refine_video`` is
 given (the engine itself does no file I/O): one ``<name>.npz`` per finished shot in a
-folder, written atomically by :func:`colorize_app.media_files.atomic_output`.
+folder, written atomically by :func:`colorize_app.io.safe_files.atomic_output`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from algorithms.errors import BadInputError
-from colorize_app import media_files
+from colorize_app.io import safe_files
 
 
 class ShotCheckpoints:
@@ -34,7 +34,7 @@ class ShotCheckpoints:
         """The saved (chroma, gain) of shot ``name``, or None if absent or stale."""
         path = self._path(name)
         try:
-            media_files.check_input_file(path, "a shot checkpoint")
+            safe_files.check_input_file(path, "a shot checkpoint")
             with np.load(path) as saved:
                 if str(saved["key"]) != key:
                     return None
@@ -45,8 +45,8 @@ class ShotCheckpoints:
     def save(self, name: str, key: str, chroma: np.ndarray, gain: float) -> None:
         """Keep a finished shot (the file appears complete or not at all)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with media_files.atomic_output(self._path(name)) as temporary:
-            with media_files.open_temporary(temporary) as file:
+        with safe_files.atomic_output(self._path(name)) as temporary:
+            with safe_files.open_temporary(temporary) as file:
                 np.savez(file, key=np.array(key), chroma=chroma, gain=np.array(gain))
 
 
