@@ -2,7 +2,7 @@
 
 Each module defines ``register(subparsers)``, which adds its parser and sets
 ``func`` to a ``run(args) -> int`` function. Modules import heavy libraries
-(TensorFlow, Qt, scikit-learn) inside ``run`` only, so that building the parser
+(TensorFlow, Qt, Dask) inside ``run`` only, so that building the parser
 stays fast and `colorize levin` never imports TensorFlow.
 """
 
