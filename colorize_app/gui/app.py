@@ -16,6 +16,7 @@ from algorithms.errors import ColorizeError
 from colorize_app import __version__
 from colorize_app.gui import autosave, preload, resource_path, window_tools
 from colorize_app.gui.main_menu import MainMenu
+from colorize_app.gui.qt_objects import present
 from colorize_app.runtime.tf_startup import configure_tensorflow
 
 APPLICATION_NAME = "Colorize Studio"
@@ -46,8 +47,8 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     # The windows draw without OpenGL. Loading the GL driver (Mesa links its own LLVM) into
     # the process that imports TensorFlow (with another LLVM) crashes it under X11.
     os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
-    QApplication.setAttribute(Qt.AA_EnableHighDpiScaling, True)
-    QApplication.setAttribute(Qt.AA_UseHighDpiPixmaps, True)
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_EnableHighDpiScaling, True)
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_UseHighDpiPixmaps, True)
     app = QApplication(list(sys.argv if argv is None else argv))
     app.setApplicationName(APPLICATION_NAME)
     app.setOrganizationName(ORGANISATION_NAME)
@@ -72,11 +73,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.excepthook = show_uncaught_error
     window_tools.set_main_menu_factory(MainMenu)
     menu = window_tools.show_main_menu()
+    assert isinstance(menu, MainMenu)  # made by the factory set just above
     paths = [arg for arg in (sys.argv if argv is None else argv)[1:] if not arg.startswith("-")]
     QTimer.singleShot(0, lambda: open_paths(menu, paths))
+
+    def offer_restore() -> None:  # a timer slot returns nothing; the windows are not needed
+        autosave.offer_restore(menu)
+
     # Once the menu is on screen: offer the work of sessions that crashed or were killed,
     # and start loading the automatic colorization model for a fast first answer.
-    QTimer.singleShot(0, lambda: autosave.offer_restore(menu))
+    QTimer.singleShot(0, offer_restore)
     QTimer.singleShot(0, lambda: start_preload(menu))
     code = app.exec_()
     loader = preload.preloader()
@@ -126,7 +132,7 @@ def start_preload(menu: MainMenu) -> None:
     loader = preload.start()
     if loader is None:
         return
-    bar = menu.statusBar()
+    bar = present(menu.statusBar())
     loader.progress.connect(lambda fraction, message: bar.showMessage(
         f"Automatic colorization model: {message} ({fraction:.0%})"))
     loader.finished.connect(lambda error: bar.showMessage(

@@ -50,6 +50,7 @@ from colorize_app.gui.project_actions import (  # the filters are used by the wi
     PROJECT_FILTER,  # noqa: F401
     ProjectActions,
 )
+from colorize_app.gui.qt_objects import present
 from colorize_app.io.media import IMAGE_EXTENSIONS
 from colorize_app.io.project import EXTENSION, Project
 
@@ -110,13 +111,14 @@ class MethodWindow(ProjectActions, QMainWindow):
             if self.project_method else None
         if self.autosaver is not None:
             self.autosaver.failed.connect(
-                lambda reason: self.statusBar().showMessage(f"Autosave failed: {reason}", 8000))
+                lambda reason: present(self.statusBar()).showMessage(
+                    f"Autosave failed: {reason}", 8000))
         self.setWindowTitle(f"{title}[*]")  # the marker shows only when modified
         self.setAcceptDrops(True)
         self.jobs = JobRunner(self)
         self.size_label = QLabel("")
         self.cursor_label = QLabel("")
-        bar = self.statusBar()
+        bar = present(self.statusBar())
         bar.addPermanentWidget(self.size_label)
         bar.addPermanentWidget(self.cursor_label)
         bar.addPermanentWidget(self.jobs.progress_bar)
@@ -126,10 +128,11 @@ class MethodWindow(ProjectActions, QMainWindow):
         self.toolbar = QToolBar("Tools")
         self.toolbar.setObjectName("tools")
         self.addToolBar(self.toolbar)
-        self.file_menu = self.menuBar().addMenu("&File")
-        self.edit_menu = self.menuBar().addMenu("&Edit")
-        self.view_menu = self.menuBar().addMenu("&View")
-        window_menu = self.menuBar().addMenu("&Window")
+        menu_bar = present(self.menuBar())
+        self.file_menu = present(menu_bar.addMenu("&File"))
+        self.edit_menu = present(menu_bar.addMenu("&Edit"))
+        self.view_menu = present(menu_bar.addMenu("&View"))
+        window_menu = present(menu_bar.addMenu("&Window"))
         # Close and Quit stay last in the File menu: entries added later go above them.
         self._file_tail = self.file_menu.addSeparator()
         self.close_action = self.add_action("Close", self.close, "Ctrl+W", toolbar=False,
@@ -141,7 +144,7 @@ class MethodWindow(ProjectActions, QMainWindow):
         self.main_menu_action = self.add_action(
             "Main menu", window_tools.show_main_menu, "Ctrl+M", window_menu, toolbar=False,
             tip="Show the main menu, to open another method's window (Ctrl+M)")
-        self.help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = present(menu_bar.addMenu("&Help"))
         self.help_action = self.add_action(
             "How to use this window", self.show_help, QKeySequence.HelpContents,
             self.help_menu, toolbar=False, tip="A few lines on this window's steps (F1)")
@@ -163,7 +166,7 @@ class MethodWindow(ProjectActions, QMainWindow):
     def add_action(
         self,
         text: str,
-        slot: Callable[[], None],
+        slot: Callable[[], object],
         shortcut: object | None = None,
         menu=None,
         toolbar: bool = True,
@@ -176,7 +179,11 @@ class MethodWindow(ProjectActions, QMainWindow):
         if tip:
             action.setToolTip(tip)
             action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
+
+        def run_slot(_checked: bool = False) -> None:  # the slot's result is not Qt's business
+            slot()
+
+        action.triggered.connect(run_slot)
         if menu is not None:
             self.add_to_menu(menu, action)
         if toolbar:

@@ -113,7 +113,7 @@ class MainMenu(QMainWindow):
         for entry in ENTRIES:
             button = QCommandLinkButton(entry.title, entry.description)
             button.setObjectName(f"entry_{entry.key}")
-            button.clicked.connect(lambda _checked=False, key=entry.key: self.open_entry(key))
+            button.clicked.connect(self._opener(entry.key))
             layout.addWidget(button)
             self.buttons[entry.key] = button
         layout.addStretch(1)
@@ -121,6 +121,14 @@ class MainMenu(QMainWindow):
         central.setLayout(layout)
         self.setCentralWidget(central)
         self.setMinimumWidth(620)
+
+    def _opener(self, key: str) -> Callable[[bool], None]:
+        """The slot of entry ``key``'s button: opens its window (kept by ``open_entry``)."""
+
+        def open_window(_checked: bool = False) -> None:
+            self.open_entry(key)
+
+        return open_window
 
     def open_entry(self, key: str) -> QWidget | None:
         """Open the window of entry ``key``, or say that it comes later; returns the window."""
@@ -136,7 +144,7 @@ class MainMenu(QMainWindow):
         except ColorizeError as error:  # e.g. a missing model file: say so, keep the menu
             QMessageBox.warning(self, entry.title, str(error))
             return None
-        window.setAttribute(Qt.WA_DeleteOnClose)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         # Keep a reference: a top-level window without one would be garbage-collected.
         self._open_windows.append(window)
         window.destroyed.connect(lambda _=None, closed=window: self._open_windows.remove(closed))

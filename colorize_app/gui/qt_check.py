@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 #: Libraries whose Debian/Ubuntu package name does not follow from the file name.
 PACKAGE_OF = {
@@ -73,7 +73,7 @@ def run_ldd(path: str) -> str:
 
 
 def problem(plugin: str | None = None, ldd: Callable[[str], str] = run_ldd,
-            environment: dict | None = None) -> str:
+            environment: Mapping[str, str] | None = None) -> str:
     """What keeps Qt's xcb plugin from loading, as a message for the terminal; "" when
     nothing does (or when another platform plugin was asked for, or not on Linux)."""
     environment = os.environ if environment is None else environment

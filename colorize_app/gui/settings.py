@@ -24,10 +24,10 @@ SETTINGS_FILE: str | None = None
 def open_settings() -> QSettings:
     """The application's QSettings."""
     if SETTINGS_FILE is not None:
-        return QSettings(SETTINGS_FILE, QSettings.IniFormat)
+        return QSettings(SETTINGS_FILE, QSettings.Format.IniFormat)
     path = paths.settings_file()
     fresh = not path.exists()
-    settings = QSettings(str(path), QSettings.IniFormat)
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
     if fresh:
         _copy_legacy_settings(settings)
     return settings

@@ -182,7 +182,7 @@ def show_main_menu(near: QWidget | None = None) -> QWidget | None:
     near = near if near is not None else QApplication.activeWindow()
     if near is menu:
         near = None
-    if not menu.testAttribute(Qt.WA_Resized):
+    if not menu.testAttribute(Qt.WidgetAttribute.WA_Resized):
         menu.adjustSize()  # never shown: its size is not known yet
     area = available_geometry(near if near is not None else menu)
     if not menu.isVisible() or not fits(QRect(menu.pos(), menu.size()), area):
