@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from algorithms.errors import BadInputError
+from algorithms.tf_session import open_session
 
 tf1 = tf.compat.v1
 
@@ -140,9 +141,7 @@ class DvpNetwork:
         # Built on first use (a gradient graph costs about a second): one Adam per loss,
         # as the authors, so switching losses does not share moments.
         self._train_ops: dict[str, tf.Operation] = {}
-        config = tf1.ConfigProto(intra_op_parallelism_threads=threads,
-                                 inter_op_parallelism_threads=threads)
-        self.session = tf1.Session(graph=self.graph, config=config)
+        self.session = open_session(tf, self.graph, threads)
         self.session.run(init)
         #: Training steps run (tests count these).
         self.steps = 0

@@ -32,6 +32,7 @@ from algorithms.cnn.efficientnet import (
 from algorithms.cnn.train import FeatureBatch, quarter_ab
 from algorithms.errors import BadInputError, CancelledError
 from algorithms.progress import CancelCheck, ProgressCallback
+from algorithms.tf_session import open_session
 
 #: Crops encoded per network run.
 ENCODE_BATCH = 16
@@ -77,9 +78,7 @@ class FeatureEncoder:
             variables = {v.op.name: v for v in tf1.global_variables()}
             feeds = {name: tf1.placeholder(tf.float32, shape) for name, shape in shapes.items()}
             assign = [variables[name].assign(feeds[name]) for name in shapes]
-        config = tf1.ConfigProto(intra_op_parallelism_threads=threads,
-                                 inter_op_parallelism_threads=threads)
-        self.session = tf1.Session(graph=self.graph, config=config)
+        self.session = open_session(tf, self.graph, threads)
         self.session.run(assign, {feeds[n]: np.asarray(weights[n], np.float32) for n in shapes})
 
     def strides(self) -> list[int]:

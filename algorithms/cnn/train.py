@@ -30,6 +30,7 @@ from algorithms.cnn.fpn_head import EncoderHeadArchitecture, head_weights
 from algorithms.cnn.model_file import network_variable_shapes
 from algorithms.errors import BadInputError, CancelledError
 from algorithms.progress import CancelCheck, ProgressCallback
+from algorithms.tf_session import open_session
 
 #: Soft encoding (paper): the 5 nearest bins, Gaussian kernel of sigma 5 ab units.
 NEIGHBOURS = 5
@@ -285,9 +286,7 @@ class Trainer:
                 assigns.append(tf1.assign(variable, feed))
             self._assign_ops = dict(zip(self._all, assigns))
             init = tf1.global_variables_initializer()
-        config = tf1.ConfigProto(intra_op_parallelism_threads=threads,
-                                 inter_op_parallelism_threads=threads)
-        self.session = tf1.Session(graph=self.graph, config=config)
+        self.session = open_session(tf, self.graph, threads)
         self.session.run(init)
         self.set_weights(he_weights(arch, seed))
         if encoder_weights is not None:
