@@ -196,7 +196,7 @@ def main() -> int:
     autosave.AUTOSAVE_FOLDER = "autosave"
 
     def no_session_offered() -> None:
-        raise ColorizeError(f"{len(autosave.orphaned_sessions())} sessions offered")
+        raise ColorizeError(f"{len(autosave.orphaned_autosaves())} sessions offered")
 
     row("H6", "a FIFO in the autosave folder at start-up", "non-regular files skipped",
         no_session_offered)
@@ -401,7 +401,7 @@ def _pid_reused() -> None:
     project.save_project(f"reuse/{os.getpid()}-{start - 1}-aa.colorize",
                          project.Project("transfer"))
     autosave.AUTOSAVE_FOLDER = "reuse"
-    raise ColorizeError(f"offered: {[Path(s.path).name for s in autosave.orphaned_sessions()]}")
+    raise ColorizeError(f"offered: {[Path(s.path).name for s in autosave.orphaned_autosaves()]}")
 
 
 def _fifo(name: str) -> str:

@@ -360,7 +360,7 @@ def cases(row, cli) -> None:
         saved = autosave.AUTOSAVE_FOLDER
         autosave.AUTOSAVE_FOLDER = "autosave_file"
         try:
-            offered = len(autosave.orphaned_sessions())
+            offered = len(autosave.orphaned_autosaves())
             autosave.autosave_folder()
         except ColorizeError as error:
             raise ColorizeError(f"{offered} sessions offered; saving says: {error}") from None

@@ -293,7 +293,7 @@ def test_an_autosave_whose_pid_now_belongs_to_another_process_is_offered(tmp_pat
     project.save_project(tmp_path / f"{os.getpid()}-{start}-bb.colorize",  # this process
                          project.Project("scribble"))
     os.mkfifo(tmp_path / "999999999-0-cc.colorize")  # H6: would block the start-up
-    sessions = autosave.orphaned_sessions()
+    sessions = autosave.orphaned_autosaves()
     assert [(Path(s.path).name, s.method) for s in sessions] == [
         (f"{os.getpid()}-{start - 1}-aa.colorize", "transfer")]
 

@@ -252,7 +252,7 @@ def test_an_autosave_folder_occupied_by_a_file_offers_nothing_and_says_why(tmp_p
 
     (tmp_path / "autosave").write_text("a file where the folder should be")
     monkeypatch.setattr(autosave, "AUTOSAVE_FOLDER", str(tmp_path / "autosave"))
-    assert autosave.orphaned_sessions() == []  # was FileExistsError: a traceback dialog
+    assert autosave.orphaned_autosaves() == []  # was FileExistsError: a traceback dialog
     with pytest.raises(BadInputError, match=r"^cannot use the autosave folder .*autosave: a "
                                             r"file has its name$"):
         autosave.autosave_folder()

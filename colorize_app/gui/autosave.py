@@ -58,7 +58,7 @@ def process_alive(pid: int, start_time: int | None = None) -> bool:
     return system.process_alive(pid, start_time)
 
 
-def session_owner(path: str) -> tuple[int, int | None] | None:
+def autosave_owner(path: str) -> tuple[int, int | None] | None:
     """(pid, start time or None) from an autosave file's name, None when not one of ours."""
     parts = os.path.basename(path).split("-")
     if not parts[0].isdigit() or len(parts) not in (2, 3):
@@ -68,7 +68,7 @@ def session_owner(path: str) -> tuple[int, int | None] | None:
 
 
 @dataclass(frozen=True)
-class Session:
+class OrphanedAutosave:
     """An autosave left by a process that is no longer running."""
 
     path: str
@@ -89,18 +89,18 @@ METHOD_NAMES = {"scribble": "scribble colorization", "transfer": "colour transfe
                 "cnn": "automatic colorization", "video": "video colorization"}
 
 
-def orphaned_sessions() -> list[Session]:
+def orphaned_autosaves() -> list[OrphanedAutosave]:
     """Autosaves whose process is gone (crashed or killed), oldest first.
 
     Unreadable leftovers (a file cut short by the crash itself) are skipped and kept.
     """
-    sessions = []
+    found = []
     try:
         folder = autosave_folder()
     except ColorizeError:  # no folder, no autosave to offer (saving says why)
         return []
     for path in glob.glob(os.path.join(glob.escape(folder), "*.colorize")):
-        owner = session_owner(path)
+        owner = autosave_owner(path)
         if owner is None or process_alive(*owner):
             continue
         try:
@@ -110,8 +110,8 @@ def orphaned_sessions() -> list[Session]:
             saved_at = os.path.getmtime(path)
         except (ColorizeError, OSError):
             continue
-        sessions.append(Session(path, method, tuple(images), saved_at))
-    return sorted(sessions, key=lambda session: session.saved_at)
+        found.append(OrphanedAutosave(path, method, tuple(images), saved_at))
+    return sorted(found, key=lambda autosave: autosave.saved_at)
 
 
 class Autosaver(QObject):
@@ -232,10 +232,10 @@ class Autosaver(QObject):
                 os.remove(self._path)
 
 
-def ask_restore(parent: QWidget | None, session: Session) -> str:
+def ask_restore(parent: QWidget | None, orphan: OrphanedAutosave) -> str:
     """Ask what to do with a crashed session: "restore", "discard" or "later"."""
     box = QMessageBox(QMessageBox.Question, "Restore unsaved work",
-                      f"Colorize Studio closed without saving your {session.describe()}.\n"
+                      f"Colorize Studio closed without saving your {orphan.describe()}.\n"
                       "Restore it?", QMessageBox.NoButton, parent)
     restore = box.addButton("Restore", QMessageBox.AcceptRole)
     discard = box.addButton("Discard", QMessageBox.DestructiveRole)
@@ -246,7 +246,7 @@ def ask_restore(parent: QWidget | None, session: Session) -> str:
     return "restore" if clicked is restore else "discard" if clicked is discard else "later"
 
 
-def offer_restore(menu, ask: Callable[[QWidget | None, Session], str] | None = None
+def offer_restore(menu, ask: Callable[[QWidget | None, OrphanedAutosave], str] | None = None
                   ) -> list[QWidget]:
     """At start-up: offer each crashed session; restored ones open in their windows.
 
@@ -255,15 +255,15 @@ def offer_restore(menu, ask: Callable[[QWidget | None, Session], str] | None = N
     """
     ask = ask or ask_restore
     restored = []
-    for session in orphaned_sessions():
-        answer = ask(menu, session)
+    for orphan in orphaned_autosaves():
+        answer = ask(menu, orphan)
         if answer == "discard":
             with contextlib.suppress(FileNotFoundError):
-                os.remove(session.path)
+                os.remove(orphan.path)
         if answer != "restore":
             continue
-        window = menu.open_entry(session.method)  # menu keys are the project methods
+        window = menu.open_entry(orphan.method)  # menu keys are the project methods
         if window is not None and hasattr(window, "restore_autosave") \
-                and window.restore_autosave(session.path):
+                and window.restore_autosave(orphan.path):
             restored.append(window)
     return restored

@@ -284,7 +284,7 @@ def test_after_a_crash_the_next_start_restores_the_strokes(qtbot, photo_file, tm
         ([(50.0, 5.0), (49.5, 30.0)], (0.2, 0.2, 0.8), 6.0, "keep")]
     assert window.modified and window.undo_stack.count() == 2
     # The window took the session over: nothing is offered twice; closing cleans up.
-    assert autosave.orphaned_sessions() == []
+    assert autosave.orphaned_autosaves() == []
     window.close()
     assert autosaves(tmp_path) == []
 
@@ -293,7 +293,7 @@ def test_a_crashed_session_can_be_discarded_or_kept_for_later(tmp_path):
     folder = tmp_path / "autosave"
     folder.mkdir()
     project.save_project(folder / "999999999-abc.colorize", project.Project("transfer"))
-    sessions = autosave.orphaned_sessions()
+    sessions = autosave.orphaned_autosaves()
     assert [s.method for s in sessions] == ["transfer"]
 
     class Menu:
@@ -301,9 +301,9 @@ def test_a_crashed_session_can_be_discarded_or_kept_for_later(tmp_path):
             raise AssertionError("nothing to open")
 
     assert autosave.offer_restore(Menu(), ask=lambda parent, found: "later") == []
-    assert len(autosave.orphaned_sessions()) == 1
+    assert len(autosave.orphaned_autosaves()) == 1
     assert autosave.offer_restore(Menu(), ask=lambda parent, found: "discard") == []
-    assert autosave.orphaned_sessions() == [] and autosaves(tmp_path) == []
+    assert autosave.orphaned_autosaves() == [] and autosaves(tmp_path) == []
 
 
 def test_an_embedded_photo_opens_after_the_original_is_deleted(qtbot, photo_file, tmp_path,

@@ -155,7 +155,7 @@ def test_cnn_autosave_is_restored_after_a_crash(qtbot, tmp_path, model_file, err
     assert len(restored) == 1 and errors == []
     qtbot.addWidget(restored[0])
     assert_same_cnn_state(restored[0], window, model_file)
-    assert restored[0].modified and autosave.orphaned_sessions() == []
+    assert restored[0].modified and autosave.orphaned_autosaves() == []
     adopted = Path(restored[0].autosaver.path)
     restored[0].close()
     assert not adopted.exists()
