@@ -95,15 +95,16 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from algorithms.cnn.model_file import load_model, model_files
+    from algorithms.cnn.model_file import model_files
     from colorize_app.io.model_registry import resolve_model
     from colorize_app.io.model_writer import save_model
     from colorize_app.io.safe_files import check_not_input
+    from colorize_app.sessions.cnn import ModelChoice, load_model
 
     source = resolve_model(args.source)
     inputs = model_files(source, args.bins)  # a checkpoint's .index, .data and bins too
     check_not_input(args.output, inputs)
-    model = load_model(source, bins_path=args.bins)
+    model = load_model(ModelChoice(str(source), args.bins))
     save_model(args.output, model, inputs=inputs, converted_from=source.name)
     print(f"wrote {args.output} ({model.describe()})")
     return 0
@@ -113,12 +114,12 @@ def run_set_decoding(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from algorithms.cnn.decode import Decoding
-    from algorithms.cnn.model_file import load_model
     from colorize_app.io.model_writer import save_model
     from colorize_app.io.safe_files import check_not_input
+    from colorize_app.sessions.cnn import ModelChoice, load_model
 
     check_not_input(args.output, [args.source])
-    model = load_model(args.source)
+    model = load_model(ModelChoice(args.source))  # shared weights: changed on a copy below
     metadata = dict(model.metadata)
     decoding = Decoding.from_metadata(metadata)  # the file's own, else the default
     changes = {field: getattr(args, field) for field in
@@ -131,7 +132,7 @@ def run_set_decoding(args: argparse.Namespace) -> int:
     metadata["decoding"] = decoding.to_metadata()
     if args.flip is not None:
         metadata["test_time_flip"] = bool(args.flip)
-    model.metadata = metadata
+    model = replace(model, metadata=metadata)
     extra = {} if training is None else {"training": training}
     save_model(args.output, model, inputs=[args.source], **extra)
     flip = bool(metadata.get("test_time_flip", False))

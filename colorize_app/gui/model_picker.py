@@ -128,9 +128,9 @@ def select_recorded(picker: ModelPicker, model: object) -> bool:
 def build_colorizer(choice: ModelChoice):
     """Load ``choice`` and build its Colorizer with a session's default settings (256 x 256
     input, the model's own decoding). Slow: run it in the job runner."""
-    from colorize_app.sessions.cnn import CnnSession
+    from colorize_app.sessions.cnn import load_colorizer
 
-    return CnnSession(model=choice).load_colorizer()
+    return load_colorizer(choice)
 
 
 def obtain_colorizer(choice: ModelChoice, progress=None, cancelled=None):

@@ -34,12 +34,12 @@ def build_default(progress: Callable[[float, str], None]) -> tuple[str, object]:
 
     import_tensorflow()  # the slow part: seconds, once per process
 
-    from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.sessions.cnn import ModelChoice, load_colorizer, load_model
 
     progress(0.6, "reading the weights")
-    colorizer = Colorizer(load_model(path))
+    model = load_model(ModelChoice(path))  # kept: a later colorizer of it reads no file
     progress(0.8, "building the network")
+    colorizer = load_colorizer(model)  # the model's own decoding, 256 x 256 input
     colorizer.colorize(np.full((64, 64), 0.5, np.float32))  # the first run sets up the graph
     progress(1.0, "ready")
     return path, colorizer

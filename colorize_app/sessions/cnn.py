@@ -9,12 +9,18 @@ colorized again.
 
 ``colorize cnn`` and the automatic window both hold a :class:`CnnSession`; the window binds
 its photo list, model picker and vividness slider to it.
+
+Every front loads models and builds colorizers here (:func:`load_colorizer`,
+:func:`load_model`, :func:`decoding_for`), with one temperature rule: None is the model's
+own decoding (its file's recommended ``decoding`` entry, else the calibrated default), a
+given T overrides its temperature; :func:`check_temperature` is the one range check.
 """
 
 from __future__ import annotations
 
 import numbers
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
@@ -32,7 +38,8 @@ if TYPE_CHECKING:
     from algorithms.cnn.colorizer import Colorizer, Prediction
     from algorithms.cnn.model_file import ModelWeights
 
-#: How predictions become colour: the model's calibrated decoding or the paper's plain one.
+#: How predictions become colour: "calibrated", the model's own decoding (its file's
+#: recommended one, else the calibrated default), or "paper", the paper's plain one.
 DECODINGS = ("calibrated", "paper")
 #: Side of the square the network sees by default (pixels); None runs at the photo's size.
 DEFAULT_INPUT_SIZE = 256
@@ -80,6 +87,121 @@ class ModelChoice:
         label = record.get("label")
         return ModelChoice(record["path"], bins if isinstance(bins, str) else None,
                            label if isinstance(label, str) else "")
+
+
+_CACHE_LOCK = threading.Lock()
+#: The last model read in this process: (file identity, weights).
+_CACHED: tuple[tuple, ModelWeights] | None = None
+
+
+def resolve_choice(source: ModelChoice | str | os.PathLike[str] | None) -> ModelChoice:
+    """The model file that ``source`` names: a choice as it is, a registry name or a file
+    path resolved (:func:`colorize_app.io.model_registry.resolve_model`), None: the
+    default model. Raises ModelNotFoundError (one line) when there is none."""
+    if isinstance(source, ModelChoice):
+        return source
+    from colorize_app.io.model_registry import resolve_model
+
+    return ModelChoice(str(resolve_model(None if source is None else os.fspath(source))))
+
+
+def _file_identity(choice: ModelChoice) -> tuple | None:
+    """(path, size, modification time) of every file the model is read from; None when one
+    cannot be read (the loader then says why)."""
+    from algorithms.cnn.model_file import model_files
+
+    try:
+        files = model_files(choice.path, choice.bins_path)
+        return tuple((os.path.abspath(name), status.st_size, status.st_mtime_ns)
+                     for name in files for status in [os.stat(name)])
+    except (OSError, ValueError):
+        return None
+
+
+def load_model(source: ModelChoice | str | os.PathLike[str] | None) -> ModelWeights:
+    """The model's weights, validated; read once per process while its files are unchanged.
+
+    The last model read is kept (keyed by its files' paths, sizes and modification times),
+    so the app's preloaded model, a window's later colorizer and a batch worker's tasks
+    share one read. The weights are shared: treat them as read-only. Raises BadInputError
+    (one line) for a missing or malformed file.
+    """
+    global _CACHED
+    from algorithms.cnn.model_file import load_model as read_model_file
+
+    choice = resolve_choice(source)
+    with _CACHE_LOCK:  # a second thread asking for the same model waits for this read
+        identity = _file_identity(choice)
+        if identity is not None and _CACHED is not None and _CACHED[0] == identity:
+            return _CACHED[1]
+        model = read_model_file(choice.path, bins_path=choice.bins_path)
+        if identity is not None:
+            _CACHED = (identity, model)
+        return model
+
+
+def forget_models() -> None:
+    """Drop the kept model (its memory goes once no colorizer holds it)."""
+    global _CACHED
+    with _CACHE_LOCK:
+        _CACHED = None
+
+
+def check_decoding(decoding: str) -> str:
+    """``decoding`` when it is one of :data:`DECODINGS`, else BadInputError."""
+    if decoding not in DECODINGS:
+        raise BadInputError(f"decoding must be one of {', '.join(DECODINGS)}, "
+                            f"got {decoding}")
+    return decoding
+
+
+def check_input_size(size: object) -> int | None:
+    """The network's input side (a multiple of 8, at least 8) or None (the photo's size)."""
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int)
+                             or size < 8 or size % 8):
+        raise BadInputError(f"network input size must be a multiple of 8, got {size}")
+    return size
+
+
+def decoding_for(model: ModelWeights, *, temperature: float | None = None,
+                 decoding: str = "calibrated") -> decode.Decoding:
+    """How ``model``'s predictions become colour: ``decoding`` (one of :data:`DECODINGS`)
+    at ``temperature`` (None: the decoding's own; for "calibrated", the model's tuned
+    value)."""
+    if check_decoding(decoding) == "paper":
+        chosen = decode.Decoding.paper()
+    else:
+        chosen = decode.Decoding.from_metadata(model.metadata)
+    if temperature is not None:
+        chosen = chosen.at_temperature(check_temperature(temperature))
+    return chosen
+
+
+def load_colorizer(source: ModelChoice | str | os.PathLike[str] | ModelWeights | None, *,
+                   temperature: float | None = None,
+                   decoding: str = "calibrated", input_size: int | None = DEFAULT_INPUT_SIZE,
+                   threads: int = 0) -> Colorizer:
+    """A Colorizer for the model ``source`` names (see :func:`load_model`; loaded weights
+    are used as they are) with :func:`decoding_for`'s decoding.
+
+    ``input_size`` is the side of the square the network sees (None: the photo's size);
+    ``threads`` caps TensorFlow's threads (0: its default). Imports TensorFlow the lighter
+    way first. Slow (seconds: it builds the network); the caller closes it.
+    """
+    from algorithms.cnn.model_file import ModelWeights
+
+    check_decoding(decoding)
+    input_size = check_input_size(input_size)
+    if temperature is not None:
+        temperature = check_temperature(temperature)
+    model = source if isinstance(source, ModelWeights) else load_model(source)
+    from colorize_app.runtime.tf_startup import import_tensorflow
+
+    import_tensorflow()  # before anything imports it the usual way: a third less import time
+    from algorithms.cnn.colorizer import Colorizer
+
+    return Colorizer(model, input_size=input_size, threads=threads,
+                     decoding=decoding_for(model, temperature=temperature, decoding=decoding))
 
 
 @dataclass
@@ -218,39 +340,23 @@ class CnnSession:
         """Refuse settings the engine cannot use (BadInputError, one line)."""
         if self.temperature is not None:
             self.temperature = check_temperature(self.temperature)
-        if self.decoding not in DECODINGS:
-            raise BadInputError(f"decoding must be one of {', '.join(DECODINGS)}, "
-                                f"got {self.decoding}")
-        size = self.input_size
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int)
-                                 or size < 8 or size % 8):
-            raise BadInputError(f"network input size must be a multiple of 8, got {size}")
+        check_decoding(self.decoding)
+        check_input_size(self.input_size)
 
     def decoding_for(self, model: ModelWeights) -> decode.Decoding:
         """How ``model``'s predictions become colour with these settings."""
-        if self.decoding == "paper":
-            chosen = decode.Decoding.paper()
-        else:
-            chosen = decode.Decoding.from_metadata(model.metadata)
-        if self.temperature is not None:
-            chosen = chosen.at_temperature(self.temperature)
-        return chosen
+        return decoding_for(model, temperature=self.temperature, decoding=self.decoding)
 
     # -- the engine -------------------------------------------------------------------------
 
     def load_colorizer(self, model: ModelWeights | None = None) -> Colorizer:
-        """A Colorizer for ``model`` (default: :attr:`model`'s file, read here) with these
-        settings. Slow (seconds: it builds the network); the caller closes it."""
-        from algorithms.cnn.colorizer import Colorizer
-
-        self.check()
-        if model is None:
-            from algorithms.cnn.model_file import load_model
-
-            if self.model is None:
-                raise BadInputError("no model chosen")
-            model = load_model(self.model.path, bins_path=self.model.bins_path)
-        return Colorizer(model, input_size=self.input_size, decoding=self.decoding_for(model))
+        """A Colorizer for ``model`` (default: :attr:`model`'s file, see :func:`load_model`)
+        with these settings. Slow (seconds: it builds the network); the caller closes it."""
+        if model is None and self.model is None:
+            raise BadInputError("no model chosen")
+        return load_colorizer(self.model if model is None else model,
+                              temperature=self.temperature, decoding=self.decoding,
+                              input_size=self.input_size)
 
     def colorize(self, colorizer: Colorizer, pixels: np.ndarray,
                  progress: ProgressCallback | None = None,

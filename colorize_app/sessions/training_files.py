@@ -74,9 +74,9 @@ def initial_model(path: str) -> Any:
     """The model that ``init`` names, checked to be an EfficientNet one."""
     from algorithms.cnn.efficientnet_weights import LITE0
     from algorithms.cnn.fpn_head import HEAD_WIDTH, EncoderHeadArchitecture
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.sessions.cnn import ModelChoice, load_model
 
-    model = load_model(path)
+    model = load_model(ModelChoice(path))
     arch = model.architecture
     if not model.is_encoder_head or not isinstance(arch, EncoderHeadArchitecture) \
             or arch.encoder != LITE0 or arch.width != HEAD_WIDTH:
