@@ -134,7 +134,7 @@ class MethodWindow(ProjectActions, QMainWindow):
         self.view_menu = present(menu_bar.addMenu("&View"))
         window_menu = present(menu_bar.addMenu("&Window"))
         # Close and Quit stay last in the File menu: entries added later go above them.
-        self._file_tail = self.file_menu.addSeparator()
+        self._file_tail = present(self.file_menu.addSeparator())
         self.close_action = self.add_action("Close", self.close, "Ctrl+W", toolbar=False,
                                             tip="Close this window (Ctrl+W)")
         self.quit_action = self.add_action("Quit", quit_application, "Ctrl+Q",

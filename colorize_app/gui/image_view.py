@@ -8,6 +8,7 @@ releases are reported as signals in image coordinates, so windows implement thei
 from __future__ import annotations
 
 import numpy as np
+from PyQt5 import sip
 from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PyQt5.QtWidgets import (
@@ -18,10 +19,13 @@ from PyQt5.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QScrollBar,
     QSlider,
     QVBoxLayout,
     QWidget,
 )
+
+from colorize_app.gui.qt_objects import present
 
 ZOOM_STEP = 1.25
 ZOOM_LIMITS = (0.02, 64.0)
@@ -34,11 +38,13 @@ def to_qimage(image: np.ndarray) -> QImage:
     if levels.ndim == 2:
         levels = np.ascontiguousarray(levels)
         height, width = levels.shape
-        qimage = QImage(levels.data, width, height, width, QImage.Format_Grayscale8)
+        qimage = QImage(sip.voidptr(levels.data), width, height, width,
+                        QImage.Format.Format_Grayscale8)
     else:
         levels = np.ascontiguousarray(levels[..., :3])
         height, width = levels.shape[:2]
-        qimage = QImage(levels.data, width, height, 3 * width, QImage.Format_RGB888)
+        qimage = QImage(sip.voidptr(levels.data), width, height, 3 * width,
+                        QImage.Format.Format_RGB888)
     return qimage.copy()  # detach from the numpy buffer
 
 
@@ -70,19 +76,19 @@ class ImageView(QGraphicsView):
         # The view scrolls over the image plus a viewport of margin on each side (see
         # _update_margins), so any image point can stay under the cursor while zooming;
         # scroll bars over that margin would mislead, so panning is by dragging.
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMouseTracking(True)
         self.before_item = QGraphicsPixmapItem()
-        self.before_item.setTransformationMode(Qt.FastTransformation)
+        self.before_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
         self.scene().addItem(self.before_item)
         # The 'after' image is shown right of the split line only: a clipping parent does it.
         self._clip = QGraphicsRectItem()
-        self._clip.setFlag(QGraphicsItem.ItemClipsChildrenToShape, True)
-        self._clip.setPen(QPen(Qt.NoPen))
+        self._clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)
+        self._clip.setPen(QPen(Qt.PenStyle.NoPen))
         self.scene().addItem(self._clip)
         self.after_item = QGraphicsPixmapItem(self._clip)
-        self.split_line = self.scene().addLine(0, 0, 0, 0, QPen(QColor(255, 255, 255), 0))
+        self.split_line = present(self.scene().addLine(0, 0, 0, 0, QPen(QColor(255, 255, 255), 0)))
         self.split_line.setZValue(5)
         self._split = 0.0
         self._has_after = False
@@ -90,6 +96,19 @@ class ImageView(QGraphicsView):
         self._left_down = False
         self._fit_on_resize = True
         self.set_after(None)
+
+    def scene(self) -> QGraphicsScene:
+        """The view's scene, made with it and never replaced."""
+        return present(super().scene())
+
+    def _viewport(self) -> QWidget:
+        return present(self.viewport())  # a scroll area always has its viewport
+
+    def _horizontal_bar(self) -> QScrollBar:
+        return present(self.horizontalScrollBar())  # kept though hidden (ScrollBarAlwaysOff)
+
+    def _vertical_bar(self) -> QScrollBar:
+        return present(self.verticalScrollBar())
 
     # -- content --------------------------------------------------------------------------
 
@@ -170,7 +189,7 @@ class ImageView(QGraphicsView):
 
     def set_zoom(self, factor: float) -> None:
         """Set the zoom to ``factor`` (1.0 is 100%), keeping the view's centre in place."""
-        self.zoom_at(factor, QPointF(self.viewport().rect().center()))
+        self.zoom_at(factor, QPointF(self._viewport().rect().center()))
 
     def zoom_at(self, factor: float, view_pos: QPointF) -> None:
         """Zoom to ``factor``; the image point at viewport position ``view_pos`` stays
@@ -194,8 +213,8 @@ class ImageView(QGraphicsView):
         scroll bars' whole-pixel values as ``scroll``.
         """
         zoom = self.zoom()
-        self.horizontalScrollBar().setValue(int(round(scene_point.x() * zoom - view_pos.x())))
-        self.verticalScrollBar().setValue(int(round(scene_point.y() * zoom - view_pos.y())))
+        self._horizontal_bar().setValue(int(round(scene_point.x() * zoom - view_pos.x())))
+        self._vertical_bar().setValue(int(round(scene_point.y() * zoom - view_pos.y())))
 
     def actual_size(self) -> None:
         """Zoom to 100%."""
@@ -206,9 +225,9 @@ class ImageView(QGraphicsView):
         width, height = self.image_size()
         if width and height:
             self.resetTransform()
-            self.fitInView(QRectF(0, 0, width, height), Qt.KeepAspectRatio)
+            self.fitInView(QRectF(0, 0, width, height), Qt.AspectRatioMode.KeepAspectRatio)
             self._update_margins()
-            viewport = self.viewport().rect()
+            viewport = self._viewport().rect()
             self._scroll_to(QPointF(width / 2, height / 2),
                             QPointF(viewport.width() / 2, viewport.height() / 2))
             self.zoom_changed.emit(self.zoom())
@@ -231,13 +250,13 @@ class ImageView(QGraphicsView):
         """
         width, height = self.image_size()
         zoom = max(self.zoom(), 1e-6)
-        margin_x = self.viewport().width() / zoom
-        margin_y = self.viewport().height() / zoom
-        scroll = (self.horizontalScrollBar().value(), self.verticalScrollBar().value())
+        margin_x = self._viewport().width() / zoom
+        margin_y = self._viewport().height() / zoom
+        scroll = (self._horizontal_bar().value(), self._vertical_bar().value())
         self.setSceneRect(QRectF(-margin_x, -margin_y, width + 2 * margin_x,
                                  height + 2 * margin_y))
-        self.horizontalScrollBar().setValue(scroll[0])
-        self.verticalScrollBar().setValue(scroll[1])
+        self._horizontal_bar().setValue(scroll[0])
+        self._vertical_bar().setValue(scroll[1])
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -258,10 +277,10 @@ class ImageView(QGraphicsView):
         return inverse.map(QPointF(view_pos) + QPointF(0.5, 0.5))
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
-        if event.button() in (Qt.MiddleButton, Qt.RightButton):
+        if event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton):
             self._pan_start = QPointF(event.pos())
-            self.viewport().setCursor(Qt.ClosedHandCursor)
-        elif event.button() == Qt.LeftButton:
+            self._viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif event.button() == Qt.MouseButton.LeftButton:
             self._left_down = True
             self.pressed.emit(self.image_point(event.pos()))
         event.accept()
@@ -272,18 +291,18 @@ class ImageView(QGraphicsView):
         if self._pan_start is not None:
             delta = QPointF(event.pos()) - self._pan_start
             self._pan_start = QPointF(event.pos())
-            self.horizontalScrollBar().setValue(
-                self.horizontalScrollBar().value() - int(delta.x()))
-            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
+            self._horizontal_bar().setValue(
+                self._horizontal_bar().value() - int(delta.x()))
+            self._vertical_bar().setValue(self._vertical_bar().value() - int(delta.y()))
         elif self._left_down:
             self.dragged.emit(point)
         event.accept()
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
-        if event.button() in (Qt.MiddleButton, Qt.RightButton):
+        if event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton):
             self._pan_start = None
-            self.viewport().unsetCursor()
-        elif event.button() == Qt.LeftButton and self._left_down:
+            self._viewport().unsetCursor()
+        elif event.button() == Qt.MouseButton.LeftButton and self._left_down:
             self._left_down = False
             self.released.emit(self.image_point(event.pos()))
         event.accept()
@@ -295,7 +314,7 @@ class ComparisonView(QWidget):
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = ImageView()
-        self.slider = QSlider(Qt.Horizontal)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setValue(0)
         self.slider.setToolTip("Before / after: the input shows left of the line, the result "

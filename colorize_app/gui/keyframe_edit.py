@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from colorize_app.documents.strokes import Stroke
 from colorize_app.gui import jobs
+from colorize_app.gui.qt_objects import present
+
+if TYPE_CHECKING:  # the window's parts this mixin uses (see scribble_host)
+    from colorize_app.gui.scribble_host import ScribbleHost as _Window
+else:
+    _Window = object
 
 #: What "Use as keyframe" hands back: (strokes, stroke reach or None, colours or None).
 KeyframeResult = tuple[list[Stroke], float | None, np.ndarray | None]
 
 
-class KeyframeEditMixin:
+class KeyframeEditMixin(_Window):
     """The scribble window's keyframe mode (mixed into ScribbleWindow)."""
 
     _keyframe_use: Callable[[KeyframeResult], None] | None = None
@@ -31,14 +38,16 @@ class KeyframeEditMixin:
         """Paint on the gray video frame ``frame_rgb`` ((H, W, 3) in [0, 1]) to make it a
         keyframe; ``use`` receives the result of "Use as keyframe"."""
         self.set_photo(frame_rgb)
+        session = self.session
+        assert session is not None  # set_photo made it
         if automatic_rgb is not None:
-            self.session.set_prior(automatic_rgb, "automatic")
-            self.session.set_result(automatic_rgb)
+            session.set_prior(automatic_rgb, "automatic")
+            session.set_result(automatic_rgb)
             self.prior_changed()
         if stroke_reach is not None:
             self.reach_box.setValue(int(round(stroke_reach * 100)))
         for stroke in strokes:
-            self.session.add_stroke(stroke)
+            session.add_stroke(stroke)
         self.undo_stack.clear()
         self.strokes_changed()
         self._keyframe_use = use
@@ -46,7 +55,7 @@ class KeyframeEditMixin:
         self.keyframe_action.setText(f"Use as keyframe ({title})")
         self.set_title_detail(f"keyframe: {title}")
         self.mark_unchanged()
-        self.statusBar().showMessage(
+        present(self.statusBar()).showMessage(
             "Paint the colours this frame should have, then 'Use as keyframe': the video "
             "carries them along the motion through the shot", 15000)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PyQt5.QtGui import QKeySequence
-from PyQt5.QtWidgets import QAction
+from PyQt5.QtWidgets import QAction, QMainWindow, QMenu
 
 from colorize_app.gui import autosave, jobs, settings
+from colorize_app.gui.qt_objects import present
 from colorize_app.io import media
 from colorize_app.io.project import (
     EXTENSION,
@@ -30,9 +33,52 @@ from colorize_app.io.safe_files import file_sha256
 IMAGE_FILTER = "Images ({})".format(" ".join(f"*{ext}" for ext in media.IMAGE_EXTENSIONS))
 PROJECT_FILTER = f"Colorize projects (*{EXTENSION})"
 
+# The type checker reads the mixin as the main window it always becomes part of.
+if TYPE_CHECKING:
+    _Window = QMainWindow
+else:
+    _Window = object
 
-class ProjectActions:
+
+class ProjectActions(_Window):
     """Open/Save/Save As project and autosave restore, for a MethodWindow."""
+
+    # What MethodWindow provides, declared for the type checker (annotations only: at run
+    # time MethodWindow's own attributes and methods are the ones found).
+    project_method: str
+    project_path: str
+    file_menu: QMenu
+    _file_tail: QAction
+    autosaver: autosave.Autosaver | None
+
+    if TYPE_CHECKING:
+        def add_action(self, text: str, slot: Callable[[], object],
+                       shortcut: object | None = None, menu: QMenu | None = None,
+                       toolbar: bool = True, tip: str = "") -> QAction: ...
+
+        def add_to_menu(self, menu: QMenu, action: QAction) -> None: ...
+
+        def ask_open(self, title: str, kind: str,
+                     file_filter: str = IMAGE_FILTER) -> str | None: ...
+
+        def ask_save(self, title: str, kind: str, file_filter: str = "",
+                     suggestion: str = "") -> str | None: ...
+
+        def guarded(self, title: str, action: Callable[[], None]) -> bool: ...
+
+        def confirm_discard(self, action: str) -> bool: ...
+
+        def project_state(self) -> Project | None: ...
+
+        def restore_project_state(self, project: Project, images: dict) -> None: ...
+
+        def project_name(self) -> str: ...
+
+        def mark_changed(self) -> None: ...
+
+        def mark_unchanged(self) -> None: ...
+
+        def set_title_detail(self, detail: str) -> None: ...
 
     def add_project_actions(self) -> None:
         """Open/Save/Save As project entries in the File menu (not in the toolbar)."""
@@ -101,12 +147,16 @@ class ProjectActions:
                 try:
                     path = resolve_image(ref, role, project_path, default_cache_folder())
                 except MissingImageError as missing:
-                    path = self.locate_image(role, str(missing))
-                    if path is None:
+                    located = self.locate_image(role, str(missing))
+                    if located is None:
                         return None
-                loaded: list = []
-                if not self.guarded("Open project",
-                                    lambda p=path, out=loaded: out.append(media.read_image(p))):
+                    path = located
+                loaded: list[media.LoadedImage] = []
+
+                def read(image: str = path, out: list[media.LoadedImage] = loaded) -> None:
+                    out.append(media.read_image(image))
+
+                if not self.guarded("Open project", read):
                     return None
                 height, width = loaded[0].pixels.shape[:2]
                 if ref.size in ((0, 0), (width, height)):
@@ -171,7 +221,7 @@ class ProjectActions:
             settings.remember_folder("project", path)
             self.mark_unchanged()
             self.set_title_detail(self.project_name())
-            self.statusBar().showMessage(f"Saved project {path}", 5000)
+            present(self.statusBar()).showMessage(f"Saved project {path}", 5000)
         return ok
 
     def _autosave_state(self) -> Project | None:

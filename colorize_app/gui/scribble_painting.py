@@ -8,15 +8,23 @@ are redrawn; on release it becomes one undo step.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PyQt5.QtCore import QPointF
 from PyQt5.QtGui import QColor
 
 from colorize_app.documents.strokes import Stroke, apply_stroke
+from colorize_app.gui.qt_objects import present
 from colorize_app.gui.scribble_state import AddStrokeCommand
 
+if TYPE_CHECKING:  # the window's parts this mixin uses (see scribble_host)
+    from colorize_app.gui.scribble_host import ScribbleHost as _Window
+else:
+    _Window = object
 
-class PaintingMixin:
+
+class PaintingMixin(_Window):
     """Pointer handlers of the scribble window (``view.pressed`` etc. connect to them)."""
 
     def _pixel(self, point: QPointF) -> tuple[float, float]:
@@ -45,26 +53,30 @@ class PaintingMixin:
         colour the photo has in the result, else the photo's own colour. A gray pixel with
         nothing to take is said so, and the brush stays as it was.
         """
+        session = self.session
+        if session is None:  # no photo open
+            return
         x, y = int(np.floor(point.x())), int(np.floor(point.y()))
-        height, width = self.session.shape
+        height, width = session.shape
         if not (0 <= x < width and 0 <= y < height):
             return
         shown = self.result_view.view
-        if not from_result and self.mask[y, x]:
-            rgb, where = self.marked[y, x], "stroke"
+        if not from_result and session.mask[y, x]:
+            rgb, where = session.marked[y, x], "stroke"
         elif shown.has_after and self.result is not None:
             rgb, where = self.result[y, x], "result"
         else:
             rgb, where = self._photo_rgb[y, x], "photo"
         red, green, blue = (float(v) for v in rgb)
         if where == "photo" and max(red, green, blue) - min(red, green, blue) < 1 / 255:
-            self.statusBar().showMessage(
+            present(self.statusBar()).showMessage(
                 f"Eyedropper: no colour at x {x}, y {y} (click a stroke or the result)", 6000)
             return
         colour = QColor.fromRgbF(red, green, blue)
         self.brush.set_colour(colour)
         self.brush.set_tool("paint")
-        self.statusBar().showMessage(f"Brush colour {colour.name()} from the {where}", 5000)
+        present(self.statusBar()).showMessage(
+            f"Brush colour {colour.name()} from the {where}", 5000)
 
     def _drag(self, point: QPointF) -> None:
         if self._stroke is None:
@@ -78,13 +90,15 @@ class PaintingMixin:
     def _paint_from(self, start: int) -> None:
         """Paint the stroke being drawn from point ``start`` on, and redraw only the
         pixels it can have changed."""
-        stroke = self._stroke
-        apply_stroke(self._photo_rgb, self.marked, self.mask, stroke, start=start)
+        stroke, session = self._stroke, self.session
+        if stroke is None or session is None:  # nothing being drawn
+            return
+        apply_stroke(self._photo_rgb, session.marked, session.mask, stroke, start=start)
         points = np.asarray(stroke.points[max(start - 1, 0):], dtype=np.float64)
         reach = max(stroke.width, 1.0) / 2.0 + 1.0
         left, top = np.floor(points.min(axis=0) - reach).astype(int)
         right, bottom = np.ceil(points.max(axis=0) + reach).astype(int) + 1
-        self.view.update_region(self.marked, left, top, right, bottom)
+        self.view.update_region(session.marked, left, top, right, bottom)
 
     def _release(self, point: QPointF) -> None:
         if self._stroke is None:
