@@ -55,8 +55,12 @@ def working_size(height: int, width: int, pixels: int) -> tuple[int, int]:
     Never larger than the frame (rounded to 32, at least 32).
     """
     scale = min(1.0, float(np.sqrt(pixels / (height * width))))
-    return tuple(max(WORKING_MULTIPLE, int(round(side * scale / WORKING_MULTIPLE))
-                     * WORKING_MULTIPLE) for side in (height, width))
+
+    def scaled(side: int) -> int:
+        return max(WORKING_MULTIPLE, int(round(side * scale / WORKING_MULTIPLE))
+                   * WORKING_MULTIPLE)
+
+    return scaled(height), scaled(width)
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -116,16 +120,18 @@ def target_normalisation(targets: Sequence[np.ndarray]) -> tuple[np.ndarray, flo
     return offset, 1.0 / max(spread, 1e-3)
 
 
-def chroma_gain(refined: Sequence[np.ndarray], processed: Sequence[np.ndarray]) -> float:
+def chroma_gain(refined: Sequence[np.ndarray] | np.ndarray,
+                processed: Sequence[np.ndarray] | np.ndarray) -> float:
     """Gain making the refined shot as colourful as the per-frame one.
 
-    Both are CIELAB a/b frames (h, w, 2), judged at mid-gray lightness (unclipped RGB):
-    colourfulness (Hasler and Suesstrunk) then grows almost linearly with a/b, so the
-    ratio of the mean colourfulness of the two calibrates the gain. Averaging
-    flickering colours shrinks chroma (two hues average to a duller one; L1 and early
-    stopping pull towards the shot's mean colour); this gain gives the saturation back.
+    Both are CIELAB a/b frames (h, w, 2), as a list or stacked (n, h, w, 2), judged at
+    mid-gray lightness (unclipped RGB): colourfulness (Hasler and Suesstrunk) then grows
+    almost linearly with a/b, so the ratio of the mean colourfulness of the two calibrates
+    the gain. Averaging flickering colours shrinks chroma (two hues average to a duller
+    one; L1 and early stopping pull towards the shot's mean colour); this gain gives the
+    saturation back.
     """
-    def mean_colourfulness(frames: Sequence[np.ndarray]) -> float:
+    def mean_colourfulness(frames: Sequence[np.ndarray] | np.ndarray) -> float:
         values = []
         for chroma in frames:
             lab = np.dstack([np.full(chroma.shape[:2], _GAIN_LIGHTNESS, np.float32),
@@ -245,7 +251,7 @@ def refine_video(gray_frames: Sequence[np.ndarray], processed_frames: Sequence[n
         raise BadInputError("strength must be in [0, 1) and stabilise_window at least 0")
 
     # Pass 1: small gray copies for shot detection and training.
-    full_size = None
+    full_size: tuple[int, int] | None = None
     small_grays, probes = [], []
     for index in range(count):
         frame = gray_frames[index]
@@ -262,6 +268,7 @@ def refine_video(gray_frames: Sequence[np.ndarray], processed_frames: Sequence[n
         reporter(_READ_SHARE * (index + 1) / count, f"reading frame {index + 1}/{count}")
     shots = shots_from_probes(probes)
     del probes
+    assert full_size is not None  # set by frame 0 (there is at least one frame)
 
     report = RefineReport(shots=shots, frames=count)
     channels = 2 if settings.output == "chroma" else 3
@@ -338,10 +345,10 @@ def _refine_shot(shot: range, shot_index: int, grays: list[np.ndarray],
         stable = stabilise_chroma(processed_chroma, settings.stabilise_window)
         step = float(small_size[0] * small_size[1])
         passes = {"forward": "motion pass 1/2", "backward": "motion pass 2/2"}
-        chroma = flow_filter([g.astype(np.float32) for g in grays], stable, settings.strength,
-                             settings.flow_preset,
-                             lambda which: tracker(step, shot_index, passes[which]))
-        chroma = np.stack(chroma).astype(np.float16)
+        filtered = flow_filter([g.astype(np.float32) for g in grays], stable,
+                               settings.strength, settings.flow_preset,
+                               lambda which: tracker(step, shot_index, passes[which]))
+        chroma = np.stack(filtered).astype(np.float16)
         gain = chroma_gain(chroma, processed_chroma) if settings.match_chroma else 1.0
         return chroma, gain, 0
 

@@ -129,7 +129,9 @@ class _Warper:
     def __init__(self, shape: tuple[int, int], preset: str) -> None:
         if preset not in FLOW_PRESETS:
             raise ValueError(f"unknown flow preset {preset!r}")
-        self.flow = cv2.DISOpticalFlow_create(FLOW_PRESETS[preset])
+        # Made untyped, as in keyframes_track: OpenCV's stubs lack DISOpticalFlow_create and
+        # want an output array where calc takes None (OpenCV then allocates the flow).
+        self.flow = cv2.DISOpticalFlow_create(FLOW_PRESETS[preset])  # type: ignore[attr-defined]
         height, width = shape
         self.columns, self.rows = np.meshgrid(np.arange(width, dtype=np.float32),
                                               np.arange(height, dtype=np.float32))

@@ -83,12 +83,13 @@ def train_shot(network: DvpNetwork, grays: Sequence[np.ndarray],
     """
     working_pixels = int(grays[0].size)
     plan = schedule(settings, len(grays))
-    coarse = None
+    coarse: tuple[list[np.ndarray], list[np.ndarray]] | None = None
     if any(epoch.coarse for epoch in plan):
         coarse = ([half_size(np.asarray(g, np.float32)).astype(np.float16) for g in grays],
                   [half_size(np.asarray(t, np.float32)).astype(np.float16) for t in targets])
     for epoch in plan:
-        frame_grays, frame_targets = coarse if epoch.coarse else (grays, targets)
+        frame_grays, frame_targets = coarse if epoch.coarse and coarse is not None \
+            else (grays, targets)
         cost = step_cost(epoch, working_pixels)
         for index in epoch.frames:
             network.train_step(epoch.kind, frame_grays[index], frame_targets[index])
