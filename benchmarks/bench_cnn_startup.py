@@ -55,8 +55,8 @@ def one_megapixel(folder: str) -> str:
     import cv2
     import numpy as np
 
-    if PHOTO.is_file():
-        pixels = cv2.imread(str(PHOTO))
+    pixels = cv2.imread(str(PHOTO)) if PHOTO.is_file() else None
+    if pixels is not None:
         print(f"photo: {PHOTO.name} resized to 1 MP")
     else:
         yy, xx = np.mgrid[0:768, 0:1024] / 1024.0

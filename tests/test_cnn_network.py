@@ -250,3 +250,32 @@ def test_fold_batch_norm_of_one_convolution_by_hand():
     batch_norm = (pixels @ kernel[0, 0] - mean) / np.sqrt(variance + 1e-3) * gamma + beta
     np.testing.assert_allclose(pixels @ folded["encoder/stem/weights"][0, 0]
                                + folded["encoder/stem/biases"], batch_norm, rtol=1e-5)
+
+
+def test_a_warm_up_run_changes_no_result_and_close_waits_for_it():
+    weights = random_weights(TINY, seed=3)
+    lightness = smooth_lightness(32, 40) - 50
+    with build_network(TINY, weights, frozen=True) as cold:
+        expected = cold.run(lightness)
+    with build_network(TINY, weights, frozen=True) as warm:
+        warm.warm_up(16, 24)
+        np.testing.assert_array_equal(warm.run(lightness), expected)
+        warm.warm_up(64, 64)
+        warm.load_weights(weights)  # rebuilt: the old session outlives its warm-up run
+        np.testing.assert_array_equal(warm.run(lightness), expected)
+        warm.warm_up()
+    with pytest.raises(RuntimeError, match="closed Session"):  # closed after the warm-up
+        warm.run(lightness)
+
+
+def test_an_error_in_the_warm_up_run_is_raised_by_the_next_run(monkeypatch):
+    import tensorflow as tf
+
+    with build_network(TINY, random_weights(TINY, seed=3), frozen=True) as network:
+        def failing(*args, **kwargs):
+            raise tf.errors.ResourceExhaustedError(None, None, "out of memory in the warm-up")
+
+        monkeypatch.setattr(network.session, "run", failing)
+        network.warm_up()
+        with pytest.raises(tf.errors.ResourceExhaustedError, match="in the warm-up"):
+            network.run(smooth_lightness(32, 32))

@@ -9,6 +9,8 @@ are dynamic), so it is reused across images.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+
 import numpy as np
 import tensorflow as tf
 
@@ -175,6 +177,7 @@ class Network:
             # of the constant graph faster (56 against 65 ms at 256 x 256).
             config.graph_options.rewrite_options.disable_meta_optimizer = True
         self.session = tf1.Session(graph=self.graph, config=config)
+        self._warm_up: Future | None = None
 
     def _checked(self, weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """``weights`` as float32, every variable of the architecture present, shapes checked."""
@@ -195,7 +198,7 @@ class Network:
         """Assign every variable from ``weights`` (TensorFlow names and layouts)."""
         checked = self._checked(weights)
         if self._constants is not None:  # constants cannot be assigned: built anew
-            self.session.close()
+            self.close()
             self.__init__(self.arch, self.threads, constants=checked)  # type: ignore[misc]
             return
         feed = {self._feeds[name]: value for name, value in checked.items()}
@@ -208,8 +211,28 @@ class Network:
         values = self.session.run(self.variables)
         return {name: np.asarray(value) for name, value in values.items()}
 
+    def warm_up(self, height: int = 32, width: int = 32) -> None:
+        """Run the network once on zeros (1, ``height``, ``width``) in a background thread.
+
+        TensorFlow sets a session up on its first run (the graph handed to the session,
+        kernels created, buffers allocated: about 0.1 s for effnet_lite0, more at the first
+        run of each input size). Started when the network is built, that happens while the
+        caller reads its photo; :meth:`run` waits for it, and raises what it raised.
+        """
+        zeros = np.zeros((1, height, width, 1), np.float32)
+        pool = ThreadPoolExecutor(1, thread_name_prefix="network-warm-up")
+        self._warm_up = pool.submit(self.session.run, self.logits, {self.input: zeros})
+        pool.shutdown(wait=False)
+
+    def _warmed_up(self) -> None:
+        """Wait for a warm-up run (see :meth:`warm_up`) to finish; raise its error."""
+        if self._warm_up is not None:
+            warm_up, self._warm_up = self._warm_up, None
+            warm_up.result()
+
     def run(self, normalised_l: np.ndarray) -> np.ndarray:
         """Logits (N, H/4, W/4, bins) for a batch (N, H, W) or one image (H, W) of inputs."""
+        self._warmed_up()
         batch = np.asarray(normalised_l, dtype=np.float32)
         single = batch.ndim == 2
         if single:
@@ -231,6 +254,8 @@ class Network:
             return self.saver.save(self.session, prefix, write_meta_graph=False)
 
     def close(self) -> None:
+        if self._warm_up is not None:  # a session must not close under a run
+            wait([self._warm_up])
         self.session.close()
 
     def __enter__(self) -> Network:
