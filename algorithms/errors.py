@@ -17,6 +17,19 @@ class BadInputError(ColorizeError):
     """An input file or array is missing, unreadable or of the wrong kind."""
 
 
+class SettingError(BadInputError):
+    """A setting's value cannot be used. The message names the setting, not how a front
+    sets it: ``setting`` is its name in the sessions (``"temperature"``, ``"model"``),
+    ``problem`` what is wrong (``"must be in (0, 10], got 11"``), and str() is the two
+    together (``"temperature must be in (0, 10], got 11"``). Each front words it for its
+    users from these: the command line as its option (``--temperature``), a window as
+    its control."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting} {problem}")
+        self.setting, self.problem = setting, problem
+
+
 class MemoryBudgetError(ColorizeError):
     """The job would need more memory than the machine can give it."""
 
@@ -57,3 +70,18 @@ def one_line(message: object, limit: int = MAX_MESSAGE) -> str:
         tail = limit // 3
         text = f"{text[:limit - tail - 5]} ... {text[-tail:]}"
     return text
+
+
+def first_line(error: BaseException | str, empty: str | None = None,
+               limit: int | None = None) -> str:
+    """The first line of an error's message, at most ``limit`` characters: what a user is
+    shown of an error raised with more (a library's traceback-like text).
+
+    ``empty`` stands in for a message with no text (default: the error's type name, e.g.
+    ``MemoryError``).
+    """
+    text = str(error).strip()
+    if not text:
+        return empty if empty is not None else type(error).__name__
+    line = text.splitlines()[0].strip()
+    return line if limit is None else line[:limit]

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
 from algorithms.errors import CancelledError, ColorizeError, one_line
 from colorize_app import __version__
@@ -28,7 +29,7 @@ class Parser(argparse.ArgumentParser):
     """argparse's parser whose usage errors are one short line, whatever value they quote
     (a 100,000-character option value was echoed whole); subcommands' parsers are too."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
@@ -99,6 +100,20 @@ def _os_error_message(error: OSError) -> str:
     return reason
 
 
+#: How the command line words what a user can do about a model error (the actions of
+#: :class:`colorize_app.io.model_registry.ModelError`).
+MODEL_REMEDIES = {"download": "run `colorize models download {}`",
+                  "model_file": "pass --model FILE", "rerun": "rerun later to resume",
+                  "fetch": "fetch {} elsewhere and pass --model FILE"}
+
+
+def _worded(error: ColorizeError) -> str:
+    """An error's message in the command line's words."""
+    from colorize_app.io.model_registry import ModelError
+
+    return error.worded(MODEL_REMEDIES) if isinstance(error, ModelError) else str(error)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `colorize` console script; returns the exit code."""
     parser = build_parser()
@@ -116,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return fail("interrupted", 130)
     except ColorizeError as error:
-        return fail(str(error))
+        return fail(_worded(error))
     except MemoryError:
         return fail("out of memory: try a smaller image")
     except OSError as error:  # what escaped the readers and writers: still one sentence

@@ -24,17 +24,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, SettingError
 
 #: The paper's temperature (the course code scaled the logits by 2.63 = 1 / 0.38).
 DEFAULT_TEMPERATURE = 0.38
 
 
 def check_temperature(temperature: float) -> float:
-    """Return ``temperature`` as a float, or raise BadInputError unless 0 < T <= 10."""
+    """Return ``temperature`` as a float, or raise SettingError unless 0 < T <= 10."""
     value = float(temperature)
     if not np.isfinite(value) or not 0.0 < value <= 10.0:
-        raise BadInputError(f"temperature must be in (0, 10], got {temperature}")
+        raise SettingError("temperature", f"must be in (0, 10], got {temperature}")
     return value
 
 

@@ -47,7 +47,7 @@ from algorithms.cnn.model_checks import (
     check_regular,
     validate_metadata,
 )
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, first_line
 
 if TYPE_CHECKING:
     from algorithms.cnn.fpn_head import EncoderHeadArchitecture
@@ -262,7 +262,7 @@ def load_bins(path: PathLike) -> np.ndarray:
         raise BadInputError(f"no such bins file: {path}") from None
     # numpy parses the header with tokenize: a damaged one can raise TokenError/SyntaxError.
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as error:
-        reason = str(error).splitlines()[0][:100] if str(error) else type(error).__name__
+        reason = first_line(error, limit=100)
         raise BadInputError(f"{path.name}: not a readable .npy bins file ({reason})") from None
     return check_bins(bins, name=f"bins file {path.name}")
 
@@ -288,7 +288,7 @@ def load_npz(path: PathLike) -> ModelWeights:
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error,
             NotImplementedError, RecursionError, SyntaxError, tokenize.TokenError) as error:
         # zipfile may quote a whole damaged header: keep the first 100 characters.
-        reason = str(error).splitlines()[0][:100] if str(error) else type(error).__name__
+        reason = first_line(error, limit=100)
         raise BadInputError(f"{path.name}: truncated or corrupt model file ({reason})") from None
     validate_metadata(metadata, path.name)
     version = metadata.get("format_version", 1)
@@ -327,9 +327,9 @@ def load_tf_checkpoint(path: PathLike, bins_path: PathLike | None = None) -> Mod
         weights = {name: np.asarray(reader.get_tensor(name)) for name in names}
     except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as error:
         # A cut .data file surfaces as IndexError ("Read less bytes than requested").
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise BadInputError(
-            f"{prefix.name}: cannot read the TF checkpoint ({first[:200]}); is it truncated?"
+            f"{prefix.name}: cannot read the TF checkpoint ({first_line(error, limit=200)}); "
+            "is it truncated?"
         ) from None
     metadata = dict(TF_CHECKPOINT_METADATA, source_format="tf_checkpoint", name=prefix.name)
     return ModelWeights(weights, bins, metadata, str(prefix))

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, first_line
 
 #: The magic number and protocol version that start a legacy torch file.
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -348,8 +348,7 @@ def _load_legacy(path: Path) -> Any:
 
 def _short(error: BaseException) -> str:
     """The first 100 characters of an error's first line: pickle errors may quote the file."""
-    text = str(error).strip()
-    return text.splitlines()[0][:100] if text else type(error).__name__
+    return first_line(error, limit=100)
 
 
 def load_torch_state_dict(path: str | Path) -> dict[str, np.ndarray]:

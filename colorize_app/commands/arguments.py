@@ -51,5 +51,19 @@ def real_number(low: float, high: float, *, low_open: bool = False) -> Callable[
     return parse
 
 
-#: The CNN's annealed-mean temperature, as ``algorithms.cnn.decode.check_temperature``.
-temperature = real_number(0.0, 10.0, low_open=True)
+def temperature(text: str) -> float:
+    """The CNN's annealed-mean temperature, by the sessions' one rule
+    (:func:`colorize_app.sessions.cnn.check_temperature`), worded for this option."""
+    from algorithms.errors import SettingError
+    from colorize_app.sessions.cnn import check_temperature
+
+    try:
+        # A whole number stays one, so that the message repeats what the user wrote.
+        value: float = int(text) if text.strip().lstrip("+-").isdigit() \
+            and len(text.strip()) < 8 else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    try:
+        return check_temperature(value)
+    except SettingError as error:
+        raise argparse.ArgumentTypeError(error.problem) from None

@@ -18,6 +18,12 @@ from colorize_app.sessions.cnn import ModelChoice
 MODEL_FILTER = ("Model files (*.npz *.pth *.pt *.index);;Project model (*.npz);;"
                 "PyTorch release (*.pth *.pt);;TF checkpoint (*.index)")
 BINS_FILTER = "ab bins (*.npy)"
+#: How the windows word what a user can do about a model error (the actions of
+#: :class:`colorize_app.io.model_registry.ModelError`).
+WINDOW_REMEDIES = {"download": "download {} with 'Download official weights'",
+                   "model_file": "choose it with 'Model file...'",
+                   "rerun": "try again later to resume",
+                   "fetch": "fetch {} elsewhere and choose it with 'Model file...'"}
 _CHOOSE = "choose"
 
 
@@ -60,7 +66,8 @@ class ModelPicker(QComboBox):
         """Re-read the installed models; select the one whose file is ``select`` if given."""
         from colorize_app.io.model_registry import installed_models
 
-        keep = select or (self.current().path if self.current() else None)
+        current = self.current()
+        keep = select or (current.path if current is not None else None)
         self.blockSignals(True)
         self.clear()
         for model in installed_models():
@@ -168,7 +175,7 @@ def start_download(jobs, picker: ModelPicker, name: str = "eccv16") -> None:
     resumes. Errors keep the registry's one-line message, worded for the windows.
     """
     from algorithms.errors import CancelledError
-    from colorize_app.io.model_registry import REGISTRY, ModelDownloadError, download
+    from colorize_app.io.model_registry import REGISTRY, ModelError, download
 
     def task(progress, cancelled):
         def report(fraction: float, message: str) -> None:
@@ -178,9 +185,8 @@ def start_download(jobs, picker: ModelPicker, name: str = "eccv16") -> None:
 
         try:
             return download(name, progress=report)
-        except ModelDownloadError as error:
-            raise ModelDownloadError(str(error).replace(
-                "pass --model FILE", "choose it with 'Model file...'")) from None
+        except ModelError as error:
+            raise ModelError(error.worded(WINDOW_REMEDIES)) from None
 
     jobs.start(task, lambda path: picker.refresh(select=str(path)),
                f"Download {name} ({REGISTRY[name].size / 1e6:.0f} MB)")

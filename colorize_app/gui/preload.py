@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
-from algorithms.errors import CancelledError
+from algorithms.errors import CancelledError, first_line
 
 
 def build_default(progress: Callable[[float, str], None]) -> tuple[str, object]:
@@ -96,7 +96,7 @@ class ModelPreloader(QObject):
         try:
             path, colorizer = self._build(self._report)
         except Exception as error:  # noqa: BLE001 - reported, and windows load it themselves
-            self._error = str(error).splitlines()[0] if str(error) else type(error).__name__
+            self._error = first_line(error)
         else:
             with self._lock:
                 self._path, self._colorizer = os.path.abspath(path), colorizer

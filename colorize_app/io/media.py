@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, first_line
 from colorize_app.io.safe_files import (
     PathLike,
     atomic_write_bytes,
@@ -124,7 +124,7 @@ def read_image(path: PathLike) -> LoadedImage:
     except PermissionError:
         raise BadInputError(f"cannot read {path}: permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = first_line(error)
         if "truncated" in reason:
             raise BadInputError(f"{path} is truncated (incomplete file)") from None
         raise BadInputError(f"{path} is corrupt or not a supported image ({reason})") from None

@@ -6,16 +6,21 @@ The project ships its own models in ``models/``, each named by its file's stem:
 :func:`colorize_app.runtime.paths.models_dir` (``COLORIZE_DATA_DIR`` overrides it), resumably, and
 checked against its SHA-256. The engines in ``algorithms.cnn`` load a model from the file
 this module resolves; they never look for or download one themselves.
+
+Its errors say what is wrong and, as data (:attr:`ModelError.remedies`), what the user can
+do: each front words that for its users (the command line as `colorize models download`
+and ``--model FILE``, the windows as their menu entries).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from algorithms.errors import ColorizeError
+from algorithms.errors import ColorizeError, first_line
 from algorithms.progress import ProgressCallback
 from colorize_app.io.safe_files import file_sha256
 from colorize_app.runtime import paths
@@ -29,11 +34,35 @@ SHIPPED_NAME = "effnet_lite0"
 MODEL_SUFFIXES = (".npz", ".pth", ".pt")
 
 
-class ModelNotFoundError(ColorizeError):
+#: What a user can do about a model error, in words of no particular front, by action
+#: ("{}" is the action's detail: a registry name or a URL).
+PLAIN_REMEDIES = {"download": "download {}", "model_file": "choose a model file",
+                  "rerun": "try again later to resume",
+                  "fetch": "fetch {} elsewhere and choose that file"}
+
+
+class ModelError(ColorizeError):
+    """A model that cannot be had: ``problem`` says why; ``remedies`` what the user can do,
+    as (action, detail) pairs with the actions of :data:`PLAIN_REMEDIES`, which each front
+    words for its users (:meth:`worded`). str() words them plainly."""
+
+    def __init__(self, problem: str, remedies: tuple[tuple[str, str], ...] = ()) -> None:
+        self.problem, self.remedies = problem, remedies
+        super().__init__(self.worded(PLAIN_REMEDIES))
+
+    def worded(self, words: Mapping[str, str]) -> str:
+        """The message with the remedies in ``words`` (action -> text, "{}" the detail)."""
+        if not self.remedies:
+            return self.problem
+        return f"{self.problem}; " + " or ".join(
+            words[action].format(detail) for action, detail in self.remedies)
+
+
+class ModelNotFoundError(ModelError):
     """No model of that name or path, or none installed."""
 
 
-class ModelDownloadError(ColorizeError):
+class ModelDownloadError(ModelError):
     """A model could not be downloaded or failed its checksum."""
 
 
@@ -127,10 +156,8 @@ def resolve_model(spec: str | None = None) -> Path:
         for name in (SHIPPED_NAME, *REGISTRY):
             if name in installed:
                 return installed[name]
-        raise ModelNotFoundError(
-            "no colorization model installed: run `colorize models download eccv16` "
-            "or pass --model FILE"
-        )
+        raise ModelNotFoundError("no colorization model installed",
+                                 (("download", "eccv16"), ("model_file", "")))
     if _looks_like_path(spec):
         path = Path(spec).expanduser()
         if not (path.exists() or Path(str(path) + ".index").exists()):
@@ -140,9 +167,7 @@ def resolve_model(spec: str | None = None) -> Path:
         if model.name == spec:
             return model.path
     if spec in REGISTRY:
-        raise ModelNotFoundError(
-            f"model {spec} is not installed: run `colorize models download {spec}`"
-        )
+        raise ModelNotFoundError(f"model {spec} is not installed", (("download", spec),))
     known = ", ".join(sorted({SHIPPED_NAME, *REGISTRY}))
     raise ModelNotFoundError(f"unknown model {spec!r}: not a file, and not one of {known}")
 
@@ -208,12 +233,10 @@ def download(name: str, progress: ProgressCallback | None = None) -> Path:
         path = pooch.retrieve(entry.url, known_hash=f"sha256:{entry.sha256}",
                               fname=entry.filename, path=folder, downloader=downloader)
     except requests.exceptions.ConnectionError:
-        raise ModelDownloadError(
-            f"cannot download {name}: no connection to {host} (offline?); "
-            f"rerun later to resume, or fetch {entry.url} elsewhere and pass --model FILE"
-        ) from None
+        raise ModelDownloadError(f"cannot download {name}: no connection to {host} (offline?)",
+                                 (("rerun", ""), ("fetch", entry.url))) from None
     except requests.exceptions.RequestException as error:
-        reason = str(error).splitlines()[0][:160]
+        reason = first_line(error, limit=160)
         raise ModelDownloadError(f"cannot download {name} from {host}: {reason}") from None
     except ValueError as error:
         if "hash" in str(error).lower():

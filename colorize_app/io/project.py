@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, first_line
 from colorize_app import __version__
 from colorize_app.documents.strokes import Stroke, stroke_to_data, strokes_from_data
 from colorize_app.documents.swatches import SwatchEntry, entries_from_data, entries_to_data
@@ -208,7 +208,7 @@ def load_project(path: PathLike) -> Project:
     except (OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
             zlib.error) as error:
         # zipfile's own complaints: bad CRC, unknown compression, encrypted members...
-        reason = str(error).splitlines()[0][:80] if str(error) else type(error).__name__
+        reason = first_line(error, limit=80)
         raise BadInputError(f"{name}: damaged project file ({reason})") from None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, first_line
 
 #: TIFF's two byte orders' signatures (and BigTIFF's).
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -34,8 +34,7 @@ def tiff_size(path: str) -> tuple[int, int]:
             page = tiff.pages.first
             return int(page.imagewidth), int(page.imagelength)
     except Exception as error:  # noqa: BLE001 - tifffile raises many types for damaged files
-        reason = str(error).strip().splitlines()[0][:100] if str(error).strip() else \
-            type(error).__name__
+        reason = first_line(error, limit=100)
         raise BadInputError(f"{path} is corrupt or not a supported TIFF ({reason})") from None
 
 
@@ -67,8 +66,7 @@ def read_tiff(path: str, max_pixels: int, decode_bytes_per_pixel: int
     except BadInputError:
         raise
     except Exception as error:  # noqa: BLE001 - tifffile raises many types for damaged files
-        reason = str(error).strip().splitlines()[0][:100] if str(error).strip() else \
-            type(error).__name__
+        reason = first_line(error, limit=100)
         raise BadInputError(f"{path} is corrupt or not a supported TIFF ({reason})") from None
     data = np.squeeze(data)
     if data.ndim == 3 and data.shape[0] in (2, 3, 4) and data.shape[-1] not in (2, 3, 4):

@@ -21,13 +21,13 @@ from __future__ import annotations
 import numbers
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from algorithms.cnn import decode
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, SettingError
 from algorithms.progress import CancelCheck, ProgressCallback
 from colorize_app.io import media
 from colorize_app.io.project import Project
@@ -53,9 +53,9 @@ def check_temperature(value: object) -> float:
     (:func:`algorithms.cnn.decode.check_temperature`), whose message every caller shows.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise BadInputError(f"temperature must be in (0, 10], got {str(value)[:20]}")
+        raise SettingError("temperature", f"must be in (0, 10], got {str(value)[:20]}")
     if isinstance(value, int) and not -10**6 < value < 10**6:  # float() would overflow
-        raise BadInputError(f"temperature must be in (0, 10], got {str(value)[:20]}...")
+        raise SettingError("temperature", f"must be in (0, 10], got {str(value)[:20]}...")
     # The value as given (11, not 11.0), so that the message repeats what the user wrote.
     return decode.check_temperature(cast(float, value))
 
@@ -168,13 +168,17 @@ def decoding_for(model: ModelWeights, *, temperature: float | None = None,
     """How ``model``'s predictions become colour: ``decoding`` (one of :data:`DECODINGS`)
     at ``temperature`` (None: the decoding's own; for "calibrated", the model's tuned
     value)."""
-    if check_decoding(decoding) == "paper":
-        chosen = decode.Decoding.paper()
-    else:
-        chosen = decode.Decoding.from_metadata(model.metadata)
-    if temperature is not None:
-        chosen = chosen.at_temperature(check_temperature(temperature))
-    return chosen
+    check_decoding(decoding)
+    return _decoding(model, None if temperature is None else check_temperature(temperature),
+                     decoding)
+
+
+def _decoding(model: ModelWeights, temperature: float | None, decoding: str
+              ) -> decode.Decoding:
+    """:func:`decoding_for` with settings already checked."""
+    chosen = decode.Decoding.paper() if decoding == "paper" else \
+        decode.Decoding.from_metadata(model.metadata)
+    return chosen if temperature is None else replace(chosen, temperature=temperature)
 
 
 def load_colorizer(source: ModelChoice | str | os.PathLike[str] | ModelWeights | None, *,
@@ -190,7 +194,7 @@ def load_colorizer(source: ModelChoice | str | os.PathLike[str] | ModelWeights |
     """
     from algorithms.cnn.model_file import ModelWeights
 
-    check_decoding(decoding)
+    check_decoding(decoding)  # the settings before the model: they are quick to check
     input_size = check_input_size(input_size)
     if temperature is not None:
         temperature = check_temperature(temperature)
@@ -201,7 +205,7 @@ def load_colorizer(source: ModelChoice | str | os.PathLike[str] | ModelWeights |
     from algorithms.cnn.colorizer import Colorizer
 
     return Colorizer(model, input_size=input_size, threads=threads,
-                     decoding=decoding_for(model, temperature=temperature, decoding=decoding))
+                     decoding=_decoding(model, temperature, decoding))
 
 
 @dataclass
