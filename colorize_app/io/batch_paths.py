@@ -83,9 +83,9 @@ def check_outputs(out_dir: str, outputs: Iterable[str], inputs: Iterable[str]) -
         real = os.path.realpath(target)
         if not (real == base_real or real.startswith(base_real.rstrip(os.sep) + os.sep)):
             raise BadInputError(f"{target} lies outside OUT_DIR: refusing to write it")
-        source = by_path.get(real) or by_identity.get(_identity(target) or (-1, -1))
-        if source is not None:
-            raise BadInputError(f"refusing to overwrite the input {source} (it is also the "
+        clashing = by_path.get(real) or by_identity.get(_identity(target) or (-1, -1))
+        if clashing is not None:
+            raise BadInputError(f"refusing to overwrite the input {clashing} (it is also the "
                                 f"output {relative})")
 
 

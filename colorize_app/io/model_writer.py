@@ -27,4 +27,6 @@ def save_model(path: PathLike, model: ModelWeights, half: bool = False,
     arrays = model_arrays(model, path.name, half=half, **metadata)
     with atomic_output(path, inputs=inputs) as temporary:
         with open_temporary(temporary) as handle:
-            np.savez(handle, **arrays)
+            # Model files are read without pickles (allow_pickle=False), so none is written;
+            # naming the flag also keeps it apart from the arrays' names for the type checker.
+            np.savez(handle, allow_pickle=False, **arrays)

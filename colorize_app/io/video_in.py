@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -245,12 +245,16 @@ class FrameSource(collections.abc.Sequence):
         self.is_folder = files is not None
         self._files = files
         self._info = info
-        self._frames: Iterator[bytes] | None = None
+        # imageio-ffmpeg's frame reader: its first item (the metadata) is read at its start.
+        self._frames: Generator[bytes, None, None] | None = None
         self._position = 0  # index of the frame the decoder yields next
         self._last: tuple[int, np.ndarray] | None = None
 
     def __len__(self) -> int:
-        return len(self._files) if self._files is not None else self._info.frame_count
+        if self._files is not None:
+            return len(self._files)
+        assert self._info is not None  # a video's reader is made with its probe
+        return self._info.frame_count
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -261,7 +265,8 @@ class FrameSource(collections.abc.Sequence):
         index = index % count
         if self._last is not None and self._last[0] == index:
             return self._last[1].copy()  # the caller may change the one it was given
-        frame = self._read_file(index) if self._files is not None else self._decode(index)
+        frame = self._read_file(self._files[index]) if self._files is not None \
+            else self._decode(index)
         self._last = (index, frame)
         return frame
 
@@ -286,10 +291,9 @@ class FrameSource(collections.abc.Sequence):
     def __del__(self) -> None:
         self.close()
 
-    def _read_file(self, index: int) -> np.ndarray:
+    def _read_file(self, path: str) -> np.ndarray:
         from colorize_app.io import media
 
-        path = self._files[index]
         pixels = media.read_image(path).pixels
         if pixels.shape[:2] != (self.height, self.width):
             raise BadInputError(f"{path} is {pixels.shape[1]} x {pixels.shape[0]}, but the "
@@ -308,6 +312,7 @@ class FrameSource(collections.abc.Sequence):
         return levels.astype(np.float32) * np.float32(1.0 / 255.0)
 
     def _next_bytes(self, index: int) -> bytes:
+        assert self._frames is not None  # _decode started the decoder
         try:
             frame_bytes = next(self._frames)
         except StopIteration:
@@ -334,6 +339,7 @@ class FrameSource(collections.abc.Sequence):
             # Seek to just before frame ``index``: ffmpeg decodes from the key frame before
             # and drops the frames before that time (rounded to the stream's time base, so
             # by less than half a tick). Both times count from the file's start.
+            assert self._info is not None  # a video's reader is made with its probe
             input_params = ["-ss", f"{max(0.0, self._info.timestamps[index] - 1e-4):.6f}"]
         self._frames = imageio_ffmpeg.read_frames(
             ffmpeg_input(self.path), input_params=input_params,

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable
+from typing import IO
 
 import numpy as np
 
@@ -86,8 +87,8 @@ class FrameWriter:
         self.frames_written = 0
         self._size: tuple[int, int] | None = None
         self._stack = contextlib.ExitStack()
-        self._encoder: subprocess.Popen | None = None
-        self._encoder_log = None
+        self._encoder: subprocess.Popen[bytes] | None = None
+        self._encoder_log: IO[bytes] | None = None  # ffmpeg's messages, while it runs
         safe_files.check_not_input(self.path, self.inputs)
         self._temporary = ""
 
@@ -158,7 +159,7 @@ class FrameWriter:
         if self.audio_from and not os.path.isdir(self.audio_from):
             codec = audio_codec_of(self.audio_from)
             if codec is not None:
-                self._add_audio(codec)
+                self._add_audio(self.audio_from, codec)
 
     # -- ffmpeg ---------------------------------------------------------------------------
 
@@ -187,14 +188,19 @@ class FrameWriter:
         pad = (levels.shape[0] % 2, levels.shape[1] % 2)
         if any(pad):
             levels = np.pad(levels, ((0, pad[0]), (0, pad[1]), (0, 0)), mode="edge")
+        encoder = self._encoder
+        if encoder is None or encoder.stdin is None:
+            raise RuntimeError("FrameWriter._encode before the encoder started")
         try:
-            self._encoder.stdin.write(np.ascontiguousarray(levels).tobytes())
+            encoder.stdin.write(np.ascontiguousarray(levels).tobytes())
         except (BrokenPipeError, OSError):
-            self._encoder.wait()
+            encoder.wait()
             raise BadInputError(f"ffmpeg could not encode {self.path} "
                                 f"({last_ffmpeg_line(self._encoder_log_text())})") from None
 
     def _encoder_log_text(self) -> str:
+        if self._encoder_log is None:  # no encoder started: nothing said
+            return ""
         self._encoder_log.seek(0)
         return self._encoder_log.read().decode("utf-8", "replace")
 
@@ -205,8 +211,9 @@ class FrameWriter:
         try:
             if kill:
                 encoder.kill()
-            with contextlib.suppress(OSError):
-                encoder.stdin.close()
+            if encoder.stdin is not None:  # always, with stdin=PIPE
+                with contextlib.suppress(OSError):
+                    encoder.stdin.close()
             code = encoder.wait()
             if code != 0 and not kill:
                 raise BadInputError(f"ffmpeg could not encode {self.path} "
@@ -215,10 +222,11 @@ class FrameWriter:
             if encoder.poll() is None:  # interrupted while waiting
                 encoder.kill()
                 encoder.wait()
-            self._encoder_log.close()
+            if self._encoder_log is not None:
+                self._encoder_log.close()
 
-    def _add_audio(self, source_codec: str) -> None:
-        """Mux the audio of ``audio_from`` into the finished temporary video."""
+    def _add_audio(self, source: str, source_codec: str) -> None:
+        """Mux the audio of ``source`` (``audio_from``) into the finished temporary video."""
         extension = os.path.splitext(self.path)[1].lower()
         muxed = safe_files.partial_path(self.path, extension)  # cleaned like any temporary
         fallback = "libopus" if extension == ".webm" else "aac"
@@ -229,7 +237,7 @@ class FrameWriter:
             for audio_codec in attempts:
                 command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                            "-i", ffmpeg_input(self._temporary),
-                           "-i", ffmpeg_input(self.audio_from),
+                           "-i", ffmpeg_input(source),
                            "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", audio_codec,
                            *(["-b:a", "192k"] if audio_codec != "copy" else []), muxed]
                 result = subprocess.run(command, capture_output=True, text=True,
@@ -237,7 +245,7 @@ class FrameWriter:
                 if result.returncode == 0:
                     break
             else:
-                raise BadInputError(f"could not add the audio of {self.audio_from} to "
+                raise BadInputError(f"could not add the audio of {source} to "
                                     f"{self.path} ({last_ffmpeg_line(result.stderr)})")
             if audio_codec != "copy":
                 self.notes.append(f"audio re-encoded from {source_codec} to "
