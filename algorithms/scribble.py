@@ -42,11 +42,14 @@ COARSEST_SIDE = 48
 DIRECT_PIXELS = 0.1e6
 
 #: Above this many pixels the multigrid solver works at reduced size (see propagate).
-#: Measured on the dev photos (benchmarks/bench_levin.py): at 0.7-1 MP the reduced
-#: solve takes a third of the time of the full-size one and its PSNR against the true
-#: colours is 0.4-0.6 dB higher, where the full-size one stays within 0.1 dB of the
-#: exact (direct) solution. ``max_solve_pixels=math.inf`` asks for the full-size solve.
-MAX_SOLVE_PIXELS = 0.3e6
+#: Measured on a 1 MP mosaic of dev photos with 250 hint patches
+#: (benchmarks/bench_levin.py): solved at 0.3 or 0.5 MP and refined at full size the
+#: result was 43-44 dB from the exact solution, solved at full size 48-52 dB in
+#: about the same time. ``max_solve_pixels=math.inf`` asks for the exact solve.
+MAX_SOLVE_PIXELS = 1.1e6
+
+#: The exact solve of a larger image starts from the default solve at this size.
+EXACT_GUESS_PIXELS = 0.3e6
 
 #: The direct (SuperLU) reference solve is refused above this: it took 49 s and 3.6 GB at
 #: 1 MP, and its fill-in grows faster than the pixel count.
@@ -55,16 +58,18 @@ MAX_DIRECT_PIXELS = 2.0e6
 #: Gauss-Seidel sweeps of the full-size system after a reduced-size solve.
 FULL_SIZE_SWEEPS = 4
 
-#: Estimated largest chroma error (I, Q) at which the default iterative solve stops:
-#: 4/255 in R, G, B at worst, far less on average. A residual is no such measure here:
-#: on a soft-edged synthetic photo a relative residual of 1e-4 was 35 dB from the
-#: exact solution.
-DEFAULT_TOLERANCE = 4 / 255 / 2.81
+#: Estimated root-mean-square chroma error (I, Q) at which the default iterative solve
+#: stops: R, G, B then lie about 48 dB (PSNR) from the exact solution. A residual is no
+#: such measure here: on a soft-edged synthetic photo a relative residual of 1e-4 was
+#: 35 dB from the exact solution.
+DEFAULT_TOLERANCE = 0.0028
 
 #: The default solve checks its error estimate every this many GMRES iterations...
-DEFAULT_CHECK_EVERY = 4
-#: ...and stops after at most this many.
-DEFAULT_MAX_ITERATIONS = 32
+DEFAULT_CHECK_EVERY = 2
+#: ...stops after at most this many...
+DEFAULT_MAX_ITERATIONS = 24
+#: ...and keeps this many Krylov vectors per chroma channel before GMRES restarts.
+DEFAULT_KRYLOV_VECTORS = 12
 
 #: The exact solve (``max_solve_pixels=math.inf``) aims for every pixel within this much
 #: of the exact solution in each of R, G, B (values in [0, 1]).
@@ -76,18 +81,22 @@ _RGB_PER_CHROMA = 2.81
 
 #: Up to this many pixels the exact solve is SuperLU's direct one: exact by construction.
 #: Above it the iterative solve runs, and warns when it cannot show that it reached
-#: EXACT_RGB_ERROR (on the Levin example enlarged to 1 MP its hierarchy stalls; see
-#: docs/methods.md). SuperLU needed 1.8-3.7 GB and 15-110 s at 1 MP on a busy 2-core machine.
-EXACT_DIRECT_PIXELS = 1.1e6
+#: EXACT_RGB_ERROR. SuperLU needed 1.8-3.7 GB and 7-56 s at 1 MP on a busy 2-core machine,
+#: the iterative solve a fraction of that (docs/methods.md).
+EXACT_DIRECT_PIXELS = 0.3e6
 
 #: The exact solve's relative residual |b - A x| / |b| must also fall below this before its
 #: error estimate is trusted: a stalled GMRES changes its iterate little (which would read
 #: as converged) but does not reduce the residual.
-EXACT_RESIDUAL = 1e-9
+EXACT_RESIDUAL = 1e-6
 
 #: GMRES iterations the exact solve may take per chroma channel before it gives up
 #: and says how far it got.
 EXACT_MAX_ITERATIONS = 160
+
+#: Krylov vectors per chroma channel the exact solve keeps before GMRES restarts (it
+#: keeps as many preconditioned vectors as well, in float32).
+EXACT_KRYLOV_VECTORS = 20
 
 
 class InexactSolveWarning(UserWarning):
@@ -280,7 +289,7 @@ def _multigrid_for(luma, hint_values, hint_mask, rhs, radius, prior_weight, dtyp
 
 
 def _multigrid_solve(luma, hint_values, hint_mask, rhs, radius, prior_weight, tolerance,
-                     reporter: Reporter) -> np.ndarray:
+                     reporter: Reporter, guess=None) -> np.ndarray:
     """The default full-size solve: GMRES until the estimated error (see
     ``GridMultigrid.solve_accurately``) is below ``tolerance`` in chroma units, checked
     every DEFAULT_CHECK_EVERY iterations, at most DEFAULT_MAX_ITERATIONS; no warning."""
@@ -289,9 +298,9 @@ def _multigrid_solve(luma, hint_values, hint_mask, rhs, radius, prior_weight, to
                                     radius, prior_weight, np.float64)
     reporter(0.3, "solving")
     solution, _report = multigrid.solve_accurately(
-        rhs, error_tolerance=tolerance, max_iterations=DEFAULT_MAX_ITERATIONS,
-        krylov_vectors=DEFAULT_MAX_ITERATIONS, check_every=DEFAULT_CHECK_EVERY,
-        reporter=reporter.stage(0.3, 1.0))
+        rhs, guess=guess, error_tolerance=tolerance, max_iterations=DEFAULT_MAX_ITERATIONS,
+        krylov_vectors=DEFAULT_KRYLOV_VECTORS, check_every=DEFAULT_CHECK_EVERY,
+        root_mean_square=True, reporter=reporter.stage(0.3, 1.0))
     return solution
 
 
@@ -323,9 +332,9 @@ def _exact_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight,
     EXACT_MAX_ITERATIONS iterations. Starts from the default solve."""
     height, width = luma.shape
     guess = None
-    if height * width > MAX_SOLVE_PIXELS:
+    if height * width > EXACT_GUESS_PIXELS:
         guess = _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight,
-                               DEFAULT_TOLERANCE, memory_budget, MAX_SOLVE_PIXELS,
+                               DEFAULT_TOLERANCE, memory_budget, EXACT_GUESS_PIXELS,
                                reporter.stage(0.0, 0.3))
     reporter(0.3, "building the exact solver")
     multigrid, rhs = _multigrid_for(luma, hint_values, hint_mask, rhs.astype(np.float64),
@@ -334,7 +343,8 @@ def _exact_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight,
     chroma_tolerance = EXACT_RGB_ERROR / _RGB_PER_CHROMA
     solution, report = multigrid.solve_accurately(
         rhs, guess=guess, error_tolerance=chroma_tolerance, residual_tolerance=EXACT_RESIDUAL,
-        max_iterations=EXACT_MAX_ITERATIONS, reporter=reporter.stage(0.4, 1.0))
+        max_iterations=EXACT_MAX_ITERATIONS, krylov_vectors=EXACT_KRYLOV_VECTORS,
+        reporter=reporter.stage(0.4, 1.0))
     if not report.converged:
         warnings.warn(InexactSolveWarning(_shortfall(report)), stacklevel=3)
     return solution
