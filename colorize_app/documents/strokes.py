@@ -277,7 +277,7 @@ class Strokes:
         photo_rgb = as_rgb(photo)
         if photo_rgb.shape[:2] != tuple(self.shape):
             raise ValueError(f"photo is {photo_rgb.shape[:2]}, strokes are for {self.shape}")
-        check_raster_work(tuple(self.shape), self.strokes)  # before any drawing
+        check_raster_work((self.shape[0], self.shape[1]), self.strokes)  # before any drawing
         if self.base_marked is not None and self.base_mask is not None:
             marked, mask = self.base_marked.copy(), self.base_mask.copy()
         else:

@@ -132,7 +132,8 @@ class SwatchBoard:
     def pairs(self) -> list[SwatchPair]:
         """The complete pairs, in order, as the engine takes them."""
         return [SwatchPair(reference=entry.reference, target=entry.target)
-                for entry in self.entries if entry.complete]
+                for entry in self.entries
+                if entry.reference is not None and entry.target is not None]  # complete
 
     def load(self, pairs: Sequence[SwatchPair]) -> None:
         """Replace every entry by ``pairs``."""
@@ -162,8 +163,10 @@ class SwatchBoard:
 
 def entries_to_data(entries: Sequence[SwatchEntry]) -> list:
     """Board entries as JSON-ready data: ``[{"target": [x, y, w, h] | null, ...}]``."""
-    return [{side: None if entry.get(side) is None else entry.get(side).as_list()
-             for side in SIDES} for entry in entries]
+    def as_data(rect: Rect | None) -> list[int] | None:
+        return None if rect is None else rect.as_list()
+
+    return [{side: as_data(entry.get(side)) for side in SIDES} for entry in entries]
 
 
 def entries_from_data(data: object) -> list[SwatchEntry]:
