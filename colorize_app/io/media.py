@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from algorithms.errors import BadInputError, first_line
 from colorize_app.io.safe_files import (
@@ -200,7 +200,7 @@ def _jpeg_is_huffman(path: str, head: bytes | None = None) -> bool:
     return False
 
 
-def _pillow_reduces_depth(image: Image.Image) -> bool:
+def _pillow_reduces_depth(image: ImageFile.ImageFile) -> bool:
     """True for 16-bit colour (or gray + alpha) files, which Pillow would decode to 8 bits."""
     if image.mode not in ("RGB", "RGBA", "LA") or not image.tile:
         return False

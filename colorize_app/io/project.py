@@ -110,8 +110,9 @@ def project_bytes(project: Project, project_path: PathLike = "") -> bytes:
                  "relative_path": _relative(ref.path, folder), "embedded": None}
         if ref.embedded is not None:
             extension = os.path.splitext(ref.path)[1].lower() or ".img"
-            entry["embedded"] = f"images/{role}{extension}"
-            members[entry["embedded"]] = ref.embedded
+            member = f"images/{role}{extension}"
+            entry["embedded"] = member
+            members[member] = ref.embedded
         images[role] = entry
     layers = {}
     for name, array in project.layers.items():
@@ -335,7 +336,7 @@ def decode_layer(data: bytes, kind: str, what: str = "layer") -> np.ndarray:
     if kind == "mask":
         return (decoded if decoded.ndim == 2 else decoded[..., 0]) > 0
     pixels = decoded.astype(np.float32)
-    pixels /= np.float32(np.iinfo(decoded.dtype).max)
+    pixels /= np.float32(65535 if decoded.dtype == np.uint16 else 255)  # checked above
     return np.ascontiguousarray(pixels)
 
 
