@@ -186,6 +186,20 @@ def test_flip_averaging_makes_the_colour_of_a_mirrored_photo_the_mirrored_colour
     np.testing.assert_allclose(np.exp(averaged[0]), expected, atol=1e-6)
 
 
+def test_photo_and_mirror_in_one_batch_or_one_after_the_other_give_the_same_logits(
+        model, monkeypatch):
+    import algorithms.cnn.colorizer as colorizer_module
+
+    photo = gray_photo(48, 64) * np.linspace(0.6, 1.0, 64)[None, :]
+    with Colorizer(model, input_size=None, flip_average=True) as flipped:
+        batched = flipped.predict_logits(photo)[0]
+        monkeypatch.setattr(colorizer_module, "FLIP_BATCH_PIXELS", 0)  # as a large photo
+        runs = flipped.forward_runs
+        separate = flipped.predict_logits(photo)[0]
+        assert flipped.forward_runs == runs + 2
+    np.testing.assert_allclose(batched, separate, atol=1e-5)
+
+
 def test_image_lightness_reads_gray_stored_as_rgb_by_table_and_colour_in_full():
     from algorithms.cnn.colorizer import image_lightness
 

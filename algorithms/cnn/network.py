@@ -139,7 +139,8 @@ class Network:
         self.threads = threads
         #: Native-resolution inputs are padded to a multiple of this.
         self.size_multiple = int(getattr(arch, "size_multiple", 8))
-        #: Number of forward passes run (the re-decoding tests count these).
+        #: Number of forward passes run, one per image of a batch (the re-decoding tests
+        #: count these).
         self.forward_runs = 0
         self._constants = None if constants is None else self._checked(constants)
         self.variables: dict = {}
@@ -241,7 +242,7 @@ class Network:
             raise BadInputError(f"network input must be (N, H, W) with H, W multiples of 8, "
                                 f"got {batch.shape}")
         logits = self.session.run(self.logits, feed_dict={self.input: batch[..., None]})
-        self.forward_runs += 1
+        self.forward_runs += len(batch)
         return logits[0] if single else logits
 
     def save_checkpoint(self, prefix: str) -> str:
