@@ -162,7 +162,7 @@ def test_complex_weights_are_refused_without_a_numpy_warning(tiny_npz, recwarn):
 
 # --- H3, H4, I4, M6: projects -------------------------------------------------------------------
 
-def _project_file(path: Path, manifest_changes: dict, members: dict = None) -> Path:
+def _project_file(path: Path, manifest_changes: dict, members: dict | None = None) -> Path:
     manifest = {"format": "colorize-project", "format_version": 1, "method": "scribble"}
     manifest.update(manifest_changes)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

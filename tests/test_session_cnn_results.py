@@ -3,16 +3,22 @@ temperature."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from colorize_app.sessions.cnn import CnnSession, PhotoEntry
+
+if TYPE_CHECKING:
+    from algorithms.cnn.colorizer import Prediction
 
 
 class CountingPrediction:
     """Stands in for a network output: decodes to a flat colour that depends on T."""
 
     def __init__(self, shape: tuple[int, int], red: float) -> None:
-        self.shape, self.red, self.decoded_at = shape, red, []
+        self.shape, self.red = shape, red
+        self.decoded_at: list[float] = []
 
     def decode(self, temperature):
         self.decoded_at.append(temperature)
@@ -26,7 +32,7 @@ def two_colorized(temperature: float = 0.3) -> tuple[CnnSession, list[CountingPr
     predictions = [CountingPrediction((4, 6), 0.2), CountingPrediction((5, 3), 0.7)]
     photos = [PhotoEntry("/photos/a.png", 6, 4), PhotoEntry("/photos/b.png", 3, 5)]
     for photo, prediction in zip(photos, predictions):
-        photo.set_prediction(prediction)
+        photo.set_prediction(cast("Prediction", prediction))  # decodes as one would
     return CnnSession(photos=photos, current=1, temperature=temperature), predictions
 
 

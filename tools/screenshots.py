@@ -134,7 +134,7 @@ def main(folder: str = os.path.join(ROOT, "docs", "screenshots"), model: str = "
          with_cnn_and_video: bool = True) -> None:
     settings.SETTINGS_FILE = os.path.join(folder, ".screenshots-settings.ini")
     app = QApplication.instance() or QApplication(sys.argv)
-    app.setStyle("Fusion")
+    QApplication.setStyle("Fusion")  # a static setter: the style of every window
     from colorize_app.gui.main_menu import MainMenu
     from colorize_app.gui.scribble_window import ScribbleWindow
     from colorize_app.gui.swatch_window import SwatchWindow

@@ -15,6 +15,7 @@ pytest.importorskip("tensorflow")
 from colorize_app.gui.cnn_window import CnnWindow
 from colorize_app.gui.image_view import to_qimage
 from colorize_app.gui.photo_list import thumbnail
+from colorize_app.gui.qt_objects import present
 
 JOB_MS = 60_000
 #: What the (mocked) network answers for every photo: an orange, 8-bit exact.
@@ -35,7 +36,8 @@ def wait_job(qtbot, window, start) -> str:
 
 def icon_pixels(window: CnnWindow, row: int) -> np.ndarray:
     """Row ``row``'s thumbnail as the list shows it, (h, w, 3) uint8."""
-    image = window.photo_list.item(row).icon().pixmap(window.photo_list.iconSize()).toImage()
+    item = present(window.photo_list.item(row))
+    image = item.icon().pixmap(window.photo_list.iconSize()).toImage()
     return np.array([[image.pixelColor(x, y).getRgb()[:3] for x in range(image.width())]
                      for y in range(image.height())], dtype=np.uint8)
 

@@ -79,8 +79,9 @@ def scribble(qtbot):
     return window
 
 
-@pytest.mark.parametrize("keys", [[Qt.Key_Y, Qt.ControlModifier],
-                                  [Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier]],
+@pytest.mark.parametrize("keys", [[Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier],
+                                  [Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                                   | Qt.KeyboardModifier.ShiftModifier]],
                          ids=["ctrl+y", "ctrl+shift+z"])
 def test_redo_shortcuts(qtbot, scribble, keys):
     scribble.undo_stack.push(AddStrokeCommand(scribble, Stroke([(4.0, 4.0)], (1, 0, 0), 3.0)))

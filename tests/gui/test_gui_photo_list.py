@@ -8,6 +8,7 @@ import pytest
 from PyQt5.QtWidgets import QApplication
 
 from colorize_app.gui.photo_list import THUMBNAIL_SIDE, PhotoList, thumbnail
+from colorize_app.gui.qt_objects import present
 from colorize_app.sessions.cnn import PhotoEntry
 
 LONG = "/photos/a folder/wood_coffee_gray_from_the_old_family_album_1954.png"
@@ -30,7 +31,7 @@ def photo_list(qtbot):
 def lines_fit(photos: PhotoList, row: int) -> bool:
     metrics = photos.fontMetrics()
     return all(metrics.horizontalAdvance(line) <= photos.text_width()
-               for line in photos.item(row).text().split("\n"))
+               for line in present(photos.item(row)).text().split("\n"))
 
 
 def test_a_long_name_is_shortened_in_the_middle_and_whole_in_the_tooltip(photo_list):
