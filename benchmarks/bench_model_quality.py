@@ -279,6 +279,7 @@ def evaluate_set(name: str, truths: list[np.ndarray], files: list[Path], models:
         curves.append(f"curve {model_label(spec)} (colourfulness: AuC - gray): " + ", ".join(
             f"{colour:.2f}: {gain:+.4f} {name}" for colour, gain, name in sorted(points)))
     print("\n".join(curves))
+    assert worst is not None  # set by the first model's first decoding
     order = np.argsort(worst)[:5]
     print(f"worst 5 ({model_label(models[0])}, {decodings[0]}): " + ", ".join(
         f"{files[i].name} {worst[i]:+.3f}" for i in order))

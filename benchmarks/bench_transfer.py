@@ -48,7 +48,7 @@ def resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     from PIL import Image
 
     image = Image.fromarray(np.round(rgb * 255).astype(np.uint8))
-    return np.asarray(image.resize((width, height), Image.LANCZOS), np.float32) / 255.0
+    return np.asarray(image.resize((width, height), Image.Resampling.LANCZOS), np.float32) / 255.0
 
 
 def gray_of(rgb: np.ndarray) -> np.ndarray:

@@ -225,21 +225,18 @@ def main() -> int:
         cli("cnn", "batch", "-o", "batch_out", "--model", "model.npz", "--size", "16"))
 
     # Video and frame folders
-    try:
-        from colorize_app.io.video_in import open_frames
-    except ImportError:
-        open_frames = None
-    if open_frames is not None:
-        video = targets._video_seed()
-        row("video", "text named .mp4", lambda: open_frames(write("v.mp4", b"not a video")))
-        row("video", "empty .mp4", lambda: open_frames(write("e.mp4", b"")))
-        row("video", "cut at 200 bytes", lambda: open_frames(write("c.mp4", video[:200])))
-        Path("frames").mkdir()
-        write("frames/f1.png", png)
-        write("frames/f2.png", targets._png(gray[:6, :8]))
-        row("frame folder", "frames of different sizes", lambda: open_frames("frames"))
-        write("frames/f2.png", png[:50])
-        row("frame folder", "a frame cut short", lambda: [f for f in open_frames("frames")])
+    from colorize_app.io.video_in import open_frames
+
+    video = targets._video_seed()
+    row("video", "text named .mp4", lambda: open_frames(write("v.mp4", b"not a video")))
+    row("video", "empty .mp4", lambda: open_frames(write("e.mp4", b"")))
+    row("video", "cut at 200 bytes", lambda: open_frames(write("c.mp4", video[:200])))
+    Path("frames").mkdir()
+    write("frames/f1.png", png)
+    write("frames/f2.png", targets._png(gray[:6, :8]))
+    row("frame folder", "frames of different sizes", lambda: open_frames("frames"))
+    write("frames/f2.png", png[:50])
+    row("frame folder", "a frame cut short", lambda: [f for f in open_frames("frames")])
 
     print("| format | bad input | message |\n|---|---|---|")
     for kind, what, message in ROWS:

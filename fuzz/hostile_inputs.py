@@ -66,6 +66,7 @@ def cli(*arguments: str):
 
     def call() -> None:
         stderr = io.StringIO()
+        code: object  # main's return code, or what SystemExit carried
         with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
             try:
                 code = command_line.main(list(arguments))
@@ -382,6 +383,7 @@ def _signalled() -> None:
         process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True,
                                    env=dict(os.environ, PYTHONPATH=str(REPOSITORY)))
+        assert process.stdout is not None and process.stderr is not None  # both are pipes
         process.stdout.readline()
         process.send_signal(signum)
         results.append(f"exit {process.wait(60)}: "
