@@ -160,6 +160,22 @@ def regions_to_json(pairs: Sequence[SwatchPair]) -> str:
     return json.dumps(regions_to_data(pairs), indent=2) + "\n"
 
 
+def lies_inside(rect: Rect, width: int, height: int) -> bool:
+    """True when ``rect`` lies inside a ``width`` x ``height`` image (pixels)."""
+    return rect.x >= 0 and rect.y >= 0 and rect.x + rect.width <= width \
+        and rect.y + rect.height <= height
+
+
+def check_inside(rect: Rect, width: int, height: int, side: str, name: str) -> None:
+    """The one check that a swatch lies inside its photo: BadInputError (one line,
+    ``"{name}: {side} [x, y, w, h] lies outside the {side} image (WxH pixels)"``) unless
+    ``rect`` lies inside the ``width`` x ``height`` ``side`` ("target" or "reference") photo;
+    ``name`` says which swatch (e.g. "swatch pair 2")."""
+    if not lies_inside(rect, width, height):
+        raise BadInputError(f"{name}: {side} {rect.as_list()} lies outside the {side} image "
+                            f"({width}x{height} pixels)")
+
+
 def validate_regions(
     pairs: Sequence[SwatchPair],
     target_shape: Sequence[int],
@@ -190,13 +206,4 @@ def validate_regions(
             height, width = int(shape[0]), int(shape[1])
             if rect.width <= 0 or rect.height <= 0:
                 raise BadInputError(f"regions: pair {number}: {key} {rect.as_list()} is empty")
-            if (
-                rect.x < 0
-                or rect.y < 0
-                or rect.x + rect.width > width
-                or rect.y + rect.height > height
-            ):
-                raise BadInputError(
-                    f"regions: pair {number}: {key} {rect.as_list()} lies outside the "
-                    f"{key} image ({width}x{height} pixels)"
-                )
+            check_inside(rect, width, height, key, f"regions: pair {number}")

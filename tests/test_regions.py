@@ -144,3 +144,18 @@ def test_writing_never_overwrites_an_input(tmp_path):
     with pytest.raises(BadInputError, match="overwrite"):
         write_regions(source, PAIRS, inputs=[source])
     assert source.read_text() == "keep me"
+
+
+def test_one_check_that_a_rectangle_lies_inside_its_image():
+    from algorithms.regions import check_inside, lies_inside
+
+    assert lies_inside(Rect(0, 0, 40, 30), 40, 30)  # the whole image
+    assert lies_inside(Rect(39, 29, 1, 1), 40, 30)  # the last pixel
+    for outside in (Rect(-1, 0, 5, 5), Rect(0, -1, 5, 5), Rect(36, 0, 5, 5),
+                    Rect(0, 26, 5, 5)):
+        assert not lies_inside(outside, 40, 30)
+    check_inside(Rect(35, 25, 5, 5), 40, 30, "target", "swatch pair 1")
+    with pytest.raises(BadInputError) as refused:
+        check_inside(Rect(36, 0, 5, 5), 40, 30, "reference", "swatch pair 3")
+    assert str(refused.value) == ("swatch pair 3: reference [36, 0, 5, 5] lies outside the "
+                                  "reference image (40x30 pixels)")

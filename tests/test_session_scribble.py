@@ -197,3 +197,43 @@ def test_saved_strokes_load_back_as_a_hint_layer(tmp_path):
     assert other.strokes.strokes == [] and other.has_hints
     np.testing.assert_array_equal(other.mask, session.mask)
     np.testing.assert_allclose(other.marked, session.marked, atol=0.5 / 255 + 1e-6)
+
+
+def test_a_solve_too_large_is_refused_by_the_session_not_the_engine(monkeypatch):
+    import algorithms.scribble
+    from algorithms.errors import MemoryBudgetError
+    from colorize_app.runtime import system
+    from colorize_app.sessions import scribble
+    from colorize_app.sessions.memory import memory_needed
+
+    # The container's limit leaves 0.1 GB; the engine's own reader would see plenty.
+    monkeypatch.setattr(system, "available_memory", lambda: 2**30 // 10)
+    monkeypatch.setattr(algorithms.scribble, "available_memory", lambda: 2**40)
+    monkeypatch.setattr(scribble, "colorize_scribbles", lambda *a, **k: pytest.fail(
+        "the engine ran"))
+    photo = np.full((800, 1000), 0.5, np.float32)
+    session = ScribbleSession(photo, photo_path="old/big.png")
+    session.add_stroke(Stroke([(5.0, 5.0), (5.0, 24.0)], RED, 3.0, "paint"))
+    with pytest.raises(MemoryBudgetError) as refused:
+        session.colorize()
+    needed = memory_needed("scribble", (800, 1000)) / 2**30
+    assert 0.1 < needed < 10
+    assert str(refused.value) == (
+        f"colorizing the 1000 x 800 photo old/big.png needs about {needed:.1f} GB of memory "
+        "but only 0.1 GB is available (machine or container limit); use a smaller image")
+
+
+def test_the_preview_solves_a_small_copy_with_the_reach_kept():
+    session = ScribbleSession(np.tile(two_halves(), (10, 10)))  # 300 x 400
+    for stroke in one_stroke_per_half():
+        session.add_stroke(stroke)
+    session.set_prior(np.full((300, 400, 3), 0.5, np.float32))
+    inputs = session.preview_inputs(side=100)
+    assert inputs.photo.shape == (75, 100)
+    assert inputs.hint_mask.shape == (75, 100) and inputs.hint_mask.any()
+    assert inputs.prior_weight == prior_weight_for_reach(session.stroke_reach, (75, 100))
+    small = inputs.colorize()
+    full = session.full_size_preview(small)
+    assert full.shape == (300, 400, 3)
+    # The full-size preview keeps the photo's own luminance exactly.
+    np.testing.assert_allclose(rgb_to_yiq(full)[..., 0], session.photo, atol=1e-5)

@@ -179,3 +179,34 @@ def test_the_settings_module_keeps_the_engine_defaults():
     assert transfer_settings.DEFAULT_SAMPLES == transfer.DEFAULT_SAMPLES
     assert transfer_settings.DEFAULT_NEIGHBOURHOOD == transfer.DEFAULT_NEIGHBOURHOOD
     assert TransferSettings(samples=np.int64(3)).check().samples == 3
+
+
+def test_a_transfer_too_large_is_refused_by_the_session_in_the_command_lines_words(
+        monkeypatch, tmp_path):
+    from algorithms.errors import MemoryBudgetError
+    from colorize_app.runtime import system
+    from colorize_app.sessions import transfer as transfer_session
+
+    monkeypatch.setattr(system, "available_memory", lambda: 2**30 // 10)  # 0.1 GB left
+    monkeypatch.setattr(transfer_session, "transfer_colour", lambda *a, **k: pytest.fail(
+        "the engine ran"))
+    target, reference = tmp_path / "big.png", tmp_path / "reference.png"
+    media.write_image(target, np.full((800, 1000), 0.5, np.float32))
+    media.write_image(reference, np.full((30, 40, 3), 0.4, np.float32))
+    words = (f"colour transfer onto the 1000 x 800 photo {target} needs about 0.2 GB of "
+             "memory but only 0.1 GB is available (machine or container limit); use a "
+             "smaller image")
+    # From the files' headers (the command line) ...
+    with pytest.raises(MemoryBudgetError) as refused:
+        transfer_session.check_files_memory(str(target), str(reference))
+    assert str(refused.value) == words
+    session = TransferSession()
+    with pytest.raises(MemoryBudgetError) as refused:
+        session.check_photo_file("target", str(target))
+    assert str(refused.value) == words
+    # ... and from the photos a window holds, when the transfer is asked for.
+    session.set_photo("reference", media.read_image(reference).pixels, str(reference))
+    session.set_photo("target", media.read_image(target).pixels, str(target))
+    with pytest.raises(MemoryBudgetError) as refused:
+        session.transfer_task()
+    assert str(refused.value) == words

@@ -73,10 +73,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import math
 
-    from algorithms.scribble import MAX_SOLVE_PIXELS, colorize_scribbles, hints_from_marked
+    from algorithms.scribble import MAX_SOLVE_PIXELS, hints_from_marked
     from colorize_app.commands.progress_bar import progress_bar
     from colorize_app.io.media import read_image, write_image
     from colorize_app.io.safe_files import check_not_input
+    from colorize_app.sessions.scribble import ScribbleInputs
 
     max_solve_pixels = math.inf if args.exact else MAX_SOLVE_PIXELS
     if args.project:
@@ -103,10 +104,11 @@ def run(args: argparse.Namespace) -> int:
         _print_notes(loaded)
     hint_chroma, hint_mask = hints_from_marked(
         gray.pixels, marked.pixels, None if mask is None else mask.pixels)
+    inputs = ScribbleInputs(gray.pixels, hint_chroma, hint_mask, None, 0.0, args.gray)
     with progress_bar("levin") as progress:
-        result = _warning_on_inexact(lambda: colorize_scribbles(
-            gray.pixels, hint_chroma, hint_mask, radius=args.radius, solver=args.solver,
-            progress=progress, max_solve_pixels=max_solve_pixels))
+        result = _warning_on_inexact(lambda: inputs.colorize(
+            radius=args.radius, solver=args.solver, max_solve_pixels=max_solve_pixels,
+            progress=progress))
     write_image(args.output, result, inputs=paths, bit_depth=args.bit_depth)
     print(f"colorized from {int(hint_mask.sum())} hint pixels -> {args.output}")
     return 0
@@ -167,7 +169,7 @@ def _check_memory(photo: str, args: argparse.Namespace) -> None:
     import math
 
     from algorithms.scribble import MAX_SOLVE_PIXELS
-    from colorize_app.sessions.memory import check_photo_file_memory
+    from colorize_app.sessions.scribble import check_photo_file
 
-    check_photo_file_memory("scribble", photo, radius=args.radius,
-                            max_solve_pixels=math.inf if args.exact else MAX_SOLVE_PIXELS)
+    check_photo_file(photo, radius=args.radius,
+                     max_solve_pixels=math.inf if args.exact else MAX_SOLVE_PIXELS)

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from algorithms.errors import BadInputError
     from colorize_app.commands.progress_bar import progress_bar
     from colorize_app.io import media, safe_files
-    from colorize_app.sessions.memory import check_photo_file_memory
+    from colorize_app.sessions.transfer import check_files_memory
 
     if args.project:
         if args.regions:
@@ -103,10 +103,7 @@ def run(args: argparse.Namespace) -> int:
         inputs = [args.target, args.reference, args.regions]  # the region file too
     safe_files.check_not_input(args.output, inputs)
     pairs = media.read_regions(args.regions) if args.regions else None
-    # From the headers, before anything is decoded.
-    reference_width, reference_height = media.image_size(reference_path)
-    check_photo_file_memory("transfer", target_path,
-                            reference_shape=(reference_height, reference_width))
+    check_files_memory(target_path, reference_path)  # from the headers, before decoding
     target = media.read_image(target_path)
     reference = media.read_image(reference_path)
     session = _session(args, project, target, reference, pairs)

@@ -47,12 +47,6 @@ def rect_from_corners(
     return Rect(left, top, right - left, bottom - top)
 
 
-def fits(rect: Rect, width: int, height: int) -> bool:
-    """True when ``rect`` lies inside a width x height image (pixels)."""
-    return rect.x >= 0 and rect.y >= 0 and rect.x + rect.width <= width \
-        and rect.y + rect.height <= height
-
-
 def moved(rect: Rect, dx: int, dy: int, width: int, height: int) -> Rect:
     """``rect`` shifted by (dx, dy) pixels, kept inside a width x height image."""
     x = min(max(rect.x + dx, 0), max(width - rect.width, 0))

@@ -29,14 +29,17 @@ class AutomaticStartMixin:
             return
         photo, model_path = self.photo, paths[0]
         model = os.path.basename(str(model_path))
+        photo_path = self.session.photo_path if self.session is not None else ""
 
         def task(progress, cancelled):
             from colorize_app.gui.model_picker import ModelChoice, obtain_colorizer
+            from colorize_app.sessions.cnn import CnnSession
 
             progress(0.0, "loading the model")
             colorizer = obtain_colorizer(ModelChoice(str(model_path)), progress, cancelled)
-            try:
-                return colorizer.colorize(photo, progress=progress, cancelled=cancelled)
+            try:  # the model's own decoding, the photo refused first if it is too large
+                return CnnSession().colorize(colorizer, photo, progress, cancelled,
+                                             path=photo_path)
             finally:
                 colorizer.close()
 

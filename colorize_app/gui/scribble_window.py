@@ -34,7 +34,7 @@ from colorize_app.gui.jobs import JobRunner
 from colorize_app.gui.keyframe_edit import KeyframeEditMixin
 from colorize_app.gui.scribble_automatic import AutomaticStartMixin
 from colorize_app.gui.scribble_painting import PaintingMixin
-from colorize_app.gui.scribble_preview import full_size_preview, preview_task
+from colorize_app.gui.scribble_preview import preview_task
 from colorize_app.gui.scribble_state import (
     SnapshotCommand,
     replay,
@@ -43,8 +43,7 @@ from colorize_app.gui.window_tools import undo_actions
 from colorize_app.io import media
 from colorize_app.io.project import ImageRef, Project
 from colorize_app.io.project_images import image_ref
-from colorize_app.sessions.memory import check_photo_file_memory
-from colorize_app.sessions.scribble import DEFAULT_REACH, ScribbleSession
+from colorize_app.sessions.scribble import DEFAULT_REACH, ScribbleSession, check_photo_file
 
 
 def _from_session(name: str, empty: Callable[[], Any]) -> property:
@@ -193,8 +192,7 @@ class ScribbleWindow(PaintingMixin, AutomaticStartMixin, KeyframeEditMixin, Meth
         loaded = []
 
         def read() -> None:
-            # Refused from the header, before decoding, in the command line's words.
-            check_photo_file_memory("scribble", path)
+            check_photo_file(path)  # the command line's rule and words, from the header
             loaded.append(media.read_image(path))
 
         if not self.guarded("Open photo", read):
@@ -393,10 +391,11 @@ class ScribbleWindow(PaintingMixin, AutomaticStartMixin, KeyframeEditMixin, Meth
         self.preview_jobs.start(task, self._show_preview, "Preview")
 
     def _show_preview(self, small_rgb: np.ndarray) -> None:
-        if self.photo is None or self.jobs.busy:
+        if self.session is None or self.jobs.busy:
             return
         # Keep the photo's own luminance at full resolution: only the chroma is coarse.
-        self.result_view.show_result(self._photo_rgb, full_size_preview(self.photo, small_rgb))
+        self.result_view.show_result(self._photo_rgb,
+                                     self.session.full_size_preview(small_rgb))
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.preview_jobs.wait()

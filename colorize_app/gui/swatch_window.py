@@ -43,7 +43,6 @@ from colorize_app.gui.window_tools import undo_actions
 from colorize_app.io import media
 from colorize_app.io.project import ImageRef, Project
 from colorize_app.io.project_images import image_ref
-from colorize_app.sessions.memory import check_photo_memory
 from colorize_app.sessions.transfer import TransferSession
 
 #: Grab distance of a rectangle's resize corner, in screen pixels; its square's side.
@@ -206,29 +205,13 @@ class SwatchWindow(MethodWindow):
         loaded = []
 
         def read() -> None:
-            self.check_memory(side, path)  # from the header, before decoding
+            self.session.check_photo_file(side, path)  # from the header, before decoding
             loaded.append(media.read_image(path))
 
         if not self.guarded(f"Open {side}", read):
             return False
         self.set_image(side, loaded[0].pixels, path)
         return True
-
-    def check_memory(self, side: str, path: str) -> None:
-        """Refuse (MemoryBudgetError) the image file ``path`` as the ``side`` photo when
-        transferring with the other photo would not fit in memory: the command line's
-        rule and words, read from the file's header."""
-        width, height = media.image_size(path)
-        target = self.session.photos["target"]
-        if side == "target":
-            reference = self.session.pixels("reference")
-            check_photo_memory("transfer", (height, width), path, reference_shape=(
-                None if reference is None else reference.shape[:2]))
-        elif target is None:
-            check_photo_memory("transfer", (height, width), path, as_reference=True)
-        else:
-            check_photo_memory("transfer", target.pixels.shape[:2], target.path or "target",
-                               reference_shape=(height, width))
 
     def set_image(self, side: str, image: np.ndarray, path: str = "",
                   ref: ImageRef | None = None) -> None:

@@ -32,7 +32,7 @@ from algorithms.progress import CancelCheck, ProgressCallback
 from colorize_app.io import media
 from colorize_app.io.project import Project
 from colorize_app.io.project_images import ImageRef
-from colorize_app.sessions.memory import check_photo_file_memory
+from colorize_app.sessions.memory import check_photo_file_memory, check_photo_memory
 
 if TYPE_CHECKING:
     from algorithms.cnn.colorizer import Colorizer, Prediction
@@ -364,12 +364,16 @@ class CnnSession:
 
     def colorize(self, colorizer: Colorizer, pixels: np.ndarray,
                  progress: ProgressCallback | None = None,
-                 cancelled: CancelCheck | None = None) -> np.ndarray:
+                 cancelled: CancelCheck | None = None, *, path: str = "") -> np.ndarray:
         """Colorize a gray (H, W) or colour (H, W, 3) photo in [0, 1] at this temperature.
 
         Returns RGB (H, W, 3) float32 in [0, 1] with the photo's own CIELAB lightness;
-        ``colorizer.last_prediction`` then re-decodes it at any temperature.
+        ``colorizer.last_prediction`` then re-decodes it at any temperature. A photo too
+        large for the memory available is refused first (MemoryBudgetError naming
+        ``path``, the photo's file).
         """
+        check_photo_memory(METHOD, pixels.shape[:2], path or "(no file)",
+                           native=self.input_size is None)
         return colorizer.colorize(pixels, temperature=self.temperature, progress=progress,
                                   cancelled=cancelled)
 

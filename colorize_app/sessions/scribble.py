@@ -13,9 +13,10 @@ import math
 import os
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
-from algorithms.colorspace import rgb_to_yiq
+from algorithms.colorspace import join_luminance_chroma, luminance, rgb_to_yiq
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback
 from algorithms.scribble import MAX_SOLVE_PIXELS, colorize_scribbles, hints_from_marked
@@ -23,6 +24,7 @@ from colorize_app.documents.strokes import Stroke, Strokes, prior_weight_for_rea
 from colorize_app.io import media
 from colorize_app.io.project import Project
 from colorize_app.io.project_images import ImageRef
+from colorize_app.sessions.memory import check_photo_file_memory, check_photo_memory
 
 #: Default stroke reach over an automatic colorization (a share of the photo's longer side).
 DEFAULT_REACH = 0.10
@@ -32,6 +34,8 @@ MIN_REACH, MAX_REACH = 0.01, 1.0
 MAX_PRIOR_WEIGHT = 10.0
 #: The layers of a hint file loaded under the strokes (marked image, hint mask).
 HINT_LAYERS = ("hint_marked", "hint_mask")
+#: Longest side of the copy that the live preview recolours (pixels).
+PREVIEW_SIDE = 192
 
 
 def _number(value: object) -> float | None:
@@ -68,12 +72,22 @@ def check_prior_weight(settings: dict) -> None:
         raise BadInputError(f"prior_weight must be a number in [0, {MAX_PRIOR_WEIGHT:g}]")
 
 
+def check_photo_file(path: str, *, radius: int = 1,
+                     max_solve_pixels: float = MAX_SOLVE_PIXELS) -> tuple[int, int]:
+    """Refuse (MemoryBudgetError, one line) the image file ``path`` when its solve would not
+    fit in the memory available, from its header alone (nothing decoded); its (height,
+    width) otherwise. ``radius`` and ``max_solve_pixels`` are the solve's."""
+    return check_photo_file_memory("scribble", path, radius=radius,
+                                   max_solve_pixels=max_solve_pixels)
+
+
 @dataclass(frozen=True)
 class ScribbleInputs:
     """What one solve reads, copied out of a session (safe to use on another thread).
 
     photo (H, W) or (H, W, 3) float32 in [0, 1]; hint_chroma (H, W, 2) YIQ chroma; hint_mask
-    (H, W) bool; prior_chroma (H, W, 2) or None; prior_weight lambda >= 0 (0 without prior).
+    (H, W) bool; prior_chroma (H, W, 2) or None; prior_weight lambda >= 0 (0 without prior);
+    photo_path the photo's file, as memory errors name it ("" when it has none).
     """
 
     photo: np.ndarray
@@ -81,12 +95,23 @@ class ScribbleInputs:
     hint_mask: np.ndarray
     prior_chroma: np.ndarray | None
     prior_weight: float
+    photo_path: str = ""
+
+    def check_memory(self, *, radius: int = 1,
+                     max_solve_pixels: float = MAX_SOLVE_PIXELS) -> None:
+        """Refuse (MemoryBudgetError, one line) a solve that would not fit in the memory
+        available (machine or container): the rule and words of
+        :func:`colorize_app.sessions.memory.check_photo_memory`."""
+        check_photo_memory("scribble", self.photo.shape[:2], self.photo_path or "(no file)",
+                           radius=radius, max_solve_pixels=max_solve_pixels)
 
     def colorize(self, *, radius: int = 1, solver: str = "multigrid",
                  max_solve_pixels: float = MAX_SOLVE_PIXELS,
                  progress: ProgressCallback | None = None,
                  cancelled: CancelCheck | None = None) -> np.ndarray:
-        """The colorized photo, (H, W, 3) float32 in [0, 1] (``algorithms.scribble``)."""
+        """The colorized photo, (H, W, 3) float32 in [0, 1] (``algorithms.scribble``),
+        after :meth:`check_memory`."""
+        self.check_memory(radius=radius, max_solve_pixels=max_solve_pixels)
         return colorize_scribbles(
             self.photo, self.hint_chroma, self.hint_mask,
             prior_chroma=self.prior_chroma, prior_weight=self.prior_weight,
@@ -255,7 +280,36 @@ class ScribbleSession:
         hint_chroma, hint_mask = hints_from_marked(self.photo, self.marked, self.mask)
         prior = self.prior_chroma
         return ScribbleInputs(self.photo, hint_chroma, hint_mask, prior,
-                              self.prior_weight() if prior is not None else 0.0)
+                              self.prior_weight() if prior is not None else 0.0,
+                              self.photo_path)
+
+    def preview_inputs(self, side: int = PREVIEW_SIDE) -> ScribbleInputs:
+        """The solve's inputs on a copy of the photo at most ``side`` pixels long, for the
+        live preview, with the stroke reach over the prior kept (the prior weight of the
+        small size: :func:`prior_weight_for_reach`). Copied now: later painting cannot
+        change them. Strokes are not required (a preview of none is the photo)."""
+        photo, prior = self.photo, self.prior_chroma
+        height, width = photo.shape[:2]
+        scale = min(1.0, side / max(height, width))
+        size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
+        small = cv2.resize(photo, size, interpolation=cv2.INTER_AREA)
+        small_marked = cv2.resize(self.marked, size, interpolation=cv2.INTER_NEAREST)
+        small_mask = cv2.resize(self.mask.astype(np.uint8), size,
+                                interpolation=cv2.INTER_NEAREST)
+        hint_chroma, hint_mask = hints_from_marked(small, small_marked, small_mask)
+        if prior is not None:
+            prior = cv2.resize(prior, size, interpolation=cv2.INTER_AREA)
+        weight = prior_weight_for_reach(self.stroke_reach, (size[1], size[0])) \
+            if prior is not None else 0.0
+        return ScribbleInputs(small, hint_chroma, hint_mask, prior, weight, self.photo_path)
+
+    def full_size_preview(self, small_rgb: np.ndarray) -> np.ndarray:
+        """A preview's colours (its chroma, resized) on the photo's own full-resolution
+        luminance: (H, W, 3) float32 in [0, 1]."""
+        height, width = self.photo.shape[:2]
+        preview = cv2.resize(small_rgb, (width, height), interpolation=cv2.INTER_LINEAR)
+        yiq = rgb_to_yiq(preview)
+        return np.clip(join_luminance_chroma(luminance(self.photo), yiq[..., 1:]), 0, 1)
 
     def colorize(self, *, radius: int = 1, solver: str = "multigrid",
                  max_solve_pixels: float = MAX_SOLVE_PIXELS,

@@ -15,11 +15,12 @@ import numpy as np
 
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback
-from algorithms.regions import SwatchPair, validate_regions
+from algorithms.regions import SwatchPair, check_inside, lies_inside, validate_regions
 from algorithms.transfer import TransferResult, transfer_colour
-from colorize_app.documents.swatches import SIDES, SwatchBoard, SwatchEntry, fits
+from colorize_app.documents.swatches import SIDES, SwatchBoard, SwatchEntry
 from colorize_app.io.project import Project
 from colorize_app.io.project_images import ImageRef
+from colorize_app.sessions.memory import check_photo_memory
 from colorize_app.sessions.transfer_settings import TransferSettings
 
 PROJECT_METHOD = "transfer"
@@ -52,10 +53,18 @@ def check_swatches(entries: Sequence[SwatchEntry], sizes: Mapping[str, tuple[int
                 continue
             if side not in sizes:
                 raise BadInputError(f"swatch pair {number} needs the {side} image")
-            width, height = sizes[side]
-            if not fits(rect, width, height):
-                raise BadInputError(f"swatch pair {number}: {side} {rect.as_list()} lies "
-                                    f"outside the {side} image ({width}x{height} pixels)")
+            check_inside(rect, *sizes[side], side, f"swatch pair {number}")
+
+
+def check_files_memory(target: str, reference: str) -> None:
+    """Refuse (MemoryBudgetError, one line) a transfer between the image files ``target``
+    and ``reference`` that would not fit in memory, from their headers alone."""
+    from colorize_app.io import media
+
+    reference_width, reference_height = media.image_size(reference)
+    target_width, target_height = media.image_size(target)
+    check_photo_memory("transfer", (target_height, target_width), target,
+                       reference_shape=(reference_height, reference_width))
 
 
 @dataclass
@@ -106,12 +115,30 @@ class TransferSession:
         self.photos[side] = photo
         for entry in self.board.entries:
             rect = entry.get(side)
-            if rect is not None and not fits(rect, *photo.size):
+            if rect is not None and not lies_inside(rect, *photo.size):
                 entry.set(side, None)
         self.board.entries = [e for e in self.board.entries if e.target or e.reference]
         if side == "target":
             self.result, self.warnings = None, ()
         return bool(self.board.entries)
+
+    def check_photo_file(self, side: str, path: str) -> None:
+        """Refuse (MemoryBudgetError, one line) the image file ``path`` as the ``side``
+        photo when a transfer with the other photo (if any) would not fit in memory: from
+        its header alone, before it is decoded."""
+        from colorize_app.io import media
+
+        width, height = media.image_size(path)
+        target = self.photos["target"]
+        if side == "target":
+            reference = self.pixels("reference")
+            check_photo_memory("transfer", (height, width), path, reference_shape=(
+                None if reference is None else reference.shape[:2]))
+        elif target is None:
+            check_photo_memory("transfer", (height, width), path, as_reference=True)
+        else:
+            check_photo_memory("transfer", target.pixels.shape[:2], target.path or "target",
+                               reference_shape=(height, width))
 
     def load_regions(self, pairs: Sequence[SwatchPair]) -> None:
         """Replace the swatches by a region file's ``pairs``, checked against both photos
@@ -174,10 +201,14 @@ class TransferSession:
         another thread; :meth:`set_result` takes its outcome. BadInputError when a photo
         is missing or a setting is bad.
         """
-        target, reference = self.pixels("target"), self.pixels("reference")
-        if target is None or reference is None:
+        target_photo, reference_photo = self.photos["target"], self.photos["reference"]
+        if target_photo is None or reference_photo is None:
             raise BadInputError("colour transfer needs both a target and a reference photo")
+        target, reference = target_photo.pixels, reference_photo.pixels
         settings, pairs = self.settings.check(), self.pairs()
+        # The same rule and words as for files: the windows refuse what the command refuses.
+        check_photo_memory("transfer", target.shape[:2], target_photo.path or "target",
+                           reference_shape=reference.shape[:2])
 
         def task(progress: ProgressCallback | None = None,
                  cancelled: CancelCheck | None = None) -> TransferResult:
