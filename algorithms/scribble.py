@@ -3,9 +3,10 @@
 Neighbouring pixels with similar luminance should have similar chroma: the
 system of :mod:`algorithms.levin_system`, the same matrix for every chroma
 channel, is solved here with an algebraic-multigrid-preconditioned Krylov method
-(:mod:`algorithms.multigrid`) from a coarse-to-fine first guess, or, for
-reference, with a direct sparse solve. This module also reads hints from a
-marked image and joins the solved chroma with the photo's own luminance.
+(:mod:`algorithms.multigrid`), or, for reference, with a direct sparse solve
+(:mod:`algorithms.levin_solvers` builds them). This module chooses between them
+and joins the solved chroma with the photo's own luminance; hints are read from a
+marked image in :mod:`algorithms.scribble_hints`.
 """
 
 from __future__ import annotations
@@ -15,24 +16,30 @@ import os
 import warnings
 
 import numpy as np
-import scipy.sparse as sparse
 
-from algorithms.colorspace import join_luminance_chroma, luminance, rgb_to_yiq
+from algorithms.colorspace import join_luminance_chroma, luminance
 from algorithms.errors import BadInputError, MemoryBudgetError
+from algorithms.levin_solvers import (
+    direct_solve,
+    downsized_problem,
+    multigrid_for,
+    smooth,
+    upsize,
+)
 from algorithms.levin_system import (
     DTYPE,
-    eliminate_hint_columns,
-    hint_coupling,
     levin_matrix,
     levin_stencil,
     right_hand_side,
     stencil_matrix,
 )
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
+from algorithms.scribble_hints import MARK_THRESHOLD, hints_from_marked
 
-#: A marked pixel is a hint where sum over R, G, B of |gray - marked| exceeds this
-#: (values in [0, 1]), as in the authors' code.
-MARK_THRESHOLD = 0.01
+__all__ = [
+    "InexactSolveWarning", "MARK_THRESHOLD", "MAX_SOLVE_PIXELS", "available_memory",
+    "colorize_scribbles", "estimate_memory", "hints_from_marked", "propagate",
+]
 
 #: Images whose shorter side is at most this are solved directly.
 COARSEST_SIDE = 48
@@ -247,7 +254,7 @@ def propagate(
     exact = math.isinf(max_solve_pixels)
     if (solver == "direct" or min(height, width) <= COARSEST_SIDE
             or height * width <= (EXACT_DIRECT_PIXELS if exact else DIRECT_PIXELS)):
-        solution = _direct_solve(levin_matrix(luma, hint_mask, radius, prior_weight), rhs)
+        solution = direct_solve(levin_matrix(luma, hint_mask, radius, prior_weight), rhs)
     elif height * width > max_solve_pixels:
         solution = _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior,
                                   prior_weight, tolerance, memory_budget, max_solve_pixels,
@@ -264,37 +271,13 @@ def propagate(
     reporter(1.0, "done")
     return solution
 
-
-def _multigrid_for(luma, hint_values, hint_mask, rhs, radius, prior_weight, dtype,
-                   sweeps: int = 1, scaled: bool = False) -> tuple:
-    """(solver, right-hand side) of the system in ``dtype``: for a 3x3 window the grid
-    hierarchy, with the hints eliminated (their values moved to the right-hand side), and
-    with ``scaled`` built for the rows times their raw weight sums; pyamg's algebraic one
-    for larger windows."""
-    from algorithms.multigrid import AlgebraicMultigrid, GridMultigrid
-
-    if radius == 1:
-        stencil, sums = levin_stencil(luma, hint_mask, radius, prior_weight, return_sums=True)
-        rhs = rhs + hint_coupling(stencil, hint_values, hint_mask)
-        eliminate_hint_columns(stencil, hint_mask)
-        matrix = stencil_matrix(stencil, dtype)
-        scale = None
-        if scaled:
-            scale = sums.astype(dtype)
-            scale[hint_mask] = 1.0
-        return GridMultigrid(matrix, luma.shape, sweeps=sweeps, stencil=stencil,
-                             row_scale=scale), rhs
-    matrix = levin_matrix(luma, hint_mask, radius, prior_weight).astype(dtype)
-    return AlgebraicMultigrid(matrix), rhs
-
-
 def _multigrid_solve(luma, hint_values, hint_mask, rhs, radius, prior_weight, tolerance,
                      reporter: Reporter, guess=None) -> np.ndarray:
     """The default full-size solve: GMRES until the estimated error (see
     ``GridMultigrid.solve_accurately``) is below ``tolerance`` in chroma units, checked
     every DEFAULT_CHECK_EVERY iterations, at most DEFAULT_MAX_ITERATIONS; no warning."""
     reporter(0.05, "building the solver")
-    multigrid, rhs = _multigrid_for(luma, hint_values, hint_mask, rhs.astype(np.float64),
+    multigrid, rhs = multigrid_for(luma, hint_values, hint_mask, rhs.astype(np.float64),
                                     radius, prior_weight, np.float64)
     reporter(0.3, "solving")
     solution, _report = multigrid.solve_accurately(
@@ -311,17 +294,17 @@ def _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weigh
     height, width = luma.shape
     scale = math.sqrt(max_solve_pixels / (height * width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = _downsized_problem(size, luma, hint_values, hint_mask, prior)
+    small = downsized_problem(size, luma, hint_values, hint_mask, prior)
     small_solution = propagate(
         *small[:3], radius=radius, prior=small[3], prior_weight=prior_weight,
         tolerance=tolerance, memory_budget=memory_budget,
         progress=reporter.stage(0.05, 0.8), max_solve_pixels=small[0].size,
     )
-    solution = _upsize(small_solution, height, width)
+    solution = upsize(small_solution, height, width)
     reporter(0.85, "refining at full size")
     # Explicit zeros are kept: Gauss-Seidel skips them as fast as it would skip nothing.
     matrix = stencil_matrix(levin_stencil(luma, hint_mask, radius, prior_weight))
-    _smooth(matrix, solution, rhs, sweeps=FULL_SIZE_SWEEPS)
+    smooth(matrix, solution, rhs, sweeps=FULL_SIZE_SWEEPS)
     return solution
 
 
@@ -337,7 +320,7 @@ def _exact_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight,
                                DEFAULT_TOLERANCE, memory_budget, EXACT_GUESS_PIXELS,
                                reporter.stage(0.0, 0.3))
     reporter(0.3, "building the exact solver")
-    multigrid, rhs = _multigrid_for(luma, hint_values, hint_mask, rhs.astype(np.float64),
+    multigrid, rhs = multigrid_for(luma, hint_values, hint_mask, rhs.astype(np.float64),
                                     radius, prior_weight, np.float64, sweeps=2, scaled=True)
     reporter(0.4, "solving exactly")
     chroma_tolerance = EXACT_RGB_ERROR / _RGB_PER_CHROMA
@@ -360,111 +343,6 @@ def _shortfall(report) -> str:
         return aim + f"its estimated largest error is {min(worst, 255):.1f}/255"
     change = max(report.last_changes) * _RGB_PER_CHROMA * 255
     return aim + f"its last iterations still moved a pixel by up to {min(change, 255):.1f}/255"
-
-
-def _direct_solve(matrix: sparse.csr_matrix, rhs: np.ndarray) -> np.ndarray:
-    from scipy.sparse.linalg import splu
-
-    return splu(matrix.astype(np.float64).tocsc()).solve(rhs.astype(np.float64))
-
-
-def _downsized_problem(
-    size: tuple[int, int],
-    luma: np.ndarray,
-    hint_values: np.ndarray,
-    hint_mask: np.ndarray,
-    prior: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """The same problem at ``size`` = (width, height), by area averaging.
-
-    A small pixel is a hint where any hint pixel falls in it, with their mean value,
-    so that thin strokes survive.
-    """
-    import cv2
-
-    def shrink(image: np.ndarray) -> np.ndarray:
-        shrunk = cv2.resize(image.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-        return shrunk.reshape(size[1], size[0], *image.shape[2:])
-
-    coverage = shrink(hint_mask)
-    small_values = shrink(np.where(hint_mask[..., None], hint_values, 0))
-    small_values /= np.maximum(coverage, 1e-12)[..., None]
-    small_prior = None if prior is None else shrink(np.asarray(prior))
-    return shrink(luma), small_values, coverage > 0, small_prior
-
-
-def _upsize(values: np.ndarray, height: int, width: int) -> np.ndarray:
-    import cv2
-
-    channels = values.shape[-1]
-    upsized = cv2.resize(values.reshape(*values.shape[:2], channels), (width, height),
-                         interpolation=cv2.INTER_LINEAR)
-    return upsized.reshape(height * width, channels)
-
-
-def _smooth(matrix: sparse.csr_matrix, guess: np.ndarray, rhs: np.ndarray, sweeps: int) -> None:
-    """Symmetric Gauss-Seidel sweeps on ``matrix @ x = rhs``, in place on ``guess`` (N, C)."""
-    from pyamg.relaxation.relaxation import gauss_seidel
-
-    for channel in range(guess.shape[1]):
-        column = np.ascontiguousarray(guess[:, channel])
-        gauss_seidel(matrix, column, np.ascontiguousarray(rhs[:, channel]),
-                     iterations=sweeps, sweep="symmetric")
-        guess[:, channel] = column
-
-
-def hints_from_marked(
-    image: np.ndarray,
-    marked: np.ndarray,
-    mask: np.ndarray | None = None,
-    threshold: float = MARK_THRESHOLD,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Hints from a marked image (the authors' convention) and/or an explicit mask.
-
-    Parameters
-    ----------
-    image : (H, W) or (H, W, 3) ndarray, float in [0, 1]
-        The photo being colorized (gray, or colour for recolouring).
-    marked : (H, W, 3) ndarray, float in [0, 1]
-        The same photo with colour strokes painted on it.
-    mask : (H, W) ndarray, optional
-        Nonzero where a pixel is a hint. When given it decides alone, so strokes in a
-        neutral colour (gray, white) and "keep" strokes (the photo's own colour
-        unchanged) count as hints; without it a pixel is a hint where
-        sum |image - marked| over R, G, B exceeds ``threshold``.
-
-    Returns
-    -------
-    hint_chroma : (H, W, 2) ndarray of float32
-        I and Q of ``marked`` (0 where not a hint).
-    hint_mask : (H, W) ndarray of bool
-    """
-    image = np.asarray(image, dtype=np.float32)
-    marked = np.asarray(marked, dtype=np.float32)
-    if marked.ndim == 2:
-        marked = np.repeat(marked[..., None], 3, axis=2)
-    if image.shape[:2] != marked.shape[:2]:
-        raise BadInputError(
-            f"the marked image is {marked.shape[1]}x{marked.shape[0]} but the photo is "
-            f"{image.shape[1]}x{image.shape[0]}: they must be the same size"
-        )
-    if mask is not None:
-        mask = np.asarray(mask)
-        if mask.ndim == 3:
-            mask = mask.max(axis=2)
-        if mask.shape != image.shape[:2]:
-            raise BadInputError(
-                f"the mask is {mask.shape[1]}x{mask.shape[0]} but the photo is "
-                f"{image.shape[1]}x{image.shape[0]}: they must be the same size"
-            )
-        hint_mask = mask > 0
-    else:
-        image_rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
-        hint_mask = np.abs(image_rgb - marked).sum(axis=2) > threshold
-    hint_chroma = rgb_to_yiq(marked)[..., 1:]
-    hint_chroma[~hint_mask] = 0
-    return hint_chroma, hint_mask
-
 
 def colorize_scribbles(
     image: np.ndarray,
