@@ -1,0 +1,82 @@
+"""Known answers for the grid multigrid and its GMRES (algorithms.multigrid, algorithms.krylov)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sparse
+from scipy.sparse.linalg import splu
+
+from algorithms.krylov import _remaining_error
+from algorithms.levin_solvers import multigrid_for
+from algorithms.levin_system import levin_stencil, right_hand_side, stencil_matrix
+from algorithms.multigrid import GridMultigrid, _lump_positive_couplings
+
+
+def soft_photo(height=120, width=160, seed=7):
+    """Random blocks enlarged bicubically: soft edges, the hard case for the solver."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    blocks = rng.uniform(0.1, 0.9, (height // 15, width // 15)).astype(np.float32)
+    return np.clip(cv2.resize(blocks, (width, height), interpolation=cv2.INTER_CUBIC), 0, 1)
+
+
+def scattered_hints(shape, count, seed=8):
+    rng = np.random.default_rng(seed)
+    hint_mask = np.zeros(shape, bool)
+    hint_chroma = np.zeros((*shape, 2))
+    for y, x in rng.integers(0, np.subtract(shape, 3), size=(count, 2)):
+        hint_mask[y : y + 3, x : x + 3] = True
+        hint_chroma[y : y + 3, x : x + 3] = rng.uniform(-0.2, 0.2, 2)
+    return hint_chroma, hint_mask
+
+
+def test_lumping_moves_positive_couplings_onto_the_diagonal_and_keeps_row_sums():
+    matrix = sparse.csr_matrix(np.array([[4.0, -1.0, 0.5],
+                                         [0.25, 3.0, -2.0],
+                                         [-1.0, -1.0, 2.0]]))
+    lumped = _lump_positive_couplings(matrix.copy()).toarray()
+    np.testing.assert_array_equal(lumped, [[4.5, -1.0, 0.0],
+                                           [0.0, 3.25, -2.0],
+                                           [-1.0, -1.0, 2.0]])
+    np.testing.assert_array_equal(lumped.sum(axis=1), matrix.toarray().sum(axis=1))
+
+
+def test_every_coarse_grid_of_a_soft_photo_is_an_m_matrix():
+    luma = soft_photo(200, 240)
+    hint_chroma, hint_mask = scattered_hints(luma.shape, 8)
+    rhs = right_hand_side(hint_chroma, hint_mask, None, 0).astype(np.float64)
+    multigrid, _ = multigrid_for(luma, hint_chroma, hint_mask, rhs, 1, 0.0, np.float64)
+    assert multigrid.depth >= 3
+    for matrix, _, _ in multigrid.levels[1:]:
+        diagonal = matrix.diagonal()
+        off_diagonal = (matrix - sparse.diags(diagonal)).tocsr()
+        assert (diagonal > 0).all()
+        assert off_diagonal.data.max(initial=0) <= 0
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ([1.0, 0.5], np.inf),  # too few checks for a rate
+    ([1.0, 0.5, 0.25, 0.125], 0.25),  # rate 1/2: the larger of the last two changes
+    ([1.0, 0.1, 0.01], 0.1),  # a faster rate counts as 1/2
+    ([1.0, 2.0, 4.0], np.inf),  # growing: no estimate
+    # A jump back up after a lucky step: the rate over four checks, the larger change.
+    ([0.1, 0.01, 0.001, 0.0001, 0.01], 0.01 * 0.1**0.25 / (1 - 0.1**0.25)),
+    ([1.0, 0.9, 0.81, 0.729, 0.6561], 0.729 * 0.9 / 0.1),  # rate 0.9
+    ([1.0, 0.0, 0.0], 0.0),  # solved exactly
+])
+def test_remaining_error_is_a_geometric_series_of_the_measured_rate(changes, expected):
+    assert _remaining_error(changes) == pytest.approx(expected)
+
+
+def test_gmres_with_the_float32_hierarchy_reaches_superlu_in_float64():
+    luma = soft_photo()
+    hint_chroma, hint_mask = scattered_hints(luma.shape, 6)
+    stencil = levin_stencil(luma, hint_mask)
+    matrix = stencil_matrix(stencil, np.float64)
+    rhs = right_hand_side(hint_chroma, hint_mask, None, 0).astype(np.float64)
+    exact = splu(matrix.tocsc()).solve(rhs)
+    multigrid = GridMultigrid(matrix, luma.shape, stencil=stencil)
+    solution, report = multigrid.solve_accurately(rhs, error_tolerance=1e-9,
+                                                  residual_tolerance=1e-12, max_iterations=120)
+    assert report.converged
+    np.testing.assert_allclose(solution, exact, atol=1e-7)
