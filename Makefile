@@ -17,6 +17,7 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests
 
+# ruff, then mypy over the whole tree (what it checks: [tool.mypy] in pyproject.toml); CI runs it.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
