@@ -7,6 +7,7 @@ exit code 1 and the desktop application into a dialog.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 
 class ColorizeError(Exception):
@@ -18,16 +19,34 @@ class BadInputError(ColorizeError):
 
 
 class SettingError(BadInputError):
-    """A setting's value cannot be used. The message names the setting, not how a front
-    sets it: ``setting`` is its name in the sessions (``"temperature"``, ``"model"``),
-    ``problem`` what is wrong (``"must be in (0, 10], got 11"``), and str() is the two
-    together (``"temperature must be in (0, 10], got 11"``). Each front words it for its
-    users from these: the command line as its option (``--temperature``), a window as
-    its control."""
+    """A setting's value cannot be used. The message names settings, not how a front sets
+    them: ``setting`` is the setting's name in the sessions (``"temperature"``, ``"crop"``)
+    and str() names each as the sessions do (``"temperature must be in (0, 10], got 11"``);
+    each front words it for its users with :meth:`worded` (the command line as its options,
+    ``--temperature``, a window as its controls).
 
-    def __init__(self, setting: str, problem: str) -> None:
-        super().__init__(f"{setting} {problem}")
-        self.setting, self.problem = setting, problem
+    ``problem`` says what is wrong with ``setting`` (``"must be in (0, 10], got 11"``); a
+    message naming other settings too is given as ``words``, which builds it from a
+    function naming each setting (``lambda name: f"{name('cache')} needs {name('encoder')}
+    efficientnet-lite0"``).
+    """
+
+    def __init__(self, setting: str, problem: str = "", *,
+                 words: Callable[[Callable[[str], str]], str] | None = None) -> None:
+        self.setting, self.problem, self._words = setting, problem, words
+        super().__init__(self.worded(plain_name))
+
+    def worded(self, name_of: Callable[[str], str]) -> str:
+        """The message with every setting named by ``name_of`` (setting -> its name)."""
+        if self._words is not None:
+            return self._words(name_of)
+        return f"{name_of(self.setting)} {self.problem}"
+
+
+def plain_name(setting: str) -> str:
+    """A setting as messages name it when no front words it: ``checkpoint_minutes`` is
+    "checkpoint minutes"."""
+    return setting.replace("_", " ")
 
 
 class MemoryBudgetError(ColorizeError):

@@ -122,3 +122,58 @@ def test_interrupt_exits_130(fake_command, capsys):
     fake_command["raise"] = KeyboardInterrupt()
     assert cli.main(["fake"]) == 130
     assert capsys.readouterr().err == "colorize: error: interrupted\n"
+
+
+def test_the_first_line_of_an_error():
+    from algorithms.errors import first_line
+
+    assert first_line(ValueError("bad header\nTraceback (most recent call last): ...")) == \
+        "bad header"
+    assert first_line(OSError("\n  disk full  \nmore")) == "disk full"
+    assert first_line(MemoryError()) == "MemoryError"
+    assert first_line(MemoryError(), "out of memory") == "out of memory"
+    assert first_line(RuntimeError("x" * 300), limit=100) == "x" * 100
+    assert first_line("already text\nsecond") == "already text"
+
+
+def test_a_setting_error_names_the_setting_and_each_front_words_it():
+    from algorithms.errors import BadInputError, SettingError
+    from colorize_app.commands.arguments import option_name
+
+    error = SettingError("checkpoint_minutes", "must be positive")
+    assert isinstance(error, BadInputError)
+    assert str(error) == "checkpoint minutes must be positive"
+    assert error.worded(option_name) == "--checkpoint-minutes must be positive"
+    both = SettingError("cache", words=lambda name: f"{name('cache')} needs {name('encoder')} "
+                        "efficientnet-lite0")
+    assert str(both) == "cache needs encoder efficientnet-lite0"
+    assert both.worded(option_name) == "--cache needs --encoder efficientnet-lite0"
+    assert both.worded(lambda name: name.title()) == "Cache needs Encoder efficientnet-lite0"
+
+
+def test_a_model_errors_remedies_are_worded_by_each_front(capsys, monkeypatch):
+    from colorize_app.io import model_registry as registry
+
+    error = registry.ModelNotFoundError("no colorization model installed",
+                                        (("download", "eccv16"), ("model_file", "")))
+    assert str(error) == ("no colorization model installed; download eccv16 or choose a "
+                          "model file")
+    assert error.worded(cli.MODEL_REMEDIES) == (
+        "no colorization model installed; run `colorize models download eccv16` or pass "
+        "--model FILE")
+    pytest.importorskip("PyQt5")
+    from colorize_app.gui.model_picker import WINDOW_REMEDIES
+
+    offline = registry.ModelDownloadError("cannot download eccv16: no connection",
+                                          (("rerun", ""), ("fetch", "http://x/m.pth")))
+    assert offline.worded(WINDOW_REMEDIES) == (
+        "cannot download eccv16: no connection; try again later to resume or fetch "
+        "http://x/m.pth elsewhere and choose it with 'Model file...'")
+    # The command line says it in its words, whichever command meets it.
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["models"])
+    monkeypatch.setattr(registry, "download", lambda name, progress=None: (_ for _ in ()).throw(
+        offline))
+    assert cli.main(["models", "download", "eccv16"]) == 1
+    assert capsys.readouterr().err == (
+        "colorize: error: cannot download eccv16: no connection; rerun later to resume or "
+        "fetch http://x/m.pth elsewhere and pass --model FILE\n")

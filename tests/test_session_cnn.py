@@ -185,4 +185,4 @@ def test_a_project_whose_model_has_gone_asks_for_model(tmp_path, capsys):
     assert cli.main(["cnn", "--project", str(tmp_path / "album.colorize"),
                      "-o", str(tmp_path / "out")]) == 1
     assert capsys.readouterr().err.endswith(
-        "the project's model tiny is not here; give --model\n")
+        "the project's model tiny is not here; pass --model FILE\n")

@@ -73,18 +73,30 @@ def test_a_cancelled_run_keeps_a_checkpoint_and_a_resumed_run_writes_the_model(t
     assert prior.shape == (len(model.bins),) and abs(prior.sum() - 1) < 1e-4
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"out": "m.pth"}, "--out must be a .npz model file"),
-    ({"crop": 36}, "--crop must be a multiple of 8"),
-    ({"rebalance": 2.0}, "--rebalance must be between 0 and 1"),
-    ({"cache": "c"}, "--cache needs --encoder efficientnet-lite0"),
+@pytest.mark.parametrize("change, setting, message, option_words", [
+    ({"out": "m.pth"}, "out", "out must be a .npz model file", "--out must be a .npz model file"),
+    ({"crop": 36}, "crop", "crop must be a multiple of 8", "--crop must be a multiple of 8"),
+    ({"rebalance": 2.0}, "rebalance", "rebalance must be between 0 and 1, got 2.0",
+     "--rebalance must be between 0 and 1, got 2.0"),
+    ({"cache": "c"}, "cache", "cache needs encoder efficientnet-lite0",
+     "--cache needs --encoder efficientnet-lite0"),
+    ({"checkpoint_minutes": 0}, "lr", "lr and checkpoint minutes must be positive",
+     "--lr and --checkpoint-minutes must be positive"),
 ])
-def test_settings_that_cannot_train_are_refused_before_any_work(tmp_path, change, message):
+def test_settings_that_cannot_train_are_refused_before_any_work(tmp_path, change, setting,
+                                                                 message, option_words):
+    from algorithms.errors import SettingError
+    from colorize_app.commands.arguments import option_name
+
     settings = settings_for(tmp_path, steps=1)
     for name, value in change.items():
         setattr(settings, name, str(tmp_path / value) if name == "out" else value)
-    with pytest.raises(BadInputError, match=message):
+    with pytest.raises(SettingError) as refused:
         TrainingRun(settings).run()
+    # The session names the setting; the command line words it as its option.
+    assert refused.value.setting == setting
+    assert str(refused.value).startswith(message)
+    assert refused.value.worded(option_name).startswith(option_words)
     assert not (tmp_path / "m.npz.checkpoints").exists()
 
 

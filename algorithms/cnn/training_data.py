@@ -13,7 +13,7 @@ import numpy as np
 
 from algorithms.cnn.train import Batch
 from algorithms.colorspace import rgb_to_lab
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, SettingError
 
 #: Short side of the photos kept in memory.
 STORED_SHORT_SIDE = 256
@@ -93,7 +93,7 @@ def random_batches(photos: Sequence[np.ndarray], crop: int, batch: int,
                    rng: np.random.Generator) -> Iterator[Batch]:
     """Endless batches of random crops; ``rng`` is advanced, so its state can be saved."""
     if crop < 8 or crop % 8:
-        raise BadInputError(f"--crop must be a multiple of 8, got {crop}")
+        raise SettingError("crop", f"must be a multiple of 8, got {crop}")
     if not photos:
         raise BadInputError("no training photos")
     while True:

@@ -8,8 +8,9 @@ factory returns a callable for ``add_argument(type=...)``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 def whole_number(low: int, high: int | None = None, *, multiple_of: int = 1
@@ -67,3 +68,21 @@ def temperature(text: str) -> float:
         return check_temperature(value)
     except SettingError as error:
         raise argparse.ArgumentTypeError(error.problem) from None
+
+
+def option_name(setting: str) -> str:
+    """The option that sets a session's ``setting``: ``checkpoint_minutes`` is
+    ``--checkpoint-minutes``."""
+    return "--" + setting.replace("_", "-")
+
+
+@contextlib.contextmanager
+def settings_as_options() -> Iterator[None]:
+    """A SettingError raised in the block comes out worded with the options' names
+    (``--crop must be ...``), for a command whose settings are all its options."""
+    from algorithms.errors import BadInputError, SettingError
+
+    try:
+        yield
+    except SettingError as error:
+        raise BadInputError(error.worded(option_name)) from None

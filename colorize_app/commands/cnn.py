@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
     job = cnn_files.prepare(args.inputs, args.output, project=args.project, model=args.model,
                             bins=args.bins, temperature=args.temperature,
                             decoding=args.decoding,
-                            input_size=None if args.native else args.size)
+                            input_size=None if args.native else args.size,
+                            photo_remedy="give the photos as INPUT instead of --project")
 
     def skipped(path: str, reason: str) -> None:
         print(f"colorize: error: skipped {path}: {reason}", file=sys.stderr)

@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
     from algorithms.errors import CancelledError
+    from colorize_app.commands.arguments import settings_as_options
     from colorize_app.commands.progress_bar import progress_bar
     from colorize_app.sessions.training import TrainingRun
     from colorize_app.sessions.training_settings import TrainingSettings
@@ -104,11 +105,13 @@ def run(args: argparse.Namespace) -> int:
     training = TrainingRun(settings, report=lambda line: print(line, flush=True),
                            note=lambda line: print(line, file=sys.stderr),
                            progress=progress_bar, cancelled=lambda: bool(interrupted))
-    training.prepare()
+    with settings_as_options():
+        training.prepare()
     # From here Ctrl+C asks for a checkpoint at the next step instead of stopping at once.
     previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
     try:
-        summary = training.train()
+        with settings_as_options():
+            summary = training.train()
     except CancelledError:
         print(f"interrupted at step {training.step}: checkpoint saved in "
               f"{training.checkpoint_folder}; run again with --resume to go on",

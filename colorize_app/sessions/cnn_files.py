@@ -33,10 +33,6 @@ from colorize_app.sessions.cnn import (
 if TYPE_CHECKING:
     from algorithms.cnn.colorizer import Colorizer
 
-#: What ends a project's "photo not here" error: the command gives the photos instead.
-PHOTOS_REMEDY = "give the photos as INPUT instead of --project"
-
-
 def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
     """(input file, output file) pairs; refuses clashing names before any work is done.
 
@@ -77,17 +73,18 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def session_from_project(path: str) -> CnnSession:
+def session_from_project(path: str, photo_remedy: str) -> CnnSession:
     """The CnnSession a project file holds, its photos found as the window finds them.
 
     Only the photos' sizes and colour are read here; each photo is read again when it is
     colorized, so a large album never holds every photo's pixels at once. Errors name the
-    project file.
+    project file; a photo not found ends with ``photo_remedy``, the front's words for how
+    to give the photos otherwise.
     """
     project = load_for_command(path, "cnn")
     images = {}
     for role in project.images:
-        image = media.read_image(command_image(project, role, path, PHOTOS_REMEDY))
+        image = media.read_image(command_image(project, role, path, photo_remedy))
         images[role] = dataclasses.replace(
             image, pixels=np.broadcast_to(np.float32(0), image.pixels.shape))
     try:
@@ -104,8 +101,11 @@ def project_model(session: CnnSession, project: str, model: str | None,
     if model or recorded is None:
         return dataclasses.replace(resolve_choice(model), bins_path=bins)
     if not recorded.path or not os.path.exists(recorded.path):
-        raise BadInputError(f"{project}: the project's model "
-                            f"{recorded.label or recorded.path} is not here; give --model")
+        from colorize_app.io.model_registry import ModelNotFoundError
+
+        raise ModelNotFoundError(f"{project}: the project's model "
+                                 f"{recorded.label or recorded.path} is not here",
+                                 (("model_file", ""),))
     return ModelChoice(recorded.path, bins or recorded.bins_path)
 
 
@@ -165,18 +165,20 @@ class FilesRun:
 def prepare(inputs: list[str], output: str, *, project: str | None = None,
             model: str | None = None, bins: str | None = None,
             temperature: float | None = None, decoding: str = "calibrated",
-            input_size: int | None = DEFAULT_INPUT_SIZE) -> FilesRun:
+            input_size: int | None = DEFAULT_INPUT_SIZE, photo_remedy: str = "") -> FilesRun:
     """Check everything and load the model for colorizing ``inputs`` (files or folders), or
     a project's photos, into ``output``; see :func:`plan_outputs` for the names.
 
     ``model`` is a registry name or a file (None: the project's, else the default);
     ``bins`` a TF checkpoint's ab bins; ``temperature`` None keeps the project's, else the
-    model's own decoding (see :func:`colorize_app.sessions.cnn.decoding_for`). Raises
+    model's own decoding (see :func:`colorize_app.sessions.cnn.decoding_for`);
+    ``photo_remedy`` ends the error for a project's photo that is not here. Raises
     BadInputError (one line) for anything wrong, before any file is written.
     """
     from algorithms.cnn.model_file import model_files
 
-    session = CnnSession() if project is None else session_from_project(project)
+    session = CnnSession() if project is None else session_from_project(project,
+                                                                          photo_remedy)
     if temperature is not None:
         session.temperature = temperature
     session.decoding, session.input_size = decoding, input_size

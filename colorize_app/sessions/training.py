@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, SettingError
 from algorithms.progress import CancelCheck, ProgressCallback
 from colorize_app.sessions.training_files import (
     encoder_setup,
@@ -220,7 +220,8 @@ class TrainingRun:
         batches = random_batches(photos, config["crop"], config["batch"], rng)
         if config.get("cache_views"):
             if not settings.cache:
-                raise BadInputError("this checkpoint trained from a feature cache: give --cache")
+                raise SettingError("cache", words=lambda name: (
+                    f"this checkpoint trained from a feature cache: give {name('cache')}"))
             cache, validation = self._feature_cache(config, photos, validation,
                                                     p["encoder_options"])
             batches = cache.batches(config["batch"], rng)

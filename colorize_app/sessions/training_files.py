@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, SettingError
 from colorize_app.sessions.training_settings import ENCODER_CHOICE
 
 #: The network that ``encoder`` names besides the paper's ("zhang").
@@ -34,7 +34,8 @@ def load_checkpoint(path: str) -> dict:
     import zipfile
 
     if not os.path.isfile(path):
-        raise BadInputError(f"--resume: no checkpoint at {path}")
+        raise SettingError("resume", words=lambda name: (
+            f"{name('resume')}: no checkpoint at {path}"))
     try:
         with np.load(path, allow_pickle=False) as archive:
             state = {k[len("state/"):]: archive[k] for k in archive.files
@@ -80,8 +81,9 @@ def initial_model(path: str) -> Any:
     arch = model.architecture
     if not model.is_encoder_head or not isinstance(arch, EncoderHeadArchitecture) \
             or arch.encoder != LITE0 or arch.width != HEAD_WIDTH:
-        raise BadInputError(f"--init: {os.path.basename(path)} is not an "
-                            f"{ENCODER_CHOICE} model made by this program")
+        raise SettingError("init", words=lambda name: (
+            f"{name('init')}: {os.path.basename(path)} is not an {ENCODER_CHOICE} model "
+            "made by this program"))
     return model
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, SettingError
 
 #: The encoder name of ``--encoder`` and of model metadata for the EfficientNet models.
 ENCODER_CHOICE = "efficientnet-lite0"
@@ -47,33 +47,38 @@ class TrainingSettings:
     resume: bool = False
 
     def check(self) -> None:
-        """Refuse settings that cannot train (BadInputError naming the option)."""
+        """Refuse settings that cannot train (SettingError naming the setting, by its field
+        name here; ``colorize train`` names each as its option)."""
         if not self.out.endswith(".npz"):
-            raise BadInputError(f"--out must be a .npz model file, got {self.out}")
+            raise SettingError("out", f"must be a .npz model file, got {self.out}")
         if self.crop < 8 or self.crop % 8 or self.crop > 256:
-            raise BadInputError(
-                f"--crop must be a multiple of 8 between 8 and 256, got {self.crop}")
+            raise SettingError("crop",
+                               f"must be a multiple of 8 between 8 and 256, got {self.crop}")
         for name in ("steps", "batch"):
             if getattr(self, name) < 1:
-                raise BadInputError(f"--{name} must be at least 1")
+                raise SettingError(name, "must be at least 1")
         if not self.lr > 0 or not self.checkpoint_minutes > 0:
-            raise BadInputError("--lr and --checkpoint-minutes must be positive")
+            raise SettingError("lr", words=lambda name: f"{name('lr')} and "
+                               f"{name('checkpoint_minutes')} must be positive")
         if self.encoder == "zhang" and (self.finetune_blocks or self.finetune_lr is not None
                                         or self.encoder_weights or self.init):
-            raise BadInputError(f"--finetune-blocks, --finetune-lr, --init and "
-                                f"--encoder-weights need --encoder {ENCODER_CHOICE}")
+            raise SettingError("encoder", words=lambda name: (
+                f"{name('finetune_blocks')}, {name('finetune_lr')}, {name('init')} and "
+                f"{name('encoder_weights')} need {name('encoder')} {ENCODER_CHOICE}"))
         if not 0 <= self.finetune_blocks <= 16:
-            raise BadInputError("--finetune-blocks must be between 0 and 16")
+            raise SettingError("finetune_blocks", "must be between 0 and 16")
         if self.finetune_lr is not None and not self.finetune_lr > 0:
-            raise BadInputError("--finetune-lr must be positive")
+            raise SettingError("finetune_lr", "must be positive")
         if not 0.0 <= self.rebalance <= 1.0:
-            raise BadInputError(f"--rebalance must be between 0 and 1, got {self.rebalance}")
+            raise SettingError("rebalance", f"must be between 0 and 1, got {self.rebalance}")
         if self.cache and self.encoder != ENCODER_CHOICE:
-            raise BadInputError(f"--cache needs --encoder {ENCODER_CHOICE}")
+            raise SettingError("cache", words=lambda name: (
+                f"{name('cache')} needs {name('encoder')} {ENCODER_CHOICE}"))
         if self.cache and self.crop % 32:
-            raise BadInputError(f"--cache needs --crop a multiple of 32, got {self.crop}")
+            raise SettingError("cache", words=lambda name: (
+                f"{name('cache')} needs {name('crop')} a multiple of 32, got {self.crop}"))
         if not 1 <= self.views <= 64:
-            raise BadInputError("--views must be between 1 and 64")
+            raise SettingError("views", "must be between 1 and 64")
         folder = os.path.dirname(os.path.abspath(self.out))
         if not os.path.isdir(folder):
             raise BadInputError(f"output folder does not exist: {folder}")
