@@ -47,6 +47,7 @@ from bench_video_colour import block_error, cnn_frames  # noqa: E402
 
 from algorithms.metrics import temporal_flows, warping_error  # noqa: E402
 from algorithms.scribble import hints_from_marked  # noqa: E402
+from colorize_app.sessions.video_run import PRESETS as PRESET_TABLE  # noqa: E402
 from deep_video_prior.keyframes import (  # noqa: E402
     Keyframe,
     KeyframeSettings,
@@ -55,9 +56,11 @@ from deep_video_prior.keyframes import (  # noqa: E402
     propagate_keyframes,
 )
 from deep_video_prior.pipeline import refine_video  # noqa: E402
-from deep_video_prior.settings import PRESETS  # noqa: E402
 from deep_video_prior.shots import detect_shots  # noqa: E402
 from deep_video_prior.temporal import FLOW_PRESETS, join_chroma  # noqa: E402
+
+#: The refinement presets by the window's labels (the table's).
+PRESETS = {preset.label: preset.settings for preset in PRESET_TABLE.values()}
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "video"
 STROKES, STROKE_WIDTH, STROKE_LENGTH, STROKE_REACH = 30, 5.0, 16.0, 0.30

@@ -52,9 +52,12 @@ from algorithms.metrics import (  # noqa: E402
     temporal_flows,
     warping_error,
 )
+from colorize_app.sessions.video_run import PRESETS as PRESET_TABLE  # noqa: E402
 from deep_video_prior.pipeline import refine_video  # noqa: E402
-from deep_video_prior.settings import PRESETS  # noqa: E402
 from deep_video_prior.shots import detect_shots  # noqa: E402
+
+#: The refinement presets by the window's labels (the table's).
+PRESETS = {preset.label: preset.settings for preset in PRESET_TABLE.values()}
 
 # The frame reader of the other video benchmark (this folder is on the path when run).
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -68,18 +68,14 @@ class RefineSettings:
     threads: int = 0
 
 
+#: The motion filter at 160 x 96 with the fastest flow (measured in the README).
+FAST = RefineSettings(working_pixels=160 * 96, flow_preset="ultrafast")
+#: The default: the motion filter at 320 x 192.
+BALANCED = RefineSettings()
+#: The motion filter at 480 x 288 with the most careful flow.
+BEST = RefineSettings(working_pixels=480 * 288, flow_preset="medium")
 #: Deep Video Prior's measured setting (the default before the filter): 160 x 96, the gain on.
 NETWORK = RefineSettings(method="network", working_pixels=160 * 96, match_chroma=True)
-
-#: Quality presets of the video window (and of the benchmark), measured in the README.
-PRESETS: dict[str, RefineSettings] = {
-    "Fast": RefineSettings(working_pixels=160 * 96, flow_preset="ultrafast"),
-    "Balanced": RefineSettings(),
-    "Best": RefineSettings(working_pixels=480 * 288, flow_preset="medium"),
-    "Deep Video Prior": NETWORK,
-}
-#: The same presets as the command line names them (``--preset``), "network" for the last.
-PRESET_NAMES = ("fast", "balanced", "best", "network")
 
 
 @dataclass

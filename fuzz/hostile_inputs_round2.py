@@ -283,12 +283,13 @@ def cases(row, cli) -> None:
 
     def batch_worker() -> None:
         from colorize_app.batch import worker_tasks
+        from colorize_app.batch.job_settings import BatchSettings
         from colorize_app.io.safe_files import file_sha256
 
         result = worker_tasks.colorize_photo(
             os.path.abspath("frames/0001.png"), os.path.abspath("bw/out.png"),
-            {"model": MODEL, "model_sha256": file_sha256(MODEL), "input_size": 256,
-             "temperature": 0.38, "threads": 1, "out_dir": os.path.abspath("bw")})
+            BatchSettings("cnn", MODEL, file_sha256(MODEL), temperature=0.38, threads=1,
+                          out_dir=os.path.abspath("bw")))
         raise ColorizeError(f"{result['status']}: {result.get('error')}")
 
     row("M9", "a batch worker given that PNG as a photo",

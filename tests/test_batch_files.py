@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -9,7 +10,8 @@ import pytest
 
 from algorithms.errors import BadInputError
 from colorize_app.batch import runner
-from colorize_app.io.batch_files import MANIFEST_NAME, Manifest, find_inputs, fingerprint
+from colorize_app.io.batch_files import MANIFEST_NAME, Manifest, find_inputs
+from colorize_app.io.fingerprints import fingerprint
 
 PHOTOS = (".png", ".jpg")
 
@@ -115,7 +117,63 @@ def test_two_jobs_cannot_write_into_one_folder_at_once(tmp_path):
     Manifest(str(tmp_path)).close()  # free again once the first is closed
 
 
-def test_settings_key_depends_on_every_setting():
-    base = {"kind": "cnn", "temperature": 0.38, "input_size": 256}
-    assert runner.settings_key(base) == runner.settings_key(dict(reversed(base.items())))
-    assert runner.settings_key(base) != runner.settings_key(dict(base, temperature=0.3))
+def test_settings_key_depends_on_every_setting_that_decides_the_pixels():
+    from colorize_app.batch.job_settings import BatchSettings
+    from colorize_app.io.fingerprints import settings_digest
+    from deep_video_prior.settings import BALANCED
+
+    base = BatchSettings("cnn", "eccv16", "ab12", temperature=0.38, format="png")
+    assert base.identity() == {"kind": "cnn", "model_sha256": "ab12", "temperature": 0.38,
+                               "input_size": 256, "refine": None, "format": "png"}
+    assert base.key() == settings_digest(base.identity(), 16)
+    # Where the model lies, where the results go and how many threads: not the pixels.
+    assert base.key() == dataclasses.replace(base, model="/models/e.npz", out_dir="/o",
+                                             threads=3).key()
+    changed = [dataclasses.replace(base, **change) for change in (
+        {"temperature": 0.3}, {"temperature": None}, {"input_size": None},
+        {"model_sha256": "cd34"}, {"format": "jpg"}, {"kind": "video"},
+        {"refine": BALANCED})]
+    assert len({base.key()} | {settings.key() for settings in changed}) == 8
+    video = dataclasses.replace(base, refine=BALANCED)
+    assert video.key() == dataclasses.replace(
+        base, refine=dataclasses.replace(BALANCED, threads=2)).key()
+
+
+def test_one_fingerprint_of_files_and_folders(tmp_path):
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(b"12345")
+    os.utime(scan, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_123))
+    assert fingerprint(scan) == [5, 1_600_000_000_000_000_123]
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "frames" / "b.png").write_bytes(b"xy")
+    (tmp_path / "frames" / "a.png").write_bytes(b"x")
+    (tmp_path / "frames" / "sub").mkdir()  # only files count
+    for name in ("a.png", "b.png"):
+        os.utime(tmp_path / "frames" / name, ns=(0, 42))
+    assert fingerprint(tmp_path / "frames") == [["a.png", 1, 42], ["b.png", 2, 42]]
+    assert fingerprint(tmp_path / "missing.png") == []
+
+
+def test_one_settings_digest_with_known_answers():
+    import hashlib
+
+    import numpy as np
+
+    from colorize_app.io.fingerprints import settings_digest
+
+    expected = hashlib.sha256(b'{"a": [1, 2], "b": null}').hexdigest()
+    assert settings_digest({"b": None, "a": (1, 2)}) == expected[:16]
+    assert settings_digest({"a": [1, 2], "b": None}, 40) == expected[:40]
+    levels = np.arange(6, dtype=np.uint16).reshape(2, 3)
+    array_sha = hashlib.sha256(levels.tobytes()).hexdigest()
+    assert settings_digest(levels) == hashlib.sha256(
+        f'{{"dtype": "uint16", "sha256": "{array_sha}", "shape": [2, 3]}}'.encode()
+    ).hexdigest()[:16]
+
+    @dataclasses.dataclass(frozen=True)
+    class Point:
+        x: int
+        y: float
+
+    assert settings_digest(Point(1, 0.5)) == hashlib.sha256(
+        b'{"type": "Point", "x": 1, "y": 0.5}').hexdigest()[:16]

@@ -268,3 +268,40 @@ def test_refine_default_preset_is_the_filter_and_epochs_go_with_the_network_only
                      "--preset", "best", "--epochs", "2"]) == 1
     assert one_line_error(capsys) == ("colorize: error: --epochs and --no-irt train the "
                                       "network: they do not go with --preset best\n")
+
+
+def test_video_takes_the_model_s_own_decoding_unless_a_temperature_is_given(tmp_path,
+                                                                             capsys):
+    """One temperature rule for every front (as colorize cnn): no --temperature is the
+    model's recommended decoding (here T = 0.02, vivid); a given T overrides it."""
+    pytest.importorskip("tensorflow")
+    from algorithms.cnn.architecture import Architecture, random_weights
+    from algorithms.cnn.colorizer import Colorizer
+    from algorithms.cnn.model_file import ModelWeights, load_model
+    from colorize_app.io.model_writer import save_model
+
+    tiny = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))
+    bins = np.random.default_rng(3).uniform(-80, 80, (313, 2))
+    model_path = tmp_path / "muted.npz"
+    save_model(model_path, ModelWeights(
+        random_weights(tiny, seed=8), bins,
+        {"input_offset": 50.0, "input_scale": 100.0, "padding": "tf_same",
+         "bn_epsilon": 1e-3, "decoding": {"temperature": 0.02}}), notes="tests")
+    clip = tmp_path / "clip"
+    clip.mkdir()
+    for index, frame in enumerate(gray_frames(3)):
+        media.write_image(clip / f"{index:03d}.png", frame)
+    own, given = tmp_path / "own", tmp_path / "given"
+    for out, extra in ((own, []), (given, ["--temperature", "1"])):
+        assert cli.main(["video", str(clip), "-o", str(out), "--model", str(model_path),
+                         "--no-refine", *extra]) == 0
+    capsys.readouterr()
+    model = load_model(model_path)
+    with Colorizer(model) as colorizer:
+        for index, frame in enumerate(read_all(clip)):
+            at_own = colorizer.colorize(frame)  # the model's decoding: T = 0.02
+            at_given = colorizer.colorize(frame, 1.0)
+            assert np.abs(at_own - at_given).max() > 5 / 255  # told apart by the test
+            for out, expected in ((own, at_own), (given, at_given)):
+                written = media.read_image(out / f"{index:05d}.png").pixels
+                np.testing.assert_allclose(written, expected, atol=1.5 / 255)

@@ -274,16 +274,46 @@ def test_bogus_scheduler_replies_and_schemes_are_one_line(fake_scheduler, monkey
             pass
 
 
+def test_a_dashboard_link_is_given_only_where_a_page_answers(tmp_path):
+    """Issue 28 item 7: a scheduler started with --no-dashboard still names a dashboard
+    port, but its page is not found there: no link is printed for it."""
+    import http.server
+    import threading
+
+    from colorize_app.batch import runner
+
+    class Pages(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/status" else 404)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert runner.serves_dashboard(f"{base}/status")
+        assert not runner.serves_dashboard(f"{base}/missing")  # --no-dashboard's 404
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not runner.serves_dashboard(f"{base}/status", timeout=2)  # nobody listens
+    assert not runner.serves_dashboard("not a link")
+
+
 def test_workers_are_capped_by_memory_and_cores(monkeypatch, capsys):
     from colorize_app.batch import runner
     from colorize_app.runtime import system
 
     monkeypatch.setattr(system, "available_memory", lambda: 4 * 10**9)
     monkeypatch.setattr(runner, "machine_cores", lambda: 16)
-    assert runner.capped_workers(200) == 2  # 4 GB hold two 1.5 GB workers
-    assert capsys.readouterr().err == (
-        "colorize: note: --workers 200 lowered to 2: 3.7 GB of memory and 16 cores hold 2 "
-        "(each worker needs about 1.5 GB)\n")
+    notes: list[str] = []
+    assert runner.capped_workers(200, notes.append) == 2  # 4 GB hold two 1.5 GB workers
+    assert notes == ["--workers 200 lowered to 2: 3.7 GB of memory and 16 cores hold 2 "
+                     "(each worker needs about 1.5 GB)"]
+    assert capsys.readouterr().err == ""  # the job layer reports; the command prints
     monkeypatch.setattr(system, "available_memory", lambda: 400 * 10**9)
     assert runner.capped_workers(200) == 16
     assert runner.capped_workers(3) == 3

@@ -176,11 +176,12 @@ def test_batch_workers_check_a_photo_s_memory_before_decoding(tmp_path, two_gib)
     from colorize_app.batch import worker_tasks
 
     zeros_png(tmp_path / "big.png", 15000, 15000)
-    settings = {"model": str(FIXTURES / "eccv16_tiny.pth"), "input_size": 256,
-                "temperature": 0.38, "threads": 1, "out_dir": str(tmp_path / "out")}
+    from colorize_app.batch.job_settings import BatchSettings
     from colorize_app.io.safe_files import file_sha256
 
-    settings["model_sha256"] = file_sha256(FIXTURES / "eccv16_tiny.pth")
+    settings = BatchSettings("cnn", str(FIXTURES / "eccv16_tiny.pth"),
+                             file_sha256(FIXTURES / "eccv16_tiny.pth"), temperature=0.38,
+                             threads=1, out_dir=str(tmp_path / "out"))
     result = worker_tasks.colorize_photo(str(tmp_path / "big.png"),
                                         str(tmp_path / "out" / "big.png"), settings)
     assert result["status"] == "failed"

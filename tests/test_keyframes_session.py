@@ -53,9 +53,9 @@ class WarmTint:
     def __init__(self) -> None:
         self.frames = 0
 
-    def colorize(self, frame: np.ndarray, temperature: float) -> np.ndarray:
+    def colorize(self, image: np.ndarray) -> np.ndarray:
         self.frames += 1
-        return np.clip(frame * np.array([1.2, 1.0, 0.7], np.float32), 0, 1)
+        return np.clip(image * np.array([1.2, 1.0, 0.7], np.float32), 0, 1)
 
 
 STROKE = Stroke([(5.0, 5.0), (25.0, 5.0)], (0.1, 0.8, 0.2), 3.0)

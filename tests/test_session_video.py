@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -13,11 +14,13 @@ from algorithms.errors import BadInputError, CancelledError
 from colorize_app import cli
 from colorize_app.io import media, video_in
 from colorize_app.io.project import load_project, save_project
-from colorize_app.jobs.video_job import VideoJob, refine_settings
+from colorize_app.jobs.video_job import VideoJob
 from colorize_app.runtime import paths
 from colorize_app.sessions import video as video_session
+from colorize_app.sessions import video_run
 from colorize_app.sessions.cnn import ModelChoice
 from colorize_app.sessions.video import VideoSession
+from colorize_app.sessions.video_run import command_settings
 from deep_video_prior.settings import RefineSettings
 
 FRAMES, SIDE = 5, 32
@@ -28,8 +31,8 @@ def isolated(monkeypatch, tmp_path):
     """Work folders in the test's own cache; a tiny network preset (1 epoch, width 4)."""
     monkeypatch.setenv(paths.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["video"])
-    monkeypatch.setitem(video_session.PRESETS, "Fast", RefineSettings(
-        method="network", epochs=1, width=4, working_pixels=SIDE * SIDE, warmup_epochs=0))
+    monkeypatch.setitem(video_run.PRESETS, "fast", video_run.Preset("fast", "Fast", RefineSettings(
+        method="network", epochs=1, width=4, working_pixels=SIDE * SIDE, warmup_epochs=0)))
 
 
 @pytest.fixture
@@ -62,11 +65,11 @@ class CountingColorizer:
         self.cancel_after = cancel_after
         self.inner = inner
 
-    def colorize(self, frame: np.ndarray, temperature: float) -> np.ndarray:
+    def colorize(self, image: np.ndarray) -> np.ndarray:
         self.frames += 1
         if self.inner is not None:
-            return self.inner.colorize(frame, temperature)
-        return tinted(frame)
+            return self.inner.colorize(image)
+        return tinted(image)
 
     def cancelled(self) -> bool:
         return self.frames == self.cancel_after
@@ -228,7 +231,7 @@ def test_a_streamed_job_writes_every_frame_in_order(clip, tmp_path):
     colorizer = CountingColorizer()
     out = tmp_path / "frames"
     report = VideoJob(source, out, source.fps, source=source.reopened(),
-                      colorizer=lambda report: colorizer, temperature=0.38).run()
+                      colorizer=lambda report: colorizer).run()
     assert report.frames == FRAMES and colorizer.frames == FRAMES and report.refine is None
     for index in range(FRAMES):
         written = media.read_image(out / f"{index:05d}.png").pixels
@@ -249,7 +252,7 @@ def test_a_job_needs_its_colour_and_a_refined_job_its_checkpoints(clip, tmp_path
     ("network", None, False, "network", None),
 ])
 def test_command_line_presets(preset, epochs, irt, method, expected_epochs):
-    settings = refine_settings(preset, epochs, irt)
+    settings = command_settings(preset, epochs, irt)
     assert settings.method == method and settings.irt == irt
     if expected_epochs is not None:
         assert settings.epochs == expected_epochs
@@ -257,6 +260,111 @@ def test_command_line_presets(preset, epochs, irt, method, expected_epochs):
 
 def test_command_line_preset_refusals():
     with pytest.raises(BadInputError, match="do not go with --preset fast"):
-        refine_settings("fast", 3)
+        command_settings("fast", 3)
     with pytest.raises(BadInputError, match="unknown preset 'vivid'"):
-        refine_settings("vivid")
+        command_settings("vivid")
+
+
+# --------------------------------------------------------------------------------------------
+# One video run: the preset table, the resume folder, the builder
+
+
+def test_the_preset_table_names_each_preset_once_for_each_front():
+    from deep_video_prior import settings as engine
+
+    table = [(p.name, p.label, p.settings) for p in video_run.PRESETS.values()]
+    # (This module's fixture gives "fast" a tiny network; the engine's FAST otherwise.)
+    assert table == [("fast", "Fast", table[0][2]),
+                     ("balanced", "Balanced", engine.BALANCED), ("best", "Best", engine.BEST),
+                     ("network", "Deep Video Prior", engine.NETWORK)]
+    assert engine.FAST == RefineSettings(working_pixels=160 * 96, flow_preset="ultrafast")
+    assert video_run.preset_labels() == ["Fast", "Balanced", "Best", "Deep Video Prior"]
+    assert video_run.preset_labelled("Deep Video Prior").name == "network"
+    assert command_settings("network") == engine.NETWORK
+    assert command_settings(None) == engine.BALANCED == command_settings("balanced")
+    assert video_session.DEFAULT_PRESET == "Balanced"
+    with pytest.raises(BadInputError, match="^unknown quality preset 'network'$"):
+        video_run.preset_labelled("network")  # a label, not a command-line name
+
+
+def test_a_run_folder_is_keyed_by_front_inputs_temperature_and_shot(tmp_path, clip):
+    from colorize_app.io.fingerprints import fingerprint, settings_digest
+
+    model = tmp_path / "model.npz"
+    model.write_bytes(b"weights")
+    os.utime(model, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    key = video_run.RunKey("video", (str(clip), str(model)), 0.3)
+    folder = key.folder().path
+    expected = settings_digest({"front": "video", "temperature": 0.3, "shot": None, "inputs": [
+        [str(clip), fingerprint(clip)], [str(model), [7, 1_700_000_000_000_000_000]]]}, 20)
+    assert folder == tmp_path / "cache" / "video-checkpoints" / expected
+    assert key.folder() == video_run.RunKey("video", (str(clip), str(model)), 0.3).folder()
+    others = {video_run.RunKey("video-window", key.inputs, 0.3).folder().path,
+              video_run.RunKey("video", key.inputs).folder().path,
+              video_run.RunKey("video", key.inputs, 0.3, (0, 3)).folder().path}
+    assert len(others | {folder}) == 4
+    os.utime(model, ns=(1_700_000_000_000_000_001, 1_700_000_000_000_000_001))
+    assert key.folder().path != folder  # a changed model file is another run
+    with pytest.raises(FileNotFoundError):
+        video_run.RunKey("video", (str(tmp_path / "gone.mp4"),)).folder()
+
+
+def test_refine_tags_and_keyframe_digests():
+    from colorize_app.documents.video_keyframes import KeyframeEdit
+    from colorize_app.io.fingerprints import settings_digest
+
+    settings = RefineSettings(epochs=3)
+    assert video_run.refine_tag(settings) == settings_digest(
+        {"type": "RefineSettings", **dataclasses.asdict(settings)}, 12)
+    assert video_run.refine_tag(dataclasses.replace(settings, threads=4)) == \
+        video_run.refine_tag(settings)  # threads change no pixel
+    assert video_run.refine_tag(RefineSettings(epochs=4)) != video_run.refine_tag(settings)
+    rgb = np.full((4, 4, 3), 0.5, np.float32)
+    digest = video_run.keyframes_digest({2: KeyframeEdit(2, rgb)})
+    # Colours the same at the 16 bits a project keeps: the same digest.
+    assert video_run.keyframes_digest({2: KeyframeEdit(2, rgb + 1e-7)}) == digest
+    assert video_run.keyframes_digest({2: KeyframeEdit(2, rgb + 0.01)}) != digest
+    assert video_run.keyframes_digest({3: KeyframeEdit(3, rgb)}) != digest
+
+
+def test_the_builder_lays_out_a_run_in_its_folder(tmp_path, clip):
+    from colorize_app.documents.video_keyframes import KeyframeEdit
+
+    source = video_in.open_frames(clip)
+    work = video_run.RunFolder(tmp_path / "work")
+    refine = RefineSettings()
+    tag = video_run.refine_tag(refine)
+    keyframe = KeyframeEdit(0, np.zeros((SIDE, SIDE, 3), np.float32))
+
+    def colour(_report):
+        return CountingColorizer()
+
+    command = video_run.build_video_job(source, tmp_path / "out.mp4", 25.0, work=work,
+                                        refine=refine, source=source, colorizer=colour,
+                                        keyframes=[keyframe])
+    assert command.checkpoints == work.path / f"checkpoints-{tag}"
+    assert command.automatic == work.path / f"refined-{tag}" and command.frames is None
+    assert tuple(command.discard) == (command.checkpoints, command.automatic)
+    window = video_run.build_video_job(source, work.keyed(refine, {0: keyframe}, FRAMES).folder,
+                                       25.0, work=work, refine=refine, source=source,
+                                       colorizer=colour, keyframes=[keyframe],
+                                       keep_frames=True, keep_work=True)
+    assert window.frames is not None and window.frames.folder == work.path / "frames"
+    assert tuple(window.discard) == ()
+    refine_only = video_run.build_video_job(source, tmp_path / "o", 25.0, work=work,
+                                            refine=refine, colour=source)
+    assert refine_only.automatic is None and refine_only.frames is None
+    with pytest.raises(ValueError, match="needs a work folder"):
+        video_run.build_video_job(source, tmp_path / "o", 25.0, work=None, refine=refine,
+                                  colour=source)
+
+
+def test_a_finished_command_run_leaves_no_work_folder(tmp_path, clip):
+    source = video_in.open_frames(clip)
+    work = video_run.RunKey("refine", (str(clip),)).folder()
+    fast = video_run.PRESETS["fast"].settings  # the tiny network preset of this module
+    job = video_run.build_video_job(source, tmp_path / "out", source.fps, work=work,
+                                    refine=fast, colour=source)
+    assert job.run().frames == FRAMES
+    assert not work.path.exists() and sorted(os.listdir(tmp_path / "out")) == [
+        f"{i:05d}.png" for i in range(FRAMES)]

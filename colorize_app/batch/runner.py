@@ -6,24 +6,26 @@ Every task is one photo, or one stage of a video (:mod:`colorize_app.batch.video
 most a few tasks per worker thread are in flight, so a job of 100,000 inputs holds little
 memory and Ctrl+C has little to cancel. Each result is appended to the manifest as it
 arrives; a rerun skips inputs whose record says done with the same fingerprint and
-settings, and retries the rest.
+settings, and retries the rest. Notes, progress and failures go to a
+:class:`~colorize_app.jobs.reporting.JobReporter`: the command line words them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import os
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from algorithms.errors import BadInputError, ColorizeError, one_line
-from colorize_app.io.batch_files import FoundInput, Manifest, fingerprint
+from colorize_app.batch.job_settings import BatchSettings
+from colorize_app.io.batch_files import FoundInput, Manifest
+from colorize_app.io.fingerprints import fingerprint
+from colorize_app.jobs.reporting import JobReporter, TaskProgress
 
 #: Memory one local worker needs (a TensorFlow runtime, a model, one large photo).
 WORKER_BYTES = 1_500_000_000
@@ -62,7 +64,8 @@ def plan_items(found: Sequence[FoundInput], suffix: str | None) -> list[BatchIte
     ``suffix`` None keeps the input's extension (videos). Refuses, before any work, two
     inputs that would write the same output (``a.jpg`` and ``a.png`` -> ``a.png``).
     """
-    items, seen = [], {}
+    items: list[BatchItem] = []
+    seen: dict[str, str] = {}
     for entry in found:
         output = entry.relative if suffix is None else \
             os.path.splitext(entry.relative)[0] + suffix
@@ -73,12 +76,6 @@ def plan_items(found: Sequence[FoundInput], suffix: str | None) -> list[BatchIte
         seen[key] = entry.path
         items.append(BatchItem(entry.path, output, fingerprint(entry.path)))
     return items
-
-
-def settings_key(settings: dict) -> str:
-    """A short digest of the settings that decide an output's pixels."""
-    text = json.dumps(settings, sort_keys=True, default=repr)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def machine_cores() -> int:
@@ -102,7 +99,7 @@ def default_workers() -> int:
 class Cluster:
     """A connected Dask client, the TensorFlow threads each task may use, a description."""
 
-    client: object
+    client: Any  # a distributed.Client
     threads_per_task: int
     description: str
     dashboard: str | None = None
@@ -124,13 +121,14 @@ def configure_dask() -> None:
 
 
 @contextlib.contextmanager
-def connect(workers: int | None = None, scheduler: str | None = None
-            ) -> Iterator[Cluster]:
+def connect(workers: int | None = None, scheduler: str | None = None,
+            reporter: JobReporter | None = None) -> Iterator[Cluster]:
     """A Dask client on a new local cluster of ``workers`` processes, or on ``scheduler``.
 
     The local cluster runs one single-threaded worker process per ``workers`` (default:
     :func:`default_workers`), each task using ``cores // workers`` TensorFlow threads; it
-    is closed, and its processes ended, when the block ends (Ctrl+C included).
+    is closed, and its processes ended, when the block ends (Ctrl+C included). A request
+    for more workers than fit is lowered, with a note to ``reporter``.
     """
     configure_dask()
     from distributed import Client, LocalCluster
@@ -143,7 +141,7 @@ def connect(workers: int | None = None, scheduler: str | None = None
             with contextlib.suppress(Exception):
                 client.close(timeout=CONNECT_TIMEOUT_S)
         return
-    count = capped_workers(workers)
+    count = capped_workers(workers, (reporter or JobReporter()).note)
     threads = max(1, machine_cores() // count)
     dashboard = ":8787" if _has_bokeh() else None
     with warnings.catch_warnings():
@@ -163,7 +161,19 @@ def connect(workers: int | None = None, scheduler: str | None = None
         cluster.close(timeout=CONNECT_TIMEOUT_S)
 
 
-def _connect_to(scheduler: str) -> tuple[object, int, str | None]:
+def serves_dashboard(link: str, timeout: float = 5.0) -> bool:
+    """True when ``link`` answers as a page (a scheduler started with ``--no-dashboard``
+    still names a dashboard port, but its page is not found there)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(link, timeout=timeout) as reply:
+            return 200 <= reply.status < 300
+    except (OSError, ValueError):
+        return False
+
+
+def _connect_to(scheduler: str) -> tuple[Any, int, str | None]:
     """(client, TensorFlow threads per task, dashboard link) on the cluster at ``scheduler``.
 
     Every step has a time limit: a scheduler that accepts the connection and never answers
@@ -189,9 +199,9 @@ def _connect_to(scheduler: str) -> tuple[object, int, str | None]:
                     f"{CONNECT_TIMEOUT_S} s (start one with `dask worker {address}`)")
                 return
             # Only a scheduler that serves a dashboard has a link worth printing.
-            has_dashboard = "dashboard" in client.scheduler_info().get("services", {})
+            link = client.dashboard_link
             outcome["result"] = (client, _threads_per_task(client),
-                                 client.dashboard_link if has_dashboard else None)
+                                 link if link and serves_dashboard(link) else None)
         except Exception as error:  # noqa: BLE001 - any failure to talk to it is one line
             text = str(error).strip().splitlines()[0] if str(error).strip() else \
                 type(error).__name__
@@ -215,25 +225,25 @@ def _connect_to(scheduler: str) -> tuple[object, int, str | None]:
                         f"{CONNECT_TIMEOUT_S + 20} s (is it a Dask scheduler?)")
 
 
-def capped_workers(requested: int | None) -> int:
+def capped_workers(requested: int | None,
+                   note: Callable[[str], None] | None = None) -> int:
     """Local workers for ``--workers`` (None: :func:`default_workers`): never more than the
-    memory holds (:data:`WORKER_BYTES` each) nor than the cores; a note says so when the
-    request is lowered."""
+    memory holds (:data:`WORKER_BYTES` each) nor than the cores; ``note(text)`` is told
+    when the request is lowered."""
     cap = default_workers()
     if requested is None:
         return cap
-    if requested > cap:
+    if requested > cap and note is not None:
         from colorize_app.runtime.system import available_memory
 
         memory = available_memory()
         held = f"{memory / 2**30:.1f} GB of memory" if memory else "memory"
-        print(f"colorize: note: --workers {requested} lowered to {cap}: {held} and "
-              f"{machine_cores()} cores hold {cap} (each worker needs about "
-              f"{WORKER_BYTES / 1e9:.1f} GB)", file=sys.stderr)
+        note(f"--workers {requested} lowered to {cap}: {held} and {machine_cores()} cores "
+             f"hold {cap} (each worker needs about {WORKER_BYTES / 1e9:.1f} GB)")
     return min(requested, cap)
 
 
-def _threads_per_task(client: object) -> int:
+def _threads_per_task(client: Any) -> int:
     """TensorFlow threads per task on a cluster: each machine's cores shared by its tasks.
 
     The smallest share over the machines (at least 1), so that no machine is oversubscribed.
@@ -268,15 +278,17 @@ def to_do(items: Sequence[BatchItem], manifest: Manifest, key: str) -> list[Batc
     return [item for item in items if not manifest.is_done(item.output, key, item.fingerprint)]
 
 
-def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem], settings: dict,
-              key: str, manifest: Manifest, out_dir: str, *, run: str, label: str = "photos",
+def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem],
+              settings: BatchSettings, manifest: Manifest, out_dir: str, *, run: str,
+              label: str = "photos", reporter: JobReporter | None = None,
               on_result: Callable[[BatchItem, dict], None] | None = None) -> BatchSummary:
     """Run ``task(source, target, settings, **extra)`` for every item; record each result.
 
-    ``items`` are those :func:`to_do` left; ``key`` is the settings' :func:`settings_key`,
-    recorded with each result. Results are appended to ``manifest`` as they arrive,
-    whatever order they come in. ``on_result(item, record)`` is called after each (the
-    tests interrupt a job there). A task that kills its worker is recorded as failed.
+    ``items`` are those :func:`to_do` left; ``settings.key()`` is recorded with each
+    result. Results are appended to ``manifest`` as they arrive, whatever order they come
+    in; ``reporter`` hears the progress (counted in ``label``) and each failed input.
+    ``on_result(item, record)`` is called after each (the tests interrupt a job there). A
+    task that kills its worker is recorded as failed.
     """
     from distributed import as_completed
     from distributed.client import FutureCancelledError
@@ -287,6 +299,8 @@ def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem], sett
         from distributed import KilledWorker
 
     summary = BatchSummary(total=len(items))
+    reporter = reporter or JobReporter()
+    key = settings.key()
     started = time.perf_counter()
     threads = sum(cluster.client.nthreads().values()) or 1
     window = max(4, IN_FLIGHT_PER_THREAD * threads)
@@ -304,56 +318,40 @@ def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem], sett
             in_flight[future] = item
             completed.add(future)
 
-    with _progress(len(items), label) as bar:
-        try:
-            for _ in range(window):
-                submit_next()
-            for future in completed:
-                item = in_flight.pop(future)
-                try:
-                    result = future.result()
-                except KilledWorker:
-                    result = {"status": "failed",
-                              "error": "a worker died while processing it (a crash)"}
-                except FutureCancelledError:
-                    raise ColorizeError("the Dask cluster cancelled the job") from None
-                except Exception as error:  # noqa: BLE001 - the cluster itself failed
-                    raise ColorizeError(f"the batch job stopped: {_reason_line(error)}") from None
-                future.release()
-                record = {"output": item.output, "input": item.source, "run": run,
-                          "fingerprint": item.fingerprint, "settings": key, **item.extra,
-                          **result}
-                manifest.append(record)
-                if result["status"] == "done":
-                    summary.done += 1
-                else:
-                    summary.failed += 1
-                    summary.failures.append((item.source, result.get("error", "failed")))
-                    bar.write("colorize: error: " + one_line(
-                        f"skipped {item.source}: {result.get('error', 'failed')}"),
-                        file=sys.stderr)
-                bar.set_postfix_str(f"done {summary.done}, failed {summary.failed}, "
-                                    f"remaining {len(items) - summary.done - summary.failed}",
-                                    refresh=False)
-                bar.update(1)
-                if on_result is not None:
-                    on_result(item, record)
-                submit_next()
-        finally:
-            # Ctrl+C or a stopped job: drop what is queued; workers finish or drop theirs.
-            if in_flight:
-                with contextlib.suppress(Exception):
-                    cluster.client.cancel(list(in_flight), force=True)
+    reporter.progress(TaskProgress(label, len(items)))
+    try:
+        for _ in range(window):
+            submit_next()
+        for future in completed:
+            item = in_flight.pop(future)
+            try:
+                result = future.result()
+            except KilledWorker:
+                result = {"status": "failed",
+                          "error": "a worker died while processing it (a crash)"}
+            except FutureCancelledError:
+                raise ColorizeError("the Dask cluster cancelled the job") from None
+            except Exception as error:  # noqa: BLE001 - the cluster itself failed
+                raise ColorizeError(f"the batch job stopped: {_reason_line(error)}") from None
+            future.release()
+            record = {"output": item.output, "input": item.source, "run": run,
+                      "fingerprint": item.fingerprint, "settings": key, **item.extra,
+                      **result}
+            manifest.append(record)
+            if result["status"] == "done":
+                summary.done += 1
+            else:
+                summary.failed += 1
+                summary.failures.append((item.source, result.get("error", "failed")))
+                reporter.failure(item.source, str(result.get("error", "failed")))
+            reporter.progress(TaskProgress(label, len(items), summary.done, summary.failed))
+            if on_result is not None:
+                on_result(item, record)
+            submit_next()
+    finally:
+        # Ctrl+C or a stopped job: drop what is queued; workers finish or drop theirs.
+        if in_flight:
+            with contextlib.suppress(Exception):
+                cluster.client.cancel(list(in_flight), force=True)
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-@contextlib.contextmanager
-def _progress(total: int, label: str):
-    """A bar on stderr: items finished, the rate per second, and done / failed / remaining."""
-    from tqdm import tqdm
-
-    with tqdm(total=total, desc="batch", unit=f" {label}", file=sys.stderr, disable=None,
-              bar_format="{desc}: {n}/{total}{unit} |{bar}| {elapsed}<{remaining}, "
-                         "{rate_fmt}{postfix}") as bar:
-        yield bar

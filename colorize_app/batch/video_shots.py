@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from colorize_app.batch import runner
+from colorize_app.batch.job_settings import BatchSettings
 from colorize_app.batch.runner import BatchItem, BatchSummary, Cluster
 from colorize_app.io.batch_files import Manifest
+from colorize_app.jobs.reporting import JobReporter
 
 #: Folder of OUT_DIR that holds the shots of videos not assembled yet.
 PARTS_FOLDER = ".colorize-parts"
@@ -38,23 +40,25 @@ def _done(manifest: Manifest, output: str, key: str, item: BatchItem) -> dict | 
     return None
 
 
-def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: dict, key: str,
-               manifest: Manifest, out_dir: str, *, run: str,
-               label: str = "videos") -> BatchSummary:
+def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: BatchSettings,
+               manifest: Manifest, out_dir: str, *, run: str, label: str = "videos",
+               reporter: JobReporter | None = None) -> BatchSummary:
     """Colorize the videos ``items`` (those :func:`runner.to_do` left), shot by shot.
 
     Returns one summary per video: done when assembled, failed (with the first reason) when
     any of its stages failed; each failure is also recorded under the video's output.
+    ``reporter`` hears each stage's progress and failures.
     """
     from colorize_app.batch import worker_tasks
 
     summary = BatchSummary(total=len(items))
     started = time.perf_counter()
+    key = settings.key()
 
-    def stage(task, stage_items: list, what: str) -> None:
+    def stage(task: Callable, stage_items: list, what: str) -> None:
         if stage_items:
-            runner.run_items(cluster, task, stage_items, settings, key, manifest, out_dir,
-                                run=run, label=what)
+            runner.run_items(cluster, task, stage_items, settings, manifest, out_dir,
+                             run=run, label=what, reporter=reporter)
 
     # 1. The shots of each video (a rerun reads them from the manifest).
     def shots_record(item: BatchItem) -> dict | None:
@@ -81,21 +85,22 @@ def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: dict, key
     for item in items:
         found = shots_record(item)
         reason = _failure(manifest, item, found)
-        if reason is None:
+        if reason is None and found is not None:
             to_assemble.append(BatchItem(item.source, item.output, item.fingerprint, {
                 "shots": found["shots"],
                 "parts": os.path.join(out_dir, parts_of(item.output))}))
         else:
             manifest.append({"output": item.output, "input": item.source, "run": run,
                              "fingerprint": item.fingerprint, "settings": key,
-                             "status": "failed", "error": reason})
+                             "status": "failed", "error": reason or "failed"})
     stage(worker_tasks.assemble_video, to_assemble, label)
 
     for item in items:
         record = manifest.records.get(item.output, {})
         if record.get("run") == run and record.get("status") == "done":
             summary.done += 1
-            _remove_parts(out_dir, item, len(shots_record(item)["shots"]))
+            assembled = shots_record(item)  # done: its shots were found
+            _remove_parts(out_dir, item, len(assembled["shots"]) if assembled else 0)
         else:
             summary.failed += 1
             summary.failures.append((item.source, record.get("error", "failed")))

@@ -15,13 +15,18 @@ import os
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from colorize_app.batch.job_settings import BatchSettings
 from colorize_app.runtime.tf_startup import configure_tensorflow, import_tensorflow
 
-#: Per worker thread: {(model, sha256, input size, threads): Colorizer} and a load count.
+if TYPE_CHECKING:
+    from algorithms.cnn.colorizer import Colorizer
+
+#: Per worker thread: {(model, sha256, temperature, input size, threads): Colorizer} and a
+#: load count.
 _LOCAL = threading.local()
 
 
@@ -51,25 +56,24 @@ def model_loads() -> int:
     return getattr(_LOCAL, "loads", 0)
 
 
-def _colorizer(settings: dict):
+def _colorizer(settings: BatchSettings) -> Colorizer:
     """This thread's Colorizer for the job's model, loaded on first use."""
-    key = (settings["model"], settings["model_sha256"], settings["input_size"],
-           settings["threads"])
+    key = (settings.model, settings.model_sha256, settings.temperature, settings.input_size,
+           settings.threads)
     cache = getattr(_LOCAL, "colorizers", None)
     if cache is None:
         cache = _LOCAL.colorizers = {}
     if key not in cache:
         import_tensorflow()  # first, the quiet and lighter way
-        from algorithms.cnn.colorizer import Colorizer
-        from algorithms.cnn.model_file import load_model
         from algorithms.errors import ColorizeError
         from colorize_app.io.model_registry import resolve_model
         from colorize_app.io.safe_files import file_sha256
+        from colorize_app.sessions.cnn import load_colorizer, load_model
 
         loading = time.perf_counter()
         try:
-            path = resolve_model(settings["model"])
-            if file_sha256(path) != settings["model_sha256"]:
+            path = resolve_model(settings.model)
+            if file_sha256(path) != settings.model_sha256:
                 raise WorkerModelError(f"the model {path} on worker {worker_name()} is not "
                                        f"the client's (different contents)")
             model = load_model(path)
@@ -79,13 +83,14 @@ def _colorizer(settings: dict):
         for old in cache.values():  # one model per thread: a new job's replaces the last
             old.close()
         cache.clear()
-        if settings["threads"] > 0:
+        if settings.threads > 0:
             import cv2
 
             # OpenCV (decoding, colour conversion) would use every core in every worker.
-            cv2.setNumThreads(settings["threads"])
-        colorizer = Colorizer(model, input_size=settings["input_size"],
-                              threads=settings["threads"])
+            cv2.setNumThreads(settings.threads)
+        # The rule of every front: the model's own decoding unless a temperature is given.
+        colorizer = load_colorizer(model, temperature=settings.temperature,
+                                   input_size=settings.input_size, threads=settings.threads)
         # TensorFlow optimises the graph on its first run: count that as loading.
         colorizer.predict_logits(np.full((64, 64), 50.0, np.float32))
         cache[key] = colorizer
@@ -123,22 +128,19 @@ def _failure(started: float, error: BaseException) -> dict:
     return _result("failed", started, reason)
 
 
-def _make_folders(settings: dict, target: str) -> None:
+def _make_folders(settings: BatchSettings, target: str) -> None:
     """The folders above ``target``, made inside the job's OUT_DIR without following links."""
     from colorize_app.io.batch_paths import make_output_folders
 
-    if "out_dir" in settings:
-        make_output_folders(settings["out_dir"], target)
+    if settings.out_dir is not None:
+        make_output_folders(settings.out_dir, target)
     else:  # a caller of its own (no OUT_DIR): as before
         os.makedirs(os.path.dirname(target), exist_ok=True)
 
 
-def colorize_photo(source: str, target: str, settings: dict) -> dict:
-    """Colorize the photo ``source`` into ``target`` (atomic; folders made as needed).
-
-    ``settings``: model (name or absolute path), model_sha256, temperature, input_size
-    (None: native), threads (TensorFlow threads per op, 0: all cores).
-    """
+def colorize_photo(source: str, target: str, settings: BatchSettings) -> dict:
+    """Colorize the photo ``source`` into ``target`` (atomic; folders made as needed) with
+    the job's model, temperature (None: the model's decoding), input size and threads."""
     configure_tensorflow("cnn")  # a remote worker's first task imports TensorFlow
     started = time.perf_counter()
     colorizer = _colorizer(settings)  # WorkerModelError stops the job
@@ -147,9 +149,9 @@ def colorize_photo(source: str, target: str, settings: dict) -> dict:
         from colorize_app.sessions.memory import check_photo_file_memory
 
         # From the header, before decoding: `colorize cnn`'s rule for each photo.
-        check_photo_file_memory("cnn", source, native=settings["input_size"] is None)
+        check_photo_file_memory("cnn", source, native=settings.input_size is None)
         image = media.read_image(source)
-        rgb = colorizer.colorize(image.pixels, settings["temperature"])
+        rgb = colorizer.colorize(image.pixels)
         _make_folders(settings, target)
         media.write_image(target, rgb, inputs=[source])
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
@@ -157,7 +159,7 @@ def colorize_photo(source: str, target: str, settings: dict) -> dict:
     return _result("done", started, notes=image.notes)
 
 
-def find_shots(source: str, target: str, settings: dict) -> dict:
+def find_shots(source: str, target: str, settings: BatchSettings) -> dict:
     """The shots of the video (or folder of frames) ``source``: ``shots`` [[start, stop],
     ...] and ``frames``, the count. Reads every frame once; loads no model."""
     started = time.perf_counter()
@@ -167,7 +169,7 @@ def find_shots(source: str, target: str, settings: dict) -> dict:
         from deep_video_prior.shots import detect_shots
 
         frames = video_in.open_frames(source)
-        check_video_memory(frames, refine=settings.get("refine") is not None)
+        check_video_memory(frames, refine=settings.refine is not None)
         shots = detect_shots(frames)
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
         return _failure(started, error)
@@ -175,43 +177,43 @@ def find_shots(source: str, target: str, settings: dict) -> dict:
                 frames=len(frames))
 
 
-def colorize_video_shot(source: str, target: str, settings: dict, shot: list) -> dict:
+def colorize_video_shot(source: str, target: str, settings: BatchSettings,
+                        shot: list) -> dict:
     """Colorize frames ``shot`` = [start, stop) of ``source`` into the folder ``target``, as
-    `colorize video` does (per-frame CNN, then the refinement ``settings["refine"]``, a
-    RefineSettings, or None); the folder appears only once complete."""
+    `colorize video` does (per-frame CNN, then the refinement ``settings.refine``, or
+    none); the folder appears only once complete. A shot cut short resumes from what the
+    engine checkpointed (the same run folder as `colorize video`'s, keyed by the shot)."""
     configure_tensorflow("video")  # a remote worker's first task imports TensorFlow
     started = time.perf_counter()
     colorizer = _colorizer(settings)  # WorkerModelError stops the job
     notes: list = []
     try:
         from colorize_app.io import video_in
-        from colorize_app.jobs import video_frames, video_job
+        from colorize_app.jobs import video_frames
         from colorize_app.sessions.video_memory import check_video_memory
+        from colorize_app.sessions.video_run import RunKey, build_video_job
 
         frames = video_in.open_frames(source)
-        check_video_memory(frames, refine=settings.get("refine") is not None)
+        check_video_memory(frames, refine=settings.refine is not None)
         span = range(*shot)
         gray, notes = video_frames.as_gray(
             video_frames.FrameRange(frames.reopened(), span), source)
-        refine, temperature = settings.get("refine"), settings["temperature"]
-        checkpoints = None
+        refine, work = settings.refine, None
         if refine is not None:
-            # A shot cut short resumes from what the engine checkpointed (threads apart).
-            checkpoints = video_frames.checkpoint_dir(
-                "batch-shot", [source, _LOCAL.model_path],
-                {"settings": repr(refine), "temperature": temperature, "shot": shot})
-            refine = dataclasses.replace(refine, threads=settings["threads"])
+            work = RunKey("batch-shot", (source, _LOCAL.model_path), settings.temperature,
+                          (span.start, span.stop)).folder()
+            refine = dataclasses.replace(refine, threads=settings.threads)
         _make_folders(settings, target)
-        video_job.VideoJob(
-            gray, target, frames.fps, source=video_frames.FrameRange(frames, span),
-            colorizer=lambda _report: colorizer, temperature=temperature, refine=refine,
-            checkpoints=checkpoints).run()
+        build_video_job(gray, target, frames.fps, work=work, refine=refine,
+                        source=video_frames.FrameRange(frames, span),
+                        colorizer=lambda _report: colorizer).run()
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
         return _failure(started, error)
     return _result("done", started, notes=tuple(notes))
 
 
-def assemble_video(source: str, target: str, settings: dict, shots: list, parts: str) -> dict:
+def assemble_video(source: str, target: str, settings: BatchSettings, shots: list,
+                   parts: str) -> dict:
     """Write ``target`` (a video with ``source``'s audio, or a folder of PNG frames) from the
     shot folders ``parts``/shot-0000, ... that :func:`colorize_video_shot` wrote."""
     started = time.perf_counter()
@@ -219,6 +221,7 @@ def assemble_video(source: str, target: str, settings: dict, shots: list, parts:
     try:
         from colorize_app.io import safe_files, video_in
         from colorize_app.jobs import video_frames, video_job
+        from colorize_app.sessions.video_run import build_video_job
 
         safe_files.check_not_input(target, [source])
         frames = video_in.open_frames(source)
@@ -228,9 +231,9 @@ def assemble_video(source: str, target: str, settings: dict, shots: list, parts:
             video_frames.FrameFolder(shot_folder(parts, index), stop - start)
             for index, (start, stop) in enumerate(shots)])
         _make_folders(settings, target)
-        report = video_job.VideoJob(joined, target, fps, colour=joined,
-                                    audio_from=video_job.audio_source([frames]),
-                                    inputs=[source]).run()
+        report = build_video_job(joined, target, fps, work=None, refine=None, colour=joined,
+                                 audio_from=video_job.audio_source([frames]),
+                                 inputs=[source]).run()
         notes += report.notes
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
         return _failure(started, error)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import os
 import secrets
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from colorize_app.commands import arguments
+
+if TYPE_CHECKING:
+    from colorize_app.batch.job_settings import BatchSettings
+    from colorize_app.jobs.reporting import JobReporter, TaskProgress
 
 DESCRIPTION = """\
 Colorize whole archives of photos (batch cnn) or videos (batch video). INPUTS are files,
@@ -76,9 +83,10 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT_DIR",
                         help="output folder (made if needed); holds the job's manifest")
     parser.add_argument("--model", metavar="NAME|FILE", help="model name or model file")
-    parser.add_argument("--temperature", type=arguments.temperature, default=0.38,
+    parser.add_argument("--temperature", type=arguments.temperature, default=None,
                         metavar="T", help="annealed-mean temperature in (0, 10]: lower is "
-                                          "more vivid (default 0.38)")
+                                          "more vivid (default: the model's own decoding, "
+                                          "as colorize cnn)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=arguments.whole_number(1, 1024), metavar="N",
                        help="local worker processes (default: one per core, as memory allows)")
@@ -92,9 +100,9 @@ def _model(spec: str | None) -> tuple[str, str, str]:
     A name stays a name (each worker finds its own installed copy); a file is passed as an
     absolute path. The checksum makes a worker with another version refuse the job.
     """
-    from algorithms.cnn.model_file import load_model
     from colorize_app.io.model_registry import installed_models, resolve_model
     from colorize_app.io.safe_files import file_sha256
+    from colorize_app.sessions.cnn import load_model
 
     path = resolve_model(spec)
     description = load_model(path).describe()  # a bad model fails here, before any cluster
@@ -113,38 +121,96 @@ def _output_folder(path: str) -> str:
 
 def run_cnn(args: argparse.Namespace) -> int:
     from colorize_app.batch import worker_tasks
+    from colorize_app.batch.job_settings import BatchSettings
     from colorize_app.io import media
 
     out_dir = _output_folder(args.output)
     model, sha256, description = _model(args.model)
-    input_size = None if args.native else args.size
-    settings = {"model": model, "model_sha256": sha256, "temperature": args.temperature,
-                "input_size": input_size}
-    identity = {"kind": "cnn", "model_sha256": sha256, "temperature": args.temperature,
-                "input_size": input_size, "format": args.format}
+    settings = BatchSettings("cnn", model, sha256, temperature=args.temperature,
+                             input_size=None if args.native else args.size,
+                             format=args.format, out_dir=out_dir)
     return _run(args, out_dir, media.IMAGE_EXTENSIONS, f".{args.format}",
-                worker_tasks.colorize_photo, settings, identity, "photos", description)
+                worker_tasks.colorize_photo, settings, "photos", description)
 
 
 def run_video(args: argparse.Namespace) -> int:
     from colorize_app.batch import video_shots
+    from colorize_app.batch.job_settings import BatchSettings
     from colorize_app.commands import video_options
     from colorize_app.io import video_in
 
     out_dir = _output_folder(args.output)
     refine_settings = None if args.no_refine else video_options.refine_settings(args)
     model, sha256, description = _model(args.model)
-    settings = {"model": model, "model_sha256": sha256, "temperature": args.temperature,
-                "input_size": 256, "refine": refine_settings}
-    identity = {"kind": "video", "model_sha256": sha256, "temperature": args.temperature,
-                "refine": repr(refine_settings)}
-    return _run(args, out_dir, video_in.VIDEO_EXTENSIONS, ".mp4", None, settings, identity,
+    settings = BatchSettings("video", model, sha256, temperature=args.temperature,
+                             input_size=256, refine=refine_settings, out_dir=out_dir)
+    return _run(args, out_dir, video_in.VIDEO_EXTENSIONS, ".mp4", None, settings,
                 "videos", description, run_all=video_shots.run_videos,
                 parts=video_shots.parts_of)
 
 
+class _BatchBar:
+    """The command line's side of a batch job's reporter: notes and failures on stderr
+    (above the bar), and one tqdm bar per stage: inputs finished, the rate, and done /
+    failed / remaining."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.stage = ""
+
+    def reporter(self) -> JobReporter:
+        from colorize_app.jobs.reporting import JobReporter
+
+        return JobReporter(note=self.note, progress=self.progress, failure=self.failure)
+
+    def _write(self, line: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr)
+
+    def note(self, text: str) -> None:
+        self._write(f"colorize: note: {text}")
+
+    def failure(self, source: str, reason: str) -> None:
+        from algorithms.errors import one_line
+
+        self._write("colorize: error: " + one_line(f"skipped {source}: {reason}"))
+
+    def progress(self, state: TaskProgress) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None or state.stage != self.stage:
+            self.close()
+            self.stage = state.stage
+            self.bar = tqdm(total=state.total, desc="batch", unit=f" {state.stage}",
+                            file=sys.stderr, disable=None,
+                            bar_format="{desc}: {n}/{total}{unit} |{bar}| "
+                                       "{elapsed}<{remaining}, {rate_fmt}{postfix}")
+        self.bar.set_postfix_str(f"done {state.done}, failed {state.failed}, "
+                                 f"remaining {state.remaining}", refresh=False)
+        self.bar.update(state.done + state.failed - self.bar.n)
+        if state.remaining == 0:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@contextlib.contextmanager
+def _batch_bar() -> Iterator[JobReporter]:
+    """A reporter printing a batch job's notes, failures and progress; its bar closed at
+    the end (Ctrl+C included)."""
+    bar = _BatchBar()
+    try:
+        yield bar.reporter()
+    finally:
+        bar.close()
+
+
 def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
-         task: Callable | None, settings: dict, identity: dict, label: str, model: str,
+         task: Callable | None, settings: BatchSettings, label: str, model: str,
          run_all: Callable | None = None, parts: Callable[[str], str] | None = None) -> int:
     """Plan, prove every output path safe, skip what the manifest says is done, run the
     rest, summarise (exit status).
@@ -163,12 +229,11 @@ def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
     part_folders = {parts(item.output) for item in items} if parts else set()
     # Before any work: results, manifest and shot folders inside OUT_DIR, through no
     # link, onto no input (nor the model file).
-    model_file = settings["model"] if os.path.isabs(settings["model"]) else None
+    model_file = settings.model if os.path.isabs(settings.model) else None
     check_outputs(out_dir, [*sorted(outputs), MANIFEST_NAME,
                             *(f"{folder}/shot-0000" for folder in sorted(part_folders))],
                   [item.source for item in items] + ([model_file] if model_file else []))
-    settings = dict(settings, out_dir=out_dir)  # the workers make folders only inside it
-    key = runner.settings_key(identity)
+    key = settings.key()
 
     def this_job(output: str) -> bool:  # the manifest's records this job needs
         return output in outputs or os.path.dirname(output) in part_folders
@@ -185,21 +250,24 @@ def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
                   f"(per {manifest.path}); doing the other {len(pending)}", file=sys.stderr)
         summary = None
         try:
-            with runner.connect(args.workers, args.scheduler) as cluster:
+            with _batch_bar() as reporter, \
+                    runner.connect(args.workers, args.scheduler, reporter) as cluster:
                 manifest.append({"run": run, "command": f"batch {args.kind}",
-                                 "settings": identity, "settings_key": key,
+                                 "settings": settings.identity(), "settings_key": key,
                                  "inputs": len(items), "to_do": len(pending),
                                  "cluster": cluster.description})
-                if cluster.dashboard:
-                    print(f"colorize: note: progress dashboard at {cluster.dashboard}",
-                          file=sys.stderr)
-                job_settings = dict(settings, threads=cluster.threads_per_task)
+                if cluster.dashboard:  # only a scheduler that serves one has a link
+                    reporter.note(f"progress dashboard at {cluster.dashboard}")
+                job_settings = dataclasses.replace(settings,
+                                                   threads=cluster.threads_per_task)
                 if run_all is not None:
-                    summary = run_all(cluster, pending, job_settings, key, manifest, out_dir,
-                                     run=run, label=label)
+                    summary = run_all(cluster, pending, job_settings, manifest, out_dir,
+                                      run=run, label=label, reporter=reporter)
                 else:
-                    summary = runner.run_items(cluster, task, pending, job_settings, key,
-                                                  manifest, out_dir, run=run, label=label)
+                    assert task is not None  # one of task and run_all is given
+                    summary = runner.run_items(cluster, task, pending, job_settings,
+                                               manifest, out_dir, run=run, label=label,
+                                               reporter=reporter)
         except KeyboardInterrupt:
             done = sum(1 for item in pending
                        if manifest.records.get(item.output, {}).get("run") == run)

@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     from colorize_app.commands.progress_bar import progress_bar
     from colorize_app.io import safe_files, video_in
     from colorize_app.jobs import video_job
-    from colorize_app.jobs.video_frames import as_gray, checkpoint_dir, resized_to
+    from colorize_app.jobs.video_frames import as_gray, resized_to
     from colorize_app.sessions.video_memory import check_video_memory
+    from colorize_app.sessions.video_run import RunKey, build_video_job
 
     settings = video_options.refine_settings(args)
     inputs = [args.gray, args.processed]
@@ -77,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
     notes += colour_notes
     fps = video_job.output_fps([processed, gray_source], args.output, notes)
     video_options.print_notes(notes)
-    job = video_job.VideoJob(
-        gray, args.output, fps, colour=processed, refine=settings,
-        checkpoints=checkpoint_dir("refine", inputs, {"settings": repr(settings)}),
+    job = build_video_job(
+        gray, args.output, fps, work=RunKey("refine", tuple(inputs)).folder(),
+        refine=settings, colour=processed,
         audio_from=video_job.audio_source([processed, gray_source]), inputs=inputs)
     video_options.print_resuming(job)
     with progress_bar("refine") as progress:

@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from colorize_app.documents.video_keyframes import KeyframeEdit
+    from deep_video_prior.settings import RefineSettings
 
 DESCRIPTION = """\
 Colorize a gray video: each frame is colorized by the CNN (Zhang et al. 2016), then the
@@ -56,9 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUTPUT",
                         help="video file (.mp4, ...) or folder of PNG frames")
     parser.add_argument("--model", metavar="NAME|FILE", help="CNN model name or model file")
-    parser.add_argument("--temperature", type=temperature, default=0.38, metavar="T",
+    parser.add_argument("--temperature", type=temperature, default=None, metavar="T",
                         help="CNN annealed-mean temperature in (0, 10]: lower is more vivid "
-                             "(default 0.38)")
+                             "(default: the model's own decoding, as colorize cnn)")
     parser.add_argument("--no-refine", action="store_true",
                         help="write the per-frame colorization without removing its flicker")
     parser.add_argument("--keyframes", metavar="FILE_OR_DIR",
@@ -69,7 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run, usage_error=parser.error)
 
 
-def _from_project(args: argparse.Namespace) -> tuple:
+def _from_project(args: argparse.Namespace) -> tuple[str, Path, RefineSettings | None,
+                                                     list[KeyframeEdit]]:
     """(video path, model path, refine settings or None, keyframes) of --project, refused
     in one line with the session's words where the window would refuse it."""
     from algorithms.errors import BadInputError
@@ -95,7 +102,7 @@ def _from_project(args: argparse.Namespace) -> tuple:
                             f"{session.model.label or session.model.path} is not here; "
                             "give --model")
     else:
-        model = session.model.path
+        model = Path(session.model.path)
     own = args.preset is not None or args.epochs is not None or args.no_irt
     settings = None if args.no_refine else (
         video_options.refine_settings(args) if own else session.refine_settings())
@@ -104,16 +111,17 @@ def _from_project(args: argparse.Namespace) -> tuple:
 
 
 def run(args: argparse.Namespace) -> int:
-    from algorithms.cnn.decode import check_temperature
-    from algorithms.cnn.model_file import load_model, model_files
+    from algorithms.cnn.model_file import model_files
     from colorize_app.commands import video_options
     from colorize_app.commands.progress_bar import progress_bar
     from colorize_app.io import safe_files, video_in
     from colorize_app.io.model_registry import resolve_model
     from colorize_app.jobs import video_frames, video_job
+    from colorize_app.sessions.cnn import load_colorizer, load_model
     from colorize_app.sessions.video_memory import check_video_memory
+    from colorize_app.sessions.video_run import RunKey, build_video_job
 
-    temperature = check_temperature(args.temperature)
+    temperature = args.temperature  # None: the model's own decoding (checked by the parser)
     if args.project:
         if args.input:
             args.usage_error("--project gives the video: leave out INPUT")
@@ -124,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
         settings = None if args.no_refine else video_options.refine_settings(args)
         model_path = resolve_model(args.model)
         keyframes = []
-    inputs = [args.input, *model_files(model_path)]  # the model is never written over either
+    model_inputs = [str(path) for path in model_files(model_path)]
+    inputs = [args.input, *model_inputs]  # the model is never written over either
     if args.keyframes:
         inputs.append(args.keyframes)
     safe_files.check_not_input(args.output, inputs)
@@ -139,21 +148,17 @@ def run(args: argparse.Namespace) -> int:
     notes = list(source.notes) + notes
     fps = video_job.output_fps([source], args.output, notes)
     video_options.print_notes(notes)
-    checkpoints = None if settings is None else video_frames.checkpoint_dir(
-        "video", [args.input, str(model_path)],
-        {"settings": repr(settings), "temperature": temperature})
+    work = None if settings is None else RunKey(
+        "video", (args.input, *model_inputs), temperature).folder()
 
-    from algorithms.cnn.colorizer import Colorizer
     from colorize_app.runtime.tf_startup import import_tensorflow
 
     import_tensorflow()  # first, the quiet and lighter way
-    with Colorizer(model) as colorizer:
-        job = video_job.VideoJob(
-            gray, args.output, fps, source=source, colorizer=lambda _report: colorizer,
-            temperature=temperature, refine=settings, checkpoints=checkpoints,
-            audio_from=video_job.audio_source([source]), inputs=inputs,
-            keyframes=keyframes,
-            automatic=None if checkpoints is None else checkpoints / "automatic")
+    with load_colorizer(model, temperature=temperature) as colorizer:
+        job = build_video_job(
+            gray, args.output, fps, work=work, refine=settings, source=source,
+            colorizer=lambda _report: colorizer, keyframes=keyframes,
+            audio_from=video_job.audio_source([source]), inputs=inputs)
         video_options.print_resuming(job)
         with progress_bar("video") as progress:
             report = job.run(progress)

@@ -1,5 +1,5 @@
 """Command-line options and messages shared by `colorize video`, `colorize refine` and
-`colorize batch video` (the job itself is :mod:`colorize_app.jobs.video_job`)."""
+`colorize batch video` (the run itself is :mod:`colorize_app.sessions.video_run`'s)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ if TYPE_CHECKING:
 def add_refine_options(parser: argparse.ArgumentParser) -> None:
     """--preset, --epochs and --no-irt."""
     from colorize_app.commands.arguments import whole_number
-    from deep_video_prior.settings import PRESET_NAMES
+    from colorize_app.sessions.video_run import PRESETS
 
     # No default here: `colorize video --project` tells a chosen preset from the project's.
-    parser.add_argument("--preset", choices=PRESET_NAMES, default=None,
+    parser.add_argument("--preset", choices=list(PRESETS), default=None,
                         help="fast, balanced (default) or best: each frame's colour averaged "
                              "along the motion over the frames around it, at a growing working "
                              "size; network: Deep Video Prior, a network trained per shot "
@@ -34,9 +34,9 @@ def add_refine_options(parser: argparse.ArgumentParser) -> None:
 
 def refine_settings(args: argparse.Namespace) -> RefineSettings:
     """RefineSettings from the options of :func:`add_refine_options`."""
-    from colorize_app.jobs.video_job import refine_settings as settings_of
+    from colorize_app.sessions.video_run import command_settings
 
-    return settings_of(args.preset or "balanced", args.epochs, irt=not args.no_irt)
+    return command_settings(args.preset, args.epochs, irt=not args.no_irt)
 
 
 def print_notes(notes: Sequence[str]) -> None:

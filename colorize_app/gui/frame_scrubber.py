@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PyQt5.QtCore import QRect, Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QColor, QPainter
+from PyQt5.QtGui import QColor, QKeySequence, QPainter
 from PyQt5.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -14,6 +14,8 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from colorize_app.gui.qt_objects import present
+
 #: Colour of the keyframe marks on the slider.
 MARK_COLOUR = QColor(230, 140, 20)
 
@@ -22,7 +24,7 @@ class MarkedSlider(QSlider):
     """A horizontal slider with a mark under the groove at each of some values (keyframes)."""
 
     def __init__(self) -> None:
-        super().__init__(Qt.Horizontal)
+        super().__init__(Qt.Orientation.Horizontal)
         self.marks: list[int] = []
         self.setMinimumHeight(self.sizeHint().height() + 6)
 
@@ -30,8 +32,8 @@ class MarkedSlider(QSlider):
         """The x (widget pixels) of the handle's centre at ``value``."""
         option = QStyleOptionSlider()
         self.initStyleOption(option)
-        handle = self.style().subControlRect(QStyle.CC_Slider, option, QStyle.SC_SliderHandle,
-                                             self)
+        handle = present(self.style()).subControlRect(
+            QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self)
         span = self.width() - handle.width()
         position = QStyle.sliderPositionFromValue(self.minimum(), self.maximum(), value, span)
         return position + handle.width() // 2
@@ -41,7 +43,7 @@ class MarkedSlider(QSlider):
         if not self.marks:
             return
         painter = QPainter(self)
-        painter.setPen(Qt.NoPen)
+        painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(MARK_COLOUR)
         for value in self.marks:
             painter.drawRect(QRect(self.mark_x(value) - 2, self.height() - 5, 5, 5))
@@ -70,7 +72,7 @@ class FrameScrubber(QWidget):
         self.fps = 25.0
         self.play_button = QPushButton("Play")
         self.play_button.setToolTip("Play from the chosen frame (Space)")
-        self.play_button.setShortcut(Qt.Key_Space)
+        self.play_button.setShortcut(QKeySequence(Qt.Key.Key_Space))
         self.play_button.clicked.connect(self.toggle_play)
         self.slider = MarkedSlider()
         self.slider.setToolTip("Frame: drag to scrub through the video")

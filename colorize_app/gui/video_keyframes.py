@@ -8,19 +8,28 @@ autosave; the scrubber marks it. Frames are numbered from 1 on screen, as the sc
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QMessageBox
+from PyQt5.QtWidgets import QMenu, QMessageBox, QToolBar
 
 from colorize_app.gui.base_window import IMAGE_FILTER
 from colorize_app.gui.keyframe_edit import KeyframeResult, fit_to_frame
 from colorize_app.io import media
 
+if TYPE_CHECKING:
+    from colorize_app.gui.scribble_window import ScribbleWindow
+    from colorize_app.gui.video_state import VideoHost as _Window
+else:
+    _Window = object
 
-class VideoKeyframesMixin:
+
+class VideoKeyframesMixin(_Window):
     """The video window's keyframe actions (mixed into VideoWindow)."""
 
-    def add_keyframe_actions(self, menu, toolbar) -> None:
+    _keyframe_windows: list[ScribbleWindow]
+
+    def add_keyframe_actions(self, menu: QMenu, toolbar: QToolBar) -> None:
         self.keyframes_menu = menu
         self.edit_frame_action = self.add_action(
             "Edit this frame...", self.edit_this_frame, "Ctrl+K", menu, toolbar=False,
@@ -61,14 +70,14 @@ class VideoKeyframesMixin:
         from colorize_app.gui.scribble_window import ScribbleWindow
 
         index = self.scrubber.index
-        found = []
+        found: list[tuple] = []
         if not self.guarded("Edit this frame", lambda: found.append(
                 (self.session.gray_frame(index), self.session.automatic_frame(index)))):
             return
         gray, automatic = found[0]
         existing = self.session.keyframe(index)
         window = ScribbleWindow()
-        window.setAttribute(Qt.WA_DeleteOnClose)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         # Held while open (a top-level window without a reference would be collected).
         self._keyframe_windows = getattr(self, "_keyframe_windows", [])
         self._keyframe_windows.append(window)
@@ -83,8 +92,11 @@ class VideoKeyframesMixin:
 
     def _keyframe_painted(self, index: int, result: KeyframeResult) -> None:
         strokes, reach, rgb = result
-        if self.guarded("Use as keyframe", lambda: self.session.set_keyframe(
-                index, rgb, strokes, reach)):
+
+        def use() -> None:
+            self.session.set_keyframe(index, rgb, strokes, reach)
+
+        if self.guarded("Use as keyframe", use):
             self._keyframes_changed(index, "painted")
             self.raise_()
             self.activateWindow()
@@ -111,8 +123,10 @@ class VideoKeyframesMixin:
         shown = self.session.shown_frames()
         if shown is None or not shown.has(index):
             return
-        if self.guarded("Keep shown colours", lambda: self.session.set_keyframe(
-                index, shown[index])):
+        def keep() -> None:
+            self.session.set_keyframe(index, shown[index])
+
+        if self.guarded("Keep shown colours", keep):
             self._keyframes_changed(index, "from the shown colours")
 
     def remove_this_keyframe(self) -> None:
@@ -121,7 +135,7 @@ class VideoKeyframesMixin:
             return
         if QMessageBox.question(self, "Remove keyframe",
                                 f"Frame {index + 1} will no longer be a keyframe.") \
-                != QMessageBox.Yes:
+                != QMessageBox.StandardButton.Yes:
             return
         self.session.remove_keyframe(index)
         self._keyframes_changed(index, "removed")

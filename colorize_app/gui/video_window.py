@@ -41,12 +41,19 @@ from colorize_app.gui.model_picker import (
     obtain_colorizer,
     start_download,
 )
+from colorize_app.gui.qt_objects import present
 from colorize_app.gui.video_keyframes import VideoKeyframesMixin
 from colorize_app.gui.video_state import VIDEO_FILTER, VideoProjectMixin
 from colorize_app.jobs.video_frames import FrameFolder
 from colorize_app.jobs.video_job import JobReport
-from colorize_app.sessions.video import EPOCHS_RANGE, PRESETS, SHOW_CHOICES, VideoSession
+from colorize_app.sessions.video import (
+    DEFAULT_PRESET,
+    EPOCHS_RANGE,
+    SHOW_CHOICES,
+    VideoSession,
+)
 from colorize_app.sessions.video_memory import check_video_memory
+from colorize_app.sessions.video_run import preset_labelled, preset_labels
 from deep_video_prior import RefineSettings
 
 
@@ -132,7 +139,7 @@ class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
         self.add_project_actions()
         # A project names its video; copying gigabytes into it is not offered.
         self.file_menu.removeAction(self.embed_action)
-        self.embed_action = None
+        del self.embed_action  # no embedding offered (projects ask getattr(..., None))
         self.toolbar.addSeparator()
         self.run_action = self.add_action(
             "Colorize and refine", self.run, "Ctrl+R", edit_menu,
@@ -141,11 +148,11 @@ class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
                                            self.view_menu, toolbar=False)
         self.toolbar.addSeparator()
         keyframes_menu = QMenu("&Keyframes", self)
-        self.menuBar().insertMenu(self.help_menu.menuAction(), keyframes_menu)
+        present(self.menuBar()).insertMenu(self.help_menu.menuAction(), keyframes_menu)
         self.add_keyframe_actions(keyframes_menu, self.toolbar)
 
         self.addToolBarBreak()
-        options = self.addToolBar("Options")
+        options = present(self.addToolBar("Options"))
         options.setObjectName("options")
         options.addWidget(QLabel("Model "))
         self.picker = ModelPicker()
@@ -155,7 +162,7 @@ class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
         options.addSeparator()
         options.addWidget(QLabel("  Quality "))
         self.preset_box = QComboBox()
-        self.preset_box.addItems(list(PRESETS))
+        self.preset_box.addItems(preset_labels())
         self.preset_box.setToolTip("Fast, Balanced, Best: each frame's colour averaged along the "
                                    "motion, at a growing working size; Deep Video Prior: a "
                                    "network trained per shot (slower, less local colour)")
@@ -167,7 +174,7 @@ class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
                                    "(the preset's, or your own)")
         options.addWidget(self.epochs_box)
         self.preset_box.currentTextChanged.connect(self._preset_changed)
-        self.preset_box.setCurrentText(settings.value("video/preset", "Balanced"))
+        self.preset_box.setCurrentText(settings.value("video/preset", DEFAULT_PRESET))
         self._preset_changed(self.preset_box.currentText())
         self.preset_box.currentTextChanged.connect(
             lambda name: settings.set_value("video/preset", name))
@@ -213,7 +220,7 @@ class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
         try:
             self.preset_box.setCurrentText(session.preset)
             self.epochs_box.setValue(session.epochs)
-            self.epochs_box.setEnabled(PRESETS[session.preset].method == "network")
+            self.epochs_box.setEnabled(self._is_network(session.preset))
             self.show_box.setCurrentText(session.show)
             self.scrubber.set_frames(len(session.source), session.source.fps)
         finally:
@@ -257,8 +264,12 @@ class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
             self.epochs_box.setValue(self.session.epochs)
         finally:
             self._binding = False
-        self.epochs_box.setEnabled(PRESETS[name].method == "network")
+        self.epochs_box.setEnabled(self._is_network(name))
         self._settings_changed()
+
+    @staticmethod
+    def _is_network(label: str) -> bool:
+        return preset_labelled(label).settings.method == "network"
 
     def _epochs_changed(self, value: int) -> None:
         if self._binding:
@@ -334,7 +345,7 @@ class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
         source = session.source
         audio = "with audio" if source.has_audio else "no audio"
         notes = "; ".join(source.notes)
-        self.statusBar().showMessage(
+        present(self.statusBar()).showMessage(
             f"{len(source)} frames at {source.fps:.3g} fps, {audio}"
             + (f" ({notes})" if notes else ""), 10000)
 
@@ -446,7 +457,7 @@ class VideoWindow(VideoKeyframesMixin, VideoProjectMixin, MethodWindow):
         def done(notes) -> None:
             extra = f" ({'; '.join(notes)})" if notes else ""
             self.set_report(f"Exported {path}{extra}")
-            self.statusBar().showMessage(f"Exported {path}{extra}", 20000)
+            present(self.statusBar()).showMessage(f"Exported {path}{extra}", 20000)
 
         return self.jobs.start(task, done, "Export")
 

@@ -295,6 +295,13 @@ class Manifest:
         self._lock()
         self._read()
 
+    @property
+    def _open(self) -> IO[bytes]:
+        """The manifest's file, while it is open."""
+        if self._file is None:
+            raise ValueError(f"{self.path} is closed")
+        return self._file
+
     def _lock(self) -> None:
         """Refuse a second job writing into the same folder at the same time."""
         try:
@@ -302,15 +309,15 @@ class Manifest:
         except ImportError:  # pragma: no cover - not POSIX: no lock
             return
         try:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._open.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            self._file.close()
+            self._open.close()
             self._file = None
             raise BadInputError(f"another batch job is writing into this folder "
                                 f"({self.path} is locked)") from None
 
     def _read(self) -> None:
-        file = self._file
+        file = self._open
         file.seek(0)
         last = b"\n"
         while True:
@@ -348,9 +355,10 @@ class Manifest:
     def append(self, record: dict) -> None:
         """Add one line and sync it to disk before returning."""
         record = dict(record, time=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-        self._file.write((json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        file = self._open
+        file.write((json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
+        file.flush()
+        os.fsync(file.fileno())
         if isinstance(record.get("output"), str):
             self.records[record["output"]] = record
 

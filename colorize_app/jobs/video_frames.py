@@ -1,14 +1,12 @@
 """Frame sequences and resume folders of the video job (:mod:`colorize_app.jobs.video_job`):
 lazy per-frame conversions (gray, resized, colorized on access), so that long videos are
-never held in memory, a folder of PNG frames read as a sequence, and the cache folder where
-an interrupted run resumes.
+never held in memory, and a folder of PNG frames read as a sequence (the folders of a run
+are :mod:`colorize_app.sessions.video_run`'s).
 """
 
 from __future__ import annotations
 
 import collections.abc
-import hashlib
-import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -110,51 +108,31 @@ class FrameFolder(collections.abc.Sequence):
     Frames are named as :class:`video_out.FrameWriter` names them; one may be missing (``has``).
     """
 
-    def __init__(self, folder: Path, count: int) -> None:
-        self.folder, self.count = Path(folder), count
+    def __init__(self, folder: str | os.PathLike[str], count: int) -> None:
+        self.folder, self.frame_count = Path(folder), count
         self.digits = max(5, len(str(count - 1)))  # as video_out.FrameWriter names them
 
     def path(self, index: int) -> Path:
         return self.folder / f"{index:0{self.digits}d}.png"
 
     def __len__(self) -> int:
-        return self.count
+        return self.frame_count
 
     def has(self, index: int) -> bool:
         return self.path(index).is_file()
 
     def missing(self) -> list[int]:
         """Indices of the frames not written yet, in order."""
-        return [index for index in range(self.count) if not self.has(index)]
+        return [index for index in range(self.frame_count) if not self.has(index)]
 
     def complete(self) -> bool:
-        return all(self.has(index) for index in range(self.count))
+        return all(self.has(index) for index in range(self.frame_count))
 
     def __getitem__(self, index):
         """Frame ``index`` (H, W, 3) float32 in [0, 1] (a gray PNG is repeated to RGB)."""
         from colorize_app.io import media
 
-        if not 0 <= index < self.count:
+        if not 0 <= index < self.frame_count:
             raise IndexError(index)
         pixels = media.read_image(self.path(index)).pixels
         return pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
-
-
-def _fingerprint(path: str) -> list:
-    """Absolute path, sizes and modification times of a file or a folder's files."""
-    path = os.path.abspath(path)
-    if os.path.isdir(path):
-        entries = sorted(os.scandir(path), key=lambda entry: entry.name)
-        return [path, [(e.name, e.stat().st_size, e.stat().st_mtime_ns)
-                       for e in entries if e.is_file()]]
-    status = os.stat(path)
-    return [path, status.st_size, status.st_mtime_ns]
-
-
-def checkpoint_dir(command: str, inputs: Sequence[str], extra: dict) -> Path:
-    """Folder of the resume checkpoints of one job: same inputs and settings, same folder."""
-    from colorize_app.runtime.paths import video_checkpoints_dir
-
-    key = json.dumps([command, [_fingerprint(path) for path in inputs], extra],
-                     sort_keys=True, default=str)
-    return video_checkpoints_dir() / hashlib.sha256(key.encode()).hexdigest()[:20]

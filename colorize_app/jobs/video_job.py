@@ -12,8 +12,6 @@ cancelled or interrupted job leaves no partial output). Progress is ``(fraction,
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +23,6 @@ import numpy as np
 
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 from colorize_app.jobs.video_frames import FrameFolder, MappedFrames
-from deep_video_prior.settings import PRESET_NAMES
 
 if TYPE_CHECKING:
     from colorize_app.documents.video_keyframes import KeyframeEdit
@@ -41,41 +38,7 @@ REFINE_SHARE_WITH_KEYFRAMES = 0.8
 class FrameColorizer(Protocol):
     """What the job needs of :class:`algorithms.cnn.colorizer.Colorizer`."""
 
-    def colorize(self, frame: np.ndarray, temperature: float) -> np.ndarray: ...
-
-
-def refine_settings(preset: str = "balanced", epochs: int | None = None,
-                    irt: bool = True) -> RefineSettings:
-    """The settings of a --preset name (see :data:`PRESET_NAMES`), --epochs and --no-irt.
-
-    A number of epochs or ``irt=False`` train the network: they imply ``"network"`` and do
-    not go with the filter's other presets (BadInputError).
-    """
-    from algorithms.errors import BadInputError
-    from deep_video_prior.settings import PRESETS
-
-    network = epochs is not None or not irt
-    if preset not in PRESET_NAMES:
-        raise BadInputError(f"unknown preset {preset[:20]!r}: choose from "
-                            f"{', '.join(PRESET_NAMES)}")
-    if network and preset not in ("balanced", "network"):
-        raise BadInputError(f"--epochs and --no-irt train the network: they do not go with "
-                            f"--preset {preset}")
-    name = "network" if network else preset
-    settings = PRESETS["Deep Video Prior" if name == "network" else name.capitalize()]
-    if epochs is not None:
-        if epochs < 1:
-            raise BadInputError(f"--epochs must be at least 1, got {epochs}")
-        settings = dataclasses.replace(settings, epochs=epochs)
-    if not irt:
-        settings = dataclasses.replace(settings, irt=False)
-    return settings
-
-
-def settings_tag(refine: RefineSettings) -> str:
-    """A short name for the folders of one set of settings (threads do not count)."""
-    fields = {k: v for k, v in dataclasses.asdict(refine).items() if k != "threads"}
-    return hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()[:12]
+    def colorize(self, image: np.ndarray) -> np.ndarray: ...
 
 
 def output_fps(sources: Sequence[Any], output: str, notes: list[str]) -> float:
@@ -122,11 +85,13 @@ class VideoJob:
     ``gray`` holds the frames (H, W, 3) float in [0, 1] whose lightness the output keeps.
     The per-frame colour is ``colour`` when given (`colorize refine`); else each frame of
     ``source`` is coloured by ``colorizer(report)`` (called once, when a frame needs it; it
-    may load a model) at ``temperature`` (the CNN's, in (0, 10]): on access, or first into
-    ``frames`` when given, where a rerun finds the frames already done. ``refine`` None
-    writes the per-frame colour as it is; else finished shots are kept in ``checkpoints``
-    (removed once the output is complete, unless ``keep_checkpoints``). ``output``,
-    ``fps``, ``audio_from``, ``inputs``: as for :class:`video_out.FrameWriter`.
+    may load a model, whose decoding and temperature are the colorizer's): on access, or
+    first into ``frames`` when given, where a rerun finds the frames already done.
+    ``refine`` None writes the per-frame colour as it is; else finished shots are kept in
+    ``checkpoints``. The folders ``discard`` are removed once the output is complete (and
+    their parent folder when that leaves it empty). ``output``, ``fps``, ``audio_from``,
+    ``inputs``: as for :class:`video_out.FrameWriter`. Built by
+    :func:`colorize_app.sessions.video_run.build_video_job`.
 
     With ``keyframes`` (:class:`~colorize_app.documents.video_keyframes.KeyframeEdit`, their
     frame and size already checked) the automatic colour (refined, when ``refine`` is
@@ -141,11 +106,10 @@ class VideoJob:
     colour: Sequence[np.ndarray] | None = None
     source: Sequence[np.ndarray] | None = None
     colorizer: Callable[[Reporter], FrameColorizer] | None = None
-    temperature: float | None = None
     frames: FrameFolder | None = None
     refine: RefineSettings | None = None
     checkpoints: Path | None = None
-    keep_checkpoints: bool = False
+    discard: Sequence[Path] = ()
     audio_from: str | None = None
     inputs: Sequence[str] = ()
     keyframes: Sequence[KeyframeEdit] = ()
@@ -153,11 +117,9 @@ class VideoJob:
     keyframe_settings: KeyframeSettings | None = None
 
     def __post_init__(self) -> None:
-        colorizes = not (self.source is None or self.colorizer is None
-                         or self.temperature is None)
+        colorizes = not (self.source is None or self.colorizer is None)
         if (self.colour is None) != colorizes:
-            raise ValueError("a video job needs either colour, or a source, a colorizer and "
-                             "a temperature")
+            raise ValueError("a video job needs either colour, or a source and a colorizer")
         if self.refine is not None and self.checkpoints is None:
             raise ValueError("a refined video job needs a checkpoints folder")
         if self.keyframes and self.refine is not None and self.automatic is None:
@@ -185,7 +147,7 @@ class VideoJob:
                                    inputs=self.inputs, frame_count=len(colour)) as writer:
                 result.keyframes = self._propagate(writer, automatic, shots,
                                                    report.stage(share, 1.0), cancelled)
-            self._finish_checkpoints()
+            self._discard()
             result.frames, result.notes = writer.frames_written, list(writer.notes)
             return result
         with video_out.FrameWriter(self.output, fps=self.fps, audio_from=self.audio_from,
@@ -195,15 +157,19 @@ class VideoJob:
             else:
                 result.refine = self._refine(writer, self.gray, colour, refine, checkpoints,
                                              report.stage(share, 1.0), cancelled)
-        self._finish_checkpoints()
+        self._discard()
         result.frames, result.notes = writer.frames_written, list(writer.notes)
         return result
 
-    def _finish_checkpoints(self) -> None:
-        """The output is complete: its checkpoints go, unless they are to be kept."""
-        if self.checkpoints is not None and self.refine is not None \
-                and not self.keep_checkpoints:
-            shutil.rmtree(self.checkpoints, ignore_errors=True)
+    def _discard(self) -> None:
+        """The output is complete: the folders to discard go, and their parents once empty."""
+        for folder in self.discard:
+            shutil.rmtree(folder, ignore_errors=True)
+        for parent in {Path(folder).parent for folder in self.discard}:
+            try:
+                parent.rmdir()  # only when empty: another run's folders stay
+            except OSError:
+                pass
 
     # -- stages ---------------------------------------------------------------------------
 
@@ -212,18 +178,17 @@ class VideoJob:
         """The per-frame colour sequence and the progress share spent on it."""
         if self.colour is not None:
             return self.colour, 0.0
-        source, make, temperature = self.source, self.colorizer, self.temperature
-        if source is None or make is None or temperature is None:  # as __post_init__ said
+        source, make = self.source, self.colorizer
+        if source is None or make is None:  # as __post_init__ said
             raise ValueError("a video job without colour needs a source and a colorizer")
         if self.frames is None:  # coloured on access, as the refinement reads each frame
             colorizer = make(report)
-            return MappedFrames(source, lambda frame: colorizer.colorize(
-                frame, temperature)), 0.0
+            return MappedFrames(source, colorizer.colorize), 0.0
         missing = self.frames.missing()
         share = COLORIZE_SHARE * len(missing) / max(1, len(self.frames))
         if missing:
             report(0.0, "loading the model")
-            colorize_into_folder(make(report), source, temperature, self.frames, missing,
+            colorize_into_folder(make(report), source, self.frames, missing,
                                  report.stage(0.0, share))
         result.colorized = len(missing)
         return self.frames, share
@@ -292,8 +257,7 @@ class VideoJob:
 
 
 def colorize_into_folder(colorizer: FrameColorizer, source: Sequence[np.ndarray],
-                         temperature: float, frames: FrameFolder, missing: list[int],
-                         report: Reporter) -> None:
+                         frames: FrameFolder, missing: list[int], report: Reporter) -> None:
     """Colour the frames ``missing`` of ``source`` into ``frames``, each written when done."""
     from colorize_app.io import media
 
@@ -309,7 +273,7 @@ def colorize_into_folder(colorizer: FrameColorizer, source: Sequence[np.ndarray]
             left = (time.monotonic() - first_done) / (done - 1) * (len(missing) - done)
             eta = f", ETA {duration_text(left)}"
         report(done / len(missing), f"colorizing frame {index + 1}/{len(frames)}{eta}")
-        rgb = colorizer.colorize(source[index], temperature)
+        rgb = colorizer.colorize(source[index])
         media.write_image(frames.path(index), rgb)
     report(1.0, "frames colorized")
 

@@ -2,15 +2,18 @@
 
 A video project holds the video (or frame folder) as image role ``video`` with no checksum:
 hashing a whole video would take long, so the settings' ``video_check`` holds its size and
-the SHA-256 of its first MiB (a folder: its frame count, see :func:`video_fingerprint`).
+the SHA-256 of its first MiB (a folder: its frame count, see
+:func:`colorize_app.io.fingerprints.video_check`).
 Settings also keep ``preset``, ``epochs``, ``model``, ``show``, ``frame`` and
 ``work_folder``: the run's frames and checkpoints live there, so a restored project resumes
 the run, also after the video was moved.
 
-The run (:meth:`VideoSession.colorize`) is a :class:`~colorize_app.jobs.video_job.VideoJob` that
-keeps the per-frame colour in the work folder's ``frames/`` and, per set of refine
-settings, ``checkpoints-<tag>/`` and ``refined-<tag>/``; :meth:`VideoSession.export`
-writes the refined frames as a video or a folder.
+The run (:meth:`VideoSession.colorize`) is the :class:`~colorize_app.jobs.video_job.VideoJob`
+that :func:`colorize_app.sessions.video_run.build_video_job` builds for every front, in the
+work folder that :class:`~colorize_app.sessions.video_run.RunFolder` lays out: the per-frame
+colour in ``frames/`` and, per set of refine settings, ``checkpoints-<tag>/`` and
+``refined-<tag>/``, all kept; :meth:`VideoSession.exporter` writes the refined frames as a
+video or a folder.
 
 Keyframes (:meth:`VideoSession.set_keyframe`, :mod:`colorize_app.documents.video_keyframes`)
 are kept in the project (settings ``keyframes``, layers ``keyframe_NNNNN``). With
@@ -21,7 +24,6 @@ keyframes, ``refined-<tag>/`` is the automatic colour under them and the result 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -30,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from algorithms.cnn.decode import DEFAULT_TEMPERATURE
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 from colorize_app.documents.strokes import Stroke
@@ -40,56 +41,38 @@ from colorize_app.documents.video_keyframes import (
     edits_from_project,
     edits_to_project,
 )
-from colorize_app.io import media, video_in, video_out
+from colorize_app.io import video_in, video_out
+from colorize_app.io.fingerprints import video_check
 from colorize_app.io.project import ImageRef, Project
-from colorize_app.jobs.video_frames import FrameFolder, as_gray, checkpoint_dir
-from colorize_app.jobs.video_job import FrameColorizer, JobReport, VideoJob, settings_tag
+from colorize_app.jobs.video_frames import FrameFolder, as_gray
+from colorize_app.jobs.video_job import FrameColorizer, JobReport, VideoJob
+from colorize_app.sessions import video_run
 from colorize_app.sessions.cnn import ModelChoice
-from deep_video_prior.settings import PRESETS as ENGINE_PRESETS
+from colorize_app.sessions.video_run import RunFolder, RunKey, build_video_job, preset_labelled
 from deep_video_prior.settings import RefineSettings
 
-#: Quality presets by the names the window shows, the engine's (measured in the README):
-#: Fast, Balanced and Best average colour along the motion at a growing working size; Deep
-#: Video Prior trains a network per shot.
-PRESETS: dict[str, RefineSettings] = dict(ENGINE_PRESETS)
-DEFAULT_PRESET = "Balanced"
+#: The preset a new session starts with: its window label (:data:`video_run.PRESETS`).
+DEFAULT_PRESET = video_run.PRESETS[video_run.DEFAULT_PRESET].label
 #: Epochs a project (and the window) may ask of the network preset.
 EPOCHS_RANGE = (1, 200)
 #: What the window shows after the source: the refined frames or the per-frame colour.
 SHOW_CHOICES = ("Refined", "Per-frame")
-#: Bytes of a video file's start hashed to recognise it (hashing gigabytes would take long).
-FINGERPRINT_BYTES = 1 << 20
-
-
-def video_fingerprint(path: str) -> dict:
-    """What recognises a project's video again: ``{"bytes": size, "head_sha256": SHA-256 of
-    the first MiB}`` for a file, ``{"frames": count}`` for a folder of frames.
-
-    A video re-encoded or cut changes both; one moved or copied keeps them.
-    """
-    if os.path.isdir(path):
-        return {"frames": len(media.list_images(path))}
-    with open(path, "rb") as file:
-        head = file.read(FINGERPRINT_BYTES)
-    return {"bytes": os.path.getsize(path), "head_sha256": hashlib.sha256(head).hexdigest()}
 
 
 def fingerprint_or_none(path: str) -> dict | None:
+    """The :func:`~colorize_app.io.fingerprints.video_check` of ``path``, None if unreadable."""
     try:
-        return video_fingerprint(path)
+        return video_check(path)
     except OSError:
         return None
 
 
-def work_folder(source_path: str, model: ModelChoice, temperature: float) -> Path:
-    """The work folder of a video colorized with one model.
-
-    It lies beside the command line's resume checkpoints (``colorize video``'s scheme:
-    ``$COLORIZE_CACHE_DIR`` or the user's cache folder), named by the video's and the
-    model's paths, sizes and times.
-    """
-    inputs = [source_path, model.path] + ([model.bins_path] if model.bins_path else [])
-    return checkpoint_dir("video-window", inputs, {"temperature": temperature})
+def work_folder(source_path: str, model: ModelChoice) -> Path:
+    """The work folder of a video colorized with one model at its own decoding (the
+    window's :class:`~colorize_app.sessions.video_run.RunKey`: the video's and the model's
+    paths, sizes and times); FileNotFoundError when one is not there."""
+    inputs = (source_path, model.path) + ((model.bins_path,) if model.bins_path else ())
+    return RunKey("video-window", inputs).folder().path
 
 
 def project_video(project: Project) -> ImageRef:
@@ -129,22 +112,22 @@ class VideoSession:
     """The video method's document: the source video, model, settings and work folder.
 
     ``source`` is a :class:`video_in.FrameSource` (None until a video is opened); ``preset`` a
-    key of :data:`PRESETS`; ``epochs`` the network preset's epochs; ``show`` and ``frame``
-    what the window shows; ``work`` the folder of this video's run with ``model``.
+    preset's window label (:data:`video_run.PRESETS`); ``epochs`` the network preset's
+    epochs; ``show`` and ``frame`` what the window shows; ``work`` the folder of this
+    video's run with ``model``.
     """
 
     def __init__(self) -> None:
         self.source: Any = None
         self.video_check: dict = {}
         self.preset = DEFAULT_PRESET
-        self.epochs = PRESETS[DEFAULT_PRESET].epochs
+        self.epochs = preset_labelled(DEFAULT_PRESET).settings.epochs
         self.model: ModelChoice | None = None
         self.show = SHOW_CHOICES[0]
         self.frame = 0
         self.work: Path | None = None
         #: The work folder a project named (None: none); see :meth:`resume_stored_work`.
         self.stored_work: Path | None = None
-        self.temperature = DEFAULT_TEMPERATURE
         #: The keyframes by frame number (see :meth:`set_keyframe`).
         self.keyframes: dict[int, KeyframeEdit] = {}
 
@@ -171,10 +154,8 @@ class VideoSession:
         self._find_work()
 
     def set_preset(self, name: str) -> None:
-        """Choose a preset (its own number of epochs)."""
-        if name not in PRESETS:
-            raise BadInputError(f"unknown quality preset {name[:20]!r}")
-        self.preset, self.epochs = name, PRESETS[name].epochs
+        """Choose a preset by its label (its own number of epochs)."""
+        self.preset, self.epochs = name, preset_labelled(name).settings.epochs
 
     # -- keyframes ------------------------------------------------------------------------
 
@@ -222,26 +203,20 @@ class VideoSession:
         return frames[index] if frames is not None and frames.has(index) else None
 
     def keyframes_digest(self) -> str:
-        """A short digest of the keyframes (their frames, colours, strokes, reach)."""
-        digest = hashlib.sha256()
-        entries, layers = edits_to_project(self.keyframes)
-        digest.update(repr(entries).encode())
-        for name in sorted(layers):  # at the 16 bits a project keeps: the same once reopened
-            levels = np.round(np.clip(layers[name], 0.0, 1.0) * 65535.0).astype(np.uint16)
-            digest.update(levels.tobytes())
-        return digest.hexdigest()[:12]
+        """A short digest of the keyframes (:func:`video_run.keyframes_digest`)."""
+        return video_run.keyframes_digest(self.keyframes)
 
     def _find_work(self) -> None:
         self.work = None
         if self.source is not None and self.model is not None:
             try:
-                self.work = work_folder(self.source.path, self.model, self.temperature)
-            except OSError:  # the model file is gone: a project's, not here any more
+                self.work = work_folder(self.source.path, self.model)
+            except FileNotFoundError:  # the model file is gone: a project's, not here any more
                 pass
 
     def refine_settings(self) -> RefineSettings:
         """The chosen preset (the network's with the chosen number of epochs)."""
-        preset = PRESETS[self.preset]
+        preset = preset_labelled(self.preset).settings
         if preset.method != "network":
             return preset
         return dataclasses.replace(preset, epochs=self.epochs)
@@ -250,15 +225,14 @@ class VideoSession:
         """The per-frame colour in the work folder (some frames may be missing)."""
         if self.work is None:
             return None
-        return FrameFolder(self.work / "frames", len(self.source))
+        return RunFolder(self.work).frames(len(self.source))
 
     def automatic_frames(self) -> FrameFolder | None:
         """The refined automatic colour of the chosen settings (the result without
         keyframes, the background under them)."""
         if self.work is None:
             return None
-        tag = settings_tag(self.refine_settings())
-        return FrameFolder(self.work / f"refined-{tag}", len(self.source))
+        return RunFolder(self.work).refined(self.refine_settings(), len(self.source))
 
     def refined_frames(self) -> FrameFolder | None:
         """The result of the chosen settings and keyframes (complete once a run finished)."""
@@ -266,9 +240,8 @@ class VideoSession:
             return None
         if not self.keyframes:
             return self.automatic_frames()
-        tag = settings_tag(self.refine_settings())
-        return FrameFolder(self.work / f"keyed-{tag}-{self.keyframes_digest()}",
-                           len(self.source))
+        return RunFolder(self.work).keyed(self.refine_settings(), self.keyframes,
+                                          len(self.source))
 
     def shown_frames(self) -> FrameFolder | None:
         return self.refined_frames() if self.show == "Refined" else self.per_frame_frames()
@@ -296,9 +269,11 @@ class VideoSession:
         (see :func:`locate_video`). Every check of the project happens here."""
         settings = project.settings
         project_video(project)
-        preset, epochs = settings.get("preset"), settings.get("epochs")
-        if preset not in PRESETS:
-            raise BadInputError(f"unknown quality preset {str(preset)[:20]!r} in the project")
+        preset, epochs = str(settings.get("preset")), settings.get("epochs")
+        try:
+            preset_labelled(preset)
+        except BadInputError as error:
+            raise BadInputError(f"{error} in the project") from None
         if isinstance(epochs, bool) or not isinstance(epochs, int) \
                 or not EPOCHS_RANGE[0] <= epochs <= EPOCHS_RANGE[1]:
             raise BadInputError(f"bad number of epochs {str(epochs)[:20]} in the project")
@@ -355,21 +330,19 @@ class VideoSession:
         on the source (a colour video is recoloured). See :meth:`colorize`."""
         if self.source is None or self.work is None:
             raise BadInputError("open a video and choose a model first")
-        refine, tag = self.refine_settings(), settings_tag(self.refine_settings())
-        count = len(self.source)
+        refine = self.refine_settings()
         gray, notes = as_gray(self.source.reopened(), os.path.basename(self.source.path))
         output = self.refined_frames()
         assert output is not None  # a work folder is set
-        for stale in self.work.glob(f"keyed-{tag}-*"):  # other keyframes' results
+        stale_pattern = f"keyed-{video_run.refine_tag(refine)}-*"
+        for stale in self.work.glob(stale_pattern):  # other keyframes' results
             if stale != output.folder:
                 shutil.rmtree(stale, ignore_errors=True)
-        job = VideoJob(gray, output.folder, self.source.fps,
-                       source=self.source.reopened(), colorizer=colorizer,
-                       temperature=self.temperature,
-                       frames=FrameFolder(self.work / "frames", count), refine=refine,
-                       checkpoints=self.work / f"checkpoints-{tag}", keep_checkpoints=True,
-                       keyframes=[self.keyframes[f] for f in sorted(self.keyframes)],
-                       automatic=self.work / f"refined-{tag}")
+        job = build_video_job(
+            gray, output.folder, self.source.fps, work=RunFolder(self.work), refine=refine,
+            source=self.source.reopened(), colorizer=colorizer,
+            keyframes=[self.keyframes[f] for f in sorted(self.keyframes)], keep_frames=True,
+            keep_work=True)
         return job, notes
 
     def colorize(self, colorizer: Callable[[Reporter], FrameColorizer],

@@ -14,7 +14,7 @@ from PyQt5.QtWidgets import QAction, QFileDialog, QShortcut
 pytest.importorskip("tensorflow")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
-from colorize_app.gui import autosave, video_window  # noqa: E402
+from colorize_app.gui import autosave  # noqa: E402
 from colorize_app.gui.cnn_window import CnnWindow  # noqa: E402
 from colorize_app.gui.main_menu import MainMenu  # noqa: E402
 from colorize_app.gui.scribble_window import ScribbleWindow  # noqa: E402
@@ -23,6 +23,7 @@ from colorize_app.gui.video_window import VideoWindow  # noqa: E402
 from colorize_app.io import media, project_images  # noqa: E402
 from colorize_app.io import model_registry as registry  # noqa: E402
 from colorize_app.io.project import load_project  # noqa: E402
+from colorize_app.sessions import video_run  # noqa: E402
 from deep_video_prior import RefineSettings  # noqa: E402
 
 JOB_MS = 120_000
@@ -39,8 +40,8 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("COLORIZE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(project_images, "CACHE_FOLDER", str(tmp_path / "embedded"))
     monkeypatch.setattr(autosave, "DELAY_MS", 50)
-    monkeypatch.setitem(video_window.PRESETS, "Fast", RefineSettings(
-        method="network", epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0))
+    monkeypatch.setitem(video_run.PRESETS, "fast", video_run.Preset("fast", "Fast", RefineSettings(
+        method="network", epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0)))
 
 
 def wait_job(qtbot, window, start) -> str:
