@@ -103,3 +103,20 @@ def test_settings_that_cannot_train_are_refused_before_any_work(tmp_path, change
 def test_training_before_preparing_is_refused(tmp_path):
     with pytest.raises(BadInputError, match="prepare"):
         TrainingRun(settings_for(tmp_path, steps=1)).train()
+
+
+def test_what_prepare_chose_is_a_frozen_record(tmp_path):
+    import dataclasses
+
+    from colorize_app.sessions.training import PreparedRun
+
+    colour_folder(tmp_path / "photos")
+    run = TrainingRun(settings_for(tmp_path, steps=1))
+    run.prepare()
+    prepared = run._prepared
+    assert isinstance(prepared, PreparedRun)
+    assert prepared.config["steps"] == 1 and prepared.resumed is None
+    assert prepared.bins.shape[1] == 2 and prepared.class_weights.shape == (len(prepared.bins),)
+    assert prepared.new_log and prepared.log_path.endswith(".csv")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(prepared, "config", {})

@@ -17,7 +17,8 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -107,6 +108,42 @@ def read_photos(folders: str | list[str], what: str, limit: int | None = None,
     return photos
 
 
+if TYPE_CHECKING:
+    from algorithms.cnn.architecture import Architecture
+    from algorithms.cnn.fpn_head import EncoderHeadArchitecture
+    from algorithms.cnn.model_file import ModelWeights
+    from algorithms.cnn.train import Batch, FeatureBatch
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """What :meth:`TrainingRun.prepare` read and chose, for :meth:`TrainingRun.train`.
+
+    ``photos`` are the training photos (uint8 RGB, short side 256), ``validation`` the
+    validation photos' centre crops (None without ``--val``), ``samples`` their ab (M, 2),
+    ``bins`` (Q, 2) and ``class_weights`` (Q,) the network's colours and their rebalancing;
+    ``config`` the run's configuration as checkpoints and the model file record it (JSON);
+    ``rng`` the batches' random generator (advanced by training); ``arch`` the network and
+    ``encoder_options`` the Trainer's EfficientNet keyword arguments; ``log_path`` the CSV
+    log (``new_log``: start it with its header); ``resumed`` the checkpoint gone on from and
+    ``initial`` the model started from, when any.
+    """
+
+    photos: list[np.ndarray]
+    validation: Batch | None
+    samples: np.ndarray
+    bins: np.ndarray
+    class_weights: np.ndarray
+    config: dict[str, Any]
+    rng: np.random.Generator
+    arch: Architecture | EncoderHeadArchitecture
+    encoder_options: dict[str, Any]
+    log_path: str
+    new_log: bool
+    resumed: dict[str, Any] | None = None
+    initial: ModelWeights | None = None
+
+
 class TrainingRun:
     """One run of ``colorize train``: :meth:`prepare` (photos, bins, network), then
     :meth:`train` (the loop, checkpoints, the model file). :meth:`run` does both.
@@ -132,7 +169,7 @@ class TrainingRun:
         self.report, self.note, self.progress = report, note, progress
         self.cancelled = cancelled
         self.step = 0
-        self._prepared: dict | None = None
+        self._prepared: PreparedRun | None = None
 
     @property
     def checkpoint_folder(self) -> str:
@@ -197,12 +234,12 @@ class TrainingRun:
             arch = Architecture(widths=widths_for_multiplier(config["width"]), bins=len(bins))
         os.makedirs(folder, exist_ok=True)
         log_path = os.path.join(folder, LOG_NAME)
-        self._prepared = {
-            "resumed": resumed, "initial": initial, "photos": photos,
-            "validation": validation, "samples": samples, "bins": bins,
-            "class_weights": class_weights, "config": config, "rng": rng, "arch": arch,
-            "encoder_options": encoder_options, "log_path": log_path,
-            "new_log": not (settings.resume and os.path.isfile(log_path))}
+        self._prepared = PreparedRun(
+            photos=photos, validation=validation, samples=samples, bins=bins,
+            class_weights=class_weights, config=config, rng=rng, arch=arch,
+            encoder_options=encoder_options, log_path=log_path,
+            new_log=not (settings.resume and os.path.isfile(log_path)),
+            resumed=resumed, initial=initial)
 
     def train(self) -> str:
         """Train (after :meth:`prepare`) and write the model file; returns the summary line.
@@ -215,28 +252,32 @@ class TrainingRun:
         if self._prepared is None:
             raise BadInputError("prepare the training run first")
         p = self._prepared
-        settings, config, rng = self.settings, p["config"], p["rng"]
-        photos, validation = p["photos"], p["validation"]
+        settings, config, rng = self.settings, p.config, p.rng
+        photos = p.photos
         batches = random_batches(photos, config["crop"], config["batch"], rng)
+        # The validation crops, or their features when training from the feature cache.
+        validation: Batch | None = p.validation
+        validation_features: FeatureBatch | None = None
         if config.get("cache_views"):
             if not settings.cache:
                 raise SettingError("cache", words=lambda name: (
                     f"this checkpoint trained from a feature cache: give {name('cache')}"))
-            cache, validation = self._feature_cache(config, photos, validation,
-                                                    p["encoder_options"])
+            cache, validation_features = self._feature_cache(config, photos, validation,
+                                                             p.encoder_options)
+            validation = None
             batches = cache.batches(config["batch"], rng)
         checkpoint_path = os.path.join(settings.checkpoint_folder, CHECKPOINT_NAME)
         started = time.monotonic()
-        with Trainer(p["arch"], p["bins"], p["class_weights"], config["lr"], config["steps"],
-                     seed=config["seed"], **p["encoder_options"]) as trainer, \
-                open(p["log_path"], "a", newline="") as log_file:
-            if p["resumed"] is not None:
-                trainer.restore(p["resumed"]["state"])
-            elif p["initial"] is not None:
-                trainer.load_network(p["initial"].weights)
+        with Trainer(p.arch, p.bins, p.class_weights, config["lr"], config["steps"],
+                     seed=config["seed"], **p.encoder_options) as trainer, \
+                open(p.log_path, "a", newline="") as log_file:
+            if p.resumed is not None:
+                trainer.restore(p.resumed["state"])
+            elif p.initial is not None:
+                trainer.load_network(p.initial.weights)
             self.step = trainer.step
             log = csv.DictWriter(log_file, LOG_FIELDS)
-            if p["new_log"]:
+            if p.new_log:
                 log.writeheader()
             recent: list[float] = []
             marks = {"time": time.monotonic(), "step": trainer.step}
@@ -259,10 +300,11 @@ class TrainingRun:
             def checkpoint() -> None:
                 save_checkpoint(checkpoint_path, trainer, rng, config)
                 line = f"step {trainer.step}/{config['steps']}: checkpoint saved"
-                if validation is not None:
-                    evaluate = (trainer.evaluate_features if trainer.from_features
-                                else trainer.evaluate)
-                    val_loss, val_auc = evaluate(validation)
+                measured = (trainer.evaluate_features(validation_features)
+                            if validation_features is not None else
+                            trainer.evaluate(validation) if validation is not None else None)
+                if measured is not None:
+                    val_loss, val_auc = measured
                     log.writerow({"step": trainer.step,
                                   "elapsed_s": round(time.monotonic() - started, 1),
                                   "val_loss": round(val_loss, 4),
@@ -278,11 +320,11 @@ class TrainingRun:
             notes = {"bins_from": "training photos (ab grid 10)",
                      "rebalance_lambda": config.get("rebalance_lambda", 0.5)}
             export_model(settings.out, trainer, config, notes, half=settings.half,
-                          bin_prior=bin_distribution(p["samples"], p["bins"]))
+                          bin_prior=bin_distribution(p.samples, p.bins))
         network = (f"{ENCODER_CHOICE} encoder" if trainer.encoder_head
                    else f"width x{config['width']:g}")
         return (f"trained {config['steps']} steps on {len(photos)} photos: "
-                f"{len(p['bins'])} bins, {network} -> {settings.out}")
+                f"{len(p.bins)} bins, {network} -> {settings.out}")
 
     def _feature_cache(self, config: dict, photos: list, validation: Any,
                        encoder_options: dict) -> tuple:
