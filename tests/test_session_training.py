@@ -119,4 +119,4 @@ def test_what_prepare_chose_is_a_frozen_record(tmp_path):
     assert prepared.bins.shape[1] == 2 and prepared.class_weights.shape == (len(prepared.bins),)
     assert prepared.new_log and prepared.log_path.endswith(".csv")
     with pytest.raises(dataclasses.FrozenInstanceError):
-        setattr(prepared, "config", {})
+        prepared.config = {}
