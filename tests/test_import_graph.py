@@ -227,3 +227,39 @@ def test_no_module_hides_an_import_behind_getattr():
                     if any(isinstance(node, ast.FunctionDef) and node.name == "__getattr__"
                            for node in ast.parse(path.read_text(encoding="utf-8")).body))
     assert hiding == []
+
+
+def _calls_print(path: Path) -> bool:
+    """True when the module calls print() or writes to sys.stdout / sys.stderr itself."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            function = node.func
+            if isinstance(function, ast.Name) and function.id == "print":
+                return True
+            if (isinstance(function, ast.Attribute) and function.attr == "write"
+                    and isinstance(function.value, ast.Attribute)
+                    and function.value.attr in ("stdout", "stderr")):
+                return True
+    return False
+
+
+#: Modules outside the command line that may write to the terminal, and why.
+PRINTING_ALLOWED = {
+    # Qt cannot start: there is no window to say so in.
+    "colorize_app.gui.app", "colorize_app.gui.qt_check",
+    # Passes on what TensorFlow itself wrote to stderr at start-up, less its notices.
+    "colorize_app.runtime.tf_startup",
+}
+
+
+def test_only_the_command_line_prints():
+    printing = sorted(name for name, path in MODULES.items() if _calls_print(path)
+                      and not name.startswith(("colorize_app.cli", "colorize_app.commands")))
+    assert [name for name in printing if name not in PRINTING_ALLOWED] == []
+    assert _calls_print(MODULES["colorize_app.cli"])  # the reader sees a real print
+
+
+def test_only_the_windows_import_qt():
+    importing = sorted(name for name in MODULES if _imports_of_library(name, "PyQt5")
+                       and not name.startswith("colorize_app.gui"))
+    assert importing == []
