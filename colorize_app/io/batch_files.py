@@ -239,18 +239,6 @@ def find_inputs(inputs: Iterable[str], extensions: Sequence[str],
     return found
 
 
-def fingerprint(path: str) -> list:
-    """[size in bytes, modification time in ns] of a file; [] when it cannot be read.
-
-    Cheap on archives of any size; a changed scan (new size or time) is done again.
-    """
-    try:
-        status = os.stat(path)
-    except OSError:
-        return []
-    return [status.st_size, status.st_mtime_ns]
-
-
 # --------------------------------------------------------------------------------------------
 # The manifest
 
@@ -344,7 +332,8 @@ class Manifest:
     def is_done(self, output: str, settings_key: str, input_print: list) -> bool:
         """True when ``output`` was written by a run with these settings from this input.
 
-        ``input_print`` is the input's :func:`fingerprint`; the output must still exist.
+        ``input_print`` is the input's :func:`colorize_app.io.fingerprints.fingerprint`; the
+        output must still exist.
         """
         record = self.records.get(output)
         return bool(record and record.get("status") == "done"
