@@ -75,12 +75,12 @@ def test_models_of_an_earlier_version_are_moved_once(home):
 def test_callers_use_the_paths_module(home, monkeypatch):
     from colorize_app.gui import autosave
     from colorize_app.io import project_images
-    from colorize_app.jobs import video_frames
+    from colorize_app.sessions.video_run import RunKey
 
     monkeypatch.setattr(project_images, "CACHE_FOLDER", None)
     monkeypatch.setattr(autosave, "AUTOSAVE_FOLDER", None)
     assert project_images.default_cache_folder() == str(paths.embedded_images_dir())
-    assert video_frames.checkpoint_dir("video", [], {}).parent == paths.video_checkpoints_dir()
+    assert RunKey("video", ()).folder().path.parent == paths.video_checkpoints_dir()
     assert autosave.autosave_folder() == str(paths.autosave_dir())  # made on demand
     assert paths.autosave_dir().is_dir()
 
