@@ -188,7 +188,7 @@ class PreconditionedSolver:
         and ``check(iterate, last iterate, iterations since, checks in this cycle)``
         called; returns (the last iterate, True when a check said stop or the residual
         norm fell to ``residual_target``). Written out (Arnoldi with
-        classical Gram-Schmidt done twice) so that the iterate can be formed
+        classical Gram-Schmidt, repeated where needed) so that the iterate can be formed
         mid-cycle; SciPy's gmres gives it only at restarts. The preconditioned
         vectors are kept (as in flexible GMRES), so forming the iterate costs a
         linear combination, not another multigrid cycle.
@@ -207,11 +207,18 @@ class PreconditionedSolver:
         for step in range(steps):
             preconditioned[step] = self._preconditioner.matvec(basis[step])
             w = self.matrix @ preconditioned[step]
+            # Classical Gram-Schmidt, repeated only where the first pass cancelled
+            # most of w (Kahan's "twice is enough" test): each pass reads the whole
+            # basis, the larger part of an iteration's cost outside the multigrid.
+            length = float(np.linalg.norm(w))
             for _ in range(2):
                 coefficients = basis[: step + 1] @ w
                 w -= coefficients @ basis[: step + 1]
                 hessenberg[: step + 1, step] += coefficients
-            hessenberg[step + 1, step] = np.linalg.norm(w)
+                previous_length, length = length, float(np.linalg.norm(w))
+                if length > 0.5 * previous_length:
+                    break
+            hessenberg[step + 1, step] = length
             breakdown = hessenberg[step + 1, step] <= 1e-14 * norm
             if not breakdown:
                 basis[step + 1] = w / hessenberg[step + 1, step]
@@ -221,7 +228,11 @@ class PreconditionedSolver:
                 hessenberg[: step + 2, : step + 1], target, rcond=None)
             reached = residuals.size > 0 and np.sqrt(residuals[0]) <= residual_target
             if breakdown or reached or step + 1 == steps or (step + 1) % check_every == 0:
-                candidate = start + (coefficients @ preconditioned[: step + 1]).astype(b.dtype)
+                # Row by row: a product with the whole float32 block would first
+                # copy it to float64.
+                candidate = start.copy()
+                for coefficient, vector in zip(coefficients, preconditioned[: step + 1]):
+                    candidate += coefficient * vector
                 checks += 1
                 stop = check(candidate, last, step + 1 - last_step, checks)
                 last, last_step = candidate, step + 1
