@@ -28,12 +28,14 @@ def framed(window) -> QRect:
 
 
 def test_video_entry_names_the_default_refinement_not_deep_video_prior():
-    from colorize_app.sessions.video import DEFAULT_PRESET, PRESETS
+    from colorize_app.sessions.video import DEFAULT_PRESET
+    from colorize_app.sessions.video_run import preset_labelled
 
     video = next(entry for entry in ENTRIES if entry.key == "video")
     assert "(Deep Video Prior)" not in video.description
     # The words follow the default: the Balanced preset, which averages along the motion.
-    assert DEFAULT_PRESET == "Balanced" and PRESETS[DEFAULT_PRESET].method == "filter"
+    assert DEFAULT_PRESET == "Balanced"
+    assert preset_labelled(DEFAULT_PRESET).settings.method == "filter"
     assert "averaged along the motion (Balanced, the default)" in video.description
     assert "Deep Video Prior preset" in video.description
 
