@@ -8,9 +8,13 @@ vividness slider, and hands the window's session back for saving.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from algorithms.cnn.decode import VIVIDNESS_REFERENCE
 from colorize_app.gui import settings
 from colorize_app.gui.model_picker import select_recorded
 from colorize_app.gui.photo_list import thumbnail
+from colorize_app.gui.qt_objects import present
 from colorize_app.io.project import Project
 from colorize_app.sessions.cnn import CnnSession
 
@@ -19,6 +23,32 @@ from colorize_app.sessions.cnn import CnnSession
 #: default. With the shipped model's decoding the chroma is scaled by (0.52 / T)^k on top of
 #: the annealing, so the ends differ clearly (tests/test_shipped_model.py checks >= 2x).
 SLIDER_MAX = 95
+
+if TYPE_CHECKING:  # the window's parts the mixin uses, for the type checker only
+    import numpy as np
+    from PyQt5.QtWidgets import QSlider
+
+    from colorize_app.gui.base_window import MethodWindow
+    from colorize_app.gui.model_picker import ModelPicker
+    from colorize_app.gui.photo_list import PhotoList
+    from colorize_app.sessions.cnn import ModelChoice
+
+    class _Window(MethodWindow):
+        """The automatic window's attributes and methods its project mixin uses."""
+
+        session: CnnSession
+        photo_list: PhotoList
+        picker: ModelPicker
+        vividness: QSlider
+        photo: np.ndarray | None  # pixels of the shown photo
+
+        def _show_temperature(self) -> None: ...
+
+        def show_photo(self, row: int) -> None: ...
+
+        def _update_actions(self) -> None: ...
+else:
+    _Window = object
 
 
 def temperature_of(slider_value: int) -> float:
@@ -31,7 +61,7 @@ def slider_value_of(temperature: float) -> int:
     return int(round((1.0 - temperature) * 100))
 
 
-class CnnProjectMixin:
+class CnnProjectMixin(_Window):
     """``project_state`` / ``restore_project_state`` of the CNN window (``self.session``,
     ``photo_list``, ``picker``, ``vividness``, ``jobs``, ``show_photo`` are the window's)."""
 
@@ -66,20 +96,22 @@ class CnnProjectMixin:
         self.photo_list.blockSignals(False)
         self.select_model(session.model)
         # The slider shows the nearest position; the session keeps the project's value.
+        temperature = VIVIDNESS_REFERENCE if session.temperature is None \
+            else session.temperature  # a project always gives one
         self.vividness.blockSignals(True)
-        self.vividness.setValue(slider_value_of(session.temperature))
+        self.vividness.setValue(slider_value_of(temperature))
         self.vividness.blockSignals(False)
-        settings.set_value("cnn/temperature", session.temperature)
+        settings.set_value("cnn/temperature", temperature)
         self._show_temperature()
         self.photo, session.result = None, None
         if session.photos:
             self.show_photo(session.current)
         self._update_actions()
 
-    def select_model(self, model) -> None:
+    def select_model(self, model: ModelChoice | None) -> None:
         """Select a project's model (a ModelChoice or None); say so when it is not here."""
         if model is not None and not select_recorded(self.picker, model.record()):
             name = model.label or model.path
-            self.statusBar().showMessage(
+            present(self.statusBar()).showMessage(
                 f"The project's model {name} is not here: choose a model", 10000)
         self.session.model = self.picker.current()

@@ -48,6 +48,7 @@ from colorize_app.gui.photo_list import (
     save_results_task,
     thumbnail,
 )
+from colorize_app.gui.qt_objects import present
 from colorize_app.io import media
 from colorize_app.sessions.cnn import CnnSession, ModelChoice, PhotoEntry
 
@@ -74,7 +75,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         self.photo_list.currentRowChanged.connect(self.show_photo)
         self.result_view = ComparisonView("Before / after")
         self.watch_view(self.result_view.view)
-        splitter = QSplitter(Qt.Horizontal)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.photo_list)
         splitter.addWidget(self.result_view)
         splitter.setSizes([280, 820])  # room for a name and "512 x 341, colour photo"
@@ -119,7 +120,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
                         toolbar=False)
 
         self.addToolBarBreak()
-        options = self.addToolBar("Model")
+        options = present(self.addToolBar("Model"))
         options.setObjectName("model")
         options.addWidget(QLabel("Model "))
         self.picker = ModelPicker()
@@ -133,7 +134,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         options.addAction(self.download_action)
         options.addSeparator()
         options.addWidget(QLabel("  Vividness "))
-        self.vividness = QSlider(Qt.Horizontal)
+        self.vividness = QSlider(Qt.Orientation.Horizontal)
         self.vividness.setRange(0, SLIDER_MAX)
         self.vividness.setFixedWidth(180)
         self.vividness.setToolTip("Vividness (the decoding's temperature T): left is muted "
@@ -172,7 +173,9 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
 
     @property
     def temperature(self) -> float:
-        return self.session.temperature
+        """The slider's temperature (the session always has one in this window)."""
+        temperature = self.session.temperature
+        return VIVIDNESS_REFERENCE if temperature is None else temperature
 
     def _show_temperature(self) -> None:
         self.temperature_label.setText(f" T = {self.temperature:.2f}")
@@ -209,8 +212,8 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         if not files:
             return False
         if self.jobs.busy:
-            self.statusBar().showMessage("Busy: open the photos when the running job is done "
-                                         "(or cancel it)", 8000)
+            present(self.statusBar()).showMessage(
+                "Busy: open the photos when the running job is done (or cancel it)", 8000)
             return False
         return self.jobs.start(read_thumbnails_task(
             files, native=self.session.input_size is None), self._photos_loaded, "Open photos")
@@ -297,7 +300,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         if self.colorizer is not None and self.colorizer is not colorizer:
             self.colorizer.close()
         self.colorizer, self._colorizer_choice = colorizer, choice
-        self.statusBar().showMessage(f"Model: {colorizer.model.describe()}", 8000)
+        present(self.statusBar()).showMessage(f"Model: {colorizer.model.describe()}", 8000)
 
     def download_official(self) -> None:
         """Download the authors' weights (eccv16) with progress and checksum."""
@@ -369,12 +372,12 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
     def refine_with_strokes(self) -> QWidget | None:
         """Open the scribble window on this photo with the result as its starting point."""
         entry = self.current_entry()
-        if entry is None or self.result is None:
+        if entry is None or self.result is None or self.photo is None:
             return None
         from colorize_app.gui.scribble_window import ScribbleWindow
 
         window = ScribbleWindow()
-        window.setAttribute(Qt.WA_DeleteOnClose)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.start_from(self.photo, self.result, entry.path)
         _HANDED_OFF.append(window)
         window.destroyed.connect(lambda _=None, closed=window: _HANDED_OFF.remove(closed))
@@ -390,7 +393,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         result = self.result
         if path and self.guarded("Save result", lambda: media.write_image(
                 path, result, inputs=[entry.path])):
-            self.statusBar().showMessage(f"Saved {path}", 5000)
+            present(self.statusBar()).showMessage(f"Saved {path}", 5000)
 
     def save_all(self) -> None:
         """Write every colorized photo as ``<name>_colorized.png`` into a chosen folder."""
@@ -409,7 +412,7 @@ class CnnWindow(CnnProjectMixin, MethodWindow):
         done = [entry for entry in self.photos if entry.colorized]
         task = save_results_task(done, output_names(done, folder), self.temperature,
                                  [entry.path for entry in self.photos])
-        return self.jobs.start(task, lambda _count: self.statusBar().showMessage(
+        return self.jobs.start(task, lambda _count: present(self.statusBar()).showMessage(
             f"Saved {len(done)} results in {folder}", 8000), "Save all")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)

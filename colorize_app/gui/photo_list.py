@@ -17,6 +17,7 @@ from PyQt5.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 from algorithms.errors import BadInputError, MemoryBudgetError
 from algorithms.progress import Reporter
 from colorize_app.gui.image_view import to_qimage
+from colorize_app.gui.qt_objects import present
 from colorize_app.io import media
 from colorize_app.io.project_images import image_ref
 from colorize_app.sessions.cnn import PhotoEntry
@@ -114,7 +115,7 @@ class PhotoList(QListWidget):
         self.setIconSize(QSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE))
         self.setSelectionMode(QListWidget.ExtendedSelection)
         self.setMinimumWidth(200)
-        self.setTextElideMode(Qt.ElideMiddle)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
     def new_files(self, files: list[str]) -> list[str]:
         known = {entry.path for entry in self.entries}
@@ -154,13 +155,14 @@ class PhotoList(QListWidget):
     def show_result(self, row: int, rgb: np.ndarray | None) -> None:
         """Show ``rgb`` ((H, W, 3) in [0, 1], or its thumbnail) as ``row``'s thumbnail."""
         if rgb is not None and 0 <= row < self.count():
-            self.item(row).setIcon(_icon(thumbnail(rgb)))
+            present(self.item(row)).setIcon(_icon(thumbnail(rgb)))
 
     def text_width(self) -> int:
         """Pixels a line of text has beside the thumbnail without being cut off."""
         # The item's layout: the icon, then the text with a focus-frame margin each side.
-        margin = (self.style().pixelMetric(QStyle.PM_FocusFrameHMargin, None, self) + 1) * 2
-        return max(self.viewport().width() - self.iconSize().width() - 2 * margin
+        margin = (present(self.style()).pixelMetric(
+            QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1) * 2
+        return max(present(self.viewport()).width() - self.iconSize().width() - 2 * margin
                    - 2 * self.spacing(), 20)
 
     def refresh(self, row: int) -> None:
@@ -171,8 +173,8 @@ class PhotoList(QListWidget):
             "colour photo" if entry.is_colour else "gray")
         metrics, width = self.fontMetrics(), self.text_width()
         lines = [os.path.basename(entry.path), f"{entry.width} x {entry.height}, {state}"]
-        self.item(row).setText("\n".join(
-            metrics.elidedText(line, Qt.ElideMiddle, width) for line in lines))
+        present(self.item(row)).setText("\n".join(
+            metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, width) for line in lines))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)

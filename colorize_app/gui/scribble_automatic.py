@@ -8,13 +8,20 @@ runner, result pane and undo stack). Starting from automatic is one undo step
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from colorize_app.gui.qt_objects import present
 from colorize_app.gui.scribble_state import PriorCommand
 
+if TYPE_CHECKING:  # the window's parts this mixin uses (see scribble_host)
+    from colorize_app.gui.scribble_host import ScribbleHost as _Window
+else:
+    _Window = object
 
-class AutomaticStartMixin:
+
+class AutomaticStartMixin(_Window):
     """Start from automatic, and the CNN window's Refine with strokes."""
 
     def start_from_automatic(self) -> None:
@@ -62,7 +69,7 @@ class AutomaticStartMixin:
         after = session.prior_state()
         session.restore_prior_state(before)
         self.undo_stack.push(PriorCommand(self, before, after))  # redo() applies it
-        self.statusBar().showMessage(
+        present(self.statusBar()).showMessage(
             "Automatic colours set as the starting point: paint strokes to correct them, "
             "then Colorize (Ctrl+Z takes them back)", 8000)
 

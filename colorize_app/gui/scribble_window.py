@@ -32,6 +32,7 @@ from colorize_app.gui.brush_panel import BrushPanel
 from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.jobs import JobRunner
 from colorize_app.gui.keyframe_edit import KeyframeEditMixin
+from colorize_app.gui.qt_objects import present
 from colorize_app.gui.scribble_automatic import AutomaticStartMixin
 from colorize_app.gui.scribble_painting import PaintingMixin
 from colorize_app.gui.scribble_preview import preview_task
@@ -67,7 +68,7 @@ class ScribbleWindow(PaintingMixin, AutomaticStartMixin, KeyframeEditMixin, Meth
 
         self.view = ImageView()
         self.result_view = ComparisonView("Result")
-        splitter = QSplitter(Qt.Horizontal)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
         splitter.addWidget(self.result_view)
         splitter.setSizes([500, 500])
@@ -131,7 +132,7 @@ class ScribbleWindow(PaintingMixin, AutomaticStartMixin, KeyframeEditMixin, Meth
 
         self.brush = BrushPanel()
         self.addToolBarBreak()
-        options = self.addToolBar("Brush")
+        options = present(self.addToolBar("Brush"))
         options.setObjectName("brush")
         options.addWidget(self.brush)
         self.preview_box = QCheckBox("Live preview")
@@ -262,44 +263,48 @@ class ScribbleWindow(PaintingMixin, AutomaticStartMixin, KeyframeEditMixin, Meth
 
     def load_hints(self) -> None:
         """Load a marked image and, optionally, its mask as the bottom stroke layer."""
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
         marked_path = self.ask_open("Load hints: marked image", "hints", IMAGE_FILTER)
         if not marked_path:
             return
         marked = []  # read and checked before the mask is asked for: a wrong size says so now
         if not self.guarded("Load hints", lambda: marked.append(
-                self._checked_hint_image(media.read_image(marked_path).pixels))):
+                self._checked_hint_image(session, media.read_image(marked_path).pixels))):
             return
         mask_path = self.ask_open("Load hints: mask (Cancel for none)", "hints", IMAGE_FILTER)
 
         def load() -> None:
             mask = media.read_image(mask_path).pixels if mask_path else None
-            after = self.session.hint_file_state(marked[0], mask)
+            after = session.hint_file_state(marked[0], mask)
             self.undo_stack.push(SnapshotCommand(self, "load hints", self.strokes.snapshot(),
                                                  after))
 
         self.guarded("Load hints", load)
 
-    def _checked_hint_image(self, marked: np.ndarray) -> np.ndarray:
-        self.session.hint_file_state(marked)  # raises the size message when it does not fit
+    @staticmethod
+    def _checked_hint_image(session: ScribbleSession, marked: np.ndarray) -> np.ndarray:
+        session.hint_file_state(marked)  # raises the size message when it does not fit
         return marked
 
     def save_strokes(self) -> None:
         """Save the strokes as a marked image plus ``<name>_mask.png``."""
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
         path = self.ask_save("Save strokes as marked image", "hints", "PNG (*.png)",
                              "strokes.png")
         saved: list[str] = []
         if path and self.guarded("Save strokes",
-                                 lambda: saved.extend(self.session.write_strokes(path))):
-            self.statusBar().showMessage(f"Saved {saved[0]} and {saved[1]}", 5000)
+                                 lambda: saved.extend(session.write_strokes(path))):
+            present(self.statusBar()).showMessage(f"Saved {saved[0]} and {saved[1]}", 5000)
 
     def save_result(self) -> None:
-        if self.result is None:
+        session = self.session
+        if self.result is None or session is None:
             return
-        if self.session is not None and self.session.result_is_stale and QMessageBox.question(
+        if session.result_is_stale and QMessageBox.question(
             self, "Save result",
             "The result does not include your latest strokes (Colorize, Ctrl+R, makes a new "
             "one). Save the older result anyway?",
@@ -307,8 +312,8 @@ class ScribbleWindow(PaintingMixin, AutomaticStartMixin, KeyframeEditMixin, Meth
             return
         stem = os.path.splitext(os.path.basename(self.photo_path or "photo"))[0]
         path = self.ask_save("Save result", "save", suggestion=f"{stem}_colorized.png")
-        if path and self.guarded("Save result", lambda: self.session.write_result(path)):
-            self.statusBar().showMessage(f"Saved {path}", 5000)
+        if path and self.guarded("Save result", lambda: session.write_result(path)):
+            present(self.statusBar()).showMessage(f"Saved {path}", 5000)
 
     # -- painting -------------------------------------------------------------------------
 

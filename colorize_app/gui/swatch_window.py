@@ -9,12 +9,14 @@ live in the window's Qt-free :class:`~colorize_app.sessions.transfer.TransferSes
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, Qt
 from PyQt5.QtGui import QBrush, QColor, QFont, QKeySequence, QPen
 from PyQt5.QtWidgets import (
     QGraphicsItem,
+    QGraphicsRectItem,
     QLabel,
     QListWidget,
     QSplitter,
@@ -23,6 +25,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from algorithms.regions import Rect
 from colorize_app.documents.swatches import (
     SIDES,
     SwatchBoard,
@@ -38,6 +41,7 @@ from colorize_app.gui.base_window import (
     MethodWindow,
 )
 from colorize_app.gui.image_view import ComparisonView, ImageView
+from colorize_app.gui.qt_objects import present
 from colorize_app.gui.swatch_commands import BoardCommand
 from colorize_app.gui.window_tools import undo_actions
 from colorize_app.io import media
@@ -65,8 +69,9 @@ class SwatchWindow(MethodWindow):
         self.session = TransferSession()
         self.selected: int | None = None
         self.undo_stack = QUndoStack(self)
-        self._drag: dict | None = None
-        self._items: dict[str, list] = {side: [] for side in SIDES}
+        self._drag: dict[str, Any] | None = None  # the drag under way: its mode and start
+        self._items: dict[str, list[QGraphicsItem]] = {side: [] for side in SIDES}
+        self._rubber_bands: dict[str, QGraphicsRectItem] = {}  # a new rectangle, per side
 
         self.views = {side: ImageView() for side in SIDES}
         self.pair_list = QListWidget()
@@ -74,7 +79,7 @@ class SwatchWindow(MethodWindow):
                                   "the reference's (Delete removes the selected pair)")
         self.pair_list.currentRowChanged.connect(self._list_selected)
         self.result_view = ComparisonView("Result")
-        top = QSplitter(Qt.Horizontal)
+        top = QSplitter(Qt.Orientation.Horizontal)
         for side in SIDES:
             view = self.views[side]
             view.setToolTip(f"{PANE_TITLES[side]}: drag to draw a swatch; drag inside one to "
@@ -99,11 +104,11 @@ class SwatchWindow(MethodWindow):
         self.pair_heading.setWordWrap(True)
         pairs_layout.addWidget(self.pair_heading)
         pairs_layout.addWidget(self.pair_list, 1)
-        bottom = QSplitter(Qt.Horizontal)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(pairs_pane)
         bottom.addWidget(self.result_view)
         bottom.setSizes([340, 660])
-        outer = QSplitter(Qt.Vertical)
+        outer = QSplitter(Qt.Orientation.Vertical)
         outer.addWidget(top)
         outer.addWidget(bottom)
         outer.setSizes([400, 300])
@@ -237,6 +242,8 @@ class SwatchWindow(MethodWindow):
     def _show_photo(self, side: str) -> None:
         """Show the session's ``side`` photo (the target also names the window)."""
         photo = self.session.photos[side]
+        if photo is None:
+            return
         self.views[side].set_image(photo.pixels, fit=True)
         if side == "target":
             self.set_size_text(*photo.size)
@@ -288,13 +295,14 @@ class SwatchWindow(MethodWindow):
         return f"{stem}_swatches.json"
 
     def save_result(self) -> None:
-        if self.result is None:
+        result = self.result
+        if result is None:
             return
         stem = os.path.splitext(os.path.basename(self.paths["target"] or "target"))[0]
         path = self.ask_save("Save result", "save", suggestion=f"{stem}_transfer.png")
         if path and self.guarded("Save result", lambda: media.write_image(
-                path, self.result, inputs=[p for p in self.paths.values() if p])):
-            self.statusBar().showMessage(f"Saved {path}", 5000)
+                path, result, inputs=[p for p in self.paths.values() if p])):
+            present(self.statusBar()).showMessage(f"Saved {path}", 5000)
 
     # -- rectangles -----------------------------------------------------------------------
 
@@ -332,7 +340,8 @@ class SwatchWindow(MethodWindow):
         x, y = point.x(), point.y()
         mode = self._drag["mode"]
         if mode == "new":
-            self._drag["rect"] = rect_from_corners(*self._drag["start"], x, y, width, height)
+            start_x, start_y = self._drag["start"]
+            self._drag["rect"] = rect_from_corners(start_x, start_y, x, y, width, height)
             self._show_rubber_band(side, self._drag["rect"])
             return
         entry = self.board.entries[self._drag["index"]]
@@ -367,13 +376,13 @@ class SwatchWindow(MethodWindow):
             self._push(text, drag["before"])
         self.select(index)
 
-    def _show_rubber_band(self, side: str, rect) -> None:
-        view = self.views[side]
-        band = getattr(view, "_rubber_band", None)
+    def _show_rubber_band(self, side: str, rect: Rect | None) -> None:
+        band = self._rubber_bands.get(side)
         if band is None:
-            band = view.scene().addRect(QRectF(), QPen(QColor(255, 255, 255), 0, Qt.DashLine))
+            band = present(self.views[side].scene().addRect(
+                QRectF(), QPen(QColor(255, 255, 255), 0, Qt.PenStyle.DashLine)))
             band.setZValue(10)
-            view._rubber_band = band
+            self._rubber_bands[side] = band
         band.setVisible(rect is not None)
         if rect is not None:
             band.setRect(QRectF(rect.x, rect.y, rect.width, rect.height))
@@ -423,17 +432,18 @@ class SwatchWindow(MethodWindow):
                 pen.setCosmetic(True)
                 fill = QColor(colour)
                 fill.setAlpha(60 if index == self.selected else 25)
-                item = scene.addRect(QRectF(rect.x, rect.y, rect.width, rect.height), pen,
-                                     QBrush(fill))
-                label = scene.addSimpleText(str(index + 1), QFont("Sans", 12, QFont.Bold))
+                item = present(scene.addRect(QRectF(rect.x, rect.y, rect.width, rect.height),
+                                             pen, QBrush(fill)))
+                label = present(scene.addSimpleText(str(index + 1),
+                                                    QFont("Sans", 12, QFont.Weight.Bold)))
                 label.setBrush(QBrush(colour))
-                label.setFlag(label.ItemIgnoresTransformations, True)
+                label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
                 label.setPos(rect.x + 2, rect.y + 1)
                 # The resize corner: a square of fixed screen size on the bottom-right corner.
                 half = HANDLE_SIDE / 2
-                handle = scene.addRect(QRectF(-half, -half, HANDLE_SIDE, HANDLE_SIDE),
-                                       QPen(QColor(255, 255, 255), 1), QBrush(colour))
-                handle.setFlag(QGraphicsItem.ItemIgnoresTransformations, True)
+                handle = present(scene.addRect(QRectF(-half, -half, HANDLE_SIDE, HANDLE_SIDE),
+                                               QPen(QColor(255, 255, 255), 1), QBrush(colour)))
+                handle.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
                 handle.setPos(rect.x + rect.width, rect.y + rect.height)
                 handle.setZValue(6)
                 self._items[side] += [item, label, handle]
@@ -442,7 +452,7 @@ class SwatchWindow(MethodWindow):
         for index in range(len(self.board.entries)):
             # Two lines: the reference's coordinates are not cut off in a narrow list.
             self.pair_list.addItem(self.board.describe(index).replace("  <-  ", "\n    <- "))
-            self.pair_list.item(index).setForeground(QBrush(QColor(*pair_colour(index))))
+            present(self.pair_list.item(index)).setForeground(QBrush(QColor(*pair_colour(index))))
         self.pair_list.setCurrentRow(-1 if self.selected is None else self.selected)
         self.pair_list.blockSignals(False)
         self.transfer_action.setEnabled(self.session.ready)
@@ -461,6 +471,6 @@ class SwatchWindow(MethodWindow):
         self.session.set_result(outcome)
         self._show_result_view()
         if outcome.warnings:
-            self.statusBar().showMessage("; ".join(outcome.warnings), 10000)
+            present(self.statusBar()).showMessage("; ".join(outcome.warnings), 10000)
         self.refresh()
         self.mark_changed()
