@@ -294,3 +294,14 @@ def test_models_convert_writes_an_npz_that_loads_the_same(tmp_path, capsys):
     assert converted.architecture == original.architecture
     assert converted.metadata["converted_from"] == "eccv16_tiny.pth"
     np.testing.assert_array_equal(converted.bins, original.bins)
+
+
+def test_a_checkpoint_without_its_bins_is_asked_for_them_as_the_option(tmp_path, capsys):
+    pytest.importorskip("tensorflow")
+    (tmp_path / "model.ckpt.index").write_bytes(b"")  # refused before it is read
+    assert cli.main(["models", "convert", str(tmp_path / "model.ckpt.index"),
+                     str(tmp_path / "out.npz")]) == 1
+    assert one_line_error(capsys).endswith(
+        "model.ckpt: a TF checkpoint needs its ab bins: give a bins .npy file "
+        "(--bins pts_in_hull.npy) or put pts_in_hull.npy beside it\n")
+    assert not (tmp_path / "out.npz").exists()

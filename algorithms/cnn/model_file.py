@@ -47,7 +47,7 @@ from algorithms.cnn.model_checks import (
     check_regular,
     validate_metadata,
 )
-from algorithms.errors import BadInputError, first_line
+from algorithms.errors import BadInputError, SettingError, first_line
 
 if TYPE_CHECKING:
     from algorithms.cnn.fpn_head import EncoderHeadArchitecture
@@ -307,10 +307,9 @@ def load_tf_checkpoint(path: PathLike, bins_path: PathLike | None = None) -> Mod
     if bins_path is None:
         candidate = prefix.parent / "pts_in_hull.npy"
         if not candidate.is_file():
-            raise BadInputError(
+            raise SettingError("bins", words=lambda name: (
                 f"{prefix.name}: a TF checkpoint needs its ab bins: give a bins .npy file "
-                "(--bins pts_in_hull.npy) or put pts_in_hull.npy beside it"
-            )
+                f"({name('bins')} pts_in_hull.npy) or put pts_in_hull.npy beside it"))
         bins_path = candidate
     bins = load_bins(bins_path)
     # Every file TensorFlow's reader opens is checked like any input first: a FIFO as the

@@ -57,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from colorize_app.commands.arguments import settings_as_options
     from colorize_app.commands.progress_bar import progress_bar
     from colorize_app.sessions import cnn_files
 
@@ -65,11 +66,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.project and not args.inputs:
         args.usage_error("the following arguments are required: INPUT (or --project)")
     # Every check, then the model (TensorFlow's import, seconds): usage errors come first.
-    job = cnn_files.prepare(args.inputs, args.output, project=args.project, model=args.model,
-                            bins=args.bins, temperature=args.temperature,
-                            decoding=args.decoding,
-                            input_size=None if args.native else args.size,
-                            photo_remedy="give the photos as INPUT instead of --project")
+    with settings_as_options():
+        job = cnn_files.prepare(
+            args.inputs, args.output, project=args.project, model=args.model, bins=args.bins,
+            temperature=args.temperature, decoding=args.decoding,
+            input_size=None if args.native else args.size,
+            photo_remedy="give the photos as INPUT instead of --project")
 
     def skipped(path: str, reason: str) -> None:
         print(f"colorize: error: skipped {path}: {reason}", file=sys.stderr)

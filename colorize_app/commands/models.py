@@ -96,6 +96,7 @@ def run_download(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     from algorithms.cnn.model_file import model_files
+    from colorize_app.commands.arguments import settings_as_options
     from colorize_app.io.model_registry import resolve_model
     from colorize_app.io.model_writer import save_model
     from colorize_app.io.safe_files import check_not_input
@@ -104,7 +105,8 @@ def run_convert(args: argparse.Namespace) -> int:
     source = resolve_model(args.source)
     inputs = model_files(source, args.bins)  # a checkpoint's .index, .data and bins too
     check_not_input(args.output, inputs)
-    model = load_model(ModelChoice(str(source), args.bins))
+    with settings_as_options():  # a checkpoint without its bins: say --bins
+        model = load_model(ModelChoice(str(source), args.bins))
     save_model(args.output, model, inputs=inputs, converted_from=source.name)
     print(f"wrote {args.output} ({model.describe()})")
     return 0
