@@ -173,13 +173,11 @@ def stencil_matrix(stencil: np.ndarray, dtype: type = DTYPE) -> sparse.csr_matri
     radius = int(round(np.sqrt(entries))) // 2
     pixels = height * width
     index_dtype = np.int32 if pixels * entries < 2**31 else np.int64
-    row_pixels = np.arange(pixels, dtype=index_dtype)
-    columns = np.empty((pixels, entries), index_dtype)
-    values = np.empty((pixels, entries), dtype)
-    for position, (dy, dx) in enumerate(stencil_offsets(radius)):
-        # Out-of-image neighbours have entry 0; clipping keeps their column in range.
-        np.clip(row_pixels + (dy * width + dx), 0, pixels - 1, out=columns[:, position])
-        values[:, position] = stencil[position].ravel()
+    offsets = np.array([dy * width + dx for dy, dx in stencil_offsets(radius)], index_dtype)
+    # Out-of-image neighbours have entry 0; clipping keeps their column in range.
+    columns = np.arange(pixels, dtype=index_dtype)[:, None] + offsets
+    np.clip(columns, 0, pixels - 1, out=columns)
+    values = np.ascontiguousarray(stencil.reshape(entries, pixels).T, dtype=dtype)
     return sparse.csr_matrix(
         (values.ravel(), columns.ravel(),
          np.arange(0, pixels * entries + 1, entries, dtype=index_dtype)),

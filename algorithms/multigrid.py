@@ -213,42 +213,51 @@ def _interpolation(stencil: np.ndarray) -> tuple[sparse.csr_matrix, tuple[int, i
     weights[0, 1::2, ::2], weights[2, 1::2, ::2] = north[1::2, ::2], south[1::2, ::2]
 
     # Pixels at odd (y, x): their own equation with the 8 neighbours interpolated.
-    def pad(array):
-        return np.pad(array, 1)
+    # Strided slices (not index arrays) pick the odd pixels' neighbours; the padding
+    # gives 0 beyond the border.
+    odd_rows, odd_columns = height // 2, width // 2
 
-    west_p, east_p, north_p, south_p = pad(west), pad(east), pad(north), pad(south)
-    ys, xs = np.mgrid[1:height:2, 1:width:2]
-    ys_p, xs_p = ys + 1, xs + 1  # in padded arrays
+    def around_odd(array, dy, dx):
+        padded = np.pad(array, 1)
+        return padded[2 + dy : 2 + dy + 2 * odd_rows : 2, 2 + dx : 2 + dx + 2 * odd_columns : 2]
 
     def coupling(dy, dx):
-        return -stencil[dy + 1, dx + 1, ys, xs]
+        return -stencil[dy + 1, dx + 1, 1::2, 1::2]
 
     corner = [
-        coupling(-1, -1) + coupling(-1, 0) * west_p[ys_p - 1, xs_p]
-        + coupling(0, -1) * north_p[ys_p, xs_p - 1],
-        coupling(-1, 1) + coupling(-1, 0) * east_p[ys_p - 1, xs_p]
-        + coupling(0, 1) * north_p[ys_p, xs_p + 1],
-        coupling(1, -1) + coupling(1, 0) * west_p[ys_p + 1, xs_p]
-        + coupling(0, -1) * south_p[ys_p, xs_p - 1],
-        coupling(1, 1) + coupling(1, 0) * east_p[ys_p + 1, xs_p]
-        + coupling(0, 1) * south_p[ys_p, xs_p + 1],
+        coupling(-1, -1) + coupling(-1, 0) * around_odd(west, -1, 0)
+        + coupling(0, -1) * around_odd(north, 0, -1),
+        coupling(-1, 1) + coupling(-1, 0) * around_odd(east, -1, 0)
+        + coupling(0, 1) * around_odd(north, 0, 1),
+        coupling(1, -1) + coupling(1, 0) * around_odd(west, 1, 0)
+        + coupling(0, -1) * around_odd(south, 0, -1),
+        coupling(1, 1) + coupling(1, 0) * around_odd(east, 1, 0)
+        + coupling(0, 1) * around_odd(south, 0, 1),
     ]
-    denominator = np.maximum(np.abs(stencil[1, 1, ys, xs]), sum(np.abs(c) for c in corner))
+    denominator = np.maximum(np.abs(stencil[1, 1, 1::2, 1::2]),
+                             sum(np.abs(c) for c in corner))
     denominator = np.maximum(denominator, tiny)
     for index, value in enumerate(corner):
         weights[index, 1::2, 1::2] = value / denominator
 
-    ys, xs = np.mgrid[0:height, 0:width]
-    y0, y1 = ys // 2, np.minimum((ys + 1) // 2, coarse_height - 1)
-    x0, x1 = xs // 2, np.minimum((xs + 1) // 2, coarse_width - 1)
-    columns = np.stack([y0 * coarse_width + x0, y0 * coarse_width + x1,
-                        y1 * coarse_width + x0, y1 * coarse_width + x1]).reshape(4, -1)
-    rows = np.broadcast_to(np.arange(height * width), (4, height * width))
-    values = weights.reshape(4, -1)
-    keep = values != 0
+    # Four slots a row, in CSR order directly; slots that repeat a column (at the
+    # last row or column) or hold 0 are dropped after.
+    index_dtype = np.int32 if 4 * height * width < 2**31 else np.int64
+    rows_y = np.arange(height, dtype=index_dtype)[:, None]
+    columns_x = np.arange(width, dtype=index_dtype)[None, :]
+    y0, y1 = rows_y // 2, np.minimum((rows_y + 1) // 2, coarse_height - 1)
+    x0, x1 = columns_x // 2, np.minimum((columns_x + 1) // 2, coarse_width - 1)
+    columns = np.empty((height, width, 4), index_dtype)
+    columns[..., 0] = y0 * coarse_width + x0
+    columns[..., 1] = y0 * coarse_width + x1
+    columns[..., 2] = y1 * coarse_width + x0
+    columns[..., 3] = y1 * coarse_width + x1
     interpolation = sparse.csr_matrix(
-        (values[keep], (rows[keep], columns[keep])),
+        (np.moveaxis(weights, 0, -1).ravel(), columns.ravel(),
+         np.arange(0, 4 * height * width + 1, 4, dtype=index_dtype)),
         shape=(height * width, coarse_height * coarse_width))
+    interpolation.sum_duplicates()
+    interpolation.eliminate_zeros()
     return interpolation, (coarse_height, coarse_width)
 
 
