@@ -139,7 +139,7 @@ def test_the_engine_call_colorizes_with_the_photos_own_lightness(tmp_path, model
     with session.load_colorizer() as colorizer:
         rgb = session.colorize(colorizer, gray, progress=lambda f, m: reports.append(f))
         session.photos.append(PhotoEntry(str(path), 44, 30))
-        prediction = session.predict(colorizer, session.photos[0])
+        prediction, _ = session.colorize_entry(colorizer, session.photos[0])
     assert rgb.shape == (30, 44, 3) and rgb.dtype == np.float32
     assert 0.0 <= rgb.min() and rgb.max() <= 1.0
     # Only ab comes from the network: L is the photo's (up to the 8-bit file's rounding).

@@ -347,10 +347,6 @@ class CnnSession:
         check_decoding(self.decoding)
         check_input_size(self.input_size)
 
-    def decoding_for(self, model: ModelWeights) -> decode.Decoding:
-        """How ``model``'s predictions become colour with these settings."""
-        return decoding_for(model, temperature=self.temperature, decoding=self.decoding)
-
     # -- the engine -------------------------------------------------------------------------
 
     def load_colorizer(self, model: ModelWeights | None = None) -> Colorizer:
@@ -376,12 +372,6 @@ class CnnSession:
                            native=self.input_size is None)
         return colorizer.colorize(pixels, temperature=self.temperature, progress=progress,
                                   cancelled=cancelled)
-
-    def predict(self, colorizer: Colorizer, entry: PhotoEntry,
-                progress: ProgressCallback | None = None,
-                cancelled: CancelCheck | None = None) -> Prediction:
-        """Run the network on ``entry``'s photo (read from its file); its Prediction."""
-        return self.colorize_entry(colorizer, entry, progress, cancelled)[0]
 
     def colorize_entry(self, colorizer: Colorizer, entry: PhotoEntry,
                        progress: ProgressCallback | None = None,
