@@ -3,7 +3,10 @@
 For the full-width network and for width 0.5 (random weights of the real shapes, saved
 as the project's .npz), each in its own process so that its peak memory is its own:
 
-- load: read the model file + build the tf.compat.v1 graph + assign the weights;
+- load: read the model file + build the tf.compat.v1 graph with the weights as constants
+  (batch norm folded); the session's one-time set-up then runs in the background and
+  finishes in the untimed warm-up pass (see benchmarks/bench_cnn_startup.py for the whole
+  start-up);
 - forward: one 256 x 256 pass of the network (median of ``--repeat`` after a warm-up),
   wall-clock and CPU seconds (CPU / cores is what the pass takes on an idle machine);
 - colorize: a whole 1-megapixel photo (lightness, network, decoding, Lab -> RGB);
