@@ -98,7 +98,8 @@ def stroke_keyframe(index: int, gray: np.ndarray, truth: np.ndarray, automatic: 
         dx, dy = 0.5 * STROKE_LENGTH * np.cos(angle), 0.5 * STROKE_LENGTH * np.sin(angle)
         colour = truth[int(round(y)), int(round(x))]
         strokes.add(Stroke([(x - dx, y - dy), (x + dx, y + dy)],
-                           tuple(float(c) for c in colour), STROKE_WIDTH))
+                           (float(colour[0]), float(colour[1]), float(colour[2])),
+                           STROKE_WIDTH))
     rgb_gray = np.repeat(gray[..., None], 3, axis=2)
     marked, mask = strokes.rasterise(rgb_gray)
     # Each stroke's true colour under it, pixel by pixel would be too kind: one colour.
@@ -117,13 +118,15 @@ def copied(gray: list, shots: list[range], keys: dict[int, np.ndarray]) -> list:
         ab = None
         for t in shot:
             ab = keys.get(t, ab)
+            assert ab is not None  # every shot starts at a keyframe (keyframe_indices)
             frames.append(join_chroma(gray[t], ab))
     return frames
 
 
 def plain_warp(gray: list, shots: list[range], keys: dict[int, np.ndarray]) -> list:
     """Each keyframe's a/b warped frame to frame by DIS flow (medium), restarted at keys."""
-    dis = cv2.DISOpticalFlow_create(FLOW_PRESETS["medium"])
+    # Untyped as in deep_video_prior: OpenCV's stubs lack this maker and calc's None flow.
+    dis = cv2.DISOpticalFlow_create(FLOW_PRESETS["medium"])  # type: ignore[attr-defined]
     height, width = gray[0].shape
     columns, rows = np.meshgrid(np.arange(width, dtype=np.float32),
                                 np.arange(height, dtype=np.float32))
@@ -138,6 +141,7 @@ def plain_warp(gray: list, shots: list[range], keys: dict[int, np.ndarray]) -> l
                 flow = dis.calc(eight[t], eight[t - 1], None)
                 ab = cv2.remap(ab, columns + flow[..., 0], rows + flow[..., 1],
                                cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            assert ab is not None  # every shot starts at a keyframe (keyframe_indices)
             frames.append(join_chroma(gray[t], ab))
     return frames
 

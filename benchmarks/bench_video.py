@@ -68,6 +68,8 @@ def read_frames(folder: Path, gray: bool, size=None, count=None) -> list[np.ndar
     frames = []
     for path in sorted(folder.glob("*.jpg"))[:count]:
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
+        if image is None:
+            raise OSError(f"{path}: not a readable image")
         if not gray:
             image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         if size is not None:
@@ -148,7 +150,7 @@ def main() -> int:
         size = UPSCALED if args.upscale else None
         gray = read_frames(clip / "gray", True, size)[:args.frames]
         processed, source = per_frame_colour(clip, gray, size)
-        refined = [None] * len(gray)
+        refined: list = [None] * len(gray)
 
         def write(index: int, frame: np.ndarray, refined=refined) -> None:
             refined[index] = frame

@@ -114,7 +114,7 @@ def cnn_frames(clip: Path, gray: list[np.ndarray], cache: Path | None, size) -> 
 
     with Colorizer(load_model(resolve_model(None))) as colorizer:
         frames = [np.clip(colorizer.colorize(g), 0, 1).astype(np.float32) for g in gray]
-    if path is not None:
+    if cache is not None and path is not None:
         cache.mkdir(parents=True, exist_ok=True)
         np.save(path, np.stack([np.round(f * 255).astype(np.uint8) for f in frames]))
     return frames
@@ -210,7 +210,8 @@ def main() -> int:
             e_input = block_error(processed, truth)
             w_input = warping_error(processed, flows=flows)
             colour_input = mean_colourfulness(processed)
-            rows = [("per-frame (input)", processed, None)]
+            rows: list[tuple[str, list, tuple[float, float] | None]] = [
+                ("per-frame (input)", processed, None)]
             rows += [(k, v, None) for k, v in baselines(processed, shots).items()]
             one = block_error(rows[-1][1], truth)
             results = {}
@@ -225,7 +226,7 @@ def main() -> int:
                 timing = (time.perf_counter() - started, time.process_time() - cpu)
                 rows.append((preset, refined, timing))
                 results[preset] = refined
-            for result, frames, timing in rows:
+            for result, frames, took in rows:
                 error = block_error(frames, truth)
                 warp = warping_error(frames, flows=flows)
                 excess = (f" ({(warp - floor) / (w_input - floor):.2f})"
@@ -233,7 +234,7 @@ def main() -> int:
                 versus = f"{block_error(frames, processed):.2f}" if kind == "cnn" else ""
                 fidelity = (f"{fidelity_psnr(frames, processed):.1f}"
                             if frames is not processed else "")
-                seconds = f"{timing[0]:.0f} ({timing[1]:.0f})" if timing else ""
+                seconds = f"{took[0]:.0f} ({took[1]:.0f})" if took else ""
                 print(f"| {label} | {kind} | {result} | {error / e_input:.2f} | "
                       f"{error / one:.2f} | {versus} | {floor:.5f} | {warp / w_input:.2f}"
                       f"{excess} | {fidelity} | {mean_colourfulness(frames) / colour_input:.2f}"

@@ -34,7 +34,7 @@ def photo(path: Path, level: float = 0.5) -> Path:
 
 def snapshot(folder: Path) -> dict:
     """Every path under ``folder`` (links not followed) with its bytes or link target."""
-    found = {}
+    found: dict[str, str | bytes] = {}
     for root, folders, files in os.walk(folder):
         for name in folders + files:
             path = Path(root, name)

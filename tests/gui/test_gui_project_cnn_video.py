@@ -17,6 +17,7 @@ imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 from colorize_app.gui import autosave  # noqa: E402
 from colorize_app.gui.cnn_window import CnnWindow  # noqa: E402
 from colorize_app.gui.main_menu import MainMenu  # noqa: E402
+from colorize_app.gui.qt_objects import present  # noqa: E402
 from colorize_app.gui.scribble_window import ScribbleWindow  # noqa: E402
 from colorize_app.gui.swatch_window import SwatchWindow  # noqa: E402
 from colorize_app.gui.video_window import VideoWindow  # noqa: E402
@@ -93,14 +94,18 @@ def assert_same_cnn_state(restored: CnnWindow, window: CnnWindow, model_file: Pa
     assert [e.path for e in restored.photos] == [e.path for e in window.photos]
     assert restored.photo_list.currentRow() == 1
     assert restored.temperature == window.temperature == 0.3
-    assert restored.picker.current().path == str(model_file)
+    choice = restored.picker.current()
+    assert choice is not None and choice.path == str(model_file)
     # Every photo's result comes back (at the vividness it had), not only the shown one's.
+    assert restored.result is not None and window.result is not None
     assert np.abs(restored.result - window.result).max() <= LAYER_TOLERANCE
     assert [e.colorized for e in restored.photos] == [True, True]
     for kept, entry in zip(restored.photos, window.photos):
+        assert entry.prediction is not None
         expected = entry.prediction.decode(window.temperature)
         assert np.abs(kept.result(restored.temperature) - expected).max() <= LAYER_TOLERANCE
-    assert restored.photos[1].ref.sha256 == window.photos[1].ref.sha256 != ""
+    kept_ref, ref = restored.photos[1].ref, window.photos[1].ref
+    assert kept_ref is not None and ref is not None and kept_ref.sha256 == ref.sha256 != ""
     # The list shows the results as thumbnails, as before the crash.
     for row in range(2):
         shown, before = thumbnail_pixels(restored, row), thumbnail_pixels(window, row)
@@ -110,9 +115,11 @@ def assert_same_cnn_state(restored: CnnWindow, window: CnnWindow, model_file: Pa
 
 def thumbnail_pixels(window: CnnWindow, row: int) -> list[tuple[int, int, int]]:
     """The RGB values of row ``row``'s thumbnail, as the list shows it."""
-    image = window.photo_list.item(row).icon().pixmap(window.photo_list.iconSize()).toImage()
-    return [image.pixelColor(x, y).getRgb()[:3]
-            for y in range(image.height()) for x in range(image.width())]
+    item = present(window.photo_list.item(row))
+    image = item.icon().pixmap(window.photo_list.iconSize()).toImage()
+    return [(colour.red(), colour.green(), colour.blue())
+            for colour in (image.pixelColor(x, y)
+                           for y in range(image.height()) for x in range(image.width()))]
 
 
 def has_colour(pixels: list[tuple[int, int, int]]) -> bool:
