@@ -152,7 +152,7 @@ class PreconditionedSolver:
                           else float(np.abs(difference).max()))
                 iterations[column] += steps
                 changes.append(change)
-                estimates[column] = _remaining_error(changes)
+                estimates[column] = _remaining_error(changes, after_restart=checks_this_cycle == 1)
                 last_changes[column] = change
                 if self.trace is not None:
                     self.trace(column, candidate, change, estimates[column])
@@ -254,21 +254,23 @@ class PreconditionedSolver:
                 return list(pool.map(solve_column, range(columns)))
 
 
-def _remaining_error(changes: list[float]) -> float:
+def _remaining_error(changes: list[float], after_restart: bool = True) -> float:
     """Estimated error left after a run of iterates whose successive changes are ``changes``.
 
     A method that shrinks the error by rho per check has d rho / (1 - rho) of it to
     go after a change d (a geometric series). rho is measured over the last (up to)
     four checks, not the last two: restarted GMRES progresses unevenly, and a single
-    ratio swung between 0.05 and 3 on the dev photos. rho is taken as at least 1/2
-    and d as the larger of the last two changes, so that one lucky small step (a
-    stall just after a restart looks like one) cannot end the solve; inf until three
-    checks have been made or while the changes grow.
+    ratio swung between 0.05 and 3 on the dev photos. rho is taken as at least 1/2.
+    d is the last change, or, ``after_restart`` (GMRES restarted between the last two
+    checks), the larger of the last two: just after a restart GMRES may stall, and one
+    small step must not end the solve. inf until three checks have been made or while
+    the changes grow.
     """
     if len(changes) < 3:
         return np.inf
     span = min(len(changes) - 1, 4)
-    earlier, latest = changes[-1 - span], max(changes[-1], changes[-2])
+    earlier = changes[-1 - span]
+    latest = max(changes[-1], changes[-2]) if after_restart else changes[-1]
     if earlier == 0 or latest == 0:
         return 0.0 if latest == 0 else np.inf
     ratio = max((changes[-1] / earlier) ** (1 / span), 0.5)

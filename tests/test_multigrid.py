@@ -68,6 +68,12 @@ def test_remaining_error_is_a_geometric_series_of_the_measured_rate(changes, exp
     assert _remaining_error(changes) == pytest.approx(expected)
 
 
+def test_remaining_error_within_one_krylov_cycle_trusts_the_last_change():
+    changes = [1.0, 0.5, 0.25, 0.125]
+    assert _remaining_error(changes, after_restart=False) == pytest.approx(0.125)
+    assert _remaining_error(changes, after_restart=True) == pytest.approx(0.25)
+
+
 def test_gmres_with_the_float32_hierarchy_reaches_superlu_in_float64():
     luma = soft_photo()
     hint_chroma, hint_mask = scattered_hints(luma.shape, 6)
