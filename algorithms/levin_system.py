@@ -177,7 +177,7 @@ def stencil_matrix(stencil: np.ndarray, dtype: type = DTYPE) -> sparse.csr_matri
     # Out-of-image neighbours have entry 0; clipping keeps their column in range.
     columns = np.arange(pixels, dtype=index_dtype)[:, None] + offsets
     np.clip(columns, 0, pixels - 1, out=columns)
-    values = np.ascontiguousarray(stencil.reshape(entries, pixels).T, dtype=dtype)
+    values: np.ndarray = np.ascontiguousarray(stencil.reshape(entries, pixels).T, dtype=dtype)
     return sparse.csr_matrix(
         (values.ravel(), columns.ravel(),
          np.arange(0, pixels * entries + 1, entries, dtype=index_dtype)),
