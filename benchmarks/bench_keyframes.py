@@ -47,7 +47,7 @@ from bench_video_colour import block_error, cnn_frames  # noqa: E402
 
 from algorithms.metrics import temporal_flows, warping_error  # noqa: E402
 from algorithms.scribble import hints_from_marked  # noqa: E402
-from colorize_app.sessions.video_run import PRESETS as PRESET_TABLE  # noqa: E402
+from colorize_app.sessions.video_presets import PRESETS as PRESET_TABLE  # noqa: E402
 from deep_video_prior.keyframes import (  # noqa: E402
     Keyframe,
     KeyframeSettings,

@@ -53,7 +53,7 @@ from algorithms.metrics import (  # noqa: E402
     temporal_flows,
     warping_error,
 )
-from colorize_app.sessions.video_run import PRESETS as PRESET_TABLE  # noqa: E402
+from colorize_app.sessions.video_presets import PRESETS as PRESET_TABLE  # noqa: E402
 from deep_video_prior.pipeline import refine_video  # noqa: E402
 
 #: The refinement presets by the window's labels (the table's).

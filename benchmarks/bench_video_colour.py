@@ -52,7 +52,7 @@ from algorithms.metrics import (  # noqa: E402
     temporal_flows,
     warping_error,
 )
-from colorize_app.sessions.video_run import PRESETS as PRESET_TABLE  # noqa: E402
+from colorize_app.sessions.video_presets import PRESETS as PRESET_TABLE  # noqa: E402
 from deep_video_prior.pipeline import refine_video  # noqa: E402
 from deep_video_prior.shots import detect_shots  # noqa: E402
 

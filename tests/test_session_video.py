@@ -17,10 +17,10 @@ from colorize_app.io.project import load_project, save_project
 from colorize_app.jobs.video_job import VideoJob
 from colorize_app.runtime import paths
 from colorize_app.sessions import video as video_session
-from colorize_app.sessions import video_run
+from colorize_app.sessions import video_presets, video_run
 from colorize_app.sessions.cnn import ModelChoice
 from colorize_app.sessions.video import VideoSession
-from colorize_app.sessions.video_run import command_settings
+from colorize_app.sessions.video_presets import command_settings
 from deep_video_prior.settings import RefineSettings
 
 FRAMES, SIDE = 5, 32
@@ -31,8 +31,9 @@ def isolated(monkeypatch, tmp_path):
     """Work folders in the test's own cache; a tiny network preset (1 epoch, width 4)."""
     monkeypatch.setenv(paths.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["video"])
-    monkeypatch.setitem(video_run.PRESETS, "fast", video_run.Preset("fast", "Fast", RefineSettings(
-        method="network", epochs=1, width=4, working_pixels=SIDE * SIDE, warmup_epochs=0)))
+    tiny = RefineSettings(
+        method="network", epochs=1, width=4, working_pixels=SIDE * SIDE, warmup_epochs=0)
+    monkeypatch.setitem(video_presets.PRESETS, "fast", video_presets.Preset("fast", "Fast", tiny))
 
 
 @pytest.fixture
@@ -272,19 +273,19 @@ def test_command_line_preset_refusals():
 def test_the_preset_table_names_each_preset_once_for_each_front():
     from deep_video_prior import settings as engine
 
-    table = [(p.name, p.label, p.settings) for p in video_run.PRESETS.values()]
+    table = [(p.name, p.label, p.settings) for p in video_presets.PRESETS.values()]
     # (This module's fixture gives "fast" a tiny network; the engine's FAST otherwise.)
     assert table == [("fast", "Fast", table[0][2]),
                      ("balanced", "Balanced", engine.BALANCED), ("best", "Best", engine.BEST),
                      ("network", "Deep Video Prior", engine.NETWORK)]
     assert engine.FAST == RefineSettings(working_pixels=160 * 96, flow_preset="ultrafast")
-    assert video_run.preset_labels() == ["Fast", "Balanced", "Best", "Deep Video Prior"]
-    assert video_run.preset_labelled("Deep Video Prior").name == "network"
+    assert video_presets.preset_labels() == ["Fast", "Balanced", "Best", "Deep Video Prior"]
+    assert video_presets.preset_labelled("Deep Video Prior").name == "network"
     assert command_settings("network") == engine.NETWORK
     assert command_settings(None) == engine.BALANCED == command_settings("balanced")
     assert video_session.DEFAULT_PRESET == "Balanced"
     with pytest.raises(BadInputError, match="^unknown quality preset 'network'$"):
-        video_run.preset_labelled("network")  # a label, not a command-line name
+        video_presets.preset_labelled("network")  # a label, not a command-line name
 
 
 def test_a_run_folder_is_keyed_by_front_inputs_temperature_and_shot(tmp_path, clip):
@@ -362,7 +363,7 @@ def test_the_builder_lays_out_a_run_in_its_folder(tmp_path, clip):
 def test_a_finished_command_run_leaves_no_work_folder(tmp_path, clip):
     source = video_in.open_frames(clip)
     work = video_run.RunKey("refine", (str(clip),)).folder()
-    fast = video_run.PRESETS["fast"].settings  # the tiny network preset of this module
+    fast = video_presets.PRESETS["fast"].settings  # the tiny network preset of this module
     job = video_run.build_video_job(source, tmp_path / "out", source.fps, work=work,
                                     refine=fast, colour=source)
     assert job.run().frames == FRAMES

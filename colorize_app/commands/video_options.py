@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def add_refine_options(parser: argparse.ArgumentParser) -> None:
     """--preset, --epochs and --no-irt."""
     from colorize_app.commands.arguments import whole_number
-    from colorize_app.sessions.video_run import PRESETS
+    from colorize_app.sessions.video_presets import PRESETS
 
     # No default here: `colorize video --project` tells a chosen preset from the project's.
     parser.add_argument("--preset", choices=list(PRESETS), default=None,
@@ -34,7 +34,7 @@ def add_refine_options(parser: argparse.ArgumentParser) -> None:
 
 def refine_settings(args: argparse.Namespace) -> RefineSettings:
     """RefineSettings from the options of :func:`add_refine_options`."""
-    from colorize_app.sessions.video_run import command_settings
+    from colorize_app.sessions.video_presets import command_settings
 
     return command_settings(args.preset, args.epochs, irt=not args.no_irt)
 

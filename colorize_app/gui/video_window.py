@@ -53,7 +53,7 @@ from colorize_app.sessions.video import (
     VideoSession,
 )
 from colorize_app.sessions.video_memory import check_video_memory
-from colorize_app.sessions.video_run import preset_labelled, preset_labels
+from colorize_app.sessions.video_presets import preset_labelled, preset_labels
 from deep_video_prior import RefineSettings
 
 

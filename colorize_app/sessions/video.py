@@ -46,13 +46,14 @@ from colorize_app.io.fingerprints import video_check
 from colorize_app.io.project import ImageRef, Project
 from colorize_app.jobs.video_frames import FrameFolder, as_gray
 from colorize_app.jobs.video_job import FrameColorizer, JobReport, VideoJob
-from colorize_app.sessions import video_run
+from colorize_app.sessions import video_presets, video_run
 from colorize_app.sessions.cnn import ModelChoice
-from colorize_app.sessions.video_run import RunFolder, RunKey, build_video_job, preset_labelled
+from colorize_app.sessions.video_presets import preset_labelled
+from colorize_app.sessions.video_run import RunFolder, RunKey, build_video_job
 from deep_video_prior.settings import RefineSettings
 
-#: The preset a new session starts with: its window label (:data:`video_run.PRESETS`).
-DEFAULT_PRESET = video_run.PRESETS[video_run.DEFAULT_PRESET].label
+#: The preset a new session starts with: its window label (:data:`video_presets.PRESETS`).
+DEFAULT_PRESET = video_presets.PRESETS[video_presets.DEFAULT_PRESET].label
 #: Epochs a project (and the window) may ask of the network preset.
 EPOCHS_RANGE = (1, 200)
 #: What the window shows after the source: the refined frames or the per-frame colour.
@@ -112,7 +113,7 @@ class VideoSession:
     """The video method's document: the source video, model, settings and work folder.
 
     ``source`` is a :class:`video_in.FrameSource` (None until a video is opened); ``preset`` a
-    preset's window label (:data:`video_run.PRESETS`); ``epochs`` the network preset's
+    preset's window label (:data:`video_presets.PRESETS`); ``epochs`` the network preset's
     epochs; ``show`` and ``frame`` what the window shows; ``work`` the folder of this
     video's run with ``model``.
     """

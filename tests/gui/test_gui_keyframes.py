@@ -112,12 +112,13 @@ def test_a_colour_image_becomes_a_keyframe_and_survives_the_project(
 
 def test_a_run_carries_the_keyframe_and_says_so(qtbot, window, model_file, monkeypatch,
                                                 tmp_path, errors):
-    from colorize_app.sessions import video_run
+    from colorize_app.sessions import video_presets
     from deep_video_prior import RefineSettings
 
-    monkeypatch.setitem(video_run.PRESETS, "fast", video_run.Preset("fast", "Fast", RefineSettings(
+    tiny = RefineSettings(
         method="network", epochs=1, width=4, working_pixels=WIDTH * HEIGHT,
-        warmup_epochs=0)))
+        warmup_epochs=0)
+    monkeypatch.setitem(video_presets.PRESETS, "fast", video_presets.Preset("fast", "Fast", tiny))
     window.picker.add_file(str(model_file))
     window.preset_box.setCurrentText("Fast")
     gray = window.session.gray_frame(0)

@@ -24,7 +24,7 @@ from colorize_app.gui.video_window import VideoWindow  # noqa: E402
 from colorize_app.io import media, project_images  # noqa: E402
 from colorize_app.io import model_registry as registry  # noqa: E402
 from colorize_app.io.project import load_project  # noqa: E402
-from colorize_app.sessions import video_run  # noqa: E402
+from colorize_app.sessions import video_presets  # noqa: E402
 from deep_video_prior import RefineSettings  # noqa: E402
 
 JOB_MS = 120_000
@@ -41,8 +41,9 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("COLORIZE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(project_images, "CACHE_FOLDER", str(tmp_path / "embedded"))
     monkeypatch.setattr(autosave, "DELAY_MS", 50)
-    monkeypatch.setitem(video_run.PRESETS, "fast", video_run.Preset("fast", "Fast", RefineSettings(
-        method="network", epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0)))
+    tiny = RefineSettings(
+        method="network", epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0)
+    monkeypatch.setitem(video_presets.PRESETS, "fast", video_presets.Preset("fast", "Fast", tiny))
 
 
 def wait_job(qtbot, window, start) -> str:

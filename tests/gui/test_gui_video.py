@@ -18,7 +18,7 @@ from colorize_app.gui import model_picker, video_window  # noqa: E402
 from colorize_app.gui.video_window import VideoWindow  # noqa: E402
 from colorize_app.io import model_registry as registry  # noqa: E402
 from colorize_app.io import video_in  # noqa: E402
-from colorize_app.sessions import video_run  # noqa: E402
+from colorize_app.sessions import video_presets  # noqa: E402
 from deep_video_prior import RefineSettings  # noqa: E402
 
 FRAMES, WIDTH, HEIGHT, FPS = 6, 48, 32, 12
@@ -44,8 +44,9 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv(registry.DATA_DIR_VARIABLE, str(tmp_path / "data"))
     monkeypatch.setattr(registry, "shipped_model_path", lambda: tmp_path / "no_shipped.npz")
     monkeypatch.setenv("COLORIZE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setitem(video_run.PRESETS, "fast", video_run.Preset("fast", "Fast", RefineSettings(
-        method="network", epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0)))
+    tiny = RefineSettings(
+        method="network", epochs=1, width=4, working_pixels=WIDTH * HEIGHT, warmup_epochs=0)
+    monkeypatch.setitem(video_presets.PRESETS, "fast", video_presets.Preset("fast", "Fast", tiny))
 
 
 @pytest.fixture

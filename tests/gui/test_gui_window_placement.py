@@ -29,7 +29,7 @@ def framed(window) -> QRect:
 
 def test_video_entry_names_the_default_refinement_not_deep_video_prior():
     from colorize_app.sessions.video import DEFAULT_PRESET
-    from colorize_app.sessions.video_run import preset_labelled
+    from colorize_app.sessions.video_presets import preset_labelled
 
     video = next(entry for entry in ENTRIES if entry.key == "video")
     assert "(Deep Video Prior)" not in video.description
