@@ -260,10 +260,20 @@ def test_command_line_presets(preset, epochs, irt, method, expected_epochs):
 
 
 def test_command_line_preset_refusals():
-    with pytest.raises(BadInputError, match="do not go with --preset fast"):
+    from algorithms.errors import SettingError
+    from colorize_app.commands.arguments import option_name
+
+    with pytest.raises(SettingError) as refused:
         command_settings("fast", 3)
-    with pytest.raises(BadInputError, match="unknown preset 'vivid'"):
+    assert str(refused.value) == ("epochs and no irt train the network: they do not go with "
+                                  "preset fast")
+    assert refused.value.worded(option_name) == ("--epochs and --no-irt train the network: "
+                                                 "they do not go with --preset fast")
+    with pytest.raises(SettingError, match="^unknown preset 'vivid': choose from fast, "):
         command_settings("vivid")
+    with pytest.raises(SettingError) as refused:
+        command_settings(None, 0)
+    assert refused.value.worded(option_name) == "--epochs must be at least 1, got 0"
 
 
 # --------------------------------------------------------------------------------------------

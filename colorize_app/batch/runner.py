@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from algorithms.errors import BadInputError, ColorizeError, one_line
+from algorithms.errors import BadInputError, ColorizeError, first_line, one_line
 from colorize_app.batch.job_settings import BatchSettings
 from colorize_app.io.batch_files import FoundInput, Manifest
 from colorize_app.io.fingerprints import fingerprint
@@ -203,8 +203,7 @@ def _connect_to(scheduler: str) -> tuple[Any, int, str | None]:
             outcome["result"] = (client, _threads_per_task(client),
                                  link if link and serves_dashboard(link) else None)
         except Exception as error:  # noqa: BLE001 - any failure to talk to it is one line
-            text = str(error).strip().splitlines()[0] if str(error).strip() else \
-                type(error).__name__
+            text = first_line(error)
             outcome["error"] = BadInputError(
                 f"cannot reach the Dask scheduler at {address}: {one_line(text, 150)}")
 
@@ -268,11 +267,6 @@ def _has_bokeh() -> bool:
     return True
 
 
-def _reason_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def to_do(items: Sequence[BatchItem], manifest: Manifest, key: str) -> list[BatchItem]:
     """The items the manifest does not record as done with settings ``key`` (in order)."""
     return [item for item in items if not manifest.is_done(item.output, key, item.fingerprint)]
@@ -332,7 +326,7 @@ def run_items(cluster: Cluster, task: Callable, items: Sequence[BatchItem],
             except FutureCancelledError:
                 raise ColorizeError("the Dask cluster cancelled the job") from None
             except Exception as error:  # noqa: BLE001 - the cluster itself failed
-                raise ColorizeError(f"the batch job stopped: {_reason_line(error)}") from None
+                raise ColorizeError(f"the batch job stopped: {first_line(error)}") from None
             future.release()
             record = {"output": item.output, "input": item.source, "run": run,
                       "fingerprint": item.fingerprint, "settings": key, **item.extra,

@@ -34,9 +34,11 @@ def add_refine_options(parser: argparse.ArgumentParser) -> None:
 
 def refine_settings(args: argparse.Namespace) -> RefineSettings:
     """RefineSettings from the options of :func:`add_refine_options`."""
+    from colorize_app.commands.arguments import settings_as_options
     from colorize_app.sessions.video_presets import command_settings
 
-    return command_settings(args.preset, args.epochs, irt=not args.no_irt)
+    with settings_as_options():
+        return command_settings(args.preset, args.epochs, irt=not args.no_irt)
 
 
 def print_notes(notes: Sequence[str]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from algorithms.errors import BadInputError
+from algorithms.errors import BadInputError, SettingError
 from deep_video_prior.settings import BALANCED, BEST, FAST, NETWORK, RefineSettings
 
 
@@ -49,21 +49,24 @@ def preset_labelled(label: str) -> Preset:
 
 def command_settings(preset: str | None = None, epochs: int | None = None,
                      irt: bool = True) -> RefineSettings:
-    """The settings of ``--preset`` (None: :data:`DEFAULT_PRESET`), ``--epochs`` and
-    ``--no-irt``. A number of epochs or ``irt=False`` train the network: they imply
-    ``network`` and do not go with the filter's other presets (BadInputError)."""
+    """The settings a preset's command-line name (None: :data:`DEFAULT_PRESET`), a number of
+    ``epochs`` and ``irt`` give. A number of epochs or ``irt=False`` train the network: they
+    imply ``network`` and do not go with the filter's other presets (SettingError, naming
+    the settings ``preset``, ``epochs`` and ``no_irt``; the command line words them as its
+    options)."""
     name = DEFAULT_PRESET if preset is None else preset
     if name not in PRESETS:
-        raise BadInputError(f"unknown preset {name[:20]!r}: choose from "
-                            f"{', '.join(PRESETS)}")
+        raise SettingError("preset", words=lambda option: (
+            f"unknown {option('preset')} {name[:20]!r}: choose from {', '.join(PRESETS)}"))
     network = epochs is not None or not irt
     if network and name not in (DEFAULT_PRESET, "network"):
-        raise BadInputError(f"--epochs and --no-irt train the network: they do not go with "
-                            f"--preset {name}")
+        raise SettingError("epochs", words=lambda option: (
+            f"{option('epochs')} and {option('no_irt')} train the network: they do not go "
+            f"with {option('preset')} {name}"))
     settings = PRESETS["network" if network else name].settings
     if epochs is not None:
         if epochs < 1:
-            raise BadInputError(f"--epochs must be at least 1, got {epochs}")
+            raise SettingError("epochs", f"must be at least 1, got {epochs}")
         settings = dataclasses.replace(settings, epochs=epochs)
     if not irt:
         settings = dataclasses.replace(settings, irt=False)
