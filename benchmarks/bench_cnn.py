@@ -68,7 +68,8 @@ def one_megapixel_photo() -> tuple[np.ndarray, str]:
 def worker(width: float, repeat: int, threads: int) -> dict:
     """Measure one width in this process; returns the figures."""
     from algorithms.cnn.architecture import Architecture, random_weights, widths_for_multiplier
-    from algorithms.cnn.model_file import ModelWeights, load_model
+    from algorithms.cnn.model_weights import ModelWeights
+    from colorize_app.io.model_files import load_model
     from colorize_app.io.model_writer import save_model
 
     arch = Architecture(widths_for_multiplier(width))

@@ -63,7 +63,7 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=["shipped"],
                         help="model files ('shipped': the default model)")
     args = parser.parse_args()
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
     from colorize_app.io.model_registry import resolve_model
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -76,8 +76,8 @@ def worker(model_spec: str, photo: str, output: str) -> dict[str, float]:
 
     configure_tensorflow("cnn")
     from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.model_file import load_model
     from colorize_app.io import media
+    from colorize_app.io.model_files import load_model
     from colorize_app.io.model_registry import resolve_model
 
     path = resolve_model(None if model_spec == "shipped" else model_spec)

@@ -198,7 +198,7 @@ def model_label(spec: str) -> str:
 
 def load_colorizer(spec: str):
     from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
     from colorize_app.io.model_registry import resolve_model
 
     model = load_model(resolve_model(None if spec == "shipped" else spec))

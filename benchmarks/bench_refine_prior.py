@@ -98,7 +98,7 @@ def main() -> None:
     photos = args.photos or sorted(glob.glob(
         os.path.join(ROOT, "..", "shared", "data", "dev", "dev_00[1-4].jpg")))
     from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
     from colorize_app.io.model_registry import resolve_model
 
     colorizer = Colorizer(load_model(resolve_model(None)))

@@ -98,7 +98,7 @@ def per_frame_colour(clip: Path, gray: list[np.ndarray], size) -> tuple[list, st
     model_path = ROOT / "models" / "zhang_small.npz"
     if model_path.exists():
         from algorithms.cnn.colorizer import Colorizer
-        from algorithms.cnn.model_file import load_npz
+        from colorize_app.io.model_files import load_npz
 
         with Colorizer(load_npz(model_path)) as colorizer:
             return [colorizer.colorize(g).astype(np.float32) for g in gray], "shipped CNN"

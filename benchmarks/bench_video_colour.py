@@ -109,7 +109,7 @@ def cnn_frames(clip: Path, gray: list[np.ndarray], cache: Path | None, size) -> 
         if path.exists():
             return [f.astype(np.float32) / 255 for f in np.load(path)]
     from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
     from colorize_app.io.model_registry import resolve_model
 
     with Colorizer(load_model(resolve_model(None))) as colorizer:

@@ -81,8 +81,8 @@ def zip_of(members: dict) -> bytes:
 
 
 def main() -> int:
-    from algorithms.cnn.model_file import load_bins, load_model
     from colorize_app.io import media
+    from colorize_app.io.model_files import load_bins, load_model
     from colorize_app.io.project import load_project
 
     os.chdir(tempfile.mkdtemp(prefix="colorize-bad-"))

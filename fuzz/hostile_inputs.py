@@ -120,7 +120,7 @@ def project_file(name: str, changes: dict, members: dict | None = None) -> str:
 
 
 def npz_model(name: str, change) -> str:
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
     from colorize_app.io.model_writer import save_model
 
     save_model(name, load_model(TINY_PTH))
@@ -134,9 +134,9 @@ def npz_model(name: str, change) -> str:
 
 
 def main() -> int:
-    from algorithms.cnn.model_file import load_bins, load_model
     from colorize_app.gui import autosave
     from colorize_app.io import media
+    from colorize_app.io.model_files import load_bins, load_model
     from colorize_app.io.project import load_project
     from colorize_app.runtime import system
 
@@ -316,14 +316,14 @@ def _after(call, check) -> None:
 
 
 def _npz_over_limit() -> None:
-    from algorithms.cnn import model_file
+    from colorize_app.io import model_files
 
-    limit = model_file.MAX_NPZ_BYTES
-    model_file.MAX_NPZ_BYTES = 0  # the 1-byte member stands for 4 GiB
+    limit = model_files.MAX_NPZ_BYTES
+    model_files.MAX_NPZ_BYTES = 0  # the 1-byte member stands for 4 GiB
     try:
-        model_file.load_model("zeros.npz")
+        model_files.load_model("zeros.npz")
     finally:
-        model_file.MAX_NPZ_BYTES = limit
+        model_files.MAX_NPZ_BYTES = limit
 
 
 def _embedded_over_limit() -> None:

@@ -32,7 +32,7 @@ MAX_LEN = 1 << 20
 #: The modules whose code the fuzzers try to cover (atheris instruments them).
 PARSER_MODULES = (
     "algorithms.regions", "algorithms.scribble", "algorithms.cnn.decode",
-    "algorithms.cnn.model_file", "algorithms.cnn.torch_pickle", "colorize_app.io.media",
+    "algorithms.cnn.model_weights", "colorize_app.io.torch_pickle", "colorize_app.io.media",
     "colorize_app.io.video_in", "colorize_app.io.project", "colorize_app.documents.strokes",
     "colorize_app.documents.swatches",
 )

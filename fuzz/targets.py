@@ -130,26 +130,26 @@ def hint_mask(data: bytes) -> None:
 
 
 def model_npz(data: bytes) -> None:
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
 
     load_model(_file("model.npz", data))
 
 
 def model_pth(data: bytes) -> None:
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
 
     load_model(_file("model.pth", data))
 
 
 def bins_npy(data: bytes) -> None:
-    from algorithms.cnn.model_file import load_bins
+    from colorize_app.io.model_files import load_bins
 
     load_bins(_file("bins.npy", data))
 
 
 def tf_checkpoint_index(data: bytes) -> None:
     """A damaged ``.index`` beside an intact ``.data`` file and bins."""
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
 
     folder = _checkpoint_folder()
     with open(os.path.join(folder, "model.ckpt.index"), "wb") as file:
@@ -159,7 +159,7 @@ def tf_checkpoint_index(data: bytes) -> None:
 
 def tf_checkpoint_data(data: bytes) -> None:
     """A damaged ``.data`` file beside an intact ``.index`` and bins."""
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
 
     folder = _checkpoint_folder()
     name = next(n for n in os.listdir(folder) if n.startswith("model.ckpt.data-"))
@@ -252,7 +252,7 @@ def _project_seed() -> bytes:
 @functools.cache
 def _model_seed() -> bytes:
     from algorithms.cnn.architecture import Architecture, random_weights
-    from algorithms.cnn.model_file import ModelWeights
+    from algorithms.cnn.model_weights import ModelWeights
     from colorize_app.io.model_writer import save_model
 
     arch = Architecture(widths=(2, 2, 2, 4, 4, 4, 4, 2))

@@ -28,7 +28,7 @@ def model_file(tmp_path_factory) -> Path:
     """A tiny project .npz (Zhang network of width 4..16, random weights, 313 random bins)."""
     pytest.importorskip("tensorflow")
     from algorithms.cnn.architecture import Architecture, random_weights
-    from algorithms.cnn.model_file import ModelWeights
+    from algorithms.cnn.model_weights import ModelWeights
     from colorize_app.io.model_writer import save_model
 
     tiny = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))

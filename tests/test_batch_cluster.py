@@ -112,7 +112,7 @@ OUTPUTS = ["1950/box/d.png", "1950/c.png", "1960/e.png", "a.png", "b.png", "f.pn
 def test_a_folder_is_coloured_with_its_layout_and_a_corrupt_photo_skipped(
         tmp_path, scheduler, model_file, data_dir, capsys):
     from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
 
     photos = tmp_path / "photos"
     make_photos(photos, PHOTOS)

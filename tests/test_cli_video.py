@@ -277,7 +277,8 @@ def test_video_takes_the_model_s_own_decoding_unless_a_temperature_is_given(tmp_
     pytest.importorskip("tensorflow")
     from algorithms.cnn.architecture import Architecture, random_weights
     from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.model_file import ModelWeights, load_model
+    from algorithms.cnn.model_weights import ModelWeights
+    from colorize_app.io.model_files import load_model
     from colorize_app.io.model_writer import save_model
 
     tiny = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))

@@ -286,7 +286,7 @@ def test_out_of_range_options_are_bad_usage(tmp_path, capsys, option, value, mes
 
 
 def test_models_convert_writes_an_npz_that_loads_the_same(tmp_path, capsys):
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
 
     out = tmp_path / "release.npz"
     assert cli.main(["models", "convert", str(FIXTURES / "eccv16_tiny.pth"), str(out)]) == 0

@@ -12,9 +12,10 @@ pytest.importorskip("tensorflow")
 from algorithms.cnn.architecture import Architecture, random_weights
 from algorithms.cnn.colorizer import Colorizer
 from algorithms.cnn.decode import Decoding, annealed_mean, upsample_ab
-from algorithms.cnn.model_file import ModelWeights, load_model
+from algorithms.cnn.model_weights import ModelWeights
 from algorithms.colorspace import lab_lightness, rgb_to_lab
 from algorithms.errors import BadInputError
+from colorize_app.io.model_files import load_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8))

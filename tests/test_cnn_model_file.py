@@ -14,16 +14,11 @@ import numpy as np
 import pytest
 
 from algorithms.cnn.architecture import Architecture, random_weights
-from algorithms.cnn.model_file import (
-    ModelWeights,
-    convert_torch_state,
-    detect_format,
-    load_bins,
-    load_model,
-)
-from algorithms.cnn.torch_pickle import LEGACY_MAGIC, UnsafeModelError, load_torch_state_dict
+from algorithms.cnn.model_weights import ModelWeights, convert_torch_state
 from algorithms.errors import BadInputError
+from colorize_app.io.model_files import detect_format, load_bins, load_model
 from colorize_app.io.model_writer import save_model
+from colorize_app.io.torch_pickle import LEGACY_MAGIC, UnsafeModelError, load_torch_state_dict
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TORCH_FIXTURES = [FIXTURES / "eccv16_tiny.pth", FIXTURES / "eccv16_tiny_legacy.pth"]
@@ -70,7 +65,7 @@ def test_pth_with_a_wrong_shape_names_the_variable():
     state = load_torch_state_dict(TORCH_FIXTURES[0])
     state["model3.2.weight"] = state["model3.2.weight"][:, :5]
     with pytest.raises(BadInputError, match=r"model3\.2\.weight \(conv6/weights\) has shape"):
-        from algorithms.cnn.model_file import validate
+        from algorithms.cnn.model_weights import validate
 
         validate(convert_torch_state(state, "x.pth"), "x.pth")
 

@@ -15,9 +15,9 @@ from algorithms.cnn.architecture import (
     variable_shapes,
     widths_for_multiplier,
 )
-from algorithms.cnn.model_file import load_model
 from algorithms.cnn.network import build_network
 from algorithms.errors import BadInputError
+from colorize_app.io.model_files import load_model
 
 TINY = Architecture(widths=(4, 8, 8, 16, 16, 16, 16, 8), padding="torch_symmetric",
                     bn_epsilon=1e-5)

@@ -137,8 +137,8 @@ def _folder(path, photos):
 
 def test_cli_trains_a_model_that_colorizes(tmp_path, capsys):
     from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.model_file import load_model
     from colorize_app.cli import main
+    from colorize_app.io.model_files import load_model
 
     train = _folder(tmp_path / "train", _photos(6, 64))
     gray = np.full((64, 64, 3), 0.5, np.float32)

@@ -14,18 +14,14 @@ from algorithms.cnn.efficientnet import (
     EncoderSpec,
     encoder_input,
 )
-from algorithms.cnn.efficientnet_weights import (
-    LITE0,
-    convert_state,
-    load_encoder_weights,
-    pretrained_weights_path,
-)
+from algorithms.cnn.efficientnet_weights import LITE0, convert_state
 from algorithms.cnn.feature_cache import encoder_features
 from algorithms.cnn.fpn_head import EncoderHeadArchitecture, head_weights
-from algorithms.cnn.model_file import ModelWeights, load_model
-from algorithms.cnn.torch_pickle import load_torch_state_dict
+from algorithms.cnn.model_weights import ModelWeights
 from algorithms.errors import BadInputError
+from colorize_app.io.model_files import load_encoder_weights, load_model, pretrained_weights_path
 from colorize_app.io.model_writer import save_model
+from colorize_app.io.torch_pickle import load_torch_state_dict
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_PTH = FIXTURES / "efficientnet_lite_tiny.pth"

@@ -56,9 +56,8 @@ def test_a_weight_file_that_is_not_lite0_is_refused_naming_a_tensor(tmp_path, ca
 
 def test_train_and_colorize_with_the_pretrained_encoder(tmp_path, capsys):
     from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.efficientnet_weights import pretrained_weights_path
-    from algorithms.cnn.model_file import load_model
     from colorize_app.cli import main
+    from colorize_app.io.model_files import load_model, pretrained_weights_path
 
     try:
         pretrained_weights_path()
@@ -89,9 +88,8 @@ def test_train_and_colorize_with_the_pretrained_encoder(tmp_path, capsys):
 
 def test_training_from_a_feature_cache_encodes_once_and_honours_the_exclude_list(tmp_path,
                                                                                   capsys):
-    from algorithms.cnn.efficientnet_weights import pretrained_weights_path
-    from algorithms.cnn.model_file import load_model
     from colorize_app.cli import main
+    from colorize_app.io.model_files import load_model, pretrained_weights_path
 
     try:
         pretrained_weights_path()
@@ -121,9 +119,8 @@ def test_training_from_a_feature_cache_encodes_once_and_honours_the_exclude_list
 
 
 def test_fine_tuning_from_a_cache_of_lower_block_outputs(tmp_path, capsys):
-    from algorithms.cnn.efficientnet_weights import pretrained_weights_path
-    from algorithms.cnn.model_file import load_model
     from colorize_app.cli import main
+    from colorize_app.io.model_files import load_model, pretrained_weights_path
 
     try:
         pretrained_weights_path()

@@ -14,7 +14,7 @@ from tests.test_efficientnet import TINY_PTH, _tiny_arch
 
 
 def _setup(rng):
-    from algorithms.cnn.efficientnet_weights import load_encoder_weights
+    from colorize_app.io.model_files import load_encoder_weights
 
     arch = _tiny_arch(bins=9)
     bins = np.array([[a, b] for a in (-40, 0, 40) for b in (-40, 0, 40)], np.float32)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from algorithms.cnn.architecture import Architecture, random_weights
-from algorithms.cnn.model_file import ModelWeights
+from algorithms.cnn.model_weights import ModelWeights
 from colorize_app import cli
 from colorize_app.io import media
 from colorize_app.io import model_registry as registry

@@ -93,8 +93,8 @@ def test_implausible_pickle_memo_index_is_refused_without_allocating(tmp_path):
     import pickle
     import struct
 
-    from algorithms.cnn.torch_pickle import load_torch_state_dict
     from algorithms.errors import BadInputError
+    from colorize_app.io.torch_pickle import load_torch_state_dict
 
     stream = (pickle.PROTO + b"\x02" + pickle.EMPTY_DICT + pickle.LONG_BINPUT
               + struct.pack("<I", 700_000_000) + pickle.STOP)
@@ -152,8 +152,8 @@ def test_a_lying_png_chunk_length_is_refused_without_allocating(tmp_path):
 
 def test_a_damaged_npy_header_is_a_bad_bins_file(tmp_path):
     """numpy's header parser raised tokenize.TokenError, which escaped load_bins."""
-    from algorithms.cnn.model_file import load_bins
     from algorithms.errors import BadInputError
+    from colorize_app.io.model_files import load_bins
 
     header = b"{'descr': '<f8', 'fortran_order': False, 'shape': ((313, 2), }"  # one ( too many
     header += b" " * (107 - len(header)) + b"\n"
@@ -169,8 +169,8 @@ def test_a_pickle_error_quoting_the_file_is_cut_to_one_short_line(tmp_path):
     import io
     import zipfile
 
-    from algorithms.cnn.torch_pickle import load_torch_state_dict
     from algorithms.errors import BadInputError
+    from colorize_app.io.torch_pickle import load_torch_state_dict
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

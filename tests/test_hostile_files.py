@@ -149,7 +149,7 @@ def test_a_fifo_as_region_file_is_refused_without_blocking(photos, fifo, capsys)
 
 
 def test_a_fifo_as_bins_is_refused_without_blocking(fifo):
-    from algorithms.cnn.model_file import load_bins
+    from colorize_app.io.model_files import load_bins
 
     with no_hang(), pytest.raises(BadInputError, match="is not a regular file"):
         load_bins(fifo)

@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 
 from algorithms.cnn.architecture import Architecture, random_weights
-from algorithms.cnn.model_file import ModelWeights, load_model
+from algorithms.cnn.model_weights import ModelWeights
 from algorithms.errors import BadInputError
 from colorize_app import cli
 from colorize_app.io import media, project, video_in, video_out
+from colorize_app.io.model_files import load_model
 from colorize_app.io.model_writer import save_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -66,7 +67,7 @@ def _pth_with_view(size: int, stride: int, count: int = 1) -> bytes:
 
 
 def test_a_tiny_pth_whose_view_claims_5e8_elements_is_refused(tmp_path):
-    from algorithms.cnn.torch_pickle import load_torch_state_dict
+    from colorize_app.io.torch_pickle import load_torch_state_dict
 
     path = tmp_path / "view.pth"
     path.write_bytes(_pth_with_view(500_000_000, 0))
@@ -80,7 +81,7 @@ def test_a_tiny_pth_whose_view_claims_5e8_elements_is_refused(tmp_path):
 
 
 def test_the_crafted_pth_is_read_when_its_view_fits(tmp_path):
-    from algorithms.cnn.torch_pickle import load_torch_state_dict
+    from colorize_app.io.torch_pickle import load_torch_state_dict
 
     path = tmp_path / "ok.pth"
     path.write_bytes(_pth_with_view(1, 1, count=3))
@@ -91,12 +92,12 @@ def test_the_crafted_pth_is_read_when_its_view_fits(tmp_path):
 # --- M5: an .npz member that inflates to gigabytes ---------------------------------------------
 
 def test_npz_members_declared_too_large_are_refused_before_inflating(tmp_path, monkeypatch):
-    from algorithms.cnn import model_file
+    from colorize_app.io import model_files
 
     path = tmp_path / "zeros.npz"
     np.savez_compressed(path, bins=np.zeros((313, 2)), metadata=np.array("{}"),
                         big=np.zeros(1_000_000))  # 8 MB that deflate to a few kB
-    monkeypatch.setattr(model_file, "MAX_NPZ_BYTES", 4 * 1024**2)  # a small stand-in for 2 GiB
+    monkeypatch.setattr(model_files, "MAX_NPZ_BYTES", 4 * 1024**2)  # a small stand-in for 2 GiB
     with pytest.raises(BadInputError, match=r"^zeros\.npz: its members hold 0\.0 GiB "
                                             r"uncompressed, over the 0 GiB limit"):
         load_model(path)

@@ -75,7 +75,7 @@ def test_a_pickle_sharing_lists_level_by_level_is_refused_quickly(tmp_path):
     import signal
     import time
 
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
 
     path = tmp_path / "laughs.pth"
     path.write_bytes(laughs_pth())
@@ -101,7 +101,7 @@ def test_a_checkpoint_whose_data_file_is_a_fifo_is_refused(tmp_path):
     import shutil
     import signal
 
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
     from fuzz.targets import _checkpoint_files
 
     source = _checkpoint_files()["folder"]

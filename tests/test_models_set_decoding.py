@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from algorithms.cnn.decode import Decoding
-from algorithms.cnn.model_file import load_model
 from colorize_app import cli
+from colorize_app.io.model_files import load_model
 
 
 def test_set_decoding_writes_the_values_and_keeps_the_rest(model_file, tmp_path, capsys):

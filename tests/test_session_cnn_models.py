@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from algorithms.cnn.decode import DEFAULT_TEMPERATURE, Decoding
-from algorithms.cnn.model_file import load_model as read_model_file
 from algorithms.errors import BadInputError
 from colorize_app.io import model_registry as registry
+from colorize_app.io.model_files import load_model as read_model_file
 from colorize_app.io.model_writer import save_model
 from colorize_app.sessions import cnn
 from colorize_app.sessions.cnn import (

@@ -39,7 +39,7 @@ def settings_for(tmp_path, steps: int, resume: bool = False) -> TrainingSettings
 
 
 def test_a_cancelled_run_keeps_a_checkpoint_and_a_resumed_run_writes_the_model(tmp_path):
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
 
     colour_folder(tmp_path / "photos")
     lines, notes, stages, fractions = [], [], [], []

@@ -185,7 +185,7 @@ def test_the_command_line_runs_a_project_with_its_model_and_preset(
 def tiny_colorizer(model_file):
     """The tiny test model's Colorizer (random weights: some colour, the input's lightness)."""
     from algorithms.cnn.colorizer import Colorizer
-    from algorithms.cnn.model_file import load_model
+    from colorize_app.io.model_files import load_model
 
     with Colorizer(load_model(model_file)) as colorizer:
         yield colorizer

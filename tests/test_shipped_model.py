@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algorithms.cnn.model_file import load_model
 from algorithms.colorspace import rgb_to_lab
+from colorize_app.io.model_files import load_model
 from colorize_app.io.model_registry import SHIPPED_NAME, resolve_model, shipped_model_path
 
 SHIPPED = shipped_model_path()

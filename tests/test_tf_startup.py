@@ -27,7 +27,7 @@ def run_python(code: str) -> dict:
 def test_importing_the_engines_leaves_the_environment_unchanged():
     changed = run_python(
         "import json, os; before = dict(os.environ)\n"
-        "import algorithms.cnn, algorithms.cnn.colorizer, algorithms.cnn.model_file\n"
+        "import algorithms.cnn, algorithms.cnn.colorizer, algorithms.cnn.model_weights\n"
         "import deep_video_prior, deep_video_prior.settings\n"
         "after = dict(os.environ)\n"
         "print(json.dumps(sorted(k for k in set(before) | set(after)"

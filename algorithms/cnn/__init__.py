@@ -7,8 +7,9 @@ Modules (TensorFlow is imported only by ``network`` and by ``colorizer`` when a
 - ``architecture``: layer list, variable names (colorization-tf scopes) and shapes;
 - ``network``: the ``tf.compat.v1`` graph, its Session, weight loading, checkpoints;
 - ``decode``: annealed-mean decoding of the 313-bin distribution (numpy);
-- ``model_file``: one loader for the project's .npz, TF checkpoints and the authors' .pth;
-- ``torch_pickle``: the restricted unpickler that reads .pth files without torch;
+- ``model_weights``: a model's weights, bins and metadata as the engine holds them, their
+  validation and the conversion of the authors' PyTorch state (the files themselves are
+  read by the application: :mod:`colorize_app.io.model_files`);
 - ``colorizer``: the ``Colorizer`` that colorizes photos and re-decodes at a new temperature;
 - ``efficientnet``, ``efficientnet_weights``, ``fpn_head``: the EfficientNet-Lite0 encoder, its
   .pth converter and the multi-scale head of the ``effnet_lite0`` model;
@@ -16,6 +17,6 @@ Modules (TensorFlow is imported only by ``network`` and by ``colorizer`` when a
 
 Importing the package changes nothing global: TensorFlow's environment settings (oneDNN or
 Eigen convolutions, log level) are chosen by the entry points
-(:mod:`colorize_app.runtime.tf_startup`). Model names and downloads are the application's
-(:mod:`colorize_app.io.model_registry`).
+(:mod:`colorize_app.runtime.tf_startup`). Model files, names and downloads are the
+application's (:mod:`colorize_app.io.model_files`, :mod:`colorize_app.io.model_registry`).
 """

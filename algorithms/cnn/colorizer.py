@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from algorithms.cnn.decode import Decoding, prior_log_weights, upsample_ab
-from algorithms.cnn.model_file import ModelWeights
+from algorithms.cnn.model_weights import ModelWeights
 from algorithms.colorspace import lab_lightness, lab_to_rgb_fast, neutral_lightness
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
@@ -134,7 +134,7 @@ class Colorizer:
     Parameters
     ----------
     model : ModelWeights
-        From :func:`algorithms.cnn.model_file.load_model`.
+        From :func:`colorize_app.io.model_files.load_model`.
     input_size : int or None
         The network sees L resized to ``input_size`` x ``input_size`` (default 256, a
         multiple of 8); ab is upsampled back. ``None`` runs at the image's native

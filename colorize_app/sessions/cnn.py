@@ -36,7 +36,7 @@ from colorize_app.sessions.memory import check_photo_file_memory, check_photo_me
 
 if TYPE_CHECKING:
     from algorithms.cnn.colorizer import Colorizer, Prediction
-    from algorithms.cnn.model_file import ModelWeights
+    from algorithms.cnn.model_weights import ModelWeights
 
 #: How predictions become colour: "calibrated", the model's own decoding (its file's
 #: recommended one, else the calibrated default), or "paper", the paper's plain one.
@@ -108,7 +108,7 @@ def resolve_choice(source: ModelChoice | str | os.PathLike[str] | None) -> Model
 def _file_identity(choice: ModelChoice) -> tuple | None:
     """(path, size, modification time) of every file the model is read from; None when one
     cannot be read (the loader then says why)."""
-    from algorithms.cnn.model_file import model_files
+    from colorize_app.io.model_files import model_files
 
     try:
         files = model_files(choice.path, choice.bins_path)
@@ -127,7 +127,7 @@ def load_model(source: ModelChoice | str | os.PathLike[str] | None) -> ModelWeig
     (one line) for a missing or malformed file.
     """
     global _CACHED
-    from algorithms.cnn.model_file import load_model as read_model_file
+    from colorize_app.io.model_files import load_model as read_model_file
 
     choice = resolve_choice(source)
     with _CACHE_LOCK:  # a second thread asking for the same model waits for this read
@@ -192,7 +192,7 @@ def load_colorizer(source: ModelChoice | str | os.PathLike[str] | ModelWeights |
     ``threads`` caps TensorFlow's threads (0: its default). Imports TensorFlow the lighter
     way first. Slow (seconds: it builds the network); the caller closes it.
     """
-    from algorithms.cnn.model_file import ModelWeights
+    from algorithms.cnn.model_weights import ModelWeights
 
     check_decoding(decoding)  # the settings before the model: they are quick to check
     input_size = check_input_size(input_size)

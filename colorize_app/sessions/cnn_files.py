@@ -175,7 +175,7 @@ def prepare(inputs: list[str], output: str, *, project: str | None = None,
     ``photo_remedy`` ends the error for a project's photo that is not here. Raises
     BadInputError (one line) for anything wrong, before any file is written.
     """
-    from algorithms.cnn.model_file import model_files
+    from colorize_app.io.model_files import model_files
 
     session = CnnSession() if project is None else session_from_project(project,
                                                                           photo_remedy)

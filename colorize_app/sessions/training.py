@@ -111,7 +111,7 @@ def read_photos(folders: str | list[str], what: str, limit: int | None = None,
 if TYPE_CHECKING:
     from algorithms.cnn.architecture import Architecture
     from algorithms.cnn.fpn_head import EncoderHeadArchitecture
-    from algorithms.cnn.model_file import ModelWeights
+    from algorithms.cnn.model_weights import ModelWeights
     from algorithms.cnn.train import Batch, FeatureBatch
 
 

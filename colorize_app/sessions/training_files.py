@@ -51,7 +51,7 @@ def load_checkpoint(path: str) -> dict:
 def export_model(path: str, trainer: Any, config: dict, notes: dict, half: bool = False,
                   bin_prior: np.ndarray | None = None) -> None:
     """Write the trained network as a model file, with what decoding and users need to know."""
-    from algorithms.cnn.model_file import ModelWeights
+    from algorithms.cnn.model_weights import ModelWeights
     from algorithms.cnn.train import INPUT_OFFSET, INPUT_SCALE
     from colorize_app.io.model_writer import save_model
 
@@ -90,12 +90,9 @@ def initial_model(path: str) -> Any:
 def encoder_setup(settings: Any, config: dict, bins: int, initial: Any = None) -> tuple:
     """The EfficientNet architecture and the Trainer's encoder options; the encoder's
     weights are the ``initial`` model's when there is one, else the ImageNet ones."""
-    from algorithms.cnn.efficientnet_weights import (
-        LITE0,
-        load_encoder_weights,
-        pretrained_weights_path,
-    )
+    from algorithms.cnn.efficientnet_weights import LITE0
     from algorithms.cnn.fpn_head import EncoderHeadArchitecture
+    from colorize_app.io.model_files import load_encoder_weights, pretrained_weights_path
 
     if initial is not None and not settings.encoder_weights:
         weights = {k: v for k, v in initial.weights.items() if k.startswith("encoder/")}
