@@ -102,15 +102,33 @@ def luminance(image: np.ndarray) -> np.ndarray:
     return image @ LUMA_WEIGHTS.astype(image.dtype, copy=False)
 
 
+#: The relative luminance Y of linear sRGB (D65), as scikit-image's RGB -> XYZ matrix
+#: has it; the weights add up to 1, so a neutral colour's Y is its linear value.
+_LINEAR_RGB_TO_Y = np.array([0.212671, 0.715160, 0.072169])
+
+
+def _lightness_of_luminance(y: np.ndarray) -> np.ndarray:
+    """CIELAB L from relative luminance Y (white = 1): the CIE's cube root with its linear
+    part near black."""
+    f = np.where(y > 0.008856, np.cbrt(y), 7.787 * y + 16.0 / 116.0)
+    return 116.0 * f - 16.0
+
+
 def lab_lightness(image: np.ndarray) -> np.ndarray:
     """CIELAB lightness L in [0, 100] of a gray (H, W) or RGB (H, W, 3) image in [0, 1].
 
-    A gray image is read as R = G = B, so its L is that of the neutral colour.
+    A gray image is read as R = G = B, so its L is that of the neutral colour. Computed
+    from the luminance alone (equal to :func:`rgb_to_lab`'s L within float rounding),
+    without a whole colour conversion or importing scikit-image.
     """
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    return rgb_to_lab(image)[..., 0]
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim == 3:
+        image = _as_rgb(image)
+    # sRGB decoding; the power only of values above the linear part (no NaN from below 0).
+    curved = ((np.maximum(image, 0.04045) + 0.055) / 1.055) ** 2.4
+    linear = np.where(image > 0.04045, curved, image / 12.92)
+    y = linear if linear.ndim == 2 else linear @ _LINEAR_RGB_TO_Y
+    return _lightness_of_luminance(y)
 
 
 #: Steps of the gray-to-lightness table: neighbouring entries differ by under 0.002 L.
@@ -126,8 +144,7 @@ def neutral_lightness(gray: np.ndarray) -> np.ndarray:
     """
     global _neutral_table
     if _neutral_table is None:  # made on first use: importing this module stays light
-        steps = np.linspace(0.0, 1.0, _NEUTRAL_STEPS)
-        _neutral_table = rgb_to_lab(np.repeat(steps[None, :, None], 3, axis=2))[0, :, 0] \
+        _neutral_table = lab_lightness(np.linspace(0.0, 1.0, _NEUTRAL_STEPS)[None, :])[0] \
             .astype(np.float32)
     index = np.asarray(gray, np.float32) * np.float32(_NEUTRAL_STEPS - 1)
     np.fmax(index, 0.0, out=index)  # fmax/fmin, unlike clip, also send NaN in range

@@ -88,6 +88,13 @@ def test_lab_lightness_of_gray_equals_that_of_its_rgb(rng):
     )
 
 
+def test_lab_lightness_is_scikit_image_s_lightness_without_its_conversion(rng):
+    rgb = rng.random((30, 40, 3))
+    rgb[0, :3] = [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.01, 0.03, 0.02]]  # black, white, dark
+    np.testing.assert_allclose(lab_lightness(rgb), rgb_to_lab(rgb)[..., 0], atol=1e-9)
+    assert lab_lightness(rgb)[0, 1] == pytest.approx(100.0)
+
+
 def test_is_gray_tells_colour_from_gray():
     assert is_gray(np.full((2, 2, 3), 0.5))
     assert not is_gray(np.array([[[0.5, 0.5, 0.6]]]))
