@@ -6,6 +6,7 @@ Modules (TensorFlow is imported only by ``network`` and by ``colorizer`` when a
 
 - ``architecture``: layer list, variable names (colorization-tf scopes) and shapes;
 - ``network``: the ``tf.compat.v1`` graph, its Session, weight loading, checkpoints;
+- ``folding``: batch normalisation folded into the convolutions of the inference graph;
 - ``decode``: annealed-mean decoding of the 313-bin distribution (numpy);
 - ``model_weights``: a model's weights, bins and metadata as the engine holds them, their
   validation and the conversion of the authors' PyTorch state (the files themselves are
