@@ -41,6 +41,7 @@ def make_photos(folder: Path, count: int) -> str:
     """``count`` gray 1-MP JPEGs in ``folder``; returns where they came from."""
     import cv2
 
+    from algorithms.colorspace import luminance
     from colorize_app.io import media
 
     sources = sorted(DATA.glob("*.jpg")) if DATA.is_dir() else []
@@ -48,7 +49,7 @@ def make_photos(folder: Path, count: int) -> str:
     for index in range(count):
         if sources:
             pixels = media.read_image(sources[index % len(sources)]).pixels
-            gray = pixels if pixels.ndim == 2 else pixels @ np.float32([0.299, 0.587, 0.114])
+            gray = luminance(pixels).astype(np.float32)
         else:
             gray = rng.random((750, 1000)).astype(np.float32)
         scale = (1e6 / gray.size) ** 0.5
