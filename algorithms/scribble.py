@@ -12,7 +12,6 @@ marked image in :mod:`algorithms.scribble_hints`.
 from __future__ import annotations
 
 import math
-import os
 import warnings
 
 import numpy as np
@@ -37,8 +36,8 @@ from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 from algorithms.scribble_hints import MARK_THRESHOLD, hints_from_marked
 
 __all__ = [
-    "InexactSolveWarning", "MARK_THRESHOLD", "MAX_SOLVE_PIXELS", "available_memory",
-    "colorize_scribbles", "estimate_memory", "hints_from_marked", "propagate",
+    "InexactSolveWarning", "MARK_THRESHOLD", "MAX_SOLVE_PIXELS", "colorize_scribbles",
+    "estimate_memory", "hints_from_marked", "propagate",
 ]
 
 #: Images whose shorter side is at most this are solved directly.
@@ -146,26 +145,10 @@ def estimate_memory(
     return int(solved * (_BYTES_PER_PIXEL + per_entry) + full_size)
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to this process now, or None where unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def _check_memory(
     shape: tuple[int, ...], radius: int, budget: int | None, max_solve_pixels: float
 ) -> None:
     needed = estimate_memory(shape, radius, max_solve_pixels)
-    budget = available_memory() if budget is None else budget
     if budget is not None and needed > budget:
         megapixels = shape[0] * shape[1] / 1e6
         raise MemoryBudgetError(
@@ -212,7 +195,9 @@ def propagate(
         Estimated largest error of the solved values at which the default multigrid
         solve stops (the exact solve, ``max_solve_pixels=math.inf``, has its own).
     memory_budget : int, optional
-        Bytes the solve may use; the available memory when None.
+        Bytes the solve may use: a larger estimate (:func:`estimate_memory`) is refused
+        before anything is allocated. None checks nothing: the application's sessions
+        check the memory the process may use before they call the engine.
     max_solve_pixels : float
         Larger images are solved at this many pixels, upsampled, then refined by
         Gauss-Seidel sweeps of the full-size system (so colour follows full-size

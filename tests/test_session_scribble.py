@@ -200,15 +200,13 @@ def test_saved_strokes_load_back_as_a_hint_layer(tmp_path):
 
 
 def test_a_solve_too_large_is_refused_by_the_session_not_the_engine(monkeypatch):
-    import algorithms.scribble
     from algorithms.errors import MemoryBudgetError
     from colorize_app.runtime import system
     from colorize_app.sessions import scribble
     from colorize_app.sessions.memory import memory_needed
 
-    # The container's limit leaves 0.1 GB; the engine's own reader would see plenty.
+    # The container's limit leaves 0.1 GB.
     monkeypatch.setattr(system, "available_memory", lambda: 2**30 // 10)
-    monkeypatch.setattr(algorithms.scribble, "available_memory", lambda: 2**40)
     monkeypatch.setattr(scribble, "colorize_scribbles", lambda *a, **k: pytest.fail(
         "the engine ran"))
     photo = np.full((800, 1000), 0.5, np.float32)

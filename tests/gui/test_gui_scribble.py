@@ -346,16 +346,14 @@ def test_a_photo_too_large_is_refused_with_the_command_lines_words(
 
 def test_colorize_refuses_a_solve_too_large_in_the_command_lines_words(
         qtbot, window, monkeypatch, errors):
-    import algorithms.scribble
     from colorize_app.runtime import system
     from colorize_app.sessions.memory import memory_needed
 
     # A large photo handed over by the automatic window ("Refine with strokes"), then the
-    # container's limit leaves 0.1 GB; the engine's own reader would see plenty.
+    # container's limit leaves 0.1 GB.
     big = np.full((800, 1000), 0.5, np.float32)
     window.start_from(big, np.full((800, 1000, 3), 0.5, np.float32), "album/big.png")
     monkeypatch.setattr(system, "available_memory", lambda: 2**30 // 10)
-    monkeypatch.setattr(algorithms.scribble, "available_memory", lambda: 2**40)
     with qtbot.waitSignal(window.jobs.finished, timeout=20000) as finished:
         window.colorize_action.trigger()
     needed = memory_needed("scribble", (800, 1000)) / 2**30
