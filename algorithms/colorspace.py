@@ -109,25 +109,30 @@ _LINEAR_RGB_TO_Y = np.array([0.212671, 0.715160, 0.072169])
 
 def _lightness_of_luminance(y: np.ndarray) -> np.ndarray:
     """CIELAB L from relative luminance Y (white = 1): the CIE's cube root with its linear
-    part near black."""
-    f = np.where(y > 0.008856, np.cbrt(y), 7.787 * y + 16.0 / 116.0)
-    return 116.0 * f - 16.0
+    part near black, in Y's precision."""
+    one = y.dtype.type
+    f = np.where(y > one(0.008856), np.cbrt(y), one(7.787) * y + one(16.0 / 116.0))
+    return one(116.0) * f - one(16.0)
 
 
 def lab_lightness(image: np.ndarray) -> np.ndarray:
     """CIELAB lightness L in [0, 100] of a gray (H, W) or RGB (H, W, 3) image in [0, 1].
 
     A gray image is read as R = G = B, so its L is that of the neutral colour. Computed
-    from the luminance alone (equal to :func:`rgb_to_lab`'s L within float rounding),
-    without a whole colour conversion or importing scikit-image.
+    from the luminance alone, in the image's precision (float32 stays float32), as
+    :func:`rgb_to_lab` computes its L, without a whole colour conversion or importing
+    scikit-image.
     """
-    image = np.asarray(image, dtype=np.float64)
+    image = np.asarray(image)
+    dtype = np.float32 if image.dtype == np.float32 else np.float64
+    image = image.astype(dtype, copy=False)
     if image.ndim == 3:
         image = _as_rgb(image)
+    one = dtype
     # sRGB decoding; the power only of values above the linear part (no NaN from below 0).
-    curved = ((np.maximum(image, 0.04045) + 0.055) / 1.055) ** 2.4
-    linear = np.where(image > 0.04045, curved, image / 12.92)
-    y = linear if linear.ndim == 2 else linear @ _LINEAR_RGB_TO_Y
+    curved = ((np.maximum(image, one(0.04045)) + one(0.055)) / one(1.055)) ** one(2.4)
+    linear = np.where(image > one(0.04045), curved, image / one(12.92))
+    y = linear if linear.ndim == 2 else linear @ _LINEAR_RGB_TO_Y.astype(dtype)
     return _lightness_of_luminance(y)
 
 

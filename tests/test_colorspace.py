@@ -93,6 +93,10 @@ def test_lab_lightness_is_scikit_image_s_lightness_without_its_conversion(rng):
     rgb[0, :3] = [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.01, 0.03, 0.02]]  # black, white, dark
     np.testing.assert_allclose(lab_lightness(rgb), rgb_to_lab(rgb)[..., 0], atol=1e-9)
     assert lab_lightness(rgb)[0, 1] == pytest.approx(100.0)
+    # In float32 as scikit-image computes float32 images.
+    rgb32 = rgb.astype(np.float32)
+    assert lab_lightness(rgb32).dtype == np.float32
+    np.testing.assert_allclose(lab_lightness(rgb32), rgb_to_lab(rgb32)[..., 0], atol=1e-4)
 
 
 def test_is_gray_tells_colour_from_gray():

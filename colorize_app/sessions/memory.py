@@ -12,7 +12,6 @@ smaller image``.
 
 from __future__ import annotations
 
-from algorithms.scribble import MAX_SOLVE_PIXELS, estimate_memory
 from colorize_app.io import media
 from colorize_app.io.safe_files import PathLike
 from colorize_app.runtime import system
@@ -33,20 +32,25 @@ NATIVE_BYTES_PER_PIXEL = 4000
 
 
 def memory_needed(method: str, shape: tuple[int, int], *, radius: int = 1,
-                  max_solve_pixels: float = MAX_SOLVE_PIXELS, native: bool = False,
+                  max_solve_pixels: float | None = None, native: bool = False,
                   reference_shape: tuple[int, int] | None = None) -> int:
     """Peak bytes ``method`` needs for a photo of ``shape`` (height, width) in pixels.
 
-    ``radius`` and ``max_solve_pixels`` are the scribble solver's (``math.inf``: an exact
-    solve at full size); ``native`` runs the CNN at the photo's size; ``reference_shape``
-    is colour transfer's reference photo (height, width), counted with the target.
+    ``radius`` and ``max_solve_pixels`` are the scribble solver's (None: its default;
+    ``math.inf``: an exact solve at full size); ``native`` runs the CNN at the photo's size;
+    ``reference_shape`` is colour transfer's reference photo (height, width), counted with
+    the target.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     height, width = int(shape[0]), int(shape[1])
     pixels = height * width
     if method == "scribble":
-        solve = estimate_memory((height, width), radius, max_solve_pixels)
+        # Imported here: the solver's SciPy is not for the other methods to load.
+        from algorithms.scribble import MAX_SOLVE_PIXELS, estimate_memory
+
+        solve = estimate_memory((height, width), radius,
+                                MAX_SOLVE_PIXELS if max_solve_pixels is None else max_solve_pixels)
         return solve + pixels * SCRIBBLE_IMAGE_BYTES_PER_PIXEL
     if method == "transfer":
         reference = 0 if reference_shape is None else \
@@ -56,7 +60,7 @@ def memory_needed(method: str, shape: tuple[int, int], *, radius: int = 1,
 
 
 def check_photo_memory(method: str, shape: tuple[int, int], photo: PathLike, *,
-                       radius: int = 1, max_solve_pixels: float = MAX_SOLVE_PIXELS,
+                       radius: int = 1, max_solve_pixels: float | None = None,
                        native: bool = False,
                        reference_shape: tuple[int, int] | None = None,
                        as_reference: bool = False) -> None:
@@ -79,7 +83,7 @@ def check_photo_memory(method: str, shape: tuple[int, int], photo: PathLike, *,
 
 
 def check_photo_file_memory(method: str, photo: PathLike, *, radius: int = 1,
-                            max_solve_pixels: float = MAX_SOLVE_PIXELS, native: bool = False,
+                            max_solve_pixels: float | None = None, native: bool = False,
                             reference_shape: tuple[int, int] | None = None
                             ) -> tuple[int, int]:
     """:func:`check_photo_memory` for the image file ``photo``, from its header alone
