@@ -17,6 +17,7 @@ from algorithms.errors import BadInputError
 from colorize_app.io import media, video_in, video_out
 from fuzz.hostile_inputs_round2 import laughs_pth, zeros_png  # the fuzz run's cases
 from fuzz.hostile_inputs_round2 import project as project_file
+from tests.test_hostile_files import no_hang
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -72,7 +73,6 @@ def test_a_file_named_dash_is_a_file_not_stdin(tmp_path, monkeypatch):
 # --- model files: a pickle graph walked with a budget, checkpoint parts checked -------------
 
 def test_a_pickle_sharing_lists_level_by_level_is_refused_quickly(tmp_path):
-    import signal
     import time
 
     from colorize_app.io.model_files import load_model
@@ -81,25 +81,16 @@ def test_a_pickle_sharing_lists_level_by_level_is_refused_quickly(tmp_path):
     path.write_bytes(laughs_pth())
     assert path.stat().st_size < 600
 
-    def expired(*_):
-        raise TimeoutError("still walking the pickle after 20 s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(20)
-    try:
+    with no_hang(20):
         started = time.perf_counter()
         with pytest.raises(BadInputError, match=r"^laughs\.pth: the state dict holds over "
                                                 r"1,000,000 entries"):
             load_model(path)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     assert time.perf_counter() - started < 10
 
 
 def test_a_checkpoint_whose_data_file_is_a_fifo_is_refused(tmp_path):
     import shutil
-    import signal
 
     from colorize_app.io.model_files import load_model
     from fuzz.targets import _checkpoint_files
@@ -111,18 +102,10 @@ def test_a_checkpoint_whose_data_file_is_a_fifo_is_refused(tmp_path):
     data = next(n for n in os.listdir(source) if n.startswith("model.ckpt.data-"))
     os.mkfifo(tmp_path / data)
 
-    def expired(*_):
-        raise TimeoutError("TensorFlow is blocked on the FIFO")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(30)
-    try:
-        with pytest.raises(BadInputError, match=r"model\.ckpt\.data-00000-of-00001 is not a "
-                                                r"regular file \(a FIFO"):
-            load_model(tmp_path / "model.ckpt")
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    with no_hang(30), pytest.raises(
+            BadInputError, match=r"model\.ckpt\.data-00000-of-00001 is not a regular file "
+                                 r"\(a FIFO"):
+        load_model(tmp_path / "model.ckpt")
 
 
 # --- memory before decoding: video frames, batch workers, project layers ---------------------

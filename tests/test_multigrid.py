@@ -9,25 +9,7 @@ from algorithms.krylov import _remaining_error
 from algorithms.levin_solvers import multigrid_for
 from algorithms.levin_system import levin_stencil, right_hand_side, stencil_matrix
 from algorithms.multigrid import GridMultigrid, _lump_positive_couplings
-
-
-def soft_photo(height=120, width=160, seed=7):
-    """Random blocks enlarged bicubically: soft edges, the hard case for the solver."""
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    blocks = rng.uniform(0.1, 0.9, (height // 15, width // 15)).astype(np.float32)
-    return np.clip(cv2.resize(blocks, (width, height), interpolation=cv2.INTER_CUBIC), 0, 1)
-
-
-def scattered_hints(shape, count, seed=8):
-    rng = np.random.default_rng(seed)
-    hint_mask = np.zeros(shape, bool)
-    hint_chroma = np.zeros((*shape, 2))
-    for y, x in rng.integers(0, np.subtract(shape, 3), size=(count, 2)):
-        hint_mask[y : y + 3, x : x + 3] = True
-        hint_chroma[y : y + 3, x : x + 3] = rng.uniform(-0.2, 0.2, 2)
-    return hint_chroma, hint_mask
+from tests.test_scribble import scattered_hints, soft_photo
 
 
 def test_lumping_moves_positive_couplings_onto_the_diagonal_and_keeps_row_sums():
