@@ -43,24 +43,73 @@ def _check_guide(guide: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(guide, dtype=np.float32)
 
 
-def _filter_layers(smoother, guide: np.ndarray, source: np.ndarray,
-                   confidence: np.ndarray | None) -> np.ndarray:
-    """Apply an OpenCV filter object to each channel; normalised by the confidence if given."""
-    flat = source if source.ndim == 3 else source[..., None]
-    if confidence is None:
-        layers = [flat[..., c] for c in range(flat.shape[2])]
-    else:
-        weight = np.clip(np.asarray(confidence, dtype=np.float32), 0.0, 1.0)
-        if weight.shape != guide.shape:
-            raise BadInputError(f"confidence {weight.shape} does not match the guide")
-        layers = [weight * flat[..., c] for c in range(flat.shape[2])] + [weight]
-    filtered = [smoother.filter(np.ascontiguousarray(layer)) for layer in layers]
-    if confidence is not None:
-        # Normalised convolution: filter(c * x) / filter(c).
-        total = np.maximum(filtered.pop(), _MIN_WEIGHT)
-        filtered = [layer / total for layer in filtered]
-    result = np.stack(filtered, axis=-1).astype(np.float32)
-    return result if source.ndim == 3 else result[..., 0]
+class EdgeAwareFilter:
+    """One guide's edge-aware filter, set up once and applied to any number of sources
+    (the CNN's vividness slider filters a new chroma of the same photo at each step).
+
+    Build it with :func:`guided_filter_for` or :func:`global_smoother_for`. With a
+    ``confidence`` (H, W) in [0, 1] it is a normalised filter, filter(c * x) / filter(c),
+    whose denominator is computed here, once.
+    """
+
+    def __init__(self, smoother, guide_shape: tuple[int, int],
+                 confidence: np.ndarray | None = None) -> None:
+        self._smoother = smoother
+        self.shape = guide_shape
+        self._weight = self._total = None
+        if confidence is not None:
+            weight = np.clip(np.asarray(confidence, dtype=np.float32), 0.0, 1.0)
+            if weight.shape != guide_shape:
+                raise BadInputError(f"confidence {weight.shape} does not match the guide")
+            self._weight = np.ascontiguousarray(weight)
+            self._total = np.maximum(smoother.filter(self._weight), np.float32(_MIN_WEIGHT))
+
+    def __call__(self, source: np.ndarray) -> np.ndarray:
+        """The filtered (H, W) or (H, W, C) ``source``, float32, channel by channel (OpenCV's
+        filters take 1 or 3 channels, and 3 at once took longer than 3 one by one)."""
+        source = np.asarray(source, dtype=np.float32)
+        if source.shape[:2] != self.shape or source.ndim not in (2, 3):
+            raise BadInputError(f"source {source.shape} does not match the guide {self.shape}")
+        flat = source if source.ndim == 3 else source[..., None]
+        result = np.empty(flat.shape, np.float32)
+        for channel in range(flat.shape[2]):
+            layer = np.ascontiguousarray(flat[..., channel])
+            if self._weight is not None:
+                layer = layer * self._weight
+            filtered = self._smoother.filter(layer)
+            if self._total is not None:
+                filtered /= self._total
+            result[..., channel] = filtered
+        return result if source.ndim == 3 else result[..., 0]
+
+
+def guided_filter_for(guide: np.ndarray, radius: int, eps: float = DEFAULT_EPS,
+                      confidence: np.ndarray | None = None) -> EdgeAwareFilter:
+    """The guided filter of ``guide`` (see :func:`guided_filter`), ready for many sources."""
+    import cv2
+
+    guide = _check_guide(guide)
+    radius = int(radius)
+    if radius < 1 or not eps > 0:
+        raise BadInputError("the guided filter needs radius >= 1 and eps > 0")
+    # One filter object: the guide's window statistics are computed once for all layers.
+    return EdgeAwareFilter(cv2.ximgproc.createGuidedFilter(guide, radius, float(eps)),
+                           guide.shape, confidence)
+
+
+def global_smoother_for(guide: np.ndarray, strength: float, sigma_color: float = 4.0,
+                        confidence: np.ndarray | None = None) -> EdgeAwareFilter:
+    """The fast global smoother of ``guide`` (see :func:`global_smooth`), for many sources."""
+    import cv2
+
+    guide = _check_guide(guide)
+    if not (strength > 0 and sigma_color > 0):
+        raise BadInputError("the global smoother needs a positive strength and sigma")
+    # The filter takes an 8-bit guide: L in [0, 100] -> 0..255.
+    guide8 = np.round(np.clip(guide, 0.0, 100.0) * 2.55).astype(np.uint8)
+    return EdgeAwareFilter(
+        cv2.ximgproc.createFastGlobalSmootherFilter(guide8, float(strength), float(sigma_color)),
+        guide.shape, confidence)
 
 
 def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int,
@@ -87,18 +136,8 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int,
     -------
     (H, W) or (H, W, C) ndarray of float32
     """
-    import cv2
-
-    guide = _check_guide(guide)
-    source = np.asarray(source, dtype=np.float32)
-    if source.shape[:2] != guide.shape or source.ndim not in (2, 3):
-        raise BadInputError(f"source {source.shape} does not match the guide {guide.shape}")
-    radius = int(radius)
-    if radius < 1 or not eps > 0:
-        raise BadInputError("the guided filter needs radius >= 1 and eps > 0")
-    # One filter object: the guide's window statistics are computed once for all layers.
-    smoother = cv2.ximgproc.createGuidedFilter(guide, radius, float(eps))
-    return _filter_layers(smoother, guide, source, confidence)
+    filter_ = guided_filter_for(guide, radius, eps, confidence)
+    return filter_(source)
 
 
 def global_smooth(guide: np.ndarray, source: np.ndarray, strength: float,
@@ -118,19 +157,7 @@ def global_smooth(guide: np.ndarray, source: np.ndarray, strength: float,
 
     Returns the filtered (H, W) or (H, W, C) float32 array.
     """
-    import cv2
-
-    guide = _check_guide(guide)
-    source = np.asarray(source, dtype=np.float32)
-    if source.shape[:2] != guide.shape or source.ndim not in (2, 3):
-        raise BadInputError(f"source {source.shape} does not match the guide {guide.shape}")
-    if not (strength > 0 and sigma_color > 0):
-        raise BadInputError("the global smoother needs a positive strength and sigma")
-    # The filter takes an 8-bit guide: L in [0, 100] -> 0..255.
-    guide8 = np.round(np.clip(guide, 0.0, 100.0) * 2.55).astype(np.uint8)
-    smoother = cv2.ximgproc.createFastGlobalSmootherFilter(guide8, float(strength),
-                                                           float(sigma_color))
-    return _filter_layers(smoother, guide, source, confidence)
+    return global_smoother_for(guide, strength, sigma_color, confidence)(source)
 
 
 def guided_upsample(chroma: np.ndarray, guide: np.ndarray, radius: int | None = None,

@@ -148,22 +148,25 @@ def eliminate_hint_columns(stencil: np.ndarray, hint_mask: np.ndarray) -> np.nda
 def hint_coupling(
     stencil: np.ndarray, hint_values: np.ndarray, hint_mask: np.ndarray
 ) -> np.ndarray:
-    """(H*W, C): minus the products of a full stencil's entries with neighbouring hints'
-    values, to add to the right-hand side of the system with hints eliminated."""
+    """(H*W, C) float32: minus the products of a full stencil's entries with neighbouring
+    hints' values, to add to the right-hand side of the system with hints eliminated."""
     radius = int(round(np.sqrt(len(stencil)))) // 2
     height, width = hint_mask.shape
     channels = hint_values.shape[2]
-    known = np.where(hint_mask[..., None], hint_values, 0).astype(np.float64)
-    padded = np.pad(known, ((radius, radius), (radius, radius), (0, 0)))
-    coupling = np.zeros((height, width, channels))
+    # Channels first, in the stencil's precision: each product is then one contiguous
+    # (H, W) pass (a fifth of the time of (H, W, C) products in float64 at 1 MP).
+    known = np.moveaxis(np.where(hint_mask[..., None], hint_values, 0).astype(stencil.dtype),
+                        -1, 0)
+    padded = np.pad(known, ((0, 0), (radius, radius), (radius, radius)))
+    coupling = np.zeros((channels, height, width), stencil.dtype)
     centre = len(stencil) // 2
     for index, (dy, dx) in enumerate(stencil_offsets(radius)):
         if index != centre:
-            neighbour = padded[radius + dy : radius + dy + height,
+            neighbour = padded[:, radius + dy : radius + dy + height,
                                radius + dx : radius + dx + width]
-            coupling -= stencil[index][..., None] * neighbour
-    coupling[hint_mask] = 0.0
-    return coupling.reshape(-1, channels)
+            coupling -= stencil[index] * neighbour
+    coupling[:, hint_mask] = 0.0
+    return coupling.reshape(channels, -1).T
 
 
 def stencil_matrix(stencil: np.ndarray, dtype: type = DTYPE) -> sparse.csr_matrix:
@@ -177,7 +180,10 @@ def stencil_matrix(stencil: np.ndarray, dtype: type = DTYPE) -> sparse.csr_matri
     # Out-of-image neighbours have entry 0; clipping keeps their column in range.
     columns = np.arange(pixels, dtype=index_dtype)[:, None] + offsets
     np.clip(columns, 0, pixels - 1, out=columns)
-    values: np.ndarray = np.ascontiguousarray(stencil.reshape(entries, pixels).T, dtype=dtype)
+    # Filled slot by slot: a transposing copy of the whole stencil took 2.5 times as long.
+    values = np.empty((pixels, entries), dtype)
+    for slot in range(entries):
+        values[:, slot] = stencil[slot].ravel()
     return sparse.csr_matrix(
         (values.ravel(), columns.ravel(),
          np.arange(0, pixels * entries + 1, entries, dtype=index_dtype)),

@@ -223,3 +223,31 @@ def test_gain_and_vividness_scale_the_chroma_by_the_promised_factor(rng):
         Decoding(gain=0.0)
     with pytest.raises(BadInputError, match=r"neutral must be in \[0, 10\], got -1"):
         Decoding(neutral=-1.0)
+
+
+def test_a_prediction_keeps_its_edge_filter_across_temperatures_and_not_across_decodings():
+    """The slider's re-decode reuses the full-size filter (the confidence and the filter do
+    not depend on the temperature), and gives what a fresh prediction gives; another
+    decoding sets up its own."""
+    from algorithms.cnn.colorizer import Prediction
+    from algorithms.cnn.decode import Decoding
+
+    rng = np.random.default_rng(5)
+    bins = np.stack(np.meshgrid(np.linspace(-60, 60, 5), np.linspace(-60, 60, 5)),
+                    -1).reshape(-1, 2)
+    logits = rng.normal(0, 3, (6, 8, len(bins))).astype(np.float32)
+    lightness = np.where(np.arange(32)[None, :] < 16, 30.0, 70.0).repeat(24, 0)
+    lightness = lightness.astype(np.float32)
+
+    def fresh(decoding):
+        return Prediction(logits, lightness, (24, 32), False, bins, decoding)
+
+    kept = fresh(Decoding())
+    kept.ab_at(0.9)
+    first_filter = kept._filters["filter"]
+    np.testing.assert_array_equal(kept.ab_at(0.2), fresh(Decoding()).ab_at(0.2))
+    assert kept._filters["filter"] is first_filter
+    guided = Decoding(edges="guided")
+    np.testing.assert_array_equal(kept.ab_at(decoding=guided), fresh(guided).ab_at())
+    assert kept._filters["filter"] is not first_filter
+    assert not np.allclose(kept.ab_at(decoding=guided), kept.ab_at(0.38))

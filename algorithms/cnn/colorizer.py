@@ -12,9 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from algorithms.cnn.decode import Decoding, prior_log_weights, upsample_ab
+from algorithms.cnn.decode import (
+    DEFAULT_TEMPERATURE,
+    Decoding,
+    prior_log_weights,
+    upsample_ab,
+)
 from algorithms.cnn.model_weights import ModelWeights
 from algorithms.colorspace import lab_lightness, lab_to_rgb_fast, neutral_lightness
+from algorithms.edge_aware import EdgeAwareFilter, global_smoother_for, guided_filter_for
 from algorithms.errors import BadInputError
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 
@@ -40,6 +46,8 @@ class Prediction:
     bins: np.ndarray  # (Q, 2) ab centre of each bin
     decoding: Decoding = field(default_factory=Decoding)  # used when none is given
     log_weights: np.ndarray | None = None  # (Q,) the model's rebalancing log-weights
+    # The last decoding's edge-aware filter (see _edge_filter).
+    _filters: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def _full_size(self, small: np.ndarray) -> np.ndarray:
         """Bilinear resize of a map on the logits' grid (h, w[, C]) to the image's size."""
@@ -63,17 +71,27 @@ class Prediction:
         ab = self._full_size(ab_small)
         if decoding.edges == "none":
             return ab
-        from algorithms.edge_aware import global_smooth, guided_filter
+        return self._edge_filter(decoding, ab_small.shape[:2], confidence)(ab)
 
-        # The upsampling factor: the distance over which bilinear resizing mixes colours.
-        factor = 4.0 if self.native else max(
-            self.lightness.shape[0] / ab_small.shape[0],
-            self.lightness.shape[1] / ab_small.shape[1])
-        weight = None if confidence is None else self._full_size(confidence)
-        if decoding.edges == "guided":
-            return guided_filter(self.lightness, ab, max(2, round(factor)), confidence=weight)
-        return global_smooth(self.lightness, ab, GLOBAL_STRENGTH * factor**2,
-                             confidence=weight)
+    def _edge_filter(self, decoding: Decoding, small_shape: tuple[int, int],
+                     confidence: np.ndarray | None) -> EdgeAwareFilter:
+        """The full-size edge-aware filter of ``decoding``, kept for the next temperature:
+        neither the confidence nor the filter depends on it, and setting them up (the
+        filter's normalisation at 1 MP) took a third of a re-decode."""
+        key = decoding.at_temperature(DEFAULT_TEMPERATURE)
+        if self._filters.get("key") != key:
+            # The upsampling factor: the distance over which bilinear resizing mixes colours.
+            factor = 4.0 if self.native else max(self.lightness.shape[0] / small_shape[0],
+                                                 self.lightness.shape[1] / small_shape[1])
+            weight = None if confidence is None else self._full_size(confidence)
+            if decoding.edges == "guided":
+                edge_filter = guided_filter_for(self.lightness, max(2, round(factor)),
+                                                confidence=weight)
+            else:
+                edge_filter = global_smoother_for(self.lightness, GLOBAL_STRENGTH * factor**2,
+                                                  confidence=weight)
+            self._filters.update(key=key, filter=edge_filter)
+        return self._filters["filter"]
 
     def decode(self, temperature: float | None = None,
                decoding: Decoding | None = None) -> np.ndarray:
