@@ -169,6 +169,10 @@ def hint_coupling(
     return coupling.reshape(channels, -1).T
 
 
+#: Pixels transposed at a time by :func:`stencil_matrix`.
+_TRANSPOSE_BAND = 65536
+
+
 def stencil_matrix(stencil: np.ndarray, dtype: type = DTYPE) -> sparse.csr_matrix:
     """The (H*W, H*W) CSR matrix of a stencil, every row with all its slots (entries
     outside the image, and zeros, are kept as explicit zeros)."""
@@ -180,10 +184,12 @@ def stencil_matrix(stencil: np.ndarray, dtype: type = DTYPE) -> sparse.csr_matri
     # Out-of-image neighbours have entry 0; clipping keeps their column in range.
     columns = np.arange(pixels, dtype=index_dtype)[:, None] + offsets
     np.clip(columns, 0, pixels - 1, out=columns)
-    # Filled slot by slot: a transposing copy of the whole stencil took 2.5 times as long.
+    # Transposed a band of pixels at a time: the whole stencil at once (or slot by slot)
+    # took 2 to 5 times as long at 1-4 MP, each pass leaving the CPU's cache.
     values = np.empty((pixels, entries), dtype)
-    for slot in range(entries):
-        values[:, slot] = stencil[slot].ravel()
+    flat = stencil.reshape(entries, pixels)
+    for start in range(0, pixels, _TRANSPOSE_BAND):
+        values[start : start + _TRANSPOSE_BAND] = flat[:, start : start + _TRANSPOSE_BAND].T
     return sparse.csr_matrix(
         (values.ravel(), columns.ravel(),
          np.arange(0, pixels * entries + 1, entries, dtype=index_dtype)),

@@ -43,9 +43,10 @@ __all__ = [
 #: Images whose shorter side is at most this are solved directly.
 COARSEST_SIDE = 48
 
-#: Images of at most this many pixels are solved directly (SuperLU) by default too:
-#: on the Levin example at 0.085 MP it took half the time of the multigrid solve.
-DIRECT_PIXELS = 0.1e6
+#: Images of at most this many pixels are solved directly (SuperLU) by default too: at
+#: 0.01 MP the two took about as long, at 0.03 MP SuperLU twice the multigrid solve's time
+#: (the Levin example and dev photos; at 0.085 MP 0.33-0.54 s against 0.14-0.15 s).
+DIRECT_PIXELS = 0.02e6
 
 #: Above this many pixels the multigrid solver works at reduced size (see propagate).
 #: Measured on a 1 MP mosaic of dev photos with 250 hint patches
@@ -286,9 +287,10 @@ def _multigrid_solve(luma, hint_values, hint_mask, rhs, radius, prior_weight, to
 
 
 def _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight, tolerance,
-                   memory_budget, max_solve_pixels, reporter: Reporter) -> np.ndarray:
-    """Solve the same problem at ``max_solve_pixels``, then let Gauss-Seidel sweeps of the
-    full-size system carry the colour to the full-size edges; (H*W, C)."""
+                   memory_budget, max_solve_pixels, reporter: Reporter,
+                   refine: bool = True) -> np.ndarray:
+    """Solve the same problem at ``max_solve_pixels``, then (``refine``) let Gauss-Seidel
+    sweeps of the full-size system carry the colour to the full-size edges; (H*W, C)."""
     height, width = luma.shape
     scale = math.sqrt(max_solve_pixels / (height * width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -299,6 +301,8 @@ def _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weigh
         progress=reporter.stage(0.05, 0.8), max_solve_pixels=small[0].size,
     )
     solution = upsize(small_solution, height, width)
+    if not refine:
+        return solution
     reporter(0.85, "refining at full size")
     # Explicit zeros are kept: Gauss-Seidel skips them as fast as it would skip nothing.
     matrix = stencil_matrix(levin_stencil(luma, hint_mask, radius, prior_weight))
@@ -310,16 +314,18 @@ def _exact_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight,
                  reporter: Reporter) -> np.ndarray:
     """The full-size system solved in float64 until the estimated error of every pixel's
     R, G and B is below EXACT_RGB_ERROR; InexactSolveWarning when that takes more than
-    EXACT_MAX_ITERATIONS iterations. Starts from the default solve."""
+    EXACT_MAX_ITERATIONS iterations. A photo above EXACT_GUESS_PIXELS starts from the
+    default solve at that size, enlarged: GMRES carries it to the full-size edges (Gauss-Seidel
+    sweeps at full size first saved no time)."""
     height, width = luma.shape
     guess = None
     if height * width > EXACT_GUESS_PIXELS:
         guess = _reduced_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight,
                                DEFAULT_TOLERANCE, memory_budget, EXACT_GUESS_PIXELS,
-                               reporter.stage(0.0, 0.3))
+                               reporter.stage(0.0, 0.3), refine=False)
     reporter(0.3, "building the exact solver")
     multigrid, rhs = multigrid_for(luma, hint_values, hint_mask, rhs.astype(np.float64),
-                                    radius, prior_weight, np.float64, sweeps=2, scaled=True)
+                                    radius, prior_weight, np.float64, scaled=True)
     reporter(0.4, "solving exactly")
     chroma_tolerance = EXACT_RGB_ERROR / _RGB_PER_CHROMA / _EXACT_SAFETY
     solution, report = multigrid.solve_accurately(
