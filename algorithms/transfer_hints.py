@@ -16,6 +16,7 @@ import math
 import numpy as np
 from scipy.ndimage import uniform_filter
 
+from algorithms.edge_aware import guided_filter
 from algorithms.progress import Reporter
 from algorithms.scribble import propagate
 
@@ -99,34 +100,6 @@ def confident_hints(
     columns = np.arange(block_columns)[None, :] * HINT_BLOCK + best % HINT_BLOCK
     hints[rows.ravel(), columns.ravel()] = True
     return hints
-
-
-def _box(image: np.ndarray, radius: int) -> np.ndarray:
-    import cv2
-
-    return cv2.boxFilter(image, -1, (2 * radius + 1, 2 * radius + 1),
-                         borderType=cv2.BORDER_REFLECT)
-
-
-def guided_filter(guide: np.ndarray, values: np.ndarray, radius: int, epsilon: float) -> np.ndarray:
-    """Edge-aware smoothing of ``values`` (H, W, C) following ``guide`` (H, W).
-
-    The guided filter of He, Sun and Tang (ECCV 2010): in each window the output
-    is a linear function of the guide, so its edges are the guide's edges.
-    float32 in and out.
-    """
-    guide = guide.astype(np.float32)
-    mean_guide = _box(guide, radius)
-    variance = _box(guide * guide, radius) - mean_guide * mean_guide
-    out = np.empty(values.shape, np.float32)
-    for channel in range(values.shape[2]):
-        value = np.ascontiguousarray(values[..., channel], np.float32)
-        mean_value = _box(value, radius)
-        covariance = _box(guide * value, radius) - mean_guide * mean_value
-        slope = covariance / (variance + np.float32(epsilon))
-        offset = mean_value - slope * mean_guide
-        out[..., channel] = _box(slope, radius) * guide + _box(offset, radius)
-    return out
 
 
 def _resize(image: np.ndarray, width: int, height: int, shrink: bool) -> np.ndarray:
