@@ -225,10 +225,10 @@ def test_gain_and_vividness_scale_the_chroma_by_the_promised_factor(rng):
         Decoding(neutral=-1.0)
 
 
-def test_a_prediction_keeps_its_edge_filter_across_temperatures_and_not_across_decodings():
+def test_the_last_prediction_keeps_its_edge_filter_across_temperatures_only():
     """The slider's re-decode reuses the full-size filter (the confidence and the filter do
     not depend on the temperature), and gives what a fresh prediction gives; another
-    decoding sets up its own."""
+    decoding, or another photo, sets up its own."""
     from algorithms.cnn.colorizer import Prediction
     from algorithms.cnn.decode import Decoding
 
@@ -242,12 +242,17 @@ def test_a_prediction_keeps_its_edge_filter_across_temperatures_and_not_across_d
     def fresh(decoding):
         return Prediction(logits, lightness, (24, 32), False, bins, decoding)
 
+    expected = fresh(Decoding()).ab_at(0.2)
     kept = fresh(Decoding())
     kept.ab_at(0.9)
-    first_filter = kept._filters["filter"]
-    np.testing.assert_array_equal(kept.ab_at(0.2), fresh(Decoding()).ab_at(0.2))
-    assert kept._filters["filter"] is first_filter
+    first_filter = kept._edge_filter(Decoding(), logits.shape[:2], None)
+    np.testing.assert_array_equal(kept.ab_at(0.2), expected)
+    assert kept._edge_filter(Decoding(0.7), logits.shape[:2], None) is first_filter
     guided = Decoding(edges="guided")
-    np.testing.assert_array_equal(kept.ab_at(decoding=guided), fresh(guided).ab_at())
-    assert kept._filters["filter"] is not first_filter
+    expected = fresh(guided).ab_at()
+    np.testing.assert_array_equal(kept.ab_at(decoding=guided), expected)
     assert not np.allclose(kept.ab_at(decoding=guided), kept.ab_at(0.38))
+    # One filter is kept in all: another photo's decoding replaces it.
+    kept.ab_at(0.38)
+    fresh(Decoding()).ab_at(0.38)
+    assert kept._edge_filter(Decoding(), logits.shape[:2], None) is not first_filter

@@ -8,6 +8,7 @@ temperature re-decodes without running the network again (the vividness slider).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +33,25 @@ GLOBAL_STRENGTH = 20.0
 FLIP_BATCH_PIXELS = 1 << 20
 
 
+class _LastEdgeFilter:
+    """The edge-aware filter of the prediction decoded last, with its decoding: one for the
+    whole process. The vividness slider re-decodes one photo many times; a filter kept by
+    every prediction would double the memory a session of many photos holds per photo."""
+
+    def __init__(self) -> None:
+        self._kept: tuple = (lambda: None, None, None)
+
+    def get(self, prediction: Prediction, key: Decoding) -> EdgeAwareFilter | None:
+        owner, kept_key, kept = self._kept  # one read: another thread may replace it
+        return kept if owner() is prediction and kept_key == key else None
+
+    def keep(self, prediction: Prediction, key: Decoding, edge_filter: EdgeAwareFilter) -> None:
+        self._kept = (weakref.ref(prediction), key, edge_filter)
+
+
+_last_edge_filter = _LastEdgeFilter()
+
+
 @dataclass
 class Prediction:
     """One image's network output, enough to decode it at any temperature without the network.
@@ -46,8 +66,6 @@ class Prediction:
     bins: np.ndarray  # (Q, 2) ab centre of each bin
     decoding: Decoding = field(default_factory=Decoding)  # used when none is given
     log_weights: np.ndarray | None = None  # (Q,) the model's rebalancing log-weights
-    # The last decoding's edge-aware filter (see _edge_filter).
-    _filters: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def _full_size(self, small: np.ndarray) -> np.ndarray:
         """Bilinear resize of a map on the logits' grid (h, w[, C]) to the image's size."""
@@ -79,19 +97,21 @@ class Prediction:
         neither the confidence nor the filter depends on it, and setting them up (the
         filter's normalisation at 1 MP) took a third of a re-decode."""
         key = decoding.at_temperature(DEFAULT_TEMPERATURE)
-        if self._filters.get("key") != key:
-            # The upsampling factor: the distance over which bilinear resizing mixes colours.
-            factor = 4.0 if self.native else max(self.lightness.shape[0] / small_shape[0],
-                                                 self.lightness.shape[1] / small_shape[1])
-            weight = None if confidence is None else self._full_size(confidence)
-            if decoding.edges == "guided":
-                edge_filter = guided_filter_for(self.lightness, max(2, round(factor)),
-                                                confidence=weight)
-            else:
-                edge_filter = global_smoother_for(self.lightness, GLOBAL_STRENGTH * factor**2,
-                                                  confidence=weight)
-            self._filters.update(key=key, filter=edge_filter)
-        return self._filters["filter"]
+        kept = _last_edge_filter.get(self, key)
+        if kept is not None:
+            return kept
+        # The upsampling factor: the distance over which bilinear resizing mixes colours.
+        factor = 4.0 if self.native else max(self.lightness.shape[0] / small_shape[0],
+                                             self.lightness.shape[1] / small_shape[1])
+        weight = None if confidence is None else self._full_size(confidence)
+        if decoding.edges == "guided":
+            edge_filter = guided_filter_for(self.lightness, max(2, round(factor)),
+                                            confidence=weight)
+        else:
+            edge_filter = global_smoother_for(self.lightness, GLOBAL_STRENGTH * factor**2,
+                                              confidence=weight)
+        _last_edge_filter.keep(self, key, edge_filter)
+        return edge_filter
 
     def decode(self, temperature: float | None = None,
                decoding: Decoding | None = None) -> np.ndarray:

@@ -32,7 +32,10 @@ from types import ModuleType
 #: CNN pass of the same process. The motion-filter presets train no network, but their
 #: per-frame CNN (at 256 x 256, photo and mirror image) is faster on oneDNN too: 48 against
 #: 64 CPU ms a pass of effnet_lite0; 90 frames of goat at 854x480, balanced, whole command:
-#: 30 against 39 s (TF 2.21, load 4.5, back to back).
+#: 30 against 39 s (TF 2.21, load 4.5, back to back). For `colorize cnn` on one 1 MP photo
+#: with the default model the two are level: 0.75 s after TensorFlow's import on Eigen's
+#: against 0.77 s on oneDNN's (benchmarks/bench_cnn_startup.py --runs 5, load 1.0, back to
+#: back, 2026-12-06), so "cnn" keeps Eigen's, faster for the full-width network.
 ONEDNN_OPTS = {"cnn": "0", "video": "1"}
 #: The workload of each `colorize` command that imports TensorFlow (``batch`` by its KIND).
 COMMAND_WORKLOADS = {"cnn": "cnn", "models": "cnn", "train": "cnn", "video": "video",
