@@ -166,16 +166,16 @@ def run_case(job: dict) -> dict:
         else:
             rgb = colorize_scribbles(gray, hint_chroma, hint_mask, solver=solver,
                                      max_solve_pixels=limit)
-    row = {"rgb": rgb, "seconds": time.perf_counter() - start,
-           "cpu": time.process_time() - cpu, "shape": gray.shape,
-           "warnings": [str(w.message) for w in caught]}
+    notes = [str(w.message) for w in caught]
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     if job["solver"] == "default":
         # The same solve again in the same process, as the app's next preview of the same
         # photo runs: the first call also pays for importing the solver (about 0.1 s).
         start = time.perf_counter()
         colorize_scribbles(gray, hint_chroma, hint_mask, max_solve_pixels=limit)
-        row["warnings"].append(f"again {time.perf_counter() - start:.2f} s")
-    return row
+        notes.append(f"again {time.perf_counter() - start:.2f} s")
+    return {"rgb": rgb, "seconds": seconds, "cpu": cpu, "shape": gray.shape,
+            "warnings": notes}
 
 
 def in_fresh_process(job: dict) -> dict:
