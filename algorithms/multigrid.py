@@ -64,8 +64,8 @@ class GridMultigrid(PreconditionedSolver):
         against 0.16 unscaled).
     sweeps : int
         Gauss-Seidel sweeps before and after each coarse correction (for an accurate
-        solve at 1 MP, 2 saved up to a quarter of the iterations but each cost half as much
-        again: on the dev photos and the Levin example 1 was 15-30 % faster).
+        solve, 2 save up to a quarter of the iterations at 1 MP, where each costs half as
+        much again, and more on the hardest photos).
     """
 
     def __init__(self, matrix: sparse.spmatrix, shape: tuple[int, int], sweeps: int = 1,
