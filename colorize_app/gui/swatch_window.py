@@ -4,19 +4,18 @@ Rectangles are drawn by dragging on either photo; a click inside one selects it,
 moves it, dragging its bottom-right corner resizes it, Delete removes its pair. The pairs
 live in the window's Qt-free :class:`~colorize_app.sessions.transfer.TransferSession`
 (photos, swatch board, settings, result), which also runs the engine, through the job runner.
+This module lays out the window and holds its files and transfer; the rectangles' drawing,
+dragging and selection are :class:`~colorize_app.gui.swatch_rectangles.SwatchRectanglesMixin`.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import numpy as np
-from PyQt5.QtCore import QPointF, QRectF, Qt
-from PyQt5.QtGui import QBrush, QColor, QFont, QKeySequence, QPen
+from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
-    QGraphicsItem,
-    QGraphicsRectItem,
     QLabel,
     QListWidget,
     QSplitter,
@@ -25,15 +24,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from algorithms.regions import Rect
-from colorize_app.documents.swatches import (
-    SIDES,
-    SwatchBoard,
-    corner_hit,
-    moved,
-    pair_colour,
-    rect_from_corners,
-)
+from colorize_app.documents.swatches import SIDES, SwatchBoard
 from colorize_app.gui.base_window import (
     IMAGE_FILTER,
     OPEN_FILTER,
@@ -42,16 +33,13 @@ from colorize_app.gui.base_window import (
 )
 from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.qt_objects import present
-from colorize_app.gui.swatch_commands import BoardCommand
+from colorize_app.gui.swatch_rectangles import SwatchRectanglesMixin
 from colorize_app.gui.window_tools import undo_actions
 from colorize_app.io import media
 from colorize_app.io.project import ImageRef, Project
 from colorize_app.io.project_images import image_ref
 from colorize_app.sessions.transfer import TransferSession
 
-#: Grab distance of a rectangle's resize corner, in screen pixels; its square's side.
-HANDLE_PIXELS = 10
-HANDLE_SIDE = 9
 #: What each pane is called on screen.
 PANE_TITLES = {"target": "Target (the photo to colour)",
                "reference": "Reference (where the colours come from)"}
@@ -59,7 +47,7 @@ PANE_TITLES = {"target": "Target (the photo to colour)",
 PAIRS_HEADING = "<b>Swatch pairs</b> (target &lt;- reference)"
 
 
-class SwatchWindow(MethodWindow):
+class SwatchWindow(SwatchRectanglesMixin, MethodWindow):
     """Open a target and a reference, pair swatches, transfer the colours, save."""
 
     project_method = "transfer"
@@ -67,11 +55,11 @@ class SwatchWindow(MethodWindow):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Colour transfer", parent)
         self.session = TransferSession()
-        self.selected: int | None = None
+        self.selected = None  # the selected pair's index (see SwatchRectanglesMixin)
         self.undo_stack = QUndoStack(self)
-        self._drag: dict[str, Any] | None = None  # the drag under way: its mode and start
-        self._items: dict[str, list[QGraphicsItem]] = {side: [] for side in SIDES}
-        self._rubber_bands: dict[str, QGraphicsRectItem] = {}  # a new rectangle, per side
+        self._drag = None  # the drag under way (see SwatchRectanglesMixin)
+        self._items = {side: [] for side in SIDES}
+        self._rubber_bands = {}
 
         self.views = {side: ImageView() for side in SIDES}
         self.pair_list = QListWidget()
@@ -303,160 +291,6 @@ class SwatchWindow(MethodWindow):
         if path and self.guarded("Save result", lambda: media.write_image(
                 path, result, inputs=[p for p in self.paths.values() if p])):
             present(self.statusBar()).showMessage(f"Saved {path}", 5000)
-
-    # -- rectangles -----------------------------------------------------------------------
-
-    def _size(self, side: str) -> tuple[int, int]:
-        image = self.images[side]
-        return (0, 0) if image is None else (image.shape[1], image.shape[0])
-
-    def _press(self, side: str, point: QPointF) -> None:
-        if self.images[side] is None:
-            return
-        x, y = point.x(), point.y()
-        before = self.board.snapshot()
-        corner = self._corner_hit(side, x, y)
-        if corner is not None:
-            self.select(corner)
-            self._drag = {"mode": "resize", "index": corner, "before": before}
-            return
-        index = self.board.hit(side, x, y)
-        if index is not None:
-            self.select(index)
-            self._drag = {"mode": "move", "index": index, "before": before, "start": (x, y),
-                          "rect": self.board.entries[index].get(side)}
-            return
-        self._drag = {"mode": "new", "start": (x, y), "before": before}
-
-    def _corner_hit(self, side: str, x: float, y: float) -> int | None:
-        """The pair whose ``side`` rectangle has its resize corner at image point (x, y)."""
-        grab = HANDLE_PIXELS / max(self.views[side].zoom(), 1e-6)  # in image pixels
-        return corner_hit(self.board.entries, side, x, y, grab, first=self.selected)
-
-    def _move(self, side: str, point: QPointF) -> None:
-        if self._drag is None:
-            return
-        width, height = self._size(side)
-        x, y = point.x(), point.y()
-        mode = self._drag["mode"]
-        if mode == "new":
-            start_x, start_y = self._drag["start"]
-            self._drag["rect"] = rect_from_corners(start_x, start_y, x, y, width, height)
-            self._show_rubber_band(side, self._drag["rect"])
-            return
-        entry = self.board.entries[self._drag["index"]]
-        if mode == "move":
-            start_x, start_y = self._drag["start"]
-            dx = int(np.floor(x)) - int(np.floor(start_x))
-            dy = int(np.floor(y)) - int(np.floor(start_y))
-            entry.set(side, moved(self._drag["rect"], dx, dy, width, height))
-        else:
-            rect = entry.get(side)
-            resized = rect_from_corners(rect.x, rect.y, x, y, width, height)
-            if resized is not None:
-                entry.set(side, resized)
-        self.refresh()
-
-    def _release(self, side: str, point: QPointF) -> None:
-        if self._drag is None:
-            return
-        self._move(side, point)
-        drag, self._drag = self._drag, None
-        self._show_rubber_band(side, None)
-        if drag["mode"] == "new":
-            rect = drag.get("rect")
-            if rect is None or rect.width < 2 or rect.height < 2:
-                return  # a click on empty space, not a rectangle
-            index = self.board.add(side, rect)
-            text = "add swatch"
-        else:
-            index = drag["index"]
-            text = f"{drag['mode']} swatch"
-        if self.board.entries != drag["before"]:
-            self._push(text, drag["before"])
-        self.select(index)
-
-    def _show_rubber_band(self, side: str, rect: Rect | None) -> None:
-        band = self._rubber_bands.get(side)
-        if band is None:
-            band = present(self.views[side].scene().addRect(
-                QRectF(), QPen(QColor(255, 255, 255), 0, Qt.PenStyle.DashLine)))
-            band.setZValue(10)
-            self._rubber_bands[side] = band
-        band.setVisible(rect is not None)
-        if rect is not None:
-            band.setRect(QRectF(rect.x, rect.y, rect.width, rect.height))
-
-    def select(self, index: int | None) -> None:
-        """Select pair ``index`` (None: nothing) in the views and the list."""
-        self.selected = index if index is not None and index < len(self.board.entries) else None
-        self.refresh()
-
-    def _list_selected(self, row: int) -> None:
-        if row >= 0 and row != self.selected:
-            self.select(row)
-
-    def delete_selected(self) -> None:
-        if self.selected is None:
-            return
-        before = self.board.snapshot()
-        self.board.remove(self.selected)
-        self.selected = None
-        self._push("delete pair", before)
-
-    def _push(self, text: str, before: list) -> None:
-        """Record the board's change from ``before`` to now as one undo step."""
-        self.undo_stack.push(BoardCommand(self.session, text, before, self.board.snapshot(),
-                                          self.board_changed))
-
-    def board_changed(self) -> None:
-        """The swatch pairs changed (a drawn, moved, deleted or undone rectangle)."""
-        self.refresh()
-        self.mark_changed()
-
-    def refresh(self) -> None:
-        """Redraw the rectangles and the list from the board."""
-        if self.selected is not None and self.selected >= len(self.board.entries):
-            self.selected = None
-        for side in SIDES:
-            scene = self.views[side].scene()
-            for item in self._items[side]:
-                scene.removeItem(item)
-            self._items[side] = []
-            for index, entry in enumerate(self.board.entries):
-                rect = entry.get(side)
-                if rect is None:
-                    continue
-                colour = QColor(*pair_colour(index))
-                pen = QPen(colour, 3 if index == self.selected else 2)
-                pen.setCosmetic(True)
-                fill = QColor(colour)
-                fill.setAlpha(60 if index == self.selected else 25)
-                item = present(scene.addRect(QRectF(rect.x, rect.y, rect.width, rect.height),
-                                             pen, QBrush(fill)))
-                label = present(scene.addSimpleText(str(index + 1),
-                                                    QFont("Sans", 12, QFont.Weight.Bold)))
-                label.setBrush(QBrush(colour))
-                label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
-                label.setPos(rect.x + 2, rect.y + 1)
-                # The resize corner: a square of fixed screen size on the bottom-right corner.
-                half = HANDLE_SIDE / 2
-                handle = present(scene.addRect(QRectF(-half, -half, HANDLE_SIDE, HANDLE_SIDE),
-                                               QPen(QColor(255, 255, 255), 1), QBrush(colour)))
-                handle.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
-                handle.setPos(rect.x + rect.width, rect.y + rect.height)
-                handle.setZValue(6)
-                self._items[side] += [item, label, handle]
-        self.pair_list.blockSignals(True)
-        self.pair_list.clear()
-        for index in range(len(self.board.entries)):
-            # Two lines: the reference's coordinates are not cut off in a narrow list.
-            self.pair_list.addItem(self.board.describe(index).replace("  <-  ", "\n    <- "))
-            present(self.pair_list.item(index)).setForeground(QBrush(QColor(*pair_colour(index))))
-        self.pair_list.setCurrentRow(-1 if self.selected is None else self.selected)
-        self.pair_list.blockSignals(False)
-        self.transfer_action.setEnabled(self.session.ready)
-        self.save_action.setEnabled(self.result is not None)
 
     # -- transfer -------------------------------------------------------------------------
 
