@@ -50,7 +50,9 @@ def load_photos(count: int) -> tuple[list[np.ndarray], str]:
 
 def measure(photos, width: float, crop: int, batch: int, steps: int) -> tuple[float, float]:
     from algorithms.cnn.architecture import Architecture, widths_for_multiplier
-    from algorithms.cnn.train import Trainer, bin_distribution, derive_bins, rebalancing_weights
+    from algorithms.cnn.bins import bin_distribution, derive_bins
+    from algorithms.cnn.decode import rebalancing_weights
+    from algorithms.cnn.train import Trainer
     from algorithms.cnn.training_data import ab_samples, random_batches
 
     samples = ab_samples(photos)

@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 
 from algorithms.cnn.architecture import Architecture, widths_for_multiplier
-from algorithms.cnn.train import (
-    Trainer,
-    bin_distribution,
-    derive_bins,
-    rebalancing_weights,
-    run_training,
-    soft_encode,
-)
+from algorithms.cnn.bins import bin_distribution, derive_bins, soft_encode
+from algorithms.cnn.decode import rebalancing_weights
+from algorithms.cnn.train import Trainer, run_training
 from algorithms.cnn.training_data import ab_samples, prepare_photo, random_batches
 from algorithms.errors import BadInputError, CancelledError
 

@@ -212,7 +212,9 @@ def _training_set(rng, count=8, size=32):
 
 
 def _trainer(rng, finetune_from=None):
-    from algorithms.cnn.train import Trainer, bin_distribution, derive_bins, rebalancing_weights
+    from algorithms.cnn.bins import bin_distribution, derive_bins
+    from algorithms.cnn.decode import rebalancing_weights
+    from algorithms.cnn.train import Trainer
 
     data = _training_set(rng)
     bins = derive_bins(np.concatenate([data.ab.reshape(-1, 2),

@@ -7,8 +7,9 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
+from algorithms.cnn.bins import quarter_ab
 from algorithms.cnn.feature_cache import FeatureCache, FeatureEncoder, build_cache
-from algorithms.cnn.train import Batch, FeatureBatch, Trainer, quarter_ab
+from algorithms.cnn.train import Batch, FeatureBatch, Trainer
 from algorithms.errors import BadInputError
 from tests.test_efficientnet import TINY_PTH, _tiny_arch
 

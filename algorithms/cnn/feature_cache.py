@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from algorithms.cnn.bins import quarter_ab
 from algorithms.cnn.efficientnet import (
     EncoderSpec,
     cache_points,
@@ -29,7 +30,7 @@ from algorithms.cnn.efficientnet import (
     lower_variable_names,
     point_channels,
 )
-from algorithms.cnn.train import FeatureBatch, quarter_ab
+from algorithms.cnn.train import FeatureBatch
 from algorithms.errors import BadInputError, CancelledError
 from algorithms.progress import CancelCheck, ProgressCallback
 from algorithms.tf_session import open_session

@@ -1,13 +1,14 @@
-"""Training the Zhang et al. (2016) network: bins, targets, loss, loop.
+"""Training the colorization network: the Trainer (graph, loss, Adam) and the step loop.
 
 The method: docs/methods.md, 'Training: soft-encoding and class rebalancing'.
 
 The engine works on in-memory arrays only: lightness L in [0, 100] and ab in CIELAB
 units. It builds the very network that inference uses (:func:`build_logits`), in
 training mode (batch statistics), and trains it with Adam on the class-rebalanced
-multinomial cross-entropy against soft-encoded ab targets. Checkpoint files are the
-command's business: :meth:`Trainer.state` and :meth:`Trainer.restore` give and take
-every variable (network, batch-norm statistics, Adam moments, step) as arrays.
+multinomial cross-entropy against soft-encoded ab targets (built by
+:mod:`algorithms.cnn.bins`). Checkpoint files are the command's business:
+:meth:`Trainer.state` and :meth:`Trainer.restore` give and take every variable (network,
+batch-norm statistics, Adam moments, step) as arrays.
 
 The same trainer trains the EfficientNet-Lite0 encoder + top-down head
 (:class:`~algorithms.cnn.fpn_head.EncoderHeadArchitecture`): the encoder starts from the
@@ -25,91 +26,19 @@ from typing import cast
 import numpy as np
 
 from algorithms.cnn.architecture import Architecture, layers
-from algorithms.cnn.decode import rebalancing_weights  # noqa: F401 - lives with decoding
+from algorithms.cnn.bins import quarter_ab, soft_encode
 from algorithms.cnn.fpn_head import EncoderHeadArchitecture, head_weights
 from algorithms.cnn.model_weights import network_variable_shapes
 from algorithms.errors import BadInputError, CancelledError
 from algorithms.progress import CancelCheck, ProgressCallback
 from algorithms.tf_session import open_session
 
-#: Soft encoding (paper): the 5 nearest bins, Gaussian kernel of sigma 5 ab units.
-NEIGHBOURS = 5
-SIGMA = 5.0
-#: Class rebalancing mixes the smoothed prior with a uniform one by this much.
 #: Input normalisation of models trained here: (L - 50) / 100.
 INPUT_OFFSET, INPUT_SCALE = 50.0, 100.0
 
 
 # ---------------------------------------------------------------------------------------------
-# Bins, soft encoding, rebalancing
-
-
-def derive_bins(ab_samples: np.ndarray, grid: float = 10.0, min_count: int = 1) -> np.ndarray:
-    """The ab bins the samples use: centres of an ab grid of ``grid`` with >= ``min_count`` hits.
-
-    Parameters
-    ----------
-    ab_samples : (..., 2) ndarray
-        ab values of training pixels (CIELAB units).
-
-    Returns
-    -------
-    bins : (Q, 2) ndarray of float32, sorted by a then b.
-    """
-    ab = np.asarray(ab_samples, dtype=np.float64).reshape(-1, 2)
-    if ab.shape[0] == 0 or not np.all(np.isfinite(ab)):
-        raise BadInputError("no finite ab samples to derive bins from")
-    cells = np.round(ab / grid).astype(np.int64)
-    unique, counts = np.unique(cells, axis=0, return_counts=True)
-    used = unique[counts >= min_count]
-    if len(used) < 2:
-        raise BadInputError("the training photos use fewer than 2 ab bins: not enough colour")
-    return (used * grid).astype(np.float32)
-
-
-def _tree(bins: np.ndarray):
-    from scipy.spatial import cKDTree
-
-    return cKDTree(np.asarray(bins, dtype=np.float64))
-
-
-def nearest_bins(ab: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """Index (...,) int32 of the nearest bin of each ab (..., 2)."""
-    ab = np.asarray(ab, dtype=np.float64)
-    _, index = _tree(bins).query(ab.reshape(-1, 2), k=1)
-    return index.astype(np.int32).reshape(ab.shape[:-1])
-
-
-def soft_encode(ab: np.ndarray, bins: np.ndarray, neighbours: int = NEIGHBOURS,
-                sigma: float = SIGMA) -> tuple[np.ndarray, np.ndarray]:
-    """Soft-encode ab over its nearest bins with a Gaussian kernel (weights sum to 1).
-
-    Returns ``(index, weight)``, both (..., neighbours): int32 bin indices, nearest
-    first, and float32 weights exp(-d^2 / 2 sigma^2), normalised per pixel.
-    """
-    ab = np.asarray(ab, dtype=np.float64)
-    neighbours = min(neighbours, len(bins))
-    distance, index = _tree(bins).query(ab.reshape(-1, 2), k=neighbours)
-    distance, index = distance.reshape(-1, neighbours), index.reshape(-1, neighbours)
-    # Subtracting the nearest distance first keeps far-off pixels from underflowing to 0/0.
-    logits = -(distance**2 - distance[:, :1] ** 2) / (2.0 * sigma**2)
-    weight = np.exp(logits)
-    weight /= weight.sum(axis=1, keepdims=True)
-    shape = ab.shape[:-1] + (neighbours,)
-    return index.astype(np.int32).reshape(shape), weight.astype(np.float32).reshape(shape)
-
-
-def bin_distribution(ab_samples: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """Empirical distribution (Q,) of the samples' nearest bins (sums to 1)."""
-    index = nearest_bins(np.asarray(ab_samples).reshape(-1, 2), bins)
-    counts = np.bincount(index.ravel(), minlength=len(bins)).astype(np.float64)
-    return counts / counts.sum()
-
-
-def quarter_ab(ab: np.ndarray) -> np.ndarray:
-    """Mean of each 4 x 4 block: ab (N, H, W, 2) -> (N, H/4, W/4, 2), the network's grid."""
-    n, height, width, _ = ab.shape
-    return ab.reshape(n, height // 4, 4, width // 4, 4, 2).mean(axis=(2, 4))
+# Initial weights
 
 
 def he_weights(arch: Architecture | EncoderHeadArchitecture, seed: int = 0
@@ -155,7 +84,8 @@ class FeatureBatch:
     """Cached training data of a frozen encoder: its features and the ab on the logits' grid.
 
     ``features`` are (N, h_s, w_s, C_s) at strides 4, 8, 16, 32 (float16 or float32);
-    ``ab_quarter`` is (N, h_4, w_4, 2), the mean ab of each 4 x 4 block (:func:`quarter_ab`).
+    ``ab_quarter`` is (N, h_4, w_4, 2), the mean ab of each 4 x 4 block
+    (:func:`~algorithms.cnn.bins.quarter_ab`).
     """
 
     features: list
@@ -172,7 +102,7 @@ class Trainer:
     bins : (Q, 2) ndarray
         ab bin centres.
     class_weights : (Q,) ndarray
-        Rebalancing weight of each bin (:func:`rebalancing_weights`).
+        Rebalancing weight of each bin (:func:`~algorithms.cnn.decode.rebalancing_weights`).
     learning_rate : float
         Adam's step size at the start; it decays to a tenth along a cosine.
     total_steps : int

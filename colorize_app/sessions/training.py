@@ -184,7 +184,8 @@ class TrainingRun:
         """Check the settings, read the photos (and the checkpoint when resuming), derive
         the bins and rebalancing weights, choose the network. No training yet."""
         from algorithms.cnn.architecture import Architecture, widths_for_multiplier
-        from algorithms.cnn.train import bin_distribution, derive_bins, rebalancing_weights
+        from algorithms.cnn.bins import bin_distribution, derive_bins
+        from algorithms.cnn.decode import rebalancing_weights
         from algorithms.cnn.training_data import ab_samples, centre_crops
         from colorize_app.io import media
 
@@ -246,7 +247,8 @@ class TrainingRun:
 
         Raises CancelledError when ``cancelled`` turned true (a checkpoint is saved first).
         """
-        from algorithms.cnn.train import Trainer, bin_distribution, run_training
+        from algorithms.cnn.bins import bin_distribution
+        from algorithms.cnn.train import Trainer, run_training
         from algorithms.cnn.training_data import random_batches
 
         if self._prepared is None:
@@ -330,9 +332,10 @@ class TrainingRun:
                        encoder_options: dict) -> tuple:
         """The training crops' features (from the cache folder when it matches, else encoded
         and saved there) and the validation crops' features (or None)."""
+        from algorithms.cnn.bins import quarter_ab
         from algorithms.cnn.efficientnet_weights import LITE0
         from algorithms.cnn.feature_cache import FeatureCache, FeatureEncoder, build_cache
-        from algorithms.cnn.train import FeatureBatch, quarter_ab
+        from algorithms.cnn.train import FeatureBatch
         from colorize_app.io import safe_files
 
         folder = self.settings.cache
