@@ -74,9 +74,9 @@ def _limited_pixels():
 
 
 def region_json(data: bytes) -> None:
-    from colorize_app.io import media
+    from colorize_app.io import text_files
 
-    media.read_regions(_file("regions.json", data))
+    text_files.read_regions(_file("regions.json", data))
 
 
 def project_file(data: bytes) -> None:

@@ -21,7 +21,7 @@ from algorithms.cnn.architecture import Architecture, random_weights
 from algorithms.cnn.model_weights import ModelWeights
 from algorithms.errors import BadInputError
 from colorize_app import cli
-from colorize_app.io import media, project, video_in, video_out
+from colorize_app.io import project, text_files, video_in, video_out
 from colorize_app.io.model_files import load_model
 from colorize_app.io.model_writer import save_model
 
@@ -243,7 +243,7 @@ def test_too_many_region_pairs_are_refused(tmp_path):
     path = tmp_path / "many.json"
     path.write_text(json.dumps({"pairs": [pair] * 1001}))
     with pytest.raises(BadInputError) as error:
-        media.read_regions(path)
+        text_files.read_regions(path)
     assert str(error.value) == (f"bad region file {path}: regions: too many pairs (1,001; "
                                 "the limit is 1,000)")
 
@@ -254,7 +254,7 @@ def test_a_region_file_over_4_mb_is_refused_unread(tmp_path):
         file.truncate(5 * 1024**2)
     with pytest.raises(BadInputError, match=r"is too large for a region file \(5,242,880 "
                                             r"bytes; the limit is 4,194,304\)$"):
-        media.read_regions(path)
+        text_files.read_regions(path)
 
 
 # --- I5, L2 and the exit-code rule: out-of-range options are bad usage (2) ---------------------

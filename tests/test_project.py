@@ -18,7 +18,7 @@ from algorithms.regions import Rect, SwatchPair
 from colorize_app import cli
 from colorize_app.documents.strokes import Stroke, Strokes
 from colorize_app.documents.swatches import SwatchEntry
-from colorize_app.io import media, project, project_images, safe_files
+from colorize_app.io import media, project, project_images, safe_files, text_files
 from colorize_app.io.project import (
     ImageRef,
     MissingImageError,
@@ -312,7 +312,7 @@ def test_transfer_project_uses_its_complete_swatch_pairs(tmp_path, capsys):
         "transfer", images={"target": image_ref(tmp_path / "target.png"),
                             "reference": image_ref(tmp_path / "reference.png")},
         swatches=pairs))
-    media.write_regions(tmp_path / "regions.json",
+    text_files.write_regions(tmp_path / "regions.json",
                         [SwatchPair(reference=e.reference, target=e.target) for e in pairs[:2]])
     assert cli.main(["transfer", "--project", str(tmp_path / "swatches.colorize"),
                      "-o", str(tmp_path / "a.png")]) == 0

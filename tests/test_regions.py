@@ -14,7 +14,7 @@ from algorithms.regions import (
     regions_to_json,
     validate_regions,
 )
-from colorize_app.io.media import read_regions, write_regions
+from colorize_app.io.text_files import read_regions, write_regions
 
 PAIRS = [
     SwatchPair(reference=Rect(0, 1, 10, 20), target=Rect(5, 6, 7, 8)),

@@ -77,7 +77,7 @@ def _warn(message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from algorithms.errors import BadInputError
     from colorize_app.commands.progress_bar import progress_bar
-    from colorize_app.io import media, safe_files
+    from colorize_app.io import media, safe_files, text_files
     from colorize_app.sessions.transfer import check_files_memory
 
     if args.project:
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         target_path, reference_path = args.target, args.reference
         inputs = [args.target, args.reference, args.regions]  # the region file too
     safe_files.check_not_input(args.output, inputs)
-    pairs = media.read_regions(args.regions) if args.regions else None
+    pairs = text_files.read_regions(args.regions) if args.regions else None
     check_files_memory(target_path, reference_path)  # from the headers, before decoding
     target = media.read_image(target_path)
     reference = media.read_image(reference_path)

@@ -35,7 +35,7 @@ from colorize_app.gui.image_view import ComparisonView, ImageView
 from colorize_app.gui.qt_objects import present
 from colorize_app.gui.swatch_rectangles import SwatchRectanglesMixin
 from colorize_app.gui.window_tools import undo_actions
-from colorize_app.io import media
+from colorize_app.io import media, text_files
 from colorize_app.io.project import ImageRef, Project
 from colorize_app.io.project_images import image_ref
 from colorize_app.sessions.transfer import TransferSession
@@ -262,7 +262,7 @@ class SwatchWindow(SwatchRectanglesMixin, MethodWindow):
             return
 
         def load() -> None:
-            pairs = media.read_regions(path)
+            pairs = text_files.read_regions(path)
             before = self.board.snapshot()
             self.session.load_regions(pairs)
             self._push("load regions", before)
@@ -272,7 +272,7 @@ class SwatchWindow(SwatchRectanglesMixin, MethodWindow):
     def save_regions(self) -> None:
         path = self.ask_save("Save regions", "regions", REGION_FILTER, self.regions_name())
         if path:
-            self.guarded("Save regions", lambda: media.write_regions(
+            self.guarded("Save regions", lambda: text_files.write_regions(
                 path, self.board.pairs(), inputs=[p for p in self.paths.values() if p]))
 
     def regions_name(self) -> str:

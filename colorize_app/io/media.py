@@ -23,7 +23,6 @@ from colorize_app.io.safe_files import (
     PathLike,
     atomic_write_bytes,
     check_input_file,
-    read_input_bytes,
 )
 from colorize_app.io.tiff import is_tiff, read_tiff, tiff_size
 from colorize_app.runtime.system import check_memory
@@ -32,9 +31,6 @@ from colorize_app.runtime.system import check_memory
 MAX_PIXELS = 250_000_000
 # Pillow's own bomb check would refuse smaller images than ours; ours runs first.
 Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
-
-#: Largest region file read, in bytes (a thousand pairs take about 100 kB).
-MAX_REGION_FILE_BYTES = 4 * 1024**2
 
 #: File extensions read_image accepts (lower case), used to pick images from a folder.
 IMAGE_EXTENSIONS = (
@@ -405,61 +401,3 @@ def encode_image(extension: str, image: np.ndarray, bit_depth: int, quality: int
     if not ok:  # pragma: no cover - OpenCV encodes every type listed in WRITE_EXTENSIONS
         raise BadInputError(f"could not encode the image as {extension}")
     return encoded.tobytes()
-
-
-# --------------------------------------------------------------------------------------------
-# Small text lists (e.g. the photos `colorize train --exclude` leaves out)
-
-#: A name list larger than this is not a list of photo names.
-MAX_NAME_LIST_BYTES = 16 * 1024 * 1024
-
-
-def read_name_list(path: PathLike, what: str = "name list") -> list[str]:
-    """The non-blank lines of a UTF-8 text file, stripped; lines starting with # are skipped."""
-    path = os.fspath(path)
-    check_input_file(path, f"a {what}")
-    if not os.path.isfile(path):
-        raise BadInputError(f"{path} is not a regular file")
-    if os.path.getsize(path) > MAX_NAME_LIST_BYTES:
-        raise BadInputError(f"{path} is too large for a {what}")
-    try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read(MAX_NAME_LIST_BYTES + 1)
-    except UnicodeDecodeError:
-        raise BadInputError(f"bad {what} {path}: not UTF-8 text") from None
-    except OSError as error:
-        raise BadInputError(f"cannot read {path}: {error.strerror or error}") from None
-    lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-# --------------------------------------------------------------------------------------------
-# Region files (swatch pairs for colour transfer; the format lives in algorithms.regions)
-
-
-def read_regions(path: PathLike) -> list:
-    """Swatch pairs (list of ``algorithms.regions.SwatchPair``) from a region JSON file.
-
-    Raises BadInputError (one line, naming the file) for a missing or unreadable
-    file, text that is not JSON, or content that is not a valid list of pairs.
-    """
-    from algorithms.regions import parse_regions
-
-    path = os.fspath(path)
-    raw = read_input_bytes(path, "a region file", MAX_REGION_FILE_BYTES,
-                           missing="no such region file")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadInputError(f"bad region file {path}: not UTF-8 text") from None
-    try:
-        return parse_regions(text)
-    except BadInputError as error:
-        raise BadInputError(f"bad region file {path}: {error}") from None
-
-
-def write_regions(path: PathLike, pairs: Iterable, *, inputs: Iterable[PathLike] = ()) -> None:
-    """Write swatch pairs to a region JSON file atomically (see ``algorithms.regions``)."""
-    from algorithms.regions import regions_to_json
-
-    atomic_write_bytes(path, regions_to_json(list(pairs)).encode("utf-8"), inputs=inputs)

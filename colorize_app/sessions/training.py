@@ -187,7 +187,7 @@ class TrainingRun:
         from algorithms.cnn.bins import bin_distribution, derive_bins
         from algorithms.cnn.decode import rebalancing_weights
         from algorithms.cnn.training_data import ab_samples, centre_crops
-        from colorize_app.io import media
+        from colorize_app.io import text_files
 
         settings = self.settings
         settings.check()
@@ -197,7 +197,7 @@ class TrainingRun:
         # The starting model gives the first weights, and always the frozen lower blocks
         # of a cached encoder (so a resumed run caches with the same encoder).
         initial = initial_model(settings.init) if settings.init else None
-        exclude = (set(media.read_name_list(settings.exclude, "photo list"))
+        exclude = (set(text_files.read_name_list(settings.exclude, "photo list"))
                    if settings.exclude else set())
         photos = read_photos(settings.images, "training", exclude=exclude, note=self.note)
         validation = None

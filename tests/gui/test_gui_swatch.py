@@ -13,7 +13,7 @@ from PyQt5.QtWidgets import QApplication, QFileDialog, QLabel
 from algorithms.regions import Rect, SwatchPair
 from colorize_app.documents.swatches import SwatchBoard, rect_from_corners
 from colorize_app.gui.swatch_window import SwatchWindow
-from colorize_app.io import media
+from colorize_app.io import media, text_files
 
 
 def target_image():
@@ -102,7 +102,7 @@ def test_region_file_loads_and_saves_through_dialogs(qtbot, window, tmp_path, mo
     saved = tmp_path / "saved.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(saved), ""))
     window.save_regions()
-    assert media.read_regions(saved) == window.board.pairs()
+    assert text_files.read_regions(saved) == window.board.pairs()
 
 
 def test_region_file_outside_the_images_is_refused(qtbot, window, tmp_path, monkeypatch,
