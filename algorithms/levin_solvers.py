@@ -18,11 +18,12 @@ from algorithms.levin_system import (
 
 def multigrid_for(luma: np.ndarray, hint_values: np.ndarray, hint_mask: np.ndarray,
                   rhs: np.ndarray, radius: int, prior_weight: float, dtype: type,
-                  sweeps: int = 1, scaled: bool = False) -> tuple:
+                  sweeps: int = 1, scaled: bool = False,
+                  smoother: str = "gauss-seidel") -> tuple:
     """(solver, right-hand side) of the system in ``dtype``: for a 3x3 window the grid
-    hierarchy, with the hints eliminated (their values moved to the right-hand side), and
-    with ``scaled`` built for the rows times their raw weight sums; pyamg's algebraic one
-    for larger windows."""
+    hierarchy, with the hints eliminated (their values moved to the right-hand side), with
+    ``sweeps`` sweeps of ``smoother``, and with ``scaled`` built for the rows times their
+    raw weight sums; pyamg's algebraic one for larger windows."""
     from algorithms.multigrid import AlgebraicMultigrid, GridMultigrid
 
     if radius == 1:
@@ -35,7 +36,7 @@ def multigrid_for(luma: np.ndarray, hint_values: np.ndarray, hint_mask: np.ndarr
             scale = sums.astype(dtype)
             scale[hint_mask] = 1.0
         return GridMultigrid(matrix, luma.shape, sweeps=sweeps, stencil=stencil,
-                             row_scale=scale), rhs
+                             row_scale=scale, smoother=smoother), rhs
     matrix = levin_matrix(luma, hint_mask, radius, prior_weight).astype(dtype)
     return AlgebraicMultigrid(matrix), rhs
 

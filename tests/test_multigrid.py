@@ -56,15 +56,41 @@ def test_remaining_error_within_one_krylov_cycle_trusts_the_last_change():
     assert _remaining_error(changes, after_restart=True) == pytest.approx(0.25)
 
 
-def test_gmres_with_the_float32_hierarchy_reaches_superlu_in_float64():
+@pytest.mark.parametrize(("smoother", "sweeps"), [("gauss-seidel", 1), ("jacobi", 2)])
+def test_gmres_with_the_float32_hierarchy_reaches_superlu_in_float64(smoother, sweeps):
     luma = soft_photo()
     hint_chroma, hint_mask = scattered_hints(luma.shape, 6)
     stencil = levin_stencil(luma, hint_mask)
     matrix = stencil_matrix(stencil, np.float64)
     rhs = right_hand_side(hint_chroma, hint_mask, None, 0).astype(np.float64)
     exact = splu(matrix.tocsc()).solve(rhs)
-    multigrid = GridMultigrid(matrix, luma.shape, stencil=stencil)
+    multigrid = GridMultigrid(matrix, luma.shape, stencil=stencil, smoother=smoother,
+                              sweeps=sweeps)
     solution, report = multigrid.solve_accurately(rhs, error_tolerance=1e-9,
                                                   residual_tolerance=1e-12, max_iterations=120)
     assert report.converged
     np.testing.assert_allclose(solution, exact, atol=1e-7)
+
+
+@pytest.mark.parametrize(("smoother", "sweeps"), [("gauss-seidel", 1), ("jacobi", 2)])
+def test_each_smoother_takes_most_of_a_pixel_to_pixel_error_away(smoother, sweeps):
+    """What a smoother is for: an error that changes from pixel to pixel (white noise) is
+    mostly gone after the sweeps before and after a coarse correction (measured: 0.25 of
+    it left with Gauss-Seidel, 0.21 with Jacobi; a smoother doing nothing leaves all)."""
+    luma = soft_photo()
+    hint_chroma, hint_mask = scattered_hints(luma.shape, 6)
+    rhs = right_hand_side(hint_chroma, hint_mask, None, 0).astype(np.float32)
+    multigrid, _ = multigrid_for(luma, hint_chroma, hint_mask, rhs, 1, 0.0, np.float32,
+                                 sweeps=sweeps, smoother=smoother)
+    noise = np.random.default_rng(0).standard_normal(luma.size).astype(np.float32)
+    matrix = multigrid.levels[0][0]
+    smoothed = multigrid._smooth(0, None, matrix @ noise)
+    smoothed = multigrid._smooth(0, smoothed, matrix @ noise)
+    assert np.linalg.norm(smoothed - noise) < 0.3 * np.linalg.norm(noise)
+
+
+def test_an_unknown_smoother_is_refused():
+    luma = soft_photo(40, 40)
+    matrix = stencil_matrix(levin_stencil(luma, np.zeros(luma.shape, bool)), np.float64)
+    with pytest.raises(ValueError, match="unknown smoother 'sor'"):
+        GridMultigrid(matrix, luma.shape, smoother="sor")
