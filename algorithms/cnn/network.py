@@ -18,6 +18,7 @@ from algorithms.cnn.architecture import Architecture, Layer, layers
 from algorithms.cnn.fpn_head import EncoderHeadArchitecture
 from algorithms.cnn.model_weights import network_variable_shapes
 from algorithms.errors import BadInputError
+from algorithms.tf_session import open_session
 
 tf1 = tf.compat.v1
 
@@ -170,14 +171,10 @@ class Network:
                     assigns.append(tf1.assign(variable, feed, validate_shape=True))
                 self._load_op = tf.group(*assigns)
                 self.saver = tf1.train.Saver(self.variables, max_to_keep=None)
-        config = tf1.ConfigProto(
-            intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads
-        )
-        if self._constants is not None:
-            # Grappler's passes cost 0.3 s before the first run and did not make later runs
-            # of the constant graph faster (56 against 65 ms at 256 x 256).
-            config.graph_options.rewrite_options.disable_meta_optimizer = True
-        self.session = tf1.Session(graph=self.graph, config=config)
+        # Grappler's passes cost 0.3 s before the first run of the constant graph and did
+        # not make later runs faster (56 against 65 ms at 256 x 256): off for it.
+        self.session = open_session(tf, self.graph, threads,
+                                    graph_optimisation=self._constants is None)
         self._warm_up: Future | None = None
 
     def _checked(self, weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
