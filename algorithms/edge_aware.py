@@ -136,8 +136,7 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int,
     -------
     (H, W) or (H, W, C) ndarray of float32
     """
-    filter_ = guided_filter_for(guide, radius, eps, confidence)
-    return filter_(source)
+    return guided_filter_for(guide, radius, eps, confidence)(source)
 
 
 def global_smooth(guide: np.ndarray, source: np.ndarray, strength: float,

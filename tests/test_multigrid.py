@@ -8,7 +8,7 @@ from scipy.sparse.linalg import splu
 from algorithms.krylov import _remaining_error
 from algorithms.levin_solvers import multigrid_for
 from algorithms.levin_system import levin_stencil, right_hand_side, stencil_matrix
-from algorithms.multigrid import GridMultigrid, _lump_positive_couplings
+from algorithms.multigrid import GridMultigrid, _lump_positive_couplings, _stencil_of
 from tests.test_scribble import scattered_hints, soft_photo
 
 
@@ -21,6 +21,18 @@ def test_lumping_moves_positive_couplings_onto_the_diagonal_and_keeps_row_sums()
                                            [0.0, 3.25, -2.0],
                                            [-1.0, -1.0, 2.0]])
     np.testing.assert_array_equal(lumped.sum(axis=1), matrix.toarray().sum(axis=1))
+
+
+def test_a_stencil_read_back_from_its_matrix_is_the_stencil():
+    """The matrix keeps every row's nine slots, out-of-image ones as explicit zeros at
+    clipped columns that repeat real neighbours' columns: they must not overwrite them."""
+    luma = soft_photo(30, 40)
+    _, hint_mask = scattered_hints(luma.shape, 3)
+    stencil = levin_stencil(luma, hint_mask)
+    back = _stencil_of(stencil_matrix(stencil), *luma.shape)
+    np.testing.assert_array_equal(back.reshape(stencil.shape), stencil)
+    far = sparse.csr_matrix(([5.0], ([0], [500])), shape=(30 * 40, 30 * 40))
+    assert not _stencil_of(far, 30, 40).any()  # outside the window: dropped, not misplaced
 
 
 def test_every_coarse_grid_of_a_soft_photo_is_an_m_matrix():
