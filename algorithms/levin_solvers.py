@@ -7,13 +7,17 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sparse
 
+from algorithms.grid_hierarchy import stencil_matrix
 from algorithms.levin_system import (
     eliminate_hint_columns,
     hint_coupling,
     levin_matrix,
     levin_stencil,
-    stencil_matrix,
 )
+
+# Imported with this module, not at the first solve: SciPy's sparse solvers take about
+# 0.1 s to import, which a window pays when it opens rather than at its first preview.
+from algorithms.multigrid import AlgebraicMultigrid, GridMultigrid
 
 
 def multigrid_for(luma: np.ndarray, hint_values: np.ndarray, hint_mask: np.ndarray,
@@ -24,8 +28,6 @@ def multigrid_for(luma: np.ndarray, hint_values: np.ndarray, hint_mask: np.ndarr
     hierarchy, with the hints eliminated (their values moved to the right-hand side), with
     ``sweeps`` sweeps of ``smoother``, and with ``scaled`` built for the rows times their
     raw weight sums; pyamg's algebraic one for larger windows."""
-    from algorithms.multigrid import AlgebraicMultigrid, GridMultigrid
-
     if radius == 1:
         stencil, sums = levin_stencil(luma, hint_mask, radius, prior_weight, return_sums=True)
         rhs = rhs + hint_coupling(stencil, hint_values, hint_mask)

@@ -28,7 +28,9 @@ import numpy as np
 import scipy.sparse as sparse
 import scipy.sparse.linalg as sparse_linalg
 
+from algorithms.grid_hierarchy import coarse_stencil, interpolation, stencil_matrix, stencil_of
 from algorithms.krylov import AccuracyReport, PreconditionedSolver
+from algorithms.threads import RowBandedMatrix
 
 __all__ = ["AccuracyReport", "AlgebraicMultigrid", "GridMultigrid"]
 
@@ -112,20 +114,25 @@ class GridMultigrid(PreconditionedSolver):
             if stencil is not None:
                 stencil = np.asarray(stencil).reshape(3, 3, height, width) * \
                     self._row_scale.reshape(height, width)
+        diagonals = []
         while height * width > COARSEST_PIXELS and min(height, width) > 4:
-            stencil = (_stencil_of(current, height, width) if stencil is None
-                       else stencil.reshape(3, 3, height, width))
-            interpolation, (height, width) = _interpolation(stencil)
-            interpolation = interpolation.astype(dtype)
-            restriction = interpolation.T.tocsr()
-            self.levels.append((current, interpolation, restriction))
-            current = _lump_positive_couplings((restriction @ (current @ interpolation)).tocsr())
-            stencil = None
-        self._coarsest = splu(current.astype(np.float64).tocsc())
+            if stencil is None:
+                stencil = stencil_of(current, height, width)
+            diagonals.append(stencil.reshape(3, 3, height * width)[1, 1])
+            to_fine, (height, width) = interpolation(stencil)
+            to_fine = to_fine.astype(dtype, copy=False)
+            restriction = to_fine.T.tocsr()
+            self.levels.append((current, to_fine, restriction))
+            stencil = coarse_stencil(current, to_fine, restriction, (height, width))
+            current = stencil_matrix(stencil, dtype)
+        coarsest = current.astype(np.float64)
+        coarsest.eliminate_zeros()  # the clipped out-of-image slots, which repeat columns
+        self._coarsest = splu(coarsest.tocsc())
+        self._products: list[tuple] | None = None
+        self._matrix_in_bands: RowBandedMatrix | None = None
         # Jacobi's step D^-1 (b - A x), damped, per level (the diagonals are positive).
-        self._jacobi_steps = [
-            (JACOBI_DAMPING / level_matrix.diagonal()).astype(dtype)
-            for level_matrix, _, _ in self.levels] if smoother == "jacobi" else []
+        self._jacobi_steps = [(JACOBI_DAMPING / diagonal).astype(dtype)
+                              for diagonal in diagonals] if smoother == "jacobi" else []
         self._preconditioner = sparse_linalg.LinearOperator(
             self.matrix.shape, dtype=self.matrix.dtype, matvec=self._precondition)
         self.last_iterations: tuple[int, ...] = ()
@@ -138,7 +145,8 @@ class GridMultigrid(PreconditionedSolver):
     def _precondition(self, rhs: np.ndarray) -> np.ndarray:
         rhs = np.ravel(rhs)
         scaled = rhs if self._row_scale is None else self._row_scale * rhs
-        return self._cycle(scaled.astype(self._hierarchy_dtype)).astype(self.matrix.dtype)
+        return self._cycle(scaled.astype(self._hierarchy_dtype, copy=False)).astype(
+            self.matrix.dtype, copy=False)
 
     def _cycle(self, rhs: np.ndarray, level: int = 0) -> np.ndarray:
         """One W-cycle from zero: an approximate solution of level's matrix @ x = rhs.
@@ -152,33 +160,48 @@ class GridMultigrid(PreconditionedSolver):
         rhs = np.ascontiguousarray(np.ravel(rhs))
         if level == len(self.levels):
             return self._coarsest.solve(rhs.astype(np.float64)).astype(rhs.dtype)
-        matrix, interpolation, restriction = self.levels[level]
+        matrix, to_fine, restriction = self._operators(level)
         x = self._smooth(level, None, rhs)
         coarse_rhs = restriction @ (rhs - matrix @ x)
         correction = self._cycle(coarse_rhs, level + 1)
         if self.w_cycle and level + 1 < len(self.levels):
-            coarse_matrix = self.levels[level + 1][0]
+            coarse_matrix = self._operators(level + 1)[0]
             correction += self._cycle(coarse_rhs - coarse_matrix @ correction, level + 1)
-        x += interpolation @ correction
+        x += to_fine @ correction
         return self._smooth(level, x, rhs)
+
+    def _operators(self, level: int) -> tuple:
+        """(matrix, interpolation, restriction) of a level, whose products run in bands of
+        rows at once while a single column's solve runs (one alone leaves cores idle)."""
+        if self.columns_running != 1:
+            return self.levels[level]
+        if self._products is None:
+            self._products = [tuple(RowBandedMatrix(operator) for operator in operators)
+                              for operators in self.levels]
+        return self._products[level]
+
+    def _product(self, vector: np.ndarray) -> np.ndarray:
+        if self.columns_running != 1:
+            return self.matrix @ vector
+        if self._matrix_in_bands is None:
+            self._matrix_in_bands = RowBandedMatrix(self.matrix)
+        return self._matrix_in_bands @ vector
 
     def _smooth(self, level: int, x: np.ndarray | None, rhs: np.ndarray) -> np.ndarray:
         """``sweeps`` sweeps on level's matrix @ x = rhs, from x (None: from zero, the
         sweeps before the coarse correction; else in place, the sweeps after it)."""
-        matrix = self.levels[level][0]
         if self.smoother == "jacobi":
+            matrix = self._operators(level)[0]
             step = self._jacobi_steps[level]
             sweeps = self.sweeps
             if x is None:  # the first sweep from zero needs no product
                 x, sweeps = step * rhs, sweeps - 1
             for _ in range(sweeps):
-                residual = matrix @ x
-                np.subtract(rhs, residual, out=residual)
-                residual *= step
-                x += residual
+                x = _jacobi_sweep(matrix, x, rhs, step)
             return x
         from pyamg import amg_core
 
+        matrix = self.levels[level][0]
         rows = len(rhs)
         forward = x is None
         x = np.zeros_like(rhs) if x is None else x
@@ -188,128 +211,22 @@ class GridMultigrid(PreconditionedSolver):
                                   first, end, direction)
         return x
 
-def _lump_positive_couplings(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    """``matrix`` with each positive off-diagonal entry moved onto its row's diagonal.
+def _jacobi_sweep(matrix, x: np.ndarray, rhs: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """x + step (rhs - matrix @ x), a new vector; for a RowBandedMatrix in bands of rows
+    at once, every operation of a band in its own thread."""
+    swept = np.empty_like(x)
 
-    Galerkin products of this non-symmetric system gain positive couplings (on the dev
-    photos up to 6 times the diagonal on the first coarse grid, on most rows of the
-    third), and Gauss-Seidel on such a grid amplifies rather than smooths. Moving them
-    to the diagonal keeps each row's sum, hence the constant vector's image, and gives
-    back an M-matrix: on the dev photos at 0.25 MP, 4 GMRES iterations instead of 10
-    to reach 45 dB against the exact solution.
-    """
-    matrix.sum_duplicates()
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    positive = (matrix.indices != rows) & (matrix.data > 0)
-    moved = np.bincount(rows[positive], matrix.data[positive], matrix.shape[0])
-    matrix.data[positive] = 0
-    diagonal = matrix.indices == rows
-    matrix.data[diagonal] += moved[rows[diagonal]].astype(matrix.dtype)
-    matrix.eliminate_zeros()
-    return matrix
+    def band(first: int, stop: int, rows: sparse.csr_matrix) -> None:
+        residual = rows @ x
+        np.subtract(rhs[first:stop], residual, out=residual)
+        residual *= step[first:stop]
+        np.add(x[first:stop], residual, out=swept[first:stop])
 
-
-def _stencil_of(matrix: sparse.csr_matrix, height: int, width: int) -> np.ndarray:
-    """The 3x3 stencil (3, 3, H, W) of a grid matrix: [dy + 1, dx + 1, y, x] is the entry
-    of pixel (y, x)'s row at (y + dy, x + dx). Explicit zeros (which may stand at any
-    column, even one that repeats a real neighbour's) are skipped, and so is anything
-    outside the 3x3 window; the grid must be at least 3 pixels wide."""
-    pixels = height * width
-    nonzero = matrix.data != 0
-    rows = np.repeat(np.arange(pixels, dtype=matrix.indices.dtype),
-                     np.diff(matrix.indptr))[nonzero]
-    # A column's offset from its row, dy * width + dx, shifted to [1, 2 width + 3], picks
-    # its slot from a table (slot 9 collects anything outside the window, clipped to either
-    # end): a tenth of the time of working dy out by integer division at 1 MP.
-    offsets = matrix.indices[nonzero] - rows + (width + 2)
-    np.clip(offsets, 0, 2 * width + 4, out=offsets)
-    slot_of_offset = np.full(2 * width + 5, 9, np.intp)
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            slot_of_offset[dy * width + dx + width + 2] = (dy + 1) * 3 + dx + 1
-    stencil = np.zeros((10, pixels), matrix.dtype)
-    stencil[slot_of_offset[offsets], rows] = matrix.data[nonzero]
-    return stencil[:9].reshape(3, 3, height, width)
-
-
-def _interpolation(stencil: np.ndarray) -> tuple[sparse.csr_matrix, tuple[int, int]]:
-    """Operator-dependent interpolation from the pixels at even (y, x) (Dendy's rule).
-
-    A pixel between two coarse pixels on its row takes them with weights from its
-    row's stencil summed over each column (west, east), divided by the middle
-    column's sum; likewise on a column. A pixel between four coarse pixels solves its
-    own equation given its interpolated neighbours. Denominators are kept at least
-    the sum of the weights' magnitudes, so no weight exceeds 1.
-
-    Returns the (H*W, Hc*Wc) matrix P and the coarse shape (Hc, Wc).
-    """
-    _, _, height, width = stencil.shape
-    coarse_height, coarse_width = (height + 1) // 2, (width + 1) // 2
-    tiny = np.finfo(stencil.dtype).tiny
-
-    def ratio(side_a, side_b, middle):
-        denominator = np.maximum(np.maximum(np.abs(middle), np.abs(side_a) + np.abs(side_b)),
-                                 tiny)
-        return side_a / denominator, side_b / denominator
-
-    west, east = ratio(-stencil[:, 0].sum(axis=0), -stencil[:, 2].sum(axis=0),
-                       stencil[:, 1].sum(axis=0))
-    north, south = ratio(-stencil[0].sum(axis=0), -stencil[2].sum(axis=0),
-                         stencil[1].sum(axis=0))
-    # Weights of each fine pixel to its coarse neighbours (y0, x0), (y0, x1), (y1, x0),
-    # (y1, x1) where y0 = y // 2, y1 = (y + 1) // 2 (likewise x).
-    weights = np.zeros((4, height, width), stencil.dtype)
-    weights[0, ::2, ::2] = 1.0
-    weights[0, ::2, 1::2], weights[1, ::2, 1::2] = west[::2, 1::2], east[::2, 1::2]
-    weights[0, 1::2, ::2], weights[2, 1::2, ::2] = north[1::2, ::2], south[1::2, ::2]
-
-    # Pixels at odd (y, x): their own equation with the 8 neighbours interpolated.
-    # Strided slices (not index arrays) pick the odd pixels' neighbours; the padding
-    # gives 0 beyond the border.
-    odd_rows, odd_columns = height // 2, width // 2
-
-    def around_odd(array, dy, dx):
-        padded = np.pad(array, 1)
-        return padded[2 + dy : 2 + dy + 2 * odd_rows : 2, 2 + dx : 2 + dx + 2 * odd_columns : 2]
-
-    def coupling(dy, dx):
-        return -stencil[dy + 1, dx + 1, 1::2, 1::2]
-
-    corner = [
-        coupling(-1, -1) + coupling(-1, 0) * around_odd(west, -1, 0)
-        + coupling(0, -1) * around_odd(north, 0, -1),
-        coupling(-1, 1) + coupling(-1, 0) * around_odd(east, -1, 0)
-        + coupling(0, 1) * around_odd(north, 0, 1),
-        coupling(1, -1) + coupling(1, 0) * around_odd(west, 1, 0)
-        + coupling(0, -1) * around_odd(south, 0, -1),
-        coupling(1, 1) + coupling(1, 0) * around_odd(east, 1, 0)
-        + coupling(0, 1) * around_odd(south, 0, 1),
-    ]
-    denominator = np.maximum(np.abs(stencil[1, 1, 1::2, 1::2]),
-                             sum(np.abs(c) for c in corner))
-    denominator = np.maximum(denominator, tiny)
-    for index, value in enumerate(corner):
-        weights[index, 1::2, 1::2] = value / denominator
-
-    # Four slots a row, in CSR order directly; slots that repeat a column (at the
-    # last row or column) or hold 0 are dropped after.
-    index_dtype = np.int32 if 4 * height * width < 2**31 else np.int64
-    rows_y = np.arange(height, dtype=index_dtype)[:, None]
-    columns_x = np.arange(width, dtype=index_dtype)[None, :]
-    y0, y1 = rows_y // 2, np.minimum((rows_y + 1) // 2, coarse_height - 1)
-    x0, x1 = columns_x // 2, np.minimum((columns_x + 1) // 2, coarse_width - 1)
-    columns = np.empty((height, width, 4), index_dtype)
-    columns[..., 0] = y0 * coarse_width + x0
-    columns[..., 1] = y0 * coarse_width + x1
-    columns[..., 2] = y1 * coarse_width + x0
-    columns[..., 3] = y1 * coarse_width + x1
-    interpolation = sparse.csr_matrix(
-        (np.moveaxis(weights, 0, -1).ravel(), columns.ravel(),
-         np.arange(0, 4 * height * width + 1, 4, dtype=index_dtype)),
-        shape=(height * width, coarse_height * coarse_width))
-    interpolation.sum_duplicates()
-    interpolation.eliminate_zeros()
-    return interpolation, (coarse_height, coarse_width)
+    if isinstance(matrix, RowBandedMatrix):
+        matrix.each_band(band)
+    else:
+        band(0, len(x), matrix)
+    return swept
 
 
 class AlgebraicMultigrid(PreconditionedSolver):

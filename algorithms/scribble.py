@@ -18,6 +18,7 @@ import numpy as np
 
 from algorithms.colorspace import join_luminance_chroma, luminance
 from algorithms.errors import BadInputError, MemoryBudgetError
+from algorithms.grid_hierarchy import stencil_matrix
 from algorithms.levin_solvers import (
     direct_solve,
     downsized_problem,
@@ -30,7 +31,6 @@ from algorithms.levin_system import (
     levin_matrix,
     levin_stencil,
     right_hand_side,
-    stencil_matrix,
 )
 from algorithms.progress import CancelCheck, ProgressCallback, Reporter
 from algorithms.scribble_hints import MARK_THRESHOLD, hints_from_marked

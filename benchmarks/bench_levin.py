@@ -37,9 +37,12 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+# Before NumPy: the settings the command line and the app run with (NumPy's huge-page
+# advice off; see colorize_app/__init__.py), here and in every solve's fresh process.
+import colorize_app  # noqa: F401, I001
+import numpy as np
 
 DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
                             "data")

@@ -5,22 +5,23 @@ import pytest
 import scipy.sparse as sparse
 from scipy.sparse.linalg import splu
 
+from algorithms.grid_hierarchy import lump_positive_couplings, stencil_matrix, stencil_of
 from algorithms.krylov import _remaining_error
 from algorithms.levin_solvers import multigrid_for
-from algorithms.levin_system import levin_stencil, right_hand_side, stencil_matrix
-from algorithms.multigrid import GridMultigrid, _lump_positive_couplings, _stencil_of
+from algorithms.levin_system import levin_stencil, right_hand_side
+from algorithms.multigrid import GridMultigrid
 from tests.test_scribble import scattered_hints, soft_photo
 
 
-def test_lumping_moves_positive_couplings_onto_the_diagonal_and_keeps_row_sums():
-    matrix = sparse.csr_matrix(np.array([[4.0, -1.0, 0.5],
-                                         [0.25, 3.0, -2.0],
-                                         [-1.0, -1.0, 2.0]]))
-    lumped = _lump_positive_couplings(matrix.copy()).toarray()
-    np.testing.assert_array_equal(lumped, [[4.5, -1.0, 0.0],
-                                           [0.0, 3.25, -2.0],
-                                           [-1.0, -1.0, 2.0]])
-    np.testing.assert_array_equal(lumped.sum(axis=1), matrix.toarray().sum(axis=1))
+def test_lumping_moves_positive_couplings_onto_the_centre_and_keeps_row_sums():
+    # Two pixels' rows as (9, 2) stencils: slot 4 is the centre.
+    stencil = np.zeros((9, 2))
+    stencil[:, 0] = [0.5, -1.0, 0.0, 0.25, 4.0, -2.0, 0.0, 0.0, 1.5]
+    stencil[:, 1] = [-1.0, -1.0, 0.0, 0.0, 2.0, 0.0, -0.5, 0.0, 0.0]
+    lumped = lump_positive_couplings(stencil.copy())
+    np.testing.assert_array_equal(lumped[:, 0], [0.0, -1.0, 0.0, 0.0, 6.25, -2.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(lumped[:, 1], stencil[:, 1])  # an M-matrix row stays
+    np.testing.assert_array_equal(lumped.sum(axis=0), stencil.sum(axis=0))
 
 
 def test_a_stencil_read_back_from_its_matrix_is_the_stencil():
@@ -29,10 +30,10 @@ def test_a_stencil_read_back_from_its_matrix_is_the_stencil():
     luma = soft_photo(30, 40)
     _, hint_mask = scattered_hints(luma.shape, 3)
     stencil = levin_stencil(luma, hint_mask)
-    back = _stencil_of(stencil_matrix(stencil), *luma.shape)
+    back = stencil_of(stencil_matrix(stencil), *luma.shape)
     np.testing.assert_array_equal(back.reshape(stencil.shape), stencil)
     far = sparse.csr_matrix(([5.0], ([0], [500])), shape=(30 * 40, 30 * 40))
-    assert not _stencil_of(far, 30, 40).any()  # outside the window: dropped, not misplaced
+    assert not stencil_of(far, 30, 40).any()  # outside the window: dropped, not misplaced
 
 
 def test_every_coarse_grid_of_a_soft_photo_is_an_m_matrix():

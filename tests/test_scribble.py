@@ -9,8 +9,8 @@ import pytest
 from algorithms import scribble
 from algorithms.colorspace import rgb_to_yiq, yiq_to_rgb
 from algorithms.errors import BadInputError, MemoryBudgetError
+from algorithms.grid_hierarchy import interpolation as grid_interpolation
 from algorithms.levin_system import affinity_weights, levin_matrix, levin_stencil, window_offsets
-from algorithms.multigrid import _interpolation as grid_interpolation
 from algorithms.scribble import (
     InexactSolveWarning,
     colorize_scribbles,
