@@ -12,10 +12,12 @@ values in proportion to its own couplings to them, so a correction does not
 leak across an edge that the matrix says is there. Coarse matrices are Galerkin
 products (R A P, R = P^T) with their positive couplings lumped onto the diagonal
 (which keeps them M-matrices, as the finest is), so every level keeps a 3x3
-stencil, and the coarsest (a few thousand pixels) is factorised once. One
-W-cycle with Gauss-Seidel or damped Jacobi smoothing, in float32, preconditions
-GMRES. :class:`AlgebraicMultigrid`
-(pyamg's Ruge-Stuben hierarchy) serves windows larger than 3x3.
+stencil, and the coarsest (a few thousand pixels) is factorised once
+(:mod:`algorithms.grid_hierarchy` builds the levels). One W-cycle with Gauss-Seidel
+or damped Jacobi smoothing, in float32, preconditions GMRES; while a single
+right-hand side is left to solve, its Jacobi sweeps and products run in bands of
+rows on every core. :class:`AlgebraicMultigrid` (pyamg's Ruge-Stuben hierarchy)
+serves windows larger than 3x3.
 
 Both solve several right-hand sides with one hierarchy, and stop either on
 GMRES's residual or on an estimate of the remaining error of the solution
@@ -28,7 +30,13 @@ import numpy as np
 import scipy.sparse as sparse
 import scipy.sparse.linalg as sparse_linalg
 
-from algorithms.grid_hierarchy import coarse_stencil, interpolation, stencil_matrix, stencil_of
+from algorithms.grid_hierarchy import (
+    coarse_stencil,
+    diagonal_matrix,
+    interpolation,
+    stencil_matrix,
+    stencil_of,
+)
 from algorithms.krylov import AccuracyReport, PreconditionedSolver
 from algorithms.threads import RowBandedMatrix
 
@@ -39,7 +47,7 @@ __all__ = ["AccuracyReport", "AlgebraicMultigrid", "GridMultigrid"]
 STRENGTH_THRESHOLD = 0.25
 
 #: The grid hierarchy stops coarsening at this many pixels and factorises that level.
-COARSEST_PIXELS = 3000
+COARSEST_PIXELS = 12000
 
 #: Damping of the Jacobi smoother: each sweep moves x by this share of D^-1 (b - A x).
 JACOBI_DAMPING = 0.9
@@ -101,6 +109,12 @@ class GridMultigrid(PreconditionedSolver):
         self._hierarchy_dtype = dtype
         height, width = shape
         self.levels: list[tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]] = []
+        # The products with each level's matrix use its diagonal format (see
+        # algorithms.grid_hierarchy.diagonal_matrix); the CSR matrices serve the Galerkin
+        # products and Gauss-Seidel.
+        self._diagonal_levels: list[sparse.dia_matrix] = []
+        self._matrix_diagonals = (None if stencil is None
+                                  else diagonal_matrix(stencil, self.matrix.dtype))
         current = self.matrix.astype(dtype, copy=False)
         self._row_scale = None
         if row_scale is not None:
@@ -119,6 +133,7 @@ class GridMultigrid(PreconditionedSolver):
             if stencil is None:
                 stencil = stencil_of(current, height, width)
             diagonals.append(stencil.reshape(3, 3, height * width)[1, 1])
+            self._diagonal_levels.append(diagonal_matrix(stencil, dtype))
             to_fine, (height, width) = interpolation(stencil)
             to_fine = to_fine.astype(dtype, copy=False)
             restriction = to_fine.T.tocsr()
@@ -174,17 +189,19 @@ class GridMultigrid(PreconditionedSolver):
         """(matrix, interpolation, restriction) of a level, whose products run in bands of
         rows at once while a single column's solve runs (one alone leaves cores idle)."""
         if self.columns_running != 1:
-            return self.levels[level]
+            return (self._diagonal_levels[level], *self.levels[level][1:])
         if self._products is None:
-            self._products = [tuple(RowBandedMatrix(operator) for operator in operators)
-                              for operators in self.levels]
+            self._products = [
+                tuple(RowBandedMatrix(operator) for operator in (diagonal, *operators[1:]))
+                for diagonal, operators in zip(self._diagonal_levels, self.levels)]
         return self._products[level]
 
     def _product(self, vector: np.ndarray) -> np.ndarray:
+        matrix = self.matrix if self._matrix_diagonals is None else self._matrix_diagonals
         if self.columns_running != 1:
-            return self.matrix @ vector
+            return matrix @ vector
         if self._matrix_in_bands is None:
-            self._matrix_in_bands = RowBandedMatrix(self.matrix)
+            self._matrix_in_bands = RowBandedMatrix(matrix)
         return self._matrix_in_bands @ vector
 
     def _smooth(self, level: int, x: np.ndarray | None, rhs: np.ndarray) -> np.ndarray:

@@ -60,13 +60,15 @@ def in_row_bands(work: Callable[[int, int], Result], rows: int,
 
 
 class RowBandedMatrix:
-    """A CSR matrix whose products with vectors run in bands of its rows at once.
+    """A CSR or diagonal-format matrix whose products with vectors run in bands of its
+    rows at once.
 
     For the products of one solve that runs alone: two solves in two threads already
     keep two cores busy (there the bands only take turns).
     """
 
-    def __init__(self, matrix: sparse.csr_matrix, min_band: int = 65536) -> None:
+    def __init__(self, matrix: sparse.csr_matrix | sparse.dia_matrix,
+                 min_band: int = 65536) -> None:
         self.matrix = matrix
         self.shape = matrix.shape
         self._min_band = min_band
@@ -74,7 +76,7 @@ class RowBandedMatrix:
         self._bands = {first: row_slice(matrix, first, stop)
                        for first, stop in zip(edges[:-1], edges[1:])}
 
-    def each_band(self, work: Callable[[int, int, sparse.csr_matrix], None]) -> None:
+    def each_band(self, work: Callable[[int, int, sparse.spmatrix], None]) -> None:
         """``work(first, stop, rows)`` for each band of rows [first, stop), ``rows`` being
         the matrix's rows there, at once (see :func:`in_row_bands`)."""
         in_row_bands(lambda first, stop: work(first, stop, self._bands[first]),
@@ -85,15 +87,21 @@ class RowBandedMatrix:
             return self.matrix @ vector
         product = np.empty(self.shape[0], np.result_type(self.matrix.dtype, vector.dtype))
 
-        def band(first: int, stop: int, rows: sparse.csr_matrix) -> None:
+        def band(first: int, stop: int, rows: sparse.spmatrix) -> None:
             product[first:stop] = rows @ vector
 
         self.each_band(band)
         return product
 
 
-def row_slice(matrix: sparse.csr_matrix, first: int, stop: int) -> sparse.csr_matrix:
-    """Rows [first, stop) of a CSR matrix, sharing its data and column indices."""
+def row_slice(matrix: sparse.csr_matrix | sparse.dia_matrix, first: int,
+              stop: int) -> sparse.csr_matrix | sparse.dia_matrix:
+    """Rows [first, stop) of a CSR or diagonal-format matrix, sharing its data."""
+    if isinstance(matrix, sparse.dia_matrix):
+        # Entry (i, j) of diagonal k is data[k, j], by column: the rows from ``first`` on
+        # are the same diagonals, each ``first`` further right.
+        return sparse.dia_matrix((matrix.data, matrix.offsets + first),
+                                 shape=(stop - first, matrix.shape[1]))
     start, end = matrix.indptr[first], matrix.indptr[stop]
     return sparse.csr_matrix(
         (matrix.data[start:end], matrix.indices[start:end],

@@ -6,7 +6,12 @@ import pytest
 import scipy.sparse as sparse
 
 from algorithms import threads
-from algorithms.grid_hierarchy import coarse_stencil, interpolation, stencil_matrix
+from algorithms.grid_hierarchy import (
+    coarse_stencil,
+    diagonal_matrix,
+    interpolation,
+    stencil_matrix,
+)
 from algorithms.levin_solvers import multigrid_for
 from algorithms.levin_system import (
     _dense_hint_coupling,
@@ -37,6 +42,21 @@ def test_a_row_banded_product_is_the_matrix_product(three_cores):
     vector = np.random.default_rng(2).standard_normal(400).astype(np.float32)
     banded = threads.RowBandedMatrix(matrix, min_band=50)
     np.testing.assert_array_equal(banded @ vector, matrix @ vector)
+
+
+@pytest.mark.parametrize("shape", [(30, 41), (1, 7), (7, 1)])
+def test_the_diagonal_format_is_the_stencils_matrix_and_bands_of_it_its_rows(
+        three_cores, shape):
+    luma = soft_photo(30, 41)[: shape[0], : shape[1]]
+    _, hint_mask = scattered_hints(luma.shape, 3) if min(shape) > 3 else (None,
+                                                                          np.zeros(shape, bool))
+    stencil = levin_stencil(luma, hint_mask)
+    diagonals = diagonal_matrix(stencil, np.float64)
+    expected = stencil_matrix(stencil, np.float64).toarray()
+    np.testing.assert_array_equal(diagonals.toarray(), expected)
+    vector = np.random.default_rng(4).standard_normal(luma.size)
+    banded = threads.RowBandedMatrix(diagonals, min_band=5)
+    np.testing.assert_allclose(banded @ vector, diagonals @ vector, rtol=1e-12, atol=1e-12)
 
 
 def test_the_banded_stencil_is_the_whole_images(three_cores):
@@ -112,3 +132,14 @@ def test_a_column_solved_alone_in_bands_is_the_one_solved_beside_another(three_c
     alone, _ = multigrid.solve_accurately(rhs[:, :1], **options)
     assert multigrid._products is not None  # the banded products were used
     np.testing.assert_array_equal(alone[:, 0], together[:, 0])
+
+
+@pytest.mark.parametrize("shape", [(200, 30), (201, 31)])
+def test_interpolation_in_bands_is_the_whole_images(monkeypatch, shape):
+    stencil = levin_stencil(soft_photo(*shape), scattered_hints(shape, 5)[1])
+    monkeypatch.setattr(threads, "usable_cores", lambda: 1)
+    whole, coarse_shape = interpolation(stencil)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 3)
+    banded, banded_shape = interpolation(stencil)
+    assert banded_shape == coarse_shape
+    assert (banded != whole).nnz == 0

@@ -37,7 +37,7 @@ def test_a_stencil_read_back_from_its_matrix_is_the_stencil():
 
 
 def test_every_coarse_grid_of_a_soft_photo_is_an_m_matrix():
-    luma = soft_photo(200, 240)
+    luma = soft_photo(400, 480)
     hint_chroma, hint_mask = scattered_hints(luma.shape, 8)
     rhs = right_hand_side(hint_chroma, hint_mask, None, 0).astype(np.float64)
     multigrid, _ = multigrid_for(luma, hint_chroma, hint_mask, rhs, 1, 0.0, np.float64)
