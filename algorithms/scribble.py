@@ -335,9 +335,6 @@ def _exact_solve(luma, hint_values, hint_mask, rhs, radius, prior, prior_weight,
                                DEFAULT_TOLERANCE, memory_budget, EXACT_GUESS_PIXELS,
                                reporter.stage(0.0, 0.3), refine=False)
     reporter(0.3, "building the exact solver")
-    # Two sweeps: at 1 MP one was up to 30 % faster, but on the dev mosaic at 4 MP, where the
-    # solve is hardest, two came far closer to the aim in the same iterations (one channel
-    # there in 136, the other 2.8/255 short after 160, against both 14.7/255 short).
     multigrid, rhs = multigrid_for(luma, hint_values, hint_mask, rhs.astype(np.float64),
                                     radius, prior_weight, np.float64, sweeps=EXACT_SWEEPS,
                                     scaled=True, smoother=EXACT_SMOOTHER)

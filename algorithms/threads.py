@@ -9,6 +9,7 @@ cores (benchmarks/bench_levin.py). Each band must write only its own rows.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -24,6 +25,7 @@ Result = TypeVar("Result")
 MIN_BAND = 32
 
 _pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 def usable_cores() -> int:
@@ -52,8 +54,10 @@ def in_row_bands(work: Callable[[int, int], Result], rows: int,
     edges = band_edges(rows, min_band)
     if len(edges) == 2:
         return [work(0, rows)]
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=usable_cores(), thread_name_prefix="row-band")
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=usable_cores(),
+                                       thread_name_prefix="row-band")
     others = [_pool.submit(work, first, stop) for first, stop in zip(edges[:-2], edges[1:-1])]
     last = work(edges[-2], edges[-1])
     return [future.result() for future in others] + [last]
