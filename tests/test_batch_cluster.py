@@ -336,3 +336,61 @@ def test_video_shots_are_the_unit_of_work_and_a_rerun_does_only_the_missing_shot
     assert second[-1]["shots"] == [[0, 8], [8, 16]] and second[-1]["status"] == "done"
     assert files_under(out) == sorted(["cut.mp4", MANIFEST_NAME])  # the parts are gone
     assert len(video_in.open_frames(str(out / "cut.mp4"))) == 16
+
+
+def _tinted(gray, a: float, b: float):
+    """A colour image with ``gray``'s lightness and chroma (a, b)."""
+    from algorithms.colorspace import lab_lightness, lab_to_rgb_keep_lightness
+
+    lightness = lab_lightness(gray)
+    lab = np.stack([lightness, np.full_like(lightness, a), np.full_like(lightness, b)], axis=-1)
+    return lab_to_rgb_keep_lightness(lab.astype(np.float32))
+
+
+def _mean_chroma(path, frames: range) -> np.ndarray:
+    from algorithms.colorspace import rgb_to_lab
+
+    video = video_in.open_frames(str(path))
+    return np.mean([rgb_to_lab(video[index])[..., 1:].mean(axis=(0, 1)) for index in frames],
+                   axis=0)
+
+
+def test_keyframes_colour_their_own_shot_and_changed_keyframes_redo_only_their_video(
+        tmp_path, scheduler, model_file, data_dir, capsys):
+    """A keyframe at frame 9 colours the second shot of the cut video (not the first: no
+    colour crosses a cut); a video without a keyframes folder is coloured automatically,
+    one with a bad keyframe fails alone, and new keyframes redo only their video."""
+    films = tmp_path / "films"
+    make_two_shot_video(films / "cut.mp4")
+    make_video(films / "plain.mp4")
+    make_video(films / "bad.mp4")
+    keys = tmp_path / "keys"
+    (keys / "cut").mkdir(parents=True)
+    (keys / "bad").mkdir()
+    frame_9 = video_in.open_frames(str(films / "cut.mp4"))[9]
+    media.write_image(str(keys / "cut" / "0009.png"), _tinted(frame_9, 45.0, 30.0))
+    media.write_image(str(keys / "bad" / "0099.png"), _tinted(frame_9, 45.0, 30.0))
+    command = ["batch", "video", str(films), "-o", str(tmp_path / "keyed"), "--model",
+               str(model_file), "--no-refine", "--keyframes", str(keys), "--scheduler",
+               scheduler]
+    assert cli.main(command) == 1
+    captured = capsys.readouterr()
+    assert f"colorize: error: skipped {films / 'bad.mp4'}: " in captured.err
+    assert "keyframe 0099.png" in captured.err
+    assert "colorized 2 videos (0 already done, 1 failed)" in captured.out
+    assert cli.main(["batch", "video", str(films / "cut.mp4"), "-o", str(tmp_path / "plain"),
+                     "--model", str(model_file), "--no-refine", "--scheduler",
+                     scheduler]) == 0
+    keyed, plain = tmp_path / "keyed" / "cut.mp4", tmp_path / "plain" / "cut.mp4"
+    second_shot = _mean_chroma(keyed, range(8, 16))
+    assert second_shot[0] > 25 and second_shot[1] > 15  # the keyframe's red-orange
+    np.testing.assert_allclose(_mean_chroma(keyed, range(8)), _mean_chroma(plain, range(8)),
+                               atol=1.0)  # the first shot as without keyframes
+    assert np.abs(_mean_chroma(plain, range(8, 16)) - second_shot).max() > 15
+
+    media.write_image(str(keys / "cut" / "0009.png"), _tinted(frame_9, -40.0, -30.0))
+    (keys / "bad" / "0099.png").unlink()
+    assert cli.main(command) == 0
+    assert "colorized 2 videos (1 already done, 0 failed)" in capsys.readouterr().out
+    second_shot = _mean_chroma(keyed, range(8, 16))
+    assert second_shot[0] < -20 and second_shot[1] < -15  # the new keyframe's green-blue

@@ -345,3 +345,14 @@ def remove_deep_chain(top: Path, depth: int) -> None:
         os.rmdir("a")
     os.chdir(top.parent)
     os.rmdir(top)
+
+
+def test_keyframes_that_are_not_a_folder_are_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "films").mkdir()
+    (tmp_path / "films" / "a.mp4").write_bytes(b"not decoded: refused before")
+    (tmp_path / "keys.png").write_bytes(b"a file, not a folder")
+    line = refused(capsys, "batch", "video", str(tmp_path / "films"), "-o",
+                   str(tmp_path / "out"), "--model", MODEL, "--keyframes",
+                   str(tmp_path / "keys.png"))
+    assert line == f"colorize: error: --keyframes: {tmp_path / 'keys.png'} is not a folder"
+    assert not (tmp_path / "out").exists()

@@ -66,7 +66,8 @@ def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: BatchSett
         return found if found is not None and "shots" in found else None  # checked on read
 
     stage(worker_tasks.find_shots, [
-        BatchItem(item.source, os.path.join(parts_of(item.output), "shots"), item.fingerprint)
+        BatchItem(item.source, os.path.join(parts_of(item.output), "shots"), item.fingerprint,
+                  _keyframes_of(item))
         for item in items if shots_record(item) is None], f"{label}: finding shots")
 
     # 2. Every shot not done yet, of every video whose shots are known.
@@ -75,7 +76,7 @@ def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: BatchSett
         found = shots_record(item)
         for index, shot in enumerate(found["shots"] if found else []):
             part = BatchItem(item.source, _shot_output(item, index), item.fingerprint,
-                             {"shot": shot})
+                             {"shot": shot, **_keyframes_of(item)})
             if not manifest.is_done(part.output, key, part.fingerprint):
                 shot_items.append(part)
     stage(worker_tasks.colorize_video_shot, shot_items, "shots")
@@ -107,6 +108,30 @@ def run_videos(cluster: Cluster, items: Sequence[BatchItem], settings: BatchSett
     _remove_empty_folders(os.path.join(out_dir, PARTS_FOLDER))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def with_keyframes(items: Sequence[BatchItem], root: str) -> list[BatchItem]:
+    """``items`` with their keyframes: the folder under ``root`` named as a video's output
+    without its extension (``reel3.mp4`` -> ``root/reel3/``), where there is one with a
+    file in it (an empty one, made ahead, counts as none). Its files join the video's
+    fingerprint, so a rerun redoes a video whose keyframes changed."""
+    from colorize_app.io.fingerprints import fingerprint
+
+    keyed = []
+    for item in items:
+        folder = os.path.join(root, os.path.splitext(item.output)[0])
+        if os.path.isdir(folder) and any(not name.startswith(".")
+                                         for name in os.listdir(folder)):
+            item = BatchItem(item.source, item.output,
+                             [*item.fingerprint, ["keyframes", fingerprint(folder)]],
+                             {**item.extra, "keyframes": folder})
+        keyed.append(item)
+    return keyed
+
+
+def _keyframes_of(item: BatchItem) -> dict:
+    """The tasks' keyword argument for ``item``'s keyframes folder, if it has one."""
+    return {"keyframes": item.extra["keyframes"]} if "keyframes" in item.extra else {}
 
 
 def _shot_output(item: BatchItem, index: int) -> str:

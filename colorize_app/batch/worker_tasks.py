@@ -159,9 +159,11 @@ def colorize_photo(source: str, target: str, settings: BatchSettings) -> dict:
     return _result("done", started, notes=image.notes)
 
 
-def find_shots(source: str, target: str, settings: BatchSettings) -> dict:
+def find_shots(source: str, target: str, settings: BatchSettings,
+               keyframes: str | None = None) -> dict:
     """The shots of the video (or folder of frames) ``source``: ``shots`` [[start, stop],
-    ...] and ``frames``, the count. Reads every frame once; loads no model."""
+    ...] and ``frames``, the count. Reads every frame once; loads no model. A folder of
+    ``keyframes`` is read here too, so that a bad one fails the video before any shot."""
     started = time.perf_counter()
     try:
         from colorize_app.io import video_in
@@ -170,6 +172,8 @@ def find_shots(source: str, target: str, settings: BatchSettings) -> dict:
 
         frames = video_in.open_frames(source)
         check_video_memory(frames, refine=settings.refine is not None)
+        if keyframes is not None:
+            _keyframes_in(keyframes, frames, range(len(frames)))
         shots = detect_shots(frames)
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
         return _failure(started, error)
@@ -178,11 +182,12 @@ def find_shots(source: str, target: str, settings: BatchSettings) -> dict:
 
 
 def colorize_video_shot(source: str, target: str, settings: BatchSettings,
-                        shot: list) -> dict:
+                        shot: list, keyframes: str | None = None) -> dict:
     """Colorize frames ``shot`` = [start, stop) of ``source`` into the folder ``target``, as
     `colorize video` does (per-frame CNN, then the refinement ``settings.refine``, or
-    none); the folder appears only once complete. A shot cut short resumes from what the
-    engine checkpointed (the same run folder as `colorize video`'s, keyed by the shot)."""
+    none), with the shot's keyframes from the folder ``keyframes``, if any; the folder
+    appears only once complete. A shot cut short resumes from what the engine
+    checkpointed (the same run folder as `colorize video`'s, keyed by the shot)."""
     configure_tensorflow("video")  # a remote worker's first task imports TensorFlow
     started = time.perf_counter()
     colorizer = _colorizer(settings)  # WorkerModelError stops the job
@@ -203,13 +208,24 @@ def colorize_video_shot(source: str, target: str, settings: BatchSettings,
             work = RunKey("batch-shot", (source, _LOCAL.model_path), settings.temperature,
                           (span.start, span.stop)).folder()
             refine = dataclasses.replace(refine, threads=settings.threads)
+        edits = [] if keyframes is None else _keyframes_in(keyframes, frames, span)
         _make_folders(settings, target)
         build_video_job(gray, target, frames.fps, work=work, refine=refine,
                         source=video_frames.FrameRange(frames, span),
-                        colorizer=lambda _report: colorizer).run()
+                        colorizer=lambda _report: colorizer, keyframes=edits).run()
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
         return _failure(started, error)
     return _result("done", started, notes=tuple(notes))
+
+
+def _keyframes_in(folder: str, frames, span: range) -> list:
+    """The keyframes of ``folder`` (as ``colorize video --keyframes`` reads them) on the
+    frames ``span``, numbered from its start."""
+    from colorize_app.io.keyframe_files import read_keyframes
+
+    edits = read_keyframes(folder, len(frames), (frames.height, frames.width))
+    return [dataclasses.replace(edit, frame=edit.frame - span.start)
+            for edit in edits if edit.frame in span]
 
 
 def assemble_video(source: str, target: str, settings: BatchSettings, shots: list,

@@ -36,6 +36,7 @@ Examples:
   colorize batch cnn 'archive/**/*.tif' -o coloured/ --format jpg --temperature 0.3
   colorize batch cnn scans/ -o /shared/coloured/ --scheduler tcp://10.0.0.5:8786
   colorize batch video films/ -o coloured_films/ --no-refine
+  colorize batch video films/ -o coloured_films/ --keyframes films_keyframes/
 With --scheduler, every worker must see INPUTS and OUT_DIR at the same paths (a shared
 file system) and have the project installed; --model names a model installed there, or
 a file they can read."""
@@ -74,6 +75,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common_options(videos, "video files, folders or glob patterns")
     videos.add_argument("--no-refine", action="store_true",
                         help="write the per-frame colorization without Deep Video Prior")
+    videos.add_argument("--keyframes", metavar="DIR",
+                        help="each video's keyframes, as for colorize video --keyframes, in "
+                             "the folder of DIR named as its result without the extension "
+                             "(films/1950/reel3.mp4 found through films/ -> "
+                             "DIR/1950/reel3/0000.png); videos without one are coloured "
+                             "automatically")
     add_refine_options(videos)
     videos.set_defaults(func=run_video)
 
@@ -134,6 +141,7 @@ def run_cnn(args: argparse.Namespace) -> int:
 
 
 def run_video(args: argparse.Namespace) -> int:
+    from algorithms.errors import BadInputError
     from colorize_app.batch import video_shots
     from colorize_app.batch.job_settings import BatchSettings
     from colorize_app.commands import video_options
@@ -141,12 +149,19 @@ def run_video(args: argparse.Namespace) -> int:
 
     out_dir = _output_folder(args.output)
     refine_settings = None if args.no_refine else video_options.refine_settings(args)
+    keyframes = None
+    if args.keyframes is not None:
+        if not os.path.isdir(args.keyframes):
+            raise BadInputError(f"--keyframes: {args.keyframes} is not a folder")
+        keyframes = os.path.abspath(args.keyframes)  # as remote workers see it
     model, sha256, description = _model(args.model)
     settings = BatchSettings("video", model, sha256, temperature=args.temperature,
                              input_size=256, refine=refine_settings, out_dir=out_dir)
     return _run(args, out_dir, video_in.VIDEO_EXTENSIONS, ".mp4", None, settings,
                 "videos", description, run_all=video_shots.run_videos,
-                parts=video_shots.parts_of)
+                parts=video_shots.parts_of,
+                keyed=None if keyframes is None else
+                lambda items: video_shots.with_keyframes(items, keyframes))
 
 
 class _BatchBar:
@@ -211,13 +226,15 @@ def _batch_bar() -> Iterator[JobReporter]:
 
 def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
          task: Callable | None, settings: BatchSettings, label: str, model: str,
-         run_all: Callable | None = None, parts: Callable[[str], str] | None = None) -> int:
+         run_all: Callable | None = None, parts: Callable[[str], str] | None = None,
+         keyed: Callable[[list], list] | None = None) -> int:
     """Plan, prove every output path safe, skip what the manifest says is done, run the
     rest, summarise (exit status).
 
     Each input is one ``task``, or ``run_all`` (as
     :func:`~colorize_app.batch.runner.run_items` without the task) does the inputs its own
     way: videos shot by shot, each in the folder ``parts(output)`` until it is assembled.
+    ``keyed`` gives the planned items their keyframes.
     """
     from algorithms.errors import BadInputError
     from colorize_app.batch import runner
@@ -225,6 +242,8 @@ def _run(args: argparse.Namespace, out_dir: str, extensions: tuple, suffix: str,
     from colorize_app.io.batch_paths import check_outputs
 
     items = runner.plan_items(find_inputs(args.inputs, extensions, out_dir), suffix)
+    if keyed is not None:
+        items = keyed(items)
     outputs = {item.output for item in items}
     part_folders = {parts(item.output) for item in items} if parts else set()
     # Before any work: results, manifest and shot folders inside OUT_DIR, through no
