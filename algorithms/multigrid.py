@@ -133,7 +133,11 @@ class GridMultigrid(PreconditionedSolver):
             if stencil is None:
                 stencil = stencil_of(current, height, width)
             diagonals.append(stencil.reshape(3, 3, height * width)[1, 1])
-            self._diagonal_levels.append(diagonal_matrix(stencil, dtype))
+            finest_as_given = (not self.levels and self._row_scale is None
+                               and self._matrix_diagonals is not None
+                               and self._matrix_diagonals.dtype == dtype)
+            self._diagonal_levels.append(self._matrix_diagonals if finest_as_given
+                                         else diagonal_matrix(stencil, dtype))
             to_fine, (height, width) = interpolation(stencil)
             to_fine = to_fine.astype(dtype, copy=False)
             restriction = to_fine.T.tocsr()
