@@ -252,6 +252,7 @@ def paint_journey(display: Display, home: str, photo: str, out: str) -> list[str
                                 f"{after}")
             print(f"journey: painted the {name} shape with {len(path)} pointer moves at "
                   f"zoom {zooms[name]:.3f}")
+        problems += colorize_check(display)
         saved = os.path.join(home, "journey.colorize")
         display.key("ctrl+s")
         time.sleep(2.0)
@@ -278,6 +279,31 @@ def paint_journey(display: Display, home: str, photo: str, out: str) -> list[str
     finally:
         stop(app)
     return problems
+
+
+def colorize_check(display: Display) -> list[str]:
+    """Colorize (Ctrl+R): the result pane, which showed the flat photo, takes the strokes'
+    red at the photo's brightness."""
+    def panes(screen: np.ndarray) -> tuple[int, int]:
+        # Right of the photo as drawn: (pixels of the photo's colour, reddish pixels).
+        right = screen[:, marker_rect(screen)[2]:].astype(int)
+        photo = np.all(np.abs(right - MARKER_RGB) <= 6, axis=2).sum()
+        red = ((right[..., 0] > right[..., 1] + 40) & (right[..., 0] > right[..., 2] + 40)).sum()
+        return int(photo), int(red)
+
+    shown, red_before = panes(display.screenshot("before-colorize"))
+    display.key("ctrl+r")
+    started = time.monotonic()
+    while time.monotonic() - started < 60:
+        time.sleep(1.0)
+        screen = display.screenshot("colorized")
+        left, red = panes(screen)
+        if red - red_before > shown // 2 and left < shown // 10:
+            print(f"journey: colorized in {time.monotonic() - started:.0f} s: the result pane "
+                  f"turned {red - red_before} pixels red")
+            return []
+    return [f"Ctrl+R did not colour the result pane within 60 s: {left} of {shown} pixels "
+            f"still show the photo, {red - red_before} turned red"]
 
 
 def play_journey(display: Display, home: str, clip: str, out: str) -> list[str]:
