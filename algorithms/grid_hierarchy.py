@@ -96,8 +96,8 @@ def stencil_of(matrix: sparse.csr_matrix, height: int, width: int, *,
 
     ``matrix`` may hold only the rows of pixels ``first_pixel`` on; they are then written
     into ``out`` (10, H*W), which the other rows' calls share (row 9 collects what lies
-    outside the window). ``unique_columns`` says that
-    no row repeats a column (as in a product SciPy formed), which saves the zeros' test.
+    outside the window). ``unique_columns`` says that no row repeats a column (as in a
+    product SciPy formed), which saves the zeros' test.
     """
     pixels = height * width
     rows = np.repeat(np.arange(first_pixel, first_pixel + matrix.shape[0],

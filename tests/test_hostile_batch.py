@@ -300,7 +300,7 @@ def test_workers_are_capped_by_memory_and_cores(monkeypatch, capsys):
     from colorize_app.runtime import system
 
     monkeypatch.setattr(system, "available_memory", lambda: 4 * 10**9)
-    monkeypatch.setattr(runner, "machine_cores", lambda: 16)
+    monkeypatch.setattr(runner, "usable_cores", lambda: 16)
     notes: list[str] = []
     assert runner.capped_workers(200, notes.append) == 2  # 4 GB hold two 1.5 GB workers
     assert notes == ["--workers 200 lowered to 2: 3.7 GB of memory and 16 cores hold 2 "

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from algorithms.errors import BadInputError, ColorizeError, first_line, one_line
+from algorithms.threads import usable_cores
 from colorize_app.batch.job_settings import BatchSettings
 from colorize_app.io.batch_files import FoundInput, Manifest
 from colorize_app.io.fingerprints import fingerprint
@@ -78,21 +79,13 @@ def plan_items(found: Sequence[FoundInput], suffix: str | None) -> list[BatchIte
     return items
 
 
-def machine_cores() -> int:
-    """CPU cores this process may use (the affinity mask, where the platform has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
-
 def default_workers() -> int:
     """Local workers: one per core, fewer when memory would not hold one model per worker."""
     from colorize_app.runtime.system import available_memory
 
     memory = available_memory()
-    by_memory = memory // WORKER_BYTES if memory else machine_cores()
-    return int(max(1, min(machine_cores(), by_memory)))
+    by_memory = memory // WORKER_BYTES if memory else usable_cores()
+    return int(max(1, min(usable_cores(), by_memory)))
 
 
 @dataclass
@@ -142,7 +135,7 @@ def connect(workers: int | None = None, scheduler: str | None = None,
                 client.close(timeout=CONNECT_TIMEOUT_S)
         return
     count = capped_workers(workers, (reporter or JobReporter()).note)
-    threads = max(1, machine_cores() // count)
+    threads = max(1, usable_cores() // count)
     dashboard = ":8787" if _has_bokeh() else None
     with warnings.catch_warnings():
         # "Port 8787 is already in use" (another job's dashboard): Dask picks another port.
@@ -237,7 +230,7 @@ def capped_workers(requested: int | None,
 
         memory = available_memory()
         held = f"{memory / 2**30:.1f} GB of memory" if memory else "memory"
-        note(f"--workers {requested} lowered to {cap}: {held} and {machine_cores()} cores "
+        note(f"--workers {requested} lowered to {cap}: {held} and {usable_cores()} cores "
              f"hold {cap} (each worker needs about {WORKER_BYTES / 1e9:.1f} GB)")
     return min(requested, cap)
 
@@ -247,7 +240,7 @@ def _threads_per_task(client: Any) -> int:
 
     The smallest share over the machines (at least 1), so that no machine is oversubscribed.
     """
-    cores = client.run(machine_cores)  # {worker address: cores of its machine}
+    cores = client.run(usable_cores)  # {worker address: cores of its machine}
     workers = client.scheduler_info().get("workers", {})
     threads_on: dict = {}
     cores_on: dict = {}

@@ -172,8 +172,10 @@ def find_shots(source: str, target: str, settings: BatchSettings,
 
         frames = video_in.open_frames(source)
         check_video_memory(frames, refine=settings.refine is not None)
-        if keyframes is not None:
-            _keyframes_in(keyframes, frames, range(len(frames)))
+        if keyframes is not None:  # every file read and checked, frame numbers included
+            from colorize_app.io.keyframe_files import read_keyframes
+
+            read_keyframes(keyframes, len(frames), (frames.height, frames.width))
         shots = detect_shots(frames)
     except (Exception, MemoryError) as error:  # noqa: BLE001 - a bad input must not stop a batch
         return _failure(started, error)
@@ -220,12 +222,11 @@ def colorize_video_shot(source: str, target: str, settings: BatchSettings,
 
 def _keyframes_in(folder: str, frames, span: range) -> list:
     """The keyframes of ``folder`` (as ``colorize video --keyframes`` reads them) on the
-    frames ``span``, numbered from its start."""
+    frames ``span``, numbered from its start; the other frames' files are not read."""
     from colorize_app.io.keyframe_files import read_keyframes
 
-    edits = read_keyframes(folder, len(frames), (frames.height, frames.width))
-    return [dataclasses.replace(edit, frame=edit.frame - span.start)
-            for edit in edits if edit.frame in span]
+    edits = read_keyframes(folder, len(frames), (frames.height, frames.width), span)
+    return [dataclasses.replace(edit, frame=edit.frame - span.start) for edit in edits]
 
 
 def assemble_video(source: str, target: str, settings: BatchSettings, shots: list,

@@ -26,11 +26,13 @@ def frame_of(path: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def read_keyframes(path: str, frame_count: int, size: tuple[int, int]) -> list[KeyframeEdit]:
+def read_keyframes(path: str, frame_count: int, size: tuple[int, int],
+                   frames: range | None = None) -> list[KeyframeEdit]:
     """The keyframes of a file or folder: colour images and strokes files (a scribble
     ``.colorize`` project or its strokes as ``.json``) named by frame number (``0045.png``,
     frames from 0). BadInputError (one line naming the file) for a file that is not one, out
-    of range, of another size, gray, unreadable, or a frame given twice."""
+    of range, of another size, gray, unreadable, or a frame given twice. With ``frames``,
+    only the files of those frames are read (every name is still checked)."""
     if os.path.isdir(path):
         names = sorted(name for name in os.listdir(path) if not name.startswith("."))
         files = [os.path.join(path, name) for name in names
@@ -48,6 +50,8 @@ def read_keyframes(path: str, frame_count: int, size: tuple[int, int]) -> list[K
         if frame is None or extension not in media.IMAGE_EXTENSIONS + STROKE_EXTENSIONS:
             raise BadInputError(f"keyframe {name}: name a keyframe file by its frame number "
                                 f"and type, e.g. 0045.png (colour) or 0045.json (strokes)")
+        if frames is not None and frame not in frames:
+            continue
         edit = _read_one(file, frame, extension)
         check_edit(edit, frame_count, size, f"keyframe {name}")
         if frame in edits:
